@@ -1,0 +1,75 @@
+# streamshim - see README.md. `make` builds build/libstreamshim.so.
+#
+# Variables: BUILD (output dir), SAN (sanitizer flags, e.g.
+# -fsanitize=address,undefined), CC, CFLAGS_EXTRA.
+
+CC      ?= cc
+BUILD   ?= build
+SAN     ?=
+PYTHON  ?= /usr/bin/python3
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(SAN) $(CFLAGS_EXTRA)
+SOFLAGS := -fPIC -fvisibility=hidden -DCURL_DISABLE_TYPECHECK -DCURL_DISABLE_DEPRECATION
+
+# The pure parts: bytes in, bytes out; no libcurl. Unit-tested and fuzzed alone.
+PURE_SRC := shim/buf.c shim/config.c shim/glob.c hooks/json.c hooks/body.c \
+            hooks/sse_chat.c hooks/sse_piece.c hooks/endpoint.c hooks/headers.c
+# The interposition core and the stages that need libcurl.
+CORE_SRC := shim/log.c shim/settings.c shim/real.c shim/registry.c \
+            shim/handle.c shim/xfer.c shim/swap.c shim/out.c shim/hooks_easy.c \
+            shim/hooks_multi.c shim/exports.c hooks/destream.c hooks/destream_request.c hooks/stages.c
+LIB_SRC  := $(PURE_SRC) $(CORE_SRC)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libstreamshim.so
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+CLIENT_SRC := $(wildcard tests/clients/*.c)
+CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%)
+
+.PHONY: all deps unit clients test check-asan demo clean bench
+
+all: $(LIB)
+
+$(BUILD)/obj/%.o: %.c $(wildcard shim/*.h hooks/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SOFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ) shim/exports.map
+	$(CC) $(CFLAGS) -shared -o $@ $(LIB_OBJ) \
+	  -Wl,--version-script=shim/exports.map -Wl,-z,defs -Wl,-z,now \
+	  -ldl -lpthread
+
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(PURE_SRC) tests/unit/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ishim -Ihooks -o $@ $< $(PURE_SRC)
+
+$(BUILD)/clients/%: tests/clients/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -lcurl -lpthread
+
+unit: $(UNIT_BIN)
+clients: $(CLIENT_BIN)
+
+deps:
+	scripts/install-deps
+
+# Everything: unit tests, then real programs under the shim (pytest).
+test: deps
+	$(MAKE) all unit clients
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests $(PYTEST_ARGS)
+
+# The same suite with AddressSanitizer + UndefinedBehaviorSanitizer; the
+# sanitizer runtime goes first in LD_PRELOAD for uninstrumented programs.
+check-asan: deps
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit clients
+	SS_BUILD=build-asan SS_PRELOAD_FIRST="$$($(CC) -print-file-name=libasan.so)" \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests $(PYTEST_ARGS)
+
+demo: deps all
+	scripts/demo
+
+clean:
+	rm -rf build build-asan

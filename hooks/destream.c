@@ -1,0 +1,244 @@
+/* destream.c - the de-stream stage's response side (see destream.h). */
+#include "destream_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../shim/hooks.h"
+#include "../shim/log.h"
+#include "headers.h"
+
+struct destream *destream_new(const struct ss_config *c, bool include_usage)
+{
+  struct destream *d = calloc(1, sizeof(*d));
+  if(!d)
+    return NULL;
+  d->opts.piece_chars = c->chunk_chars;
+  d->opts.include_usage = include_usage;
+  d->max_answer = c->max_answer;
+  buf_init(&d->held);
+  buf_init(&d->hdr);
+  buf_init(&d->answer);
+  buf_init(&d->event);
+  buf_init(&d->trailers);
+  json_end_init(&d->end);
+  return d;
+}
+
+void destream_free(struct destream *d)
+{
+  if(!d)
+    return;
+  if(d->enc)
+    sse_chat_close(d->enc);
+  buf_free(&d->held);
+  buf_free(&d->hdr);
+  buf_free(&d->answer);
+  buf_free(&d->event);
+  buf_free(&d->trailers);
+  free(d);
+}
+
+/* Pass the lines of b from *off on as header lines. */
+static enum ss_flow emit_lines(struct ss_xfer *x, const struct buf *b,
+                               size_t *off)
+{
+  enum ss_flow r = SS_OK;
+  while(r == SS_OK && *off < b->len) {
+    const char *p = b->ptr + *off;
+    const char *nl = memchr(p, '\n', b->len - *off);
+    size_t n = nl ? (size_t)(nl - p) + 1 : b->len - *off;
+    *off += n;
+    r = xfer_pass_header(x, p, n);
+  }
+  return r;
+}
+
+/* Send what is queued, in order: header lines, then the unchanged answer
+ * or the replay's events. Offsets advance before each hand-over: a piece
+ * refused by a pause was taken (the client keeps it). */
+static enum ss_flow pump(struct ss_xfer *x, struct destream *d)
+{
+  enum ss_flow r = emit_lines(x, &d->hdr, &d->hdr_off);
+  if(d->hdr_off == d->hdr.len) {
+    buf_reset(&d->hdr);
+    d->hdr_off = 0;
+  }
+  while(r == SS_OK && d->state == DS_PASS && d->raw_off < d->answer.len) {
+    size_t n = d->answer.len - d->raw_off;
+    if(n > CURL_MAX_WRITE_SIZE)
+      n = CURL_MAX_WRITE_SIZE;
+    d->raw_off += n;
+    r = xfer_pass_body(x, d->answer.ptr + d->raw_off - n, n);
+  }
+  while(r == SS_OK && d->state == DS_REPLAY) {
+    buf_reset(&d->event);
+    int k = sse_chat_next(d->enc, &d->event);
+    if(k == 0)
+      d->state = DS_DONE;
+    else if(k < 0) {
+      ss_error("out of memory while replaying: transfer failed");
+      return SS_FAILED;
+    }
+    else
+      r = xfer_pass_body(x, d->event.ptr, d->event.len);
+  }
+  bool body_out = d->state == DS_DONE ||
+                  (d->state == DS_PASS && d->raw_off == d->answer.len);
+  if(r == SS_OK && body_out)
+    r = emit_lines(x, &d->trailers, &d->trl_off);
+  return r;
+}
+
+/* Queue lines for the program, in arrival order. */
+static void queue_header(struct destream *d, const char *p, size_t n)
+{
+  buf_append(&d->hdr, p, n);
+}
+
+/* The held block goes out as it came. */
+static void release_held(struct destream *d)
+{
+  queue_header(d, d->held.ptr, d->held.len);
+  buf_reset(&d->held);
+  d->holding = false;
+}
+
+/* Stop trying: the held headers and the collected answer go out unchanged,
+ * and everything after passes through. */
+static enum ss_flow give_up(struct ss_xfer *x, struct destream *d,
+                            const char *why)
+{
+  ss_info("answer passed through unchanged: %s", why);
+  release_held(d);
+  d->state = DS_PASS;
+  d->raw_off = 0;
+  return pump(x, d);
+}
+
+/* The answer is complete: replay it if the encoder takes it. */
+static enum ss_flow judge(struct ss_xfer *x, struct destream *d)
+{
+  const char *why = NULL;
+  struct buf rewritten;
+  d->enc = sse_chat_open(d->answer.ptr, d->answer_len, &d->opts, &why);
+  if(!d->enc)
+    return give_up(x, d, why ? why : "out of memory");
+  buf_init(&rewritten);
+  if(!headers_rewrite_for_sse(d->held.ptr, d->held.len, SS_SSE_CONTENT_TYPE,
+                              &rewritten)) {
+    buf_free(&rewritten);
+    return give_up(x, d, "out of memory");
+  }
+  buf_free(&d->held);
+  d->held = rewritten;
+  release_held(d);
+  d->state = DS_REPLAY;
+  x->h->view.replayed = true;
+  ss_info("replaying a %zu-byte answer as Server-Sent Events", d->answer_len);
+  return pump(x, d);
+}
+
+/* Are all bytes of [p, p+n) JSON whitespace? */
+static bool blank(const char *p, size_t n)
+{
+  for(size_t i = 0; i < n; i++)
+    if(p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+      return false;
+  return true;
+}
+
+/* Add answer bytes; judge once the top-level JSON value closes. */
+static enum ss_flow collect(struct ss_xfer *x, struct destream *d,
+                            const char *p, size_t n)
+{
+  size_t at = 0;
+  if(!buf_append(&d->answer, p, n)) {
+    ss_error("out of memory collecting the answer: transfer failed");
+    return SS_FAILED;
+  }
+  enum json_end_result e = json_end_feed(&d->end, p, n, &at);
+  if(e == JSON_END_BAD)
+    return give_up(x, d, "the answer is not a JSON object");
+  if(e == JSON_END_MORE)
+    return d->answer.len > d->max_answer
+           ? give_up(x, d, "the answer is larger than max_answer")
+           : SS_OK;
+  if(!blank(p + at, n - at))
+    return give_up(x, d, "bytes follow the answer's JSON value");
+  d->answer_len = d->answer.len - (n - at);
+  return judge(x, d);
+}
+
+static enum ss_flow ds_header(struct ss_xfer *x, void *ctx, const char *p,
+                              size_t n)
+{
+  struct destream *d = ctx;
+  int status = header_status(p, n);
+  if(d->state != DS_WAIT) {
+    /* Trailers: they follow whatever body the program gets. */
+    buf_append(&d->trailers, p, n);
+    return pump(x, d);
+  }
+  if(status >= 0 && d->holding)
+    release_held(d);  /* a new block: the held one was not final */
+  if(status >= 200 && status < 300 && d->state == DS_WAIT)
+    d->holding = true;
+  if(d->holding) {
+    buf_append(&d->held, p, n);
+    return d->held.oom ? give_up(x, d, "out of memory") : SS_OK;
+  }
+  queue_header(d, p, n);
+  return pump(x, d);
+}
+
+static enum ss_flow ds_body(struct ss_xfer *x, void *ctx, const char *p,
+                            size_t n)
+{
+  struct destream *d = ctx;
+  switch(d->state) {
+  case DS_WAIT:
+    if(!d->holding) {
+      d->state = DS_PASS;
+      return xfer_pass_body(x, p, n);
+    }
+    d->state = DS_COLLECT;
+    return collect(x, d, p, n);
+  case DS_COLLECT:
+    return collect(x, d, p, n);
+  case DS_PASS:
+    return xfer_pass_body(x, p, n);
+  default:
+    if(!blank(p, n))
+      ss_warn("dropped %zu bytes after the replayed answer", n);
+    return SS_OK;
+  }
+}
+
+static enum ss_flow ds_resume(struct ss_xfer *x, void *ctx)
+{
+  return pump(x, ctx);
+}
+
+static void ds_end(struct ss_xfer *x, void *ctx, CURLcode *result)
+{
+  struct destream *d = ctx;
+  (void)result;
+  if(d->state == DS_COLLECT)
+    give_up(x, d, "the transfer ended before the answer was complete");
+  else if(d->holding)
+    give_up(x, d, "the transfer ended without a body");
+  else
+    pump(x, d);
+}
+
+static void ds_finish(struct ss_xfer *x, void *ctx)
+{
+  (void)x;
+  destream_free(ctx);
+}
+
+const struct ss_stage destream_stage = {
+  "destream", destream_start, ds_header, ds_body, ds_resume, ds_end,
+  ds_finish
+};

@@ -1,0 +1,95 @@
+/* destream_request.c - deciding whether to de-stream a transfer, and the
+ * request rewrite (see destream.h). */
+#include "destream_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../shim/log.h"
+#include "../shim/settings.h"
+#include "body.h"
+#include "endpoint.h"
+
+/* The model a request is for: the Azure deployment, else the body's. */
+static bool request_model(const struct endpoint *ep, const struct body_info *bi,
+                          char *model, size_t cap)
+{
+  size_t n;
+  if(ep->azure && ep->deployment[0]) {
+    snprintf(model, cap, "%s", ep->deployment);
+    return true;
+  }
+  return bi->model.type == JSON_STRING &&
+         json_string_decode(bi->model, model, cap, &n);
+}
+
+/* Is this an LLM request we could de-stream? Logs why not. On success
+ * fills the body, its description and the model. */
+static bool eligible(struct ss_xfer *x, const struct endpoint *ep,
+                     const char **body, size_t *len, struct body_info *bi,
+                     char *model, size_t cap)
+{
+  const struct ss_app_opts *a = &x->h->app;
+  const char *why = NULL;
+  if(strcmp(handle_method_word(x->h), "POST"))
+    why = "not a POST";
+  else if(ep->kind != EP_CHAT)
+    why = "this build cannot replay that endpoint";
+  else if(!handle_postfields(x->h, body, len))
+    why = "the body is not a POSTFIELDS body";
+  else if(!a->content_decoding)
+    why = "the program turned content decoding off";
+  else if(!body_inspect(*body, *len, bi))
+    why = "the body is not a JSON object";
+  else if(!bi->stream_true)
+    why = "the request does not ask for streaming";
+  else if(!request_model(ep, bi, model, cap))
+    why = "no model in the request";
+  if(why)
+    ss_info("pass-through: %s %s: %s", endpoint_name(ep->kind), ep->path, why);
+  return !why;
+}
+
+/* Rewrite the request and ask for the answer; false if anything failed. */
+static bool rewrite(struct ss_xfer *x, const char *body, size_t len)
+{
+  static const char *const names[] = {"stream", "stream_options"};
+  char *nb = malloc(len ? len : 1);
+  if(!nb)
+    return false;
+  size_t nlen = body_remove_members(body, len, names, 2, nb);
+  return xfer_set_body(x, nb, nlen) && xfer_decode_answer(x) &&
+         xfer_lift_low_speed(x) && xfer_watch_response(x);
+}
+
+void *destream_start(struct ss_xfer *x)
+{
+  const struct ss_config *c = ss_settings();
+  struct endpoint ep;
+  struct body_info bi;
+  const char *body;
+  size_t len;
+  char model[256];
+  if(c->mode == SS_MODE_OFF || !x->h->app.url)
+    return NULL;
+  endpoint_classify(x->h->app.url, &ep);
+  if(ep.kind == EP_NONE)
+    return NULL;
+  if(!eligible(x, &ep, &body, &len, &bi, model, sizeof(model)))
+    return NULL;
+  const char *rule = globs_match(&c->models, model);
+  if(!rule) {
+    ss_info("pass-through: model %s is not configured to de-stream", model);
+    return NULL;
+  }
+  struct destream *d = destream_new(c, bi.include_usage);
+  if(!d || !rewrite(x, body, len)) {
+    ss_warn("pass-through: out of memory or libcurl refused an option");
+    destream_free(d);
+    return NULL;
+  }
+  ss_info("de-streaming %s %s: model %s matches %s; body %zu -> %zu bytes",
+          endpoint_name(ep.kind), ep.path, model, rule, len, x->body_len);
+  return d;
+}

@@ -1,0 +1,112 @@
+/* endpoint.c - classify LLM API URLs (see endpoint.h). */
+#include "endpoint.h"
+
+#include <string.h>
+#include <strings.h>
+
+const char *endpoint_name(enum ep_kind k)
+{
+  static const char *const names[] = {"none", "chat completions",
+                                      "completions", "responses",
+                                      "messages"};
+  return names[k];
+}
+
+/* Does [p, p+n) end with the string s? */
+static bool ends_with(const char *p, size_t n, const char *s)
+{
+  size_t m = strlen(s);
+  return n >= m && !memcmp(p + n - m, s, m);
+}
+
+static int hexval(char c)
+{
+  if(c >= '0' && c <= '9')
+    return c - '0';
+  if(c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if(c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Percent-decode [p, p+n) into out (cap bytes incl. NUL); "" if too long
+ * or it decodes to a NUL. */
+static void decode_segment(const char *p, size_t n, char *out, size_t cap)
+{
+  size_t o = 0;
+  for(size_t i = 0; i < n; i++) {
+    char c = p[i];
+    if(c == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 &&
+       hexval(p[i + 2]) >= 0) {
+      c = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+      i += 2;
+    }
+    if(!c || o + 1 >= cap) {
+      out[0] = '\0';
+      return;
+    }
+    out[o++] = c;
+  }
+  out[o] = '\0';
+}
+
+/* Find the path of a URL: after "scheme://authority", up to '?' or '#'.
+ * False for schemes other than http(s). */
+static bool url_path(const char *url, const char **path, size_t *len)
+{
+  const char *p = strstr(url, "://");
+  if(p) {
+    size_t slen = (size_t)(p - url);
+    if(!((slen == 4 && !strncasecmp(url, "http", 4)) ||
+         (slen == 5 && !strncasecmp(url, "https", 5))))
+      return false;
+    p += 3;
+  }
+  else
+    p = url;
+  p += strcspn(p, "/?#");
+  *path = p;
+  *len = *p == '/' ? strcspn(p, "?#") : 0;
+  return true;
+}
+
+/* Azure: /openai/deployments/{deployment}/... gives the deployment. */
+static void azure_deployment(const char *p, size_t n, struct endpoint *ep)
+{
+  static const char key[] = "/openai/deployments/";
+  const char *s = memmem(p, n, key, sizeof(key) - 1);
+  if(!s)
+    return;
+  s += sizeof(key) - 1;
+  const char *e = memchr(s, '/', n - (size_t)(s - p));
+  if(!e || e == s)
+    return;
+  ep->azure = true;
+  decode_segment(s, (size_t)(e - s), ep->deployment, sizeof(ep->deployment));
+}
+
+void endpoint_classify(const char *url, struct endpoint *ep)
+{
+  const char *p;
+  size_t n;
+  memset(ep, 0, sizeof(*ep));
+  if(!url || !url_path(url, &p, &n))
+    return;
+  while(n > 1 && p[n - 1] == '/')
+    n--;
+  if(n < sizeof(ep->path)) {
+    memcpy(ep->path, p, n);
+    ep->path[n] = '\0';
+  }
+  if(ends_with(p, n, "/chat/completions"))
+    ep->kind = EP_CHAT;
+  else if(ends_with(p, n, "/completions"))
+    ep->kind = EP_COMPLETIONS;
+  else if(ends_with(p, n, "/responses"))
+    ep->kind = EP_RESPONSES;
+  else if(ends_with(p, n, "/v1/messages"))
+    ep->kind = EP_MESSAGES;
+  if(ep->kind != EP_NONE)
+    azure_deployment(p, n, ep);
+}

@@ -1,0 +1,79 @@
+/* headers.c - header line helpers (see headers.h). */
+#include "headers.h"
+
+#include <string.h>
+#include <strings.h>
+
+int header_status(const char *p, size_t n)
+{
+  if(n < 5 || memcmp(p, "HTTP/", 5))
+    return -1;
+  size_t i = 5;
+  while(i < n && p[i] != ' ')
+    i++;
+  while(i < n && p[i] == ' ')
+    i++;
+  if(i + 3 > n)
+    return -1;
+  int code = 0;
+  for(size_t k = 0; k < 3; k++) {
+    if(p[i + k] < '0' || p[i + k] > '9')
+      return -1;
+    code = code * 10 + (p[i + k] - '0');
+  }
+  return code;
+}
+
+bool header_is(const char *p, size_t n, const char *name)
+{
+  size_t m = strlen(name);
+  if(n <= m || strncasecmp(p, name, m))
+    return false;
+  size_t i = m;
+  while(i < n && (p[i] == ' ' || p[i] == '\t'))
+    i++;
+  return i < n && p[i] == ':';
+}
+
+/* The line ending of a line: "\r\n" or "\n". */
+static const char *line_end(const char *p, size_t n)
+{
+  return n >= 2 && p[n - 2] == '\r' ? "\r\n" : "\n";
+}
+
+/* Append "Name: value<eol>" keeping the line's own name spelling. */
+static void put_content_type(struct buf *out, const char *p, size_t n,
+                             const char *name_src, const char *value)
+{
+  size_t nlen = name_src ? strcspn(name_src, ":") : 0;
+  if(name_src)
+    buf_append(out, name_src, nlen);
+  else
+    buf_puts(out, "Content-Type");
+  buf_puts(out, ": ");
+  buf_puts(out, value);
+  buf_puts(out, line_end(p, n));
+}
+
+bool headers_rewrite_for_sse(const char *block, size_t n,
+                             const char *content_type, struct buf *out)
+{
+  const char *p = block, *end = block + n;
+  bool have_type = false;
+  while(p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+    bool blank = len <= 2 && (len == 1 || p[0] == '\r');
+    if(blank && !have_type)
+      put_content_type(out, p, len, NULL, content_type);
+    if(header_is(p, len, "Content-Type")) {
+      put_content_type(out, p, len, p, content_type);
+      have_type = true;
+    }
+    else if(!header_is(p, len, "Content-Length") &&
+            !header_is(p, len, "Content-Encoding"))
+      buf_append(out, p, len);
+    p += len;
+  }
+  return !out->oom;
+}

@@ -1,0 +1,85 @@
+/* sse_piece.c - cut raw JSON string text into stream pieces (see
+ * sse_piece.h). Pieces are word-sized, like the tokens a streaming model
+ * sends: at most N characters, ending after a space when one is near. */
+#include "sse_piece.h"
+
+#include <stdbool.h>
+
+/* Value of the 4 hex digits at p, or -1 when they are not all hex. */
+static long piece_hex4(const char *p)
+{
+  long v = 0;
+  for(int i = 0; i < 4; i++) {
+    char c = p[i];
+    int d;
+    if(c >= '0' && c <= '9')
+      d = c - '0';
+    else if(c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if(c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/* Bytes of the escape at p (p[0] is a backslash): 2, 6 for \uXXXX, or
+ * 12 for a high-surrogate escape followed by a low-surrogate escape. */
+static size_t piece_escape_len(const char *p, size_t avail)
+{
+  if(avail < 6 || p[1] != 'u')
+    return avail < 2 ? avail : 2;
+  long hi = piece_hex4(p + 2);
+  if(hi < 0xD800 || hi > 0xDBFF || avail < 12 || p[6] != '\\' ||
+     p[7] != 'u')
+    return 6;
+  long lo = piece_hex4(p + 8);
+  return (lo >= 0xDC00 && lo <= 0xDFFF) ? 12 : 6;
+}
+
+size_t piece_char_len(const char *p, const char *end)
+{
+  size_t avail = (size_t)(end - p);
+  unsigned char c = (unsigned char)*p;
+  size_t n;
+  if(c == '\\')
+    return piece_escape_len(p, avail);
+  if(c < 0x80)
+    n = 1;
+  else if((c & 0xE0) == 0xC0)
+    n = 2;
+  else if((c & 0xF0) == 0xE0)
+    n = 3;
+  else if((c & 0xF8) == 0xF0)
+    n = 4;
+  else
+    n = 1;  /* not a lead byte: cannot happen in validated text */
+  return n < avail ? n : avail;
+}
+
+/* Is the character [q, q+len) a place to end a piece after? */
+static bool piece_is_space(const char *q, size_t len)
+{
+  return (len == 1 && q[0] == ' ') ||
+         (len == 2 && q[0] == '\\' && q[1] == 'n');
+}
+
+const char *piece_next(const char *p, const char *end, size_t max)
+{
+  const char *q = p;
+  const char *cut = NULL;
+  size_t n = 0;
+  if(max < 1)
+    max = 1;
+  while(q < end && n < max) {
+    size_t len = piece_char_len(q, end);
+    bool space = piece_is_space(q, len);
+    q += len;
+    n++;
+    if(space)
+      cut = q;
+  }
+  return (q == end || !cut) ? q : cut;
+}

@@ -1,0 +1,24 @@
+/* sse_piece.h - cut the raw text of a JSON string into stream pieces.
+ *
+ * Pure: works on the escaped text between a string's quotes, as it stands
+ * in an answer json_parse() accepted. A piece never ends inside a UTF-8
+ * sequence, inside an escape, or between the two \uXXXX escapes of a
+ * surrogate pair, so every piece is itself valid JSON string text and
+ * the pieces concatenate back to the original bytes. Shared by the SSE
+ * encoders (one per API shape). */
+#ifndef SS_SSE_PIECE_H
+#define SS_SSE_PIECE_H
+
+#include <stddef.h>
+
+/* Bytes of the one character starting at p (p < end): a UTF-8 sequence,
+ * an escape, or a \uD8xx\uDCxx surrogate pair of escapes. Never more
+ * than end - p, never 0. */
+size_t piece_char_len(const char *p, const char *end);
+
+/* End of the next piece of [p, end): all of it when it holds at most
+ * max characters (max >= 1), else at most max characters, ending just
+ * after the last space (or \n escape) among them when there is one. */
+const char *piece_next(const char *p, const char *end, size_t max);
+
+#endif

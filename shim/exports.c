@@ -1,0 +1,90 @@
+/* exports.c - the exported libcurl symbols, one set per flavour.
+ *
+ * Each set is bound with .symver to the symbol version of one libcurl
+ * flavour (CURL_OPENSSL_4 is the default, which also serves unversioned
+ * callers), so a caller linked against libcurl-gnutls reaches the GnuTLS
+ * hooks and is forwarded to libcurl-gnutls. Everything else in the library
+ * is hidden (-fvisibility=hidden + shim/exports.map). errno is preserved
+ * across the shim's own work by the hooks that do any. */
+#include <stdarg.h>
+
+#include "hooks.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define CALLER __builtin_return_address(0)
+
+#define FLAVOUR_HOOKS(fl, tag)                                               \
+  EXPORT CURL *tag##_easy_init(void);                                        \
+  CURL *tag##_easy_init(void) { return ss_easy_init(fl, CALLER); }           \
+  EXPORT CURL *tag##_easy_duphandle(CURL *h);                                \
+  CURL *tag##_easy_duphandle(CURL *h)                                        \
+  { return ss_easy_duphandle(fl, h, CALLER); }                               \
+  EXPORT void tag##_easy_reset(CURL *h);                                     \
+  void tag##_easy_reset(CURL *h) { ss_easy_reset(fl, h); }                   \
+  EXPORT void tag##_easy_cleanup(CURL *h);                                   \
+  void tag##_easy_cleanup(CURL *h) { ss_easy_cleanup(fl, h); }               \
+  EXPORT CURLcode tag##_easy_setopt(CURL *h, CURLoption o, ...);             \
+  CURLcode tag##_easy_setopt(CURL *h, CURLoption o, ...)                     \
+  {                                                                          \
+    va_list ap;                                                              \
+    va_start(ap, o);                                                         \
+    CURLcode r = ss_easy_setopt(fl, h, o, ap);                               \
+    va_end(ap);                                                              \
+    return r;                                                                \
+  }                                                                          \
+  EXPORT CURLcode tag##_easy_perform(CURL *h);                               \
+  CURLcode tag##_easy_perform(CURL *h) { return ss_easy_perform(fl, h); }    \
+  EXPORT CURLcode tag##_easy_getinfo(CURL *h, CURLINFO i, ...);              \
+  CURLcode tag##_easy_getinfo(CURL *h, CURLINFO i, ...)                      \
+  {                                                                          \
+    va_list ap;                                                              \
+    va_start(ap, i);                                                         \
+    CURLcode r = ss_easy_getinfo(fl, h, i, ap);                              \
+    va_end(ap);                                                              \
+    return r;                                                                \
+  }                                                                          \
+  EXPORT CURLHcode tag##_easy_header(CURL *h, const char *n, size_t i,       \
+                                     unsigned int o, int r,                  \
+                                     struct curl_header **out);              \
+  CURLHcode tag##_easy_header(CURL *h, const char *n, size_t i,              \
+                              unsigned int o, int r,                         \
+                              struct curl_header **out)                      \
+  { return ss_easy_header(fl, h, n, i, o, r, out); }                         \
+  EXPORT struct curl_header *tag##_easy_nextheader(                          \
+    CURL *h, unsigned int o, int r, struct curl_header *p);                  \
+  struct curl_header *tag##_easy_nextheader(CURL *h, unsigned int o, int r,  \
+                                            struct curl_header *p)           \
+  { return ss_easy_nextheader(fl, h, o, r, p); }                             \
+  EXPORT CURLMcode tag##_multi_add_handle(CURLM *m, CURL *h);                \
+  CURLMcode tag##_multi_add_handle(CURLM *m, CURL *h)                        \
+  { return ss_multi_add_handle(fl, m, h, CALLER); }                          \
+  EXPORT CURLMcode tag##_multi_remove_handle(CURLM *m, CURL *h);             \
+  CURLMcode tag##_multi_remove_handle(CURLM *m, CURL *h)                     \
+  { return ss_multi_remove_handle(fl, m, h, CALLER); }                       \
+  EXPORT CURLMsg *tag##_multi_info_read(CURLM *m, int *q);                   \
+  CURLMsg *tag##_multi_info_read(CURLM *m, int *q)                           \
+  { return ss_multi_info_read(fl, m, q, CALLER); }
+
+FLAVOUR_HOOKS(SS_FL_OPENSSL, ssl)
+FLAVOUR_HOOKS(SS_FL_GNUTLS, gnutls)
+FLAVOUR_HOOKS(SS_FL_NSS, nss)
+
+#define BIND(tag, fn, ver) \
+  __asm__(".symver " #tag "_" #fn ", curl_" #fn "@" ver);
+#define BIND_ALL(tag, ver)                 \
+  BIND(tag, easy_init, ver)                \
+  BIND(tag, easy_duphandle, ver)           \
+  BIND(tag, easy_reset, ver)               \
+  BIND(tag, easy_cleanup, ver)             \
+  BIND(tag, easy_setopt, ver)              \
+  BIND(tag, easy_perform, ver)             \
+  BIND(tag, easy_getinfo, ver)             \
+  BIND(tag, easy_header, ver)              \
+  BIND(tag, easy_nextheader, ver)          \
+  BIND(tag, multi_add_handle, ver)         \
+  BIND(tag, multi_remove_handle, ver)      \
+  BIND(tag, multi_info_read, ver)
+
+BIND_ALL(ssl, "@CURL_OPENSSL_4")
+BIND_ALL(gnutls, "CURL_GNUTLS_3")
+BIND_ALL(nss, "CURL_NSS_3")

@@ -1,0 +1,90 @@
+/* handle.h - what the shim knows of one program handle.
+ *
+ * libcurl has no getopt, so the setopt hook records the options the shim
+ * needs, as the program set them ("app" options), mirroring libcurl's own
+ * rules (defaults, NULL meaning default, the effective method). The shim
+ * may change some of them on the real handle for one transfer; it always
+ * restores them from this record. */
+#ifndef SS_HANDLE_H
+#define SS_HANDLE_H
+
+#include <stdbool.h>
+#include <curl/curl.h>
+
+#include "real.h"
+
+/* libcurl's HTTPREQ_* as set by POST, POSTFIELDS, UPLOAD, NOBODY, ... */
+enum ss_method {
+  SS_METHOD_GET = 0,
+  SS_METHOD_POST,
+  SS_METHOD_POST_FORM,
+  SS_METHOD_POST_MIME,
+  SS_METHOD_PUT,
+  SS_METHOD_HEAD
+};
+
+struct ss_app_opts {
+  curl_write_callback write_fn;   /* NULL: libcurl's fwrite */
+  void *write_data;               /* libcurl's default: stdout */
+  curl_write_callback header_fn;  /* NULL: none */
+  void *header_data;
+  const char *postfields;         /* what libcurl posts (may be postfields_copy) */
+  char *postfields_copy;          /* the shim's copy of a COPYPOSTFIELDS body */
+  size_t postfields_copy_len;
+  curl_off_t postfieldsize;       /* -1: strlen at request time */
+  char *url;                      /* copy; NULL when unset or given as CURLU */
+  char *customrequest;
+  struct curl_slist *httpheader;  /* the program's list */
+  char *accept_encoding;          /* NULL: not set */
+  enum ss_method method;
+  bool upload, nobody;
+  bool body_unknown;              /* a copy failed: never rewrite */
+  long content_decoding;
+  long low_speed_limit, low_speed_time;
+};
+
+/* What the last transfer showed the program; getinfo and header answer
+ * from it so that they agree with the callbacks. */
+struct ss_view {
+  bool replayed;
+  curl_off_t body_bytes;          /* bytes given to the write callback */
+  struct curl_header content_type;
+};
+
+struct ss_xfer;
+
+struct ss_handle {
+  CURL *easy;
+  enum ss_flavour fl;
+  struct ss_app_opts app;
+  struct ss_xfer *xfer;   /* the transfer the shim takes part in, if any */
+  bool in_perform;        /* inside the curl_easy_perform hook */
+  struct ss_view view;
+};
+
+/* A value passed to curl_easy_setopt, read by the option's type class. */
+union ss_optval {
+  long l;
+  void *p;
+  void (*f)(void);
+  curl_off_t o;
+  struct curl_blob *b;
+};
+
+/* New state with libcurl's defaults; NULL when memory runs out. */
+struct ss_handle *handle_new(CURL *easy, enum ss_flavour fl);
+/* A copy of src's options for a handle duplicated from it. */
+struct ss_handle *handle_dup(const struct ss_handle *src, CURL *easy);
+void handle_free(struct ss_handle *h);
+/* Back to libcurl's defaults, as curl_easy_reset does. */
+void handle_reset(struct ss_handle *h);
+/* Record an option libcurl accepted. */
+void handle_record(struct ss_handle *h, CURLoption opt,
+                   const union ss_optval *v);
+/* The body bytes libcurl would post now; false when unknown or not a
+ * POSTFIELDS body. */
+bool handle_postfields(const struct ss_handle *h, const char **p, size_t *n);
+/* The request method word libcurl will send (as Curl_http_method). */
+const char *handle_method_word(const struct ss_handle *h);
+
+#endif

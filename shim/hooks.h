@@ -1,0 +1,41 @@
+/* hooks.h - the interposed libcurl entry points, flavour-independent.
+ *
+ * exports.c defines the exported symbols, one set per libcurl flavour
+ * (each bound to that flavour's symbol version), and forwards here with the
+ * flavour and the caller's return address: a call from inside libcurl is
+ * libcurl's own (internal handles, its multi layer under
+ * curl_easy_perform) and passes straight through. */
+#ifndef SS_HOOKS_H
+#define SS_HOOKS_H
+
+#include <stdarg.h>
+#include <curl/curl.h>
+
+#include "real.h"
+
+CURL *ss_easy_init(enum ss_flavour fl, const void *caller);
+CURL *ss_easy_duphandle(enum ss_flavour fl, CURL *src, const void *caller);
+void ss_easy_reset(enum ss_flavour fl, CURL *easy);
+void ss_easy_cleanup(enum ss_flavour fl, CURL *easy);
+CURLcode ss_easy_setopt(enum ss_flavour fl, CURL *easy, CURLoption opt,
+                        va_list ap);
+CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy);
+CURLcode ss_easy_getinfo(enum ss_flavour fl, CURL *easy, CURLINFO info,
+                         va_list ap);
+CURLHcode ss_easy_header(enum ss_flavour fl, CURL *easy, const char *name,
+                         size_t index, unsigned int origin, int request,
+                         struct curl_header **hout);
+struct curl_header *ss_easy_nextheader(enum ss_flavour fl, CURL *easy,
+                                       unsigned int origin, int request,
+                                       struct curl_header *prev);
+CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
+                              const void *caller);
+CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
+                                 const void *caller);
+CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
+                            const void *caller);
+
+/* The content type a replayed answer has. */
+#define SS_SSE_CONTENT_TYPE "text/event-stream; charset=utf-8"
+
+#endif

@@ -1,0 +1,293 @@
+/* hooks_easy.c - the easy interface hooks (see hooks.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "handle.h"
+#include "hooks.h"
+#include "log.h"
+#include "registry.h"
+#include "xfer.h"
+
+/* Register new state for a program handle; on failure the handle simply
+ * stays unknown (pass-through). */
+static void track(struct ss_handle *s)
+{
+  int failed;
+  if(!s)
+    return;
+  struct ss_handle *stale = registry_put(s, &failed);
+  if(failed)
+    handle_free(s);
+  handle_free(stale);
+}
+
+CURL *ss_easy_init(enum ss_flavour fl, const void *caller)
+{
+  const struct ss_real *r = ss_real(fl);
+  if(!r->easy_init)
+    return NULL;
+  CURL *easy = r->easy_init();
+  if(easy && !ss_real_is_libcurl(caller)) {
+    int saved = errno;
+    track(handle_new(easy, fl));
+    errno = saved;
+  }
+  return easy;
+}
+
+CURL *ss_easy_duphandle(enum ss_flavour fl, CURL *src, const void *caller)
+{
+  const struct ss_real *r = ss_real(fl);
+  if(!r->easy_duphandle)
+    return NULL;
+  CURL *easy = r->easy_duphandle(src);
+  struct ss_handle *s = registry_get(src);
+  if(!easy || !s || ss_real_is_libcurl(caller))
+    return easy;
+  int saved = errno;
+  struct ss_handle *d = handle_dup(s, easy);
+  /* A copy made mid-transfer carries the shim's swapped options: give the
+   * copy the program's own. */
+  if(d && s->xfer && s->xfer->swapped) {
+    struct ss_xfer tmp = *s->xfer;
+    tmp.h = d;
+    tmp.body = NULL;
+    tmp.headers = NULL;
+    xfer_restore(&tmp, tmp.swapped);
+  }
+  track(d);
+  errno = saved;
+  return easy;
+}
+
+void ss_easy_reset(enum ss_flavour fl, CURL *easy)
+{
+  const struct ss_real *r = ss_real(fl);
+  struct ss_handle *s = registry_get(easy);
+  if(s && s->xfer) {
+    /* libcurl forgets every option: so does the record; nothing to restore */
+    s->xfer->swapped = 0;
+    xfer_finish(s);
+  }
+  if(r->easy_reset)
+    r->easy_reset(easy);
+  if(s)
+    handle_reset(s);
+}
+
+void ss_easy_cleanup(enum ss_flavour fl, CURL *easy)
+{
+  const struct ss_real *r = ss_real(fl);
+  struct ss_handle *s = easy ? registry_take(easy) : NULL;
+  if(r->easy_cleanup)
+    r->easy_cleanup(easy);
+  if(s) {
+    if(s->xfer) {
+      s->xfer->swapped = 0;  /* the handle is gone: nothing to restore */
+      xfer_finish(s);
+    }
+    handle_free(s);
+  }
+}
+
+/* Read the variadic argument by the option's type class, as libcurl's
+ * Curl_vsetopt does, and call the real function with the same type. */
+static union ss_optval read_optval(CURLoption opt, va_list ap)
+{
+  union ss_optval v;
+  if(opt < CURLOPTTYPE_OBJECTPOINT)
+    v.l = va_arg(ap, long);
+  else if(opt < CURLOPTTYPE_FUNCTIONPOINT)
+    v.p = va_arg(ap, void *);
+  else if(opt < CURLOPTTYPE_OFF_T)
+    v.f = va_arg(ap, void (*)(void));
+  else if(opt < CURLOPTTYPE_BLOB)
+    v.o = va_arg(ap, curl_off_t);
+  else
+    v.b = va_arg(ap, struct curl_blob *);
+  return v;
+}
+
+static CURLcode forward_setopt(const struct ss_real *r, CURL *easy,
+                               CURLoption opt, const union ss_optval *v)
+{
+  if(opt < CURLOPTTYPE_OBJECTPOINT)
+    return r->easy_setopt(easy, opt, v->l);
+  if(opt < CURLOPTTYPE_FUNCTIONPOINT)
+    return r->easy_setopt(easy, opt, v->p);
+  if(opt < CURLOPTTYPE_OFF_T)
+    return r->easy_setopt(easy, opt, v->f);
+  if(opt < CURLOPTTYPE_BLOB)
+    return r->easy_setopt(easy, opt, v->o);
+  return r->easy_setopt(easy, opt, v->b);
+}
+
+/* An option the transfer changed on the real handle: keep it for the
+ * program (restored at the end), checking what libcurl would refuse. */
+static CURLcode record_owned(struct ss_handle *s, CURLoption opt,
+                             const union ss_optval *v)
+{
+  if((opt == CURLOPT_POSTFIELDSIZE && v->l < -1) ||
+     (opt == CURLOPT_POSTFIELDSIZE_LARGE && v->o < -1))
+    return CURLE_BAD_FUNCTION_ARGUMENT;
+  handle_record(s, opt, v);
+  return CURLE_OK;
+}
+
+CURLcode ss_easy_setopt(enum ss_flavour fl, CURL *easy, CURLoption opt,
+                        va_list ap)
+{
+  const struct ss_real *r = ss_real(fl);
+  union ss_optval v = read_optval(opt, ap);
+  if(!r->easy_setopt)
+    return CURLE_FAILED_INIT;
+  struct ss_handle *s = easy ? registry_get(easy) : NULL;
+  if(!s)
+    return forward_setopt(r, easy, opt, &v);
+  int saved = errno;
+  if(s->xfer && xfer_owns_option(s->xfer, opt)) {
+    CURLcode rc = record_owned(s, opt, &v);
+    errno = saved;
+    return rc;
+  }
+  errno = saved;
+  CURLcode rc = forward_setopt(r, easy, opt, &v);
+  if(rc == CURLE_OK) {
+    saved = errno;
+    handle_record(s, opt, &v);
+    errno = saved;
+  }
+  return rc;
+}
+
+/* Begin a transfer of a program handle: finish one left open (a multi
+ * transfer never removed), then let the stages decide. */
+static void begin(struct ss_handle *s)
+{
+  int saved = errno;
+  if(s->xfer)
+    xfer_finish(s);
+  memset(&s->view, 0, sizeof(s->view));
+  xfer_start(s);
+  errno = saved;
+}
+
+CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
+{
+  const struct ss_real *r = ss_real(fl);
+  if(!r->easy_perform)
+    return CURLE_FAILED_INIT;
+  struct ss_handle *s = easy ? registry_get(easy) : NULL;
+  if(!s || s->in_perform)
+    return r->easy_perform(easy);
+  begin(s);
+  s->in_perform = true;
+  CURLcode rc = r->easy_perform(easy);
+  s->in_perform = false;
+  if(s->xfer) {
+    int saved = errno;
+    rc = xfer_end(s->xfer, rc);
+    xfer_finish(s);
+    errno = saved;
+  }
+  return rc;
+}
+
+/* A replayed answer's values for what getinfo reports about the body. */
+static void view_getinfo(const struct ss_view *v, CURLINFO info, void *arg)
+{
+  switch(info) {
+  case CURLINFO_CONTENT_TYPE:
+    *(const char **)arg = SS_SSE_CONTENT_TYPE;
+    break;
+  case CURLINFO_CONTENT_LENGTH_DOWNLOAD:
+    *(double *)arg = -1.0;
+    break;
+  case CURLINFO_CONTENT_LENGTH_DOWNLOAD_T:
+    *(curl_off_t *)arg = -1;
+    break;
+  case CURLINFO_SIZE_DOWNLOAD:
+    *(double *)arg = (double)v->body_bytes;
+    break;
+  case CURLINFO_SIZE_DOWNLOAD_T:
+    *(curl_off_t *)arg = v->body_bytes;
+    break;
+  default:
+    break;
+  }
+}
+
+CURLcode ss_easy_getinfo(enum ss_flavour fl, CURL *easy, CURLINFO info,
+                         va_list ap)
+{
+  const struct ss_real *r = ss_real(fl);
+  void *arg = va_arg(ap, void *);
+  if(!r->easy_getinfo)
+    return CURLE_FAILED_INIT;
+  CURLcode rc = r->easy_getinfo(easy, info, arg);
+  if(rc != CURLE_OK || !arg)
+    return rc;
+  struct ss_handle *s = easy ? registry_get(easy) : NULL;
+  if(s && s->view.replayed)
+    view_getinfo(&s->view, info, arg);
+  return rc;
+}
+
+/* Headers a replayed answer no longer has. */
+static bool hidden_header(const char *name)
+{
+  return !strcasecmp(name, "Content-Length") ||
+         !strcasecmp(name, "Content-Encoding");
+}
+
+/* Our copy of a Content-Type header with the replay's value. */
+static struct curl_header *view_content_type(struct ss_view *v,
+                                             const struct curl_header *real)
+{
+  v->content_type = *real;
+  v->content_type.value = (char *)SS_SSE_CONTENT_TYPE;
+  return &v->content_type;
+}
+
+CURLHcode ss_easy_header(enum ss_flavour fl, CURL *easy, const char *name,
+                         size_t index, unsigned int origin, int request,
+                         struct curl_header **hout)
+{
+  const struct ss_real *r = ss_real(fl);
+  if(!r->easy_header)
+    return CURLHE_NOT_BUILT_IN;
+  CURLHcode rc = r->easy_header(easy, name, index, origin, request, hout);
+  struct ss_handle *s = easy ? registry_get(easy) : NULL;
+  if(rc != CURLHE_OK || !s || !s->view.replayed || request != -1 ||
+     !((*hout)->origin & CURLH_HEADER))
+    return rc;
+  if(hidden_header(name)) {
+    *hout = NULL;
+    return CURLHE_MISSING;
+  }
+  if(!strcasecmp(name, "Content-Type"))
+    *hout = view_content_type(&s->view, *hout);
+  return rc;
+}
+
+struct curl_header *ss_easy_nextheader(enum ss_flavour fl, CURL *easy,
+                                       unsigned int origin, int request,
+                                       struct curl_header *prev)
+{
+  const struct ss_real *r = ss_real(fl);
+  if(!r->easy_nextheader)
+    return NULL;
+  struct ss_handle *s = easy ? registry_get(easy) : NULL;
+  struct curl_header *h = r->easy_nextheader(easy, origin, request, prev);
+  if(!s || !s->view.replayed || request != -1)
+    return h;
+  /* Skip what the replay dropped; libcurl continues from prev->anchor,
+   * which our Content-Type copy keeps. */
+  while(h && (h->origin & CURLH_HEADER) && hidden_header(h->name))
+    h = r->easy_nextheader(easy, origin, request, h);
+  if(h && (h->origin & CURLH_HEADER) && !strcasecmp(h->name, "Content-Type"))
+    h = view_content_type(&s->view, h);
+  return h;
+}

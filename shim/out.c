@@ -1,0 +1,100 @@
+/* out.c - the client writer (see out.h). */
+#include "out.h"
+
+#include <stdio.h>
+
+#include "handle.h"
+#include "xfer.h"
+
+void out_init(struct ss_out *o)
+{
+  buf_init(&o->pending);
+  o->has_pending = false;
+  o->failed = false;
+  o->fail_value = 0;
+  o->at_end = false;
+}
+
+void out_free(struct ss_out *o)
+{
+  buf_free(&o->pending);
+}
+
+/* Call the program's write callback, or libcurl's default fwrite. */
+static size_t call_write(const struct ss_app_opts *a, const char *p, size_t n)
+{
+  if(a->write_fn)
+    return a->write_fn((char *)p, 1, n, a->write_data);
+  return fwrite(p, 1, n, (FILE *)a->write_data);
+}
+
+/* Call whatever libcurl would call for a header line (sendf.c chop_write):
+ * the header callback, else the write callback when HEADERDATA is set,
+ * else nothing. */
+static size_t call_header(const struct ss_app_opts *a, const char *p,
+                          size_t n)
+{
+  if(a->header_fn)
+    return a->header_fn((char *)p, 1, n, a->header_data);
+  if(!a->header_data)
+    return n;
+  if(a->write_fn)
+    return a->write_fn((char *)p, 1, n, a->header_data);
+  return fwrite(p, 1, n, (FILE *)a->header_data);
+}
+
+/* Keep the refused rest of a piece for delivery after the unpause. */
+static enum ss_flow keep_pending(struct ss_out *o, enum ss_out_kind kind,
+                                 const char *p, size_t n)
+{
+  buf_reset(&o->pending);
+  if(!buf_append(&o->pending, p, n)) {
+    o->failed = true;
+    o->fail_value = 0;
+    return SS_FAILED;
+  }
+  o->pending_kind = kind;
+  o->has_pending = true;
+  return SS_PAUSED;
+}
+
+enum ss_flow out_deliver(struct ss_xfer *x, enum ss_out_kind kind,
+                         const char *p, size_t n)
+{
+  struct ss_out *o = &x->out;
+  const struct ss_app_opts *a = &x->h->app;
+  if(o->failed)
+    return SS_FAILED;
+  do {
+    size_t len = kind == SS_OUT_HEADER || n <= CURL_MAX_WRITE_SIZE
+                 ? n : CURL_MAX_WRITE_SIZE;
+    size_t w = kind == SS_OUT_BODY ? call_write(a, p, len)
+                                   : call_header(a, p, len);
+    if(w == CURL_WRITEFUNC_PAUSE && !o->at_end)
+      return keep_pending(o, kind, p, n);
+    if(w != len && w != CURL_WRITEFUNC_PAUSE) {
+      o->failed = true;
+      o->fail_value = w;
+      return SS_FAILED;
+    }
+    if(kind == SS_OUT_BODY)
+      x->h->view.body_bytes += (curl_off_t)len;
+    p += len;
+    n -= len;
+  } while(n);
+  return SS_OK;
+}
+
+enum ss_flow out_flush(struct ss_xfer *x)
+{
+  struct ss_out *o = &x->out;
+  if(!o->has_pending)
+    return o->failed ? SS_FAILED : SS_OK;
+  /* Deliver from a private copy: a pause may refill o->pending. */
+  struct buf held = o->pending;
+  buf_init(&o->pending);
+  o->has_pending = false;
+  enum ss_flow r = out_deliver(x, o->pending_kind, held.ptr, held.len);
+  buf_free(&held);
+  return r;
+}

@@ -1,0 +1,41 @@
+/* out.h - the client writer: delivering to the program's own callbacks.
+ *
+ * It is the last link of a transfer's chain. Body pieces go to the
+ * program's write callback (libcurl's fwrite default when none is set) in
+ * calls of at most CURL_MAX_WRITE_SIZE; header lines go where libcurl would
+ * send them (the header callback, or the write callback with HEADERDATA
+ * when only that is set). When the program pauses, the refused piece is
+ * copied and delivered first when libcurl calls again after unpausing, as
+ * libcurl's own cw-out does; a short count fails the transfer. */
+#ifndef SS_OUT_H
+#define SS_OUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "stage.h"
+
+enum ss_out_kind {
+  SS_OUT_BODY = 0,
+  SS_OUT_HEADER
+};
+
+struct ss_out {
+  struct buf pending;       /* the refused rest of a piece */
+  enum ss_out_kind pending_kind;
+  bool has_pending;
+  bool failed;              /* the program refused bytes */
+  size_t fail_value;        /* what its callback returned */
+  bool at_end;              /* after libcurl finished: pauses are ignored */
+};
+
+void out_init(struct ss_out *o);
+void out_free(struct ss_out *o);
+/* Deliver one piece to the program. */
+enum ss_flow out_deliver(struct ss_xfer *x, enum ss_out_kind kind,
+                         const char *p, size_t n);
+/* Deliver the piece refused by a pause, if any. */
+enum ss_flow out_flush(struct ss_xfer *x);
+
+#endif

@@ -1,0 +1,24 @@
+/* registry.h - per-handle state keyed by the CURL * the program holds.
+ *
+ * An open-addressing hash map under one mutex, O(1) per lookup. The lock
+ * is held only inside these calls, never while calling libcurl or program
+ * code; a handle's state is then used by the one thread libcurl allows to
+ * use that handle at a time. fork() is safe: the lock is taken around it. */
+#ifndef SS_REGISTRY_H
+#define SS_REGISTRY_H
+
+#include <curl/curl.h>
+
+struct ss_handle;
+
+/* The state of handle h, or NULL if the program's handle is unknown. */
+struct ss_handle *registry_get(const CURL *h);
+/* Insert s under s->easy; returns the stale state previously stored under
+ * that address (libcurl frees internal handles itself, so an address can
+ * come back), which the caller frees. NULL and no insert when memory runs
+ * out: *failed is then set. */
+struct ss_handle *registry_put(struct ss_handle *s, int *failed);
+/* Remove and return the state of h (NULL if none). */
+struct ss_handle *registry_take(const CURL *h);
+
+#endif

@@ -1,0 +1,202 @@
+/* swap.c - the options a transfer changes on the real handle, and their
+ * restoration from the program's record (see xfer.h). */
+#include "xfer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+/* Each node of a shim-built header list; `owned` data is ours to free. */
+struct owned_node {
+  struct curl_slist node;
+  bool owned;
+};
+
+/* Free a list built by copy_headers. */
+static void free_headers(struct curl_slist *l)
+{
+  while(l) {
+    struct owned_node *o = (struct owned_node *)l;
+    l = l->next;
+    if(o->owned)
+      free(o->node.data);
+    free(o);
+  }
+}
+
+/* Is this header line "Content-Length:..."? */
+static bool is_content_length(const char *s)
+{
+  static const char name[] = "Content-Length";
+  size_t n = sizeof(name) - 1;
+  if(strncasecmp(s, name, n))
+    return false;
+  s += n;
+  while(*s == ' ' || *s == '\t')
+    s++;
+  return *s == ':';
+}
+
+/* A copy of the program's list with each Content-Length set to len, or
+ * NULL when it has none (or memory ran out: *oom). */
+static struct curl_slist *copy_headers(const struct curl_slist *l, size_t len,
+                                       bool *oom)
+{
+  struct curl_slist *head = NULL, **tail = &head;
+  bool any = false;
+  *oom = false;
+  for(; l; l = l->next) {
+    struct owned_node *o = calloc(1, sizeof(*o));
+    if(!o)
+      goto fail;
+    *tail = &o->node;
+    tail = &o->node.next;
+    o->node.data = l->data;
+    if(l->data && is_content_length(l->data)) {
+      char *c = malloc(64);
+      if(!c)
+        goto fail;
+      snprintf(c, 64, "%.*s: %zu", (int)strcspn(l->data, " \t:"), l->data, len);
+      o->node.data = c;
+      o->owned = any = true;
+    }
+  }
+  if(any)
+    return head;
+  free_headers(head);
+  return NULL;
+fail:
+  free_headers(head);
+  *oom = true;
+  return NULL;
+}
+
+bool xfer_set_body(struct ss_xfer *x, char *body, size_t len)
+{
+  CURL *e = x->h->easy;
+  bool oom;
+  struct curl_slist *hl = copy_headers(x->h->app.httpheader, len, &oom);
+  if(oom) {
+    free(body);
+    return false;
+  }
+  x->body = body;
+  x->body_len = len;
+  x->swapped |= SS_SWAP_BODY;
+  if(x->real->easy_setopt(e, CURLOPT_POSTFIELDS, body) ||
+     x->real->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len)) {
+    free_headers(hl);
+    return false;
+  }
+  if(hl) {
+    x->headers = hl;
+    x->swapped |= SS_SWAP_HTTPHEADER;
+    if(x->real->easy_setopt(e, CURLOPT_HTTPHEADER, hl))
+      return false;
+  }
+  return true;
+}
+
+bool xfer_decode_answer(struct ss_xfer *x)
+{
+  x->swapped |= SS_SWAP_ENCODING;
+  return !x->real->easy_setopt(x->h->easy, CURLOPT_ACCEPT_ENCODING, "");
+}
+
+bool xfer_lift_low_speed(struct ss_xfer *x)
+{
+  if(x->h->app.low_speed_limit <= 0 || x->h->app.low_speed_time <= 0)
+    return true;
+  x->swapped |= SS_SWAP_LOWSPEED;
+  return !x->real->easy_setopt(x->h->easy, CURLOPT_LOW_SPEED_LIMIT, 0L);
+}
+
+bool xfer_watch_response(struct ss_xfer *x)
+{
+  CURL *e = x->h->easy;
+  CURLcode (*set)(CURL *, CURLoption, ...) = x->real->easy_setopt;
+  x->swapped |= SS_SWAP_WRITE | SS_SWAP_HEADER;
+  return !set(e, CURLOPT_WRITEFUNCTION, ss_write_cb) &&
+         !set(e, CURLOPT_WRITEDATA, x) &&
+         !set(e, CURLOPT_HEADERFUNCTION, ss_header_cb) &&
+         !set(e, CURLOPT_HEADERDATA, x);
+}
+
+/* Put the program's body back. A COPYPOSTFIELDS copy was freed by libcurl
+ * when the shim set POSTFIELDS: copy again from the shim's own copy. */
+static void restore_body(struct ss_xfer *x)
+{
+  const struct ss_app_opts *a = &x->h->app;
+  CURL *e = x->h->easy;
+  CURLcode (*set)(CURL *, CURLoption, ...) = x->real->easy_setopt;
+  if(a->postfields_copy && a->postfields == a->postfields_copy) {
+    if(a->postfieldsize < 0) {
+      set(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+      set(e, CURLOPT_COPYPOSTFIELDS, a->postfields_copy);
+    }
+    else {
+      set(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)a->postfields_copy_len);
+      set(e, CURLOPT_COPYPOSTFIELDS, a->postfields_copy);
+      set(e, CURLOPT_POSTFIELDSIZE_LARGE, a->postfieldsize);
+    }
+  }
+  else {
+    set(e, CURLOPT_POSTFIELDS, a->postfields);
+    set(e, CURLOPT_POSTFIELDSIZE_LARGE, a->postfieldsize);
+  }
+}
+
+void xfer_restore(struct ss_xfer *x, unsigned mask)
+{
+  const struct ss_app_opts *a = &x->h->app;
+  CURL *e = x->h->easy;
+  CURLcode (*set)(CURL *, CURLoption, ...) = x->real->easy_setopt;
+  mask &= x->swapped;
+  if(mask & SS_SWAP_WRITE) {
+    set(e, CURLOPT_WRITEFUNCTION, a->write_fn);
+    set(e, CURLOPT_WRITEDATA, a->write_data);
+  }
+  if(mask & SS_SWAP_HEADER) {
+    set(e, CURLOPT_HEADERFUNCTION, a->header_fn);
+    set(e, CURLOPT_HEADERDATA, a->header_data);
+  }
+  if(mask & SS_SWAP_BODY)
+    restore_body(x);
+  if(mask & SS_SWAP_HTTPHEADER)
+    set(e, CURLOPT_HTTPHEADER, a->httpheader);
+  if(mask & SS_SWAP_ENCODING)
+    set(e, CURLOPT_ACCEPT_ENCODING, a->accept_encoding);
+  if(mask & SS_SWAP_LOWSPEED)
+    set(e, CURLOPT_LOW_SPEED_LIMIT, a->low_speed_limit);
+  if(mask & SS_SWAP_BODY) {
+    free(x->body);
+    x->body = NULL;
+  }
+  if(mask & SS_SWAP_HTTPHEADER) {
+    free_headers(x->headers);
+    x->headers = NULL;
+  }
+  x->swapped &= ~mask;
+}
+
+bool xfer_owns_option(const struct ss_xfer *x, CURLoption opt)
+{
+  unsigned bit;
+  switch(opt) {
+  case CURLOPT_WRITEFUNCTION: case CURLOPT_WRITEDATA:
+    bit = SS_SWAP_WRITE; break;
+  case CURLOPT_HEADERFUNCTION: case CURLOPT_HEADERDATA:
+    bit = SS_SWAP_HEADER; break;
+  case CURLOPT_POSTFIELDS: case CURLOPT_COPYPOSTFIELDS:
+  case CURLOPT_POSTFIELDSIZE: case CURLOPT_POSTFIELDSIZE_LARGE:
+    bit = SS_SWAP_BODY; break;
+  case CURLOPT_HTTPHEADER: bit = SS_SWAP_HTTPHEADER; break;
+  case CURLOPT_ACCEPT_ENCODING: bit = SS_SWAP_ENCODING; break;
+  case CURLOPT_LOW_SPEED_LIMIT: bit = SS_SWAP_LOWSPEED; break;
+  default: return false;
+  }
+  return (x->swapped & bit) != 0;
+}

@@ -1,0 +1,179 @@
+/* xfer.c - the transfer life cycle and the stage chain (see xfer.h). */
+#include "xfer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static enum ss_flow resume_all(struct ss_xfer *x);
+
+struct ss_xfer *xfer_start(struct ss_handle *h)
+{
+  struct ss_xfer *x = calloc(1, sizeof(*x));
+  if(!x)
+    return NULL;
+  x->h = h;
+  x->real = ss_real(h->fl);
+  x->cur = -1;
+  out_init(&x->out);
+  h->xfer = x;  /* stages and the setopt hook look it up from here */
+  for(int i = 0; ss_stages[i] && x->nstages < SS_MAX_STAGES; i++) {
+    unsigned before = x->swapped;
+    void *ctx = ss_stages[i]->start(x);
+    if(!ctx) {
+      xfer_restore(x, x->swapped & ~before);
+      continue;
+    }
+    x->stage[x->nstages].type = ss_stages[i];
+    x->stage[x->nstages++].ctx = ctx;
+  }
+  if(!x->nstages) {
+    h->xfer = NULL;
+    out_free(&x->out);
+    free(x);
+    return NULL;
+  }
+  return x;
+}
+
+CURLcode xfer_end(struct ss_xfer *x, CURLcode result)
+{
+  if(x->ended)
+    return result;
+  x->ended = true;
+  x->out.at_end = true;
+  resume_all(x);  /* a backlog left by a pause goes out first */
+  for(int i = 0; i < x->nstages; i++) {
+    if(!x->stage[i].type->end)
+      continue;
+    x->cur = i;
+    x->stage[i].type->end(x, x->stage[i].ctx, &result);
+    x->cur = -1;
+  }
+  if(x->out.failed && result == CURLE_OK)
+    result = CURLE_WRITE_ERROR;
+  return result;
+}
+
+void xfer_finish(struct ss_handle *h)
+{
+  struct ss_xfer *x = h->xfer;
+  if(!x)
+    return;
+  xfer_restore(x, x->swapped);
+  for(int i = 0; i < x->nstages; i++)
+    if(x->stage[i].type->finish)
+      x->stage[i].type->finish(x, x->stage[i].ctx);
+  out_free(&x->out);
+  h->xfer = NULL;
+  free(x);
+}
+
+/* Run a header line through stages from index i on, then the client. */
+static enum ss_flow chain_header(struct ss_xfer *x, int i, const char *p,
+                                 size_t n)
+{
+  for(; i < x->nstages; i++) {
+    if(!x->stage[i].type->header)
+      continue;
+    int saved = x->cur;
+    x->cur = i;
+    enum ss_flow r = x->stage[i].type->header(x, x->stage[i].ctx, p, n);
+    x->cur = saved;
+    if(r == SS_PAUSED)
+      x->resume_mask |= 1u << i;
+    return r;
+  }
+  return out_deliver(x, SS_OUT_HEADER, p, n);
+}
+
+/* Run body bytes through stages from index i on, then the client. */
+static enum ss_flow chain_body(struct ss_xfer *x, int i, const char *p,
+                               size_t n)
+{
+  for(; i < x->nstages; i++) {
+    if(!x->stage[i].type->body)
+      continue;
+    int saved = x->cur;
+    x->cur = i;
+    enum ss_flow r = x->stage[i].type->body(x, x->stage[i].ctx, p, n);
+    x->cur = saved;
+    if(r == SS_PAUSED)
+      x->resume_mask |= 1u << i;
+    return r;
+  }
+  return out_deliver(x, SS_OUT_BODY, p, n);
+}
+
+enum ss_flow xfer_pass_header(struct ss_xfer *x, const char *p, size_t n)
+{
+  return chain_header(x, x->cur + 1, p, n);
+}
+
+enum ss_flow xfer_pass_body(struct ss_xfer *x, const char *p, size_t n)
+{
+  return chain_body(x, x->cur + 1, p, n);
+}
+
+/* After an unpause: the client's refused piece first, then the stages that
+ * stopped producing, deepest first (their backlog comes first in order). */
+static enum ss_flow resume_all(struct ss_xfer *x)
+{
+  enum ss_flow r = out_flush(x);
+  for(int i = x->nstages - 1; i >= 0 && r == SS_OK; i--) {
+    if(!(x->resume_mask & (1u << i)))
+      continue;
+    x->resume_mask &= ~(1u << i);
+    if(!x->stage[i].type->resume)
+      continue;
+    x->cur = i;
+    r = x->stage[i].type->resume(x, x->stage[i].ctx);
+    x->cur = -1;
+    if(r == SS_PAUSED)
+      x->resume_mask |= 1u << i;
+  }
+  return r;
+}
+
+/* What to return to libcurl for a failed delivery: anything but n. */
+static size_t fail_value(const struct ss_xfer *x, size_t n)
+{
+  return x->out.fail_value != n ? x->out.fail_value : 0;
+}
+
+/* One call from libcurl. After a pause libcurl hands the same input back
+ * (possibly with more appended, as newer cw-out does); the prefix already
+ * absorbed is skipped. */
+static size_t xfer_input(struct ss_xfer *x, enum ss_out_kind kind,
+                         const char *p, size_t n)
+{
+  if(x->out.failed)
+    return fail_value(x, n);
+  size_t skip = 0;
+  if(x->absorbed && x->absorbed_kind == kind)
+    skip = x->absorbed < n ? x->absorbed : n;
+  x->absorbed = 0;
+  enum ss_flow r = resume_all(x);
+  if(r == SS_OK && skip < n) {
+    r = kind == SS_OUT_BODY ? chain_body(x, 0, p + skip, n - skip)
+                            : chain_header(x, 0, p + skip, n - skip);
+    skip = n;
+  }
+  if(r == SS_PAUSED) {
+    x->absorbed = skip;
+    x->absorbed_kind = kind;
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  return r == SS_OK ? n : fail_value(x, n);
+}
+
+size_t ss_write_cb(char *p, size_t size, size_t nmemb, void *ud)
+{
+  return xfer_input(ud, SS_OUT_BODY, p, size * nmemb);
+}
+
+size_t ss_header_cb(char *p, size_t size, size_t nmemb, void *ud)
+{
+  return xfer_input(ud, SS_OUT_HEADER, p, size * nmemb);
+}

@@ -1,0 +1,87 @@
+/* xfer.h - one transfer that at least one stage takes part in.
+ *
+ * Life cycle, run exactly once per transfer whichever interface drives it:
+ *   xfer_start  when the program starts the transfer (curl_easy_perform,
+ *               curl_multi_add_handle): stages decide and may rewrite;
+ *   callbacks   libcurl calls the shim's write/header callbacks, which run
+ *               the stage chain (stage.h) and end in the client (out.h);
+ *   xfer_end    libcurl has finished (perform returned, or
+ *               curl_multi_info_read reported DONE);
+ *   xfer_finish the handle leaves the transfer (perform returns,
+ *               curl_multi_remove_handle): every option the shim changed on
+ *               the real handle is restored from the program's record.
+ * A transfer no stage takes part in has no ss_xfer at all and costs
+ * nothing on the response path. */
+#ifndef SS_XFER_H
+#define SS_XFER_H
+
+#include <stdbool.h>
+#include <curl/curl.h>
+
+#include "handle.h"
+#include "out.h"
+#include "real.h"
+#include "stage.h"
+
+#define SS_MAX_STAGES 4
+
+/* Options the shim changed on the real handle (restored at finish). */
+enum ss_swap {
+  SS_SWAP_WRITE = 1u << 0,      /* WRITEFUNCTION/WRITEDATA */
+  SS_SWAP_HEADER = 1u << 1,     /* HEADERFUNCTION/HEADERDATA */
+  SS_SWAP_BODY = 1u << 2,       /* POSTFIELDS + size */
+  SS_SWAP_HTTPHEADER = 1u << 3, /* HTTPHEADER (Content-Length fixed) */
+  SS_SWAP_ENCODING = 1u << 4,   /* ACCEPT_ENCODING */
+  SS_SWAP_LOWSPEED = 1u << 5    /* LOW_SPEED_LIMIT/TIME */
+};
+
+struct ss_xfer {
+  struct ss_handle *h;
+  const struct ss_real *real;
+  CURLM *multi;                 /* the program's multi handle, if any */
+  struct {
+    const struct ss_stage *type;
+    void *ctx;
+  } stage[SS_MAX_STAGES];
+  int nstages;
+  int cur;                      /* the stage running now (-1: libcurl) */
+  unsigned resume_mask;         /* stages to resume after a pause */
+  unsigned swapped;             /* enum ss_swap bits */
+  char *body;                   /* the shim's request body */
+  size_t body_len;
+  struct curl_slist *headers;   /* the shim's header list */
+  struct ss_out out;
+  size_t absorbed;              /* prefix of libcurl's next input handled */
+  enum ss_out_kind absorbed_kind;
+  bool ended;
+  CURLMsg msg;                  /* info_read answer when a result changed */
+};
+
+/* Start a transfer of h; NULL when no stage takes part (pass-through). */
+struct ss_xfer *xfer_start(struct ss_handle *h);
+/* libcurl finished with result; returns the result the program sees. */
+CURLcode xfer_end(struct ss_xfer *x, CURLcode result);
+/* Restore the handle and free h's transfer. */
+void xfer_finish(struct ss_handle *h);
+/* Would curl_easy_setopt(opt) touch an option this transfer changed? Then
+ * the hook records it for the program and leaves the real handle alone. */
+bool xfer_owns_option(const struct ss_xfer *x, CURLoption opt);
+
+/* For stages at start: change the request; false on failure (the core
+ * then restores anything already changed). */
+bool xfer_set_body(struct ss_xfer *x, char *body, size_t len);
+bool xfer_decode_answer(struct ss_xfer *x);
+bool xfer_lift_low_speed(struct ss_xfer *x);
+bool xfer_watch_response(struct ss_xfer *x);
+
+/* Internal to the core: restore the options named by mask (swap.c), and
+ * the callbacks libcurl calls for a watched transfer (xfer.c). */
+void xfer_restore(struct ss_xfer *x, unsigned mask);
+size_t ss_write_cb(char *p, size_t size, size_t nmemb, void *ud);
+size_t ss_header_cb(char *p, size_t size, size_t nmemb, void *ud);
+
+/* For stages on the response path: pass to the next stage (or client). */
+enum ss_flow xfer_pass_header(struct ss_xfer *x, const char *p, size_t n);
+enum ss_flow xfer_pass_body(struct ss_xfer *x, const char *p, size_t n);
+
+#endif

@@ -1,0 +1,631 @@
+#!/usr/bin/python3
+"""Loopback test server that behaves like an LLM deployment refusing streaming.
+
+Standard library only. Run it as a program (see --help) or import it for the
+answer builders (`build_answer`, `build_stream`) to compute expectations.
+
+Routes (POST, JSON body):
+  /v1/chat/completions, /openai/v1/chat/completions       OpenAI style; the
+      model comes from the body; non-stream answers are pretty-printed with
+      two-space indent, as api.openai.com does.
+  /openai/deployments/{deployment}/chat/completions?api-version=...
+      Azure style; the deployment is the model (the body's model is ignored);
+      needs a non-empty `api-key` header (else 401) and an api-version query
+      (else 404); answers are compact JSON.
+  POST /echo           returns the request body (application/octet-stream).
+  GET  /plain/N        N deterministic bytes (see plain_bytes()).
+  GET  /healthz        200 "ok".
+
+Behaviour of the chat routes:
+  - body not JSON (or not an object) -> 400 invalid_request_error
+  - `stream_options` present while `stream` is not true -> 400 (OpenAI text)
+  - model matching --refuse with stream true -> 400, the Azure o3-mini body
+  - stream false/absent -> one chat.completion JSON (Content-Length)
+  - other models with stream true -> native SSE (chunked)
+The answer is chosen by the last user message:
+  "long:N" content of exactly N UTF-8 bytes; "empty" content "";
+  "finish:length" finish_reason "length"; "refusal" a refusal message;
+  "tool_call" / "tool_call:N" N tool calls to the request's first tool (only
+  when the request has `tools`); otherwise a few sentences with non-ASCII and
+  JSON escapes that quote the start of the prompt. `n` (1..8) gives n choices.
+
+Test knobs (request headers):
+  X-Test-Delay: S       sleep S seconds before sending anything (100 Continue
+                        included)
+  X-Test-Event-Delay: S sleep S seconds between SSE events / body chunks
+  X-Test-Chunked: 1     JSON bodies with Transfer-Encoding: chunked, small chunks
+  X-Test-Gzip: 0|1|force  JSON bodies are gzipped when Accept-Encoding allows
+                        gzip (1 or absent); 0 never; force even if not allowed
+  X-Test-Status: N      answer status N with a JSON error body
+  X-Test-Ascii: 1       JSON with ensure_ascii (\\uXXXX escapes, surrogate pairs)
+  X-Test-Close: 1       answer with Connection: close and close the socket
+Every response carries x-request-id (req_<n>_<hex>).
+"""
+
+import argparse
+import base64
+import fnmatch
+import gzip
+import hashlib
+import json
+import os
+import re
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit, parse_qs
+
+REFUSAL_BODY = (b'{"error":{"message":"Unsupported value: \'stream\' does not support true'
+                b' with this model. Supported values are: false.","type":'
+                b'"invalid_request_error","param":"stream","code":"unsupported_value"}}')
+STREAM_OPTIONS_BODY = (b'{"error":{"message":"The \'stream_options\' parameter is only allowed'
+                       b' when \'stream\' is enabled.","type":"invalid_request_error",'
+                       b'"param":"stream_options","code":null}}')
+AZURE_401_BODY = (b'{"error":{"code":"401","message":"Access denied due to invalid subscription'
+                  b' key or wrong API endpoint. Make sure to provide a valid key for an active'
+                  b' subscription and use a correct regional API endpoint for your resource."}}')
+AZURE_404_BODY = b'{"error":{"code":"404","message":"Resource not found"}}'
+
+DEFAULT_REFUSE = "o3-mini*,o1*"
+
+# Dated snapshots the API reports for a requested model name.
+SNAPSHOTS = {
+    "o3-mini": "o3-mini-2025-01-31",
+    "o1": "o1-2024-12-17",
+    "o1-mini": "o1-mini-2024-09-12",
+    "o1-preview": "o1-preview-2024-09-12",
+    "gpt-4o": "gpt-4o-2024-08-06",
+    "gpt-4o-mini": "gpt-4o-mini-2024-07-18",
+    "gpt-4.1": "gpt-4.1-2025-04-14",
+}
+
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+# ---------------------------------------------------------------------------
+# Answers (pure functions: request dict in, answer dict out)
+
+def model_matches(model, globs):
+    """True when model matches one of the comma-separated shell globs."""
+    return any(fnmatch.fnmatchcase(model, g.strip()) for g in globs.split(",") if g.strip())
+
+
+def snapshot_name(model, refusing):
+    """The model name an answer reports: a dated snapshot for known names."""
+    if model in SNAPSHOTS:
+        return SNAPSHOTS[model]
+    if refusing and not re.search(r"-\d{4}-\d{2}-\d{2}$", model):
+        return model + "-2025-01-31"
+    return model
+
+
+def _digest(*parts):
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode("utf-8", "surrogatepass") if isinstance(p, str) else p)
+        h.update(b"\0")
+    return h.digest()
+
+
+def _alnum(digest, n):
+    num = int.from_bytes(digest, "big")
+    out = []
+    for _ in range(n):
+        num, r = divmod(num, 62)
+        out.append(_ALNUM[r])
+    return "".join(out)
+
+
+def message_text(msg):
+    """The text of a chat message whose content is a string or a list of parts."""
+    content = msg.get("content") if isinstance(msg, dict) else None
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content
+                       if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return ""
+
+
+def last_user_text(req):
+    msgs = req.get("messages")
+    if isinstance(msgs, list):
+        for msg in reversed(msgs):
+            if isinstance(msg, dict) and msg.get("role") == "user":
+                return message_text(msg)
+    return ""
+
+
+def long_content(n):
+    """Deterministic text of exactly n UTF-8 bytes with multi-byte characters
+    (2, 3 and 4 bytes) and characters JSON must escape."""
+    out, size, i = [], 0, 0
+    while size < n:
+        line = f"line {i}: caf\u00e9 \u6f22\u5b57 \U0001F600 \"q\" \\ \t end\n"
+        b = len(line.encode("utf-8"))
+        if size + b > n:
+            break
+        out.append(line)
+        size += b
+        i += 1
+    out.append("x" * (n - size))
+    return "".join(out)
+
+
+def default_content(prompt):
+    quoted = prompt[:60]
+    return ("Hello! This is the streamshim test server answering.\n"
+            f"You said: \u201c{quoted}\u201d.\n"
+            "Here are some characters: caf\u00e9, \u6f22\u5b57 and an emoji \U0001F600.\n"
+            "Escapes: a \"quoted\" word, a backslash \\ and a tab\there.\n"
+            "The end.")
+
+
+def answer_choices(req, prompt):
+    """The list of (message, finish_reason) for a request."""
+    finish = "length" if "finish:length" in prompt else "stop"
+    message = {"role": "assistant"}
+    m_tool = re.search(r"tool_call(?::(\d+))?", prompt)
+    tools = req.get("tools") if isinstance(req.get("tools"), list) else []
+    m_long = re.search(r"long:(\d+)", prompt)
+    if m_tool and tools:
+        count = max(1, min(int(m_tool.group(1) or 1), 16))
+        calls = []
+        for i in range(count):
+            tool = tools[i % len(tools)]
+            fn = tool.get("function", {}) if isinstance(tool, dict) else {}
+            name = fn.get("name", "tool") if isinstance(fn, dict) else "tool"
+            args = json.dumps({"query": f"q{i} caf\u00e9 \"x\"", "n": i}, ensure_ascii=False)
+            calls.append({"id": "call_" + _alnum(_digest(prompt, str(i)), 24),
+                          "type": "function",
+                          "function": {"name": name, "arguments": args}})
+        message.update(content=None, tool_calls=calls, refusal=None, annotations=[])
+        if finish == "stop":
+            finish = "tool_calls"
+    elif "refusal" in prompt:
+        message.update(content=None, refusal="I'm sorry, I can\u2019t help with that.",
+                       annotations=[])
+    else:
+        if m_long:
+            content = long_content(int(m_long.group(1)))
+        elif "empty" in prompt:
+            content = ""
+        else:
+            content = default_content(prompt)
+        message.update(content=content, refusal=None, annotations=[])
+    n = req.get("n") if isinstance(req.get("n"), int) else 1
+    n = max(1, min(n, 8))
+    out = []
+    for i in range(n):
+        msg = dict(message)
+        if i and isinstance(msg.get("content"), str):
+            msg["content"] = msg["content"] + f" [choice {i}]"
+        out.append((msg, finish))
+    return out
+
+
+def _tokens(text):
+    return max(1, len(text.encode("utf-8")) // 4) if text else 0
+
+
+def build_answer(req, model, refusing):
+    """The chat.completion dict answering request dict `req` for `model`.
+    Deterministic: the same model and messages give the same id and created,
+    whether or not the request asked for a stream."""
+    msgs = json.dumps(req.get("messages"), sort_keys=True, ensure_ascii=False)
+    reported = snapshot_name(model, refusing)
+    d = _digest(reported, msgs, str(req.get("n")), json.dumps(req.get("tools"), sort_keys=True))
+    prompt = last_user_text(req)
+    choices = []
+    completion = 0
+    for i, (msg, finish) in enumerate(answer_choices(req, prompt)):
+        choices.append({"index": i, "message": msg, "logprobs": None, "finish_reason": finish})
+        completion += _tokens(msg.get("content") or "") + _tokens(msg.get("refusal") or "")
+        for call in msg.get("tool_calls") or []:
+            completion += _tokens(call["function"]["arguments"]) + 3
+    reasoning = 192 if refusing else 0
+    completion += reasoning
+    prompt_tokens = _tokens(msgs) + 7
+    return {
+        "id": "chatcmpl-" + _alnum(d, 29),
+        "object": "chat.completion",
+        "created": 1738000000 + int.from_bytes(d[:4], "big") % 10000000,
+        "model": reported,
+        "choices": choices,
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion,
+            "total_tokens": prompt_tokens + completion,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": reasoning, "audio_tokens": 0,
+                                          "accepted_prediction_tokens": 0,
+                                          "rejected_prediction_tokens": 0},
+        },
+        "service_tier": "default",
+        "system_fingerprint": "fp_" + d[8:13].hex(),
+    }
+
+
+def split_pieces(text):
+    """Token-like pieces: a word with its leading space, or a run of spaces."""
+    return re.findall(r"\s*\S{1,8}|\s+", text)
+
+
+def build_stream(answer, include_usage):
+    """The list of chat.completion.chunk dicts a native stream sends for an
+    answer (role chunk, pieces, finish chunk per choice, then usage)."""
+    head = {k: answer[k] for k in ("id", "created", "model", "service_tier",
+                                   "system_fingerprint")}
+
+    def chunk(choices, usage=False):
+        c = {"id": head["id"], "object": "chat.completion.chunk", "created": head["created"],
+             "model": head["model"], "service_tier": head["service_tier"],
+             "system_fingerprint": head["system_fingerprint"], "choices": choices}
+        if include_usage:
+            c["usage"] = answer["usage"] if usage else None
+        return c
+
+    def one(index, delta, finish=None):
+        return chunk([{"index": index, "delta": delta, "logprobs": None,
+                       "finish_reason": finish}])
+
+    out = []
+    for ch in answer["choices"]:
+        i, msg = ch["index"], ch["message"]
+        calls = msg.get("tool_calls")
+        if calls:
+            first = {"role": "assistant", "content": None, "refusal": None}
+            for k, call in enumerate(calls):
+                start = {"index": k, "id": call["id"], "type": call["type"],
+                         "function": {"name": call["function"]["name"], "arguments": ""}}
+                if k == 0:
+                    first["tool_calls"] = [start]
+                    out.append(one(i, first))
+                else:
+                    out.append(one(i, {"tool_calls": [start]}))
+                for piece in split_pieces(call["function"]["arguments"]):
+                    out.append(one(i, {"tool_calls": [{"index": k,
+                                                       "function": {"arguments": piece}}]}))
+        elif msg.get("refusal") is not None:
+            out.append(one(i, {"role": "assistant", "content": None, "refusal": ""}))
+            for piece in split_pieces(msg["refusal"]):
+                out.append(one(i, {"refusal": piece}))
+        else:
+            out.append(one(i, {"role": "assistant", "content": "", "refusal": None}))
+            for piece in split_pieces(msg.get("content") or ""):
+                out.append(one(i, {"content": piece}))
+        out.append(one(i, {}, ch["finish_reason"]))
+    if include_usage:
+        out.append(chunk([], usage=True))
+    return out
+
+
+def plain_bytes(n, offset=0):
+    """n deterministic bytes (period 251), starting at offset."""
+    block = bytes((i * 31 + 7) % 251 for i in range(251))
+    start = offset % 251
+    reps = (start + n) // 251 + 1
+    return (block * reps)[start:start + n]
+
+
+def dumps(obj, ascii_only=False, pretty=False):
+    if pretty:
+        return json.dumps(obj, ensure_ascii=ascii_only, indent=2).encode("utf-8")
+    return json.dumps(obj, ensure_ascii=ascii_only, separators=(",", ":")).encode("utf-8")
+
+
+def error_body(message, etype="invalid_request_error", param=None, code=None):
+    return dumps({"error": {"message": message, "type": etype, "param": param, "code": code}})
+
+
+# ---------------------------------------------------------------------------
+# HTTP
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "streamshim-test-server/1"
+    timeout = 300
+    disable_nagle_algorithm = True
+
+    # -- helpers ------------------------------------------------------------
+
+    def version_string(self):
+        return self.server_version
+
+    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+        if self.server.verbose:
+            sys.stderr.write("server: " + (format % args) + "\n")
+
+    def _hdr(self, name, default=None):
+        v = self.headers.get(name)
+        return default if v is None else v.strip()
+
+    def _delay_once(self):
+        if self._delayed:
+            return
+        self._delayed = True
+        try:
+            delay = float(self._hdr("X-Test-Delay", "0"))
+        except ValueError:
+            delay = 0.0
+        if delay > 0:
+            time.sleep(delay)
+
+    def _event_delay(self):
+        try:
+            return max(0.0, float(self._hdr("X-Test-Event-Delay", "0")))
+        except ValueError:
+            return 0.0
+
+    def parse_request(self):
+        # A handler serves every request of a keep-alive connection: reset.
+        self.request_id = None
+        self._delayed = False
+        self.azure = False
+        return super().parse_request()
+
+    def handle_expect_100(self):
+        # The delay comes before anything at all is sent, 100 Continue included.
+        self._delay_once()
+        return super().handle_expect_100()
+
+    def _read_body(self):
+        te = self._hdr("Transfer-Encoding", "").lower()
+        if "chunked" in te:
+            data = bytearray()
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    break
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                data += self.rfile.read(size)
+                self.rfile.readline(65537)
+            return bytes(data)
+        length = int(self._hdr("Content-Length", "0") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _log_request(self, body):
+        path = self.server.log_path
+        if not path:
+            return
+        rec = {
+            "time": time.time(),
+            "request_id": self.request_id,
+            "method": self.command,
+            "path": self.path,
+            "http_version": self.request_version,
+            "client_port": self.client_address[1],
+            "headers": [[k, v] for k, v in self.headers.items()],
+            "body_len": len(body),
+            "body_b64": base64.b64encode(body).decode("ascii"),
+        }
+        line = (json.dumps(rec, ensure_ascii=True) + "\n").encode("ascii")
+        with self.server.log_lock:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+
+    def send_response(self, code, message=None):
+        # Every final response, the stdlib's own error pages included.
+        super().send_response(code, message)
+        rid = self.request_id
+        if rid is None:
+            rid = self.request_id = "req_%d_%s" % (next(self.server.counter),
+                                                   os.urandom(6).hex())
+        self.send_header("x-request-id", rid)
+
+    def _start(self, status, headers=()):
+        self.send_response(status)
+        self.send_header("openai-processing-ms", "1")
+        if self.azure:
+            self.send_header("apim-request-id", self.request_id)
+            self.send_header("x-ms-region", "Loopback")
+        for k, v in headers:
+            self.send_header(k, v)
+        if self._hdr("X-Test-Close") == "1":
+            self.send_header("Connection", "close")
+            self.close_connection = True
+
+    def _gzip_allowed(self):
+        knob = self._hdr("X-Test-Gzip", "1")
+        if knob == "0":
+            return False
+        if knob == "force":
+            return True
+        for part in self._hdr("Accept-Encoding", "").split(","):
+            fields = [f.strip() for f in part.split(";")]
+            if fields[0].lower() in ("gzip", "x-gzip", "*"):
+                q = 1.0
+                for f in fields[1:]:
+                    if f.lower().startswith("q="):
+                        try:
+                            q = float(f[2:])
+                        except ValueError:
+                            q = 0.0
+                if q > 0:
+                    return True
+        return False
+
+    def send_body(self, status, body, ctype="application/json", extra=()):
+        """A complete response: gzip and chunking by the test knobs."""
+        headers = [("Content-Type", ctype)] + list(extra)
+        if status in (204, 304) or status < 200:
+            self._start(status, headers)
+            self.end_headers()
+            return
+        if ctype.startswith("application/json") and body and self._gzip_allowed():
+            body = gzip.compress(body, mtime=0)
+            headers.append(("Content-Encoding", "gzip"))
+        if self._hdr("X-Test-Chunked") == "1":
+            self._start(status, headers + [("Transfer-Encoding", "chunked")])
+            self.end_headers()
+            sizes, pos, k = (1, 3, 7, 16, 29, 5, 64, 2), 0, 0
+            delay = self._event_delay()
+            while pos < len(body):
+                piece = body[pos:pos + sizes[k % len(sizes)]]
+                pos += len(piece)
+                k += 1
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                if delay:
+                    time.sleep(delay)
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self._start(status, headers + [("Content-Length", str(len(body)))])
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+    def send_sse(self, events):
+        """A native SSE stream, one chunk per event."""
+        self._start(200, [("Content-Type", "text/event-stream; charset=utf-8"),
+                          ("Cache-Control", "no-cache"),
+                          ("Transfer-Encoding", "chunked")])
+        self.end_headers()
+        delay = self._event_delay()
+        for ev in events:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(ev), ev))
+            if delay:
+                time.sleep(delay)
+        self.wfile.write(b"0\r\n\r\n")
+
+    # -- dispatch -----------------------------------------------------------
+
+    def _handle(self):
+        self.request_id = "req_%d_%s" % (next(self.server.counter),
+                                          os.urandom(6).hex())
+        self.azure = False
+        body = self._read_body()
+        self._log_request(body)
+        self._delay_once()
+        url = urlsplit(self.path)
+        path = url.path
+        m_azure = re.fullmatch(r"/openai/deployments/([^/]+)/chat/completions", path)
+        self.azure = bool(m_azure)
+
+        status = self._hdr("X-Test-Status")
+        if status:
+            code = int(status)
+            return self.send_body(code, error_body(f"Test status {code}", "test_error",
+                                                   None, str(code)))
+
+        if self.command == "GET" and path == "/healthz":
+            return self.send_body(200, b"ok", "text/plain")
+        if self.command == "GET" and path.startswith("/plain/"):
+            try:
+                n = int(path[len("/plain/"):])
+            except ValueError:
+                return self.send_body(404, error_body("bad size", "not_found"))
+            self._start(200, [("Content-Type", "application/octet-stream"),
+                              ("Content-Length", str(n))])
+            self.end_headers()
+            pos = 0
+            while pos < n:
+                piece = plain_bytes(min(65536 - 65536 % 251, n - pos), pos)
+                self.wfile.write(piece)
+                pos += len(piece)
+            return None
+        if self.command == "POST" and path == "/echo":
+            return self.send_body(200, body, "application/octet-stream")
+
+        openai_paths = ("/v1/chat/completions", "/openai/v1/chat/completions")
+        if path not in openai_paths and not m_azure:
+            return self.send_body(404, error_body(f"Unknown request URL: {self.command} {path}.",
+                                                  "invalid_request_error", None,
+                                                  "unknown_url"))
+        if self.command != "POST":
+            return self.send_body(405, error_body("Method not allowed", "invalid_request_error"))
+        if m_azure:
+            if not self._hdr("api-key"):
+                return self.send_body(401, AZURE_401_BODY)
+            if not parse_qs(url.query).get("api-version"):
+                return self.send_body(404, AZURE_404_BODY)
+        try:
+            req = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return self.send_body(400, error_body(
+                "We could not parse the JSON body of your request. (HINT: This likely means"
+                " you aren't using your HTTP library correctly. The OpenAI API expects a JSON"
+                " payload, but what was sent was not valid JSON. If you have trouble figuring"
+                " out how to fix this, please contact us through our help center at"
+                " help.openai.com.)"))
+        if not isinstance(req, dict):
+            return self.send_body(400, error_body("Invalid request body: expected an object"))
+        model = m_azure.group(1) if m_azure else req.get("model")
+        if not isinstance(model, str) or not model:
+            return self.send_body(400, error_body("you must provide a model parameter"))
+        stream = req.get("stream") is True
+        if "stream_options" in req and not stream:
+            return self.send_body(400, STREAM_OPTIONS_BODY)
+        refusing = model_matches(model, self.server.refuse)
+        if refusing and stream:
+            return self.send_body(400, REFUSAL_BODY)
+
+        ascii_only = self._hdr("X-Test-Ascii") == "1"
+        answer = build_answer(req, model, refusing)
+        if not stream:
+            return self.send_body(200, dumps(answer, ascii_only, pretty=not m_azure))
+        opts = req.get("stream_options")
+        include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
+        events = [b"data: " + dumps(c, ascii_only) + b"\n\n"
+                  for c in build_stream(answer, include_usage)]
+        events.append(b"data: [DONE]\n\n")
+        return self.send_sse(events)
+
+    def _safe(self):
+        try:
+            self._handle()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception as exc:  # pragma: no cover - diagnostic path
+            self.close_connection = True
+            sys.stderr.write(f"server: error: {exc!r}\n")
+            try:
+                self.send_body(500, error_body(f"server error: {exc!r}", "server_error"))
+            except OSError:
+                pass
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _safe
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr, refuse, log_path, verbose):
+        self.refuse = refuse
+        self.log_path = log_path
+        self.verbose = verbose
+        self.log_lock = threading.Lock()
+        self.counter = iter(range(1, 1 << 62))
+        super().__init__(addr, Handler)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="streamshim loopback test server")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    ap.add_argument("--log", default=None, help="append one JSON line per request")
+    ap.add_argument("--refuse", default=DEFAULT_REFUSE,
+                    help="comma-separated globs of models refusing stream:true")
+    ap.add_argument("-v", "--verbose", action="store_true", help="access log on stderr")
+    args = ap.parse_args(argv)
+    srv = Server((args.host, args.port), args.refuse, args.log, args.verbose)
+    print(f"PORT {srv.server_address[1]}", flush=True)
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

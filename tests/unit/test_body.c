@@ -1,0 +1,367 @@
+/* test_body.c - unit tests for hooks/body.c: inspecting a request body and
+ * removing top-level members surgically. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "body.h"
+#include "buf.h"
+#include "check.h"
+#include "json.h"
+
+static const char *const stream_names[] = { "stream", "stream_options" };
+
+/* Inspect a NUL-terminated body. */
+static bool inspect(const char *s, struct body_info *bi)
+{
+  return body_inspect(s, strlen(s), bi);
+}
+
+TEST(inspect_basic)
+{
+  struct body_info bi;
+  const char *s = "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[]}";
+  CHECK(inspect(s, &bi));
+  CHECK(bi.stream_true && bi.has_stream && !bi.has_stream_options);
+  CHECK(!bi.include_usage);
+  CHECK(bi.model.type == JSON_STRING);
+  CHECK_MEM(bi.model.ptr, bi.model.len, "\"gpt-4o\"", 8);
+  CHECK(inspect("{}", &bi));
+  CHECK(!bi.stream_true && !bi.has_stream && bi.model.type == JSON_NONE);
+  CHECK(inspect(" \n{\"stream\":false}\n", &bi));
+  CHECK(bi.has_stream && !bi.stream_true);
+}
+
+TEST(inspect_last_wins)
+{
+  struct body_info bi;
+  CHECK(inspect("{\"stream\":true,\"stream\":false}", &bi));
+  CHECK(bi.has_stream && !bi.stream_true);
+  CHECK(inspect("{\"stream\":false,\"stream\":true}", &bi));
+  CHECK(bi.stream_true);
+  CHECK(inspect("{\"stream\":\"true\"}", &bi));
+  CHECK(bi.has_stream && !bi.stream_true);
+  CHECK(inspect("{\"stream\":1}", &bi) && !bi.stream_true);
+  CHECK(inspect("{\"str\\u0065am\":true}", &bi) && bi.stream_true);
+  CHECK(inspect("{\"model\":\"a\",\"model\":\"b\"}", &bi));
+  CHECK_MEM(bi.model.ptr, bi.model.len, "\"b\"", 3);
+  CHECK(inspect("{\"model\":null}", &bi) && bi.model.type == JSON_NULL);
+}
+
+TEST(inspect_include_usage)
+{
+  struct body_info bi;
+  CHECK(inspect("{\"stream_options\":{\"include_usage\":true}}", &bi));
+  CHECK(bi.has_stream_options && bi.include_usage && !bi.has_stream);
+  CHECK(inspect("{\"stream_options\":{\"include_usage\":false}}", &bi));
+  CHECK(bi.has_stream_options && !bi.include_usage);
+  CHECK(inspect("{\"stream_options\":{\"include_usage\":true,"
+                "\"include_usage\":false}}", &bi));
+  CHECK(!bi.include_usage);
+  CHECK(inspect("{\"stream_options\":{\"include_usage\":false,"
+                "\"include_usage\":true}}", &bi));
+  CHECK(bi.include_usage);
+  CHECK(inspect("{\"stream_options\":{\"include_usage\":true},"
+                "\"stream_options\":{}}", &bi));
+  CHECK(bi.has_stream_options && !bi.include_usage);
+  CHECK(inspect("{\"stream_options\":null}", &bi));
+  CHECK(bi.has_stream_options && !bi.include_usage);
+  CHECK(inspect("{\"stream_options\":[{\"include_usage\":true}]}", &bi));
+  CHECK(!bi.include_usage);
+  CHECK(inspect("{\"stream_options\":{\"include_usage\":\"true\"}}", &bi));
+  CHECK(!bi.include_usage);
+  CHECK(inspect("{\"include_usage\":true}", &bi) && !bi.include_usage);
+}
+
+TEST(inspect_nested_ignored)
+{
+  struct body_info bi;
+  CHECK(inspect("{\"extra\":{\"stream\":true,\"model\":\"m\"},"
+                "\"messages\":[{\"stream\":true}],\"x\":\"\\\"stream\\\":true\"}",
+                &bi));
+  CHECK(!bi.has_stream && !bi.stream_true && bi.model.type == JSON_NONE);
+}
+
+TEST(inspect_rejects)
+{
+  struct body_info bi;
+  static const char *bad[] = {
+    "", "[]", "[{\"stream\":true}]", "\"x\"", "1", "null",
+    "{\"stream\":true", "{\"stream\":true}}", "{\"stream\":true} {}",
+    "{\"stream\":tru}", "{\"a\":\"\xff\"}",
+  };
+  for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    bi.stream_true = true;
+    CHECK(!inspect(bad[i], &bi));
+    CHECK(!bi.stream_true && bi.model.type == JSON_NONE);
+  }
+  CHECK(!body_inspect("{}\0", 3, &bi));
+}
+
+/* Remove `names` from in and compare with want; also check the result is
+ * still one valid object. */
+static void check_remove(const char *in, const char *const *names,
+                         size_t count, const char *want, int line)
+{
+  size_t n = strlen(in);
+  char *out = malloc(n ? n : 1);
+  struct json_span v;
+  if(!out)
+    return;
+  size_t len = body_remove_members(in, n, names, count, out);
+  if(len != strlen(want) || memcmp(out, want, len))
+    printf("#   line %d: in  [%s]\n#   got [%.*s]\n#   want [%s]\n", line,
+           in, (int)len, out, want);
+  CHECK_MEM(out, len, want, strlen(want));
+  CHECK(json_parse(out, len, &v) && v.type == JSON_OBJECT);
+  free(out);
+}
+
+#define REMOVE(in, want) check_remove(in, stream_names, 2, want, __LINE__)
+
+TEST(remove_positions)
+{
+  REMOVE("{\"model\":\"x\", \"stream\":true, \"messages\":[]}",
+         "{\"model\":\"x\", \"messages\":[]}");
+  REMOVE("{\"model\":\"x\",\"stream\":true}", "{\"model\":\"x\"}");
+  REMOVE("{\"stream\":true,\"model\":\"x\"}", "{\"model\":\"x\"}");
+  REMOVE("{\"stream\":true}", "{}");
+  REMOVE("{ \"stream\" : true }", "{  }");
+  REMOVE("{\"model\":\"x\" , \"stream\" : true }", "{\"model\":\"x\" }");
+  REMOVE("{\"a\":1,\"stream\":true,\"b\":2,\"c\":3}",
+         "{\"a\":1,\"b\":2,\"c\":3}");
+  REMOVE("{\"a\":1,\"b\":2,\"c\":3}", "{\"a\":1,\"b\":2,\"c\":3}");
+  REMOVE("{}", "{}");
+  REMOVE("  {\"stream\":false}  \n", "  {}  \n");
+}
+
+TEST(remove_both)
+{
+  REMOVE("{\"stream\":true,\"stream_options\":{\"include_usage\":true}}",
+         "{}");
+  REMOVE("{\"model\":\"m\",\"stream\":true,\"stream_options\":{}}",
+         "{\"model\":\"m\"}");
+  REMOVE("{\"stream\":true,\"stream_options\":{},\"model\":\"m\"}",
+         "{\"model\":\"m\"}");
+  REMOVE("{\"stream_options\":{},\"model\":\"m\",\"stream\":true}",
+         "{\"model\":\"m\"}");
+  REMOVE("{\"a\":1, \"stream\":true, \"stream_options\":{\"x\":[1]}, "
+         "\"b\":2}", "{\"a\":1, \"b\":2}");
+  REMOVE("{\"stream\":true,\"stream\":false,\"model\":\"m\",\"stream\":1}",
+         "{\"model\":\"m\"}");
+  REMOVE("{\"str\\u0065am\":true,\"model\":\"m\"}", "{\"model\":\"m\"}");
+}
+
+TEST(remove_pretty)
+{
+  REMOVE("{\n  \"model\": \"x\",\n  \"stream\": true,\n"
+         "  \"messages\": []\n}\n",
+         "{\n  \"model\": \"x\",\n  \"messages\": []\n}\n");
+  REMOVE("{\n  \"model\": \"x\",\n  \"stream\": true\n}",
+         "{\n  \"model\": \"x\"\n}");
+  REMOVE("{\n  \"stream\": true,\n  \"model\": \"x\"\n}",
+         "{\n  \"model\": \"x\"\n}");
+  REMOVE("{\n\t\"stream\": true,\n\t\"stream_options\": {\n\t\t"
+         "\"include_usage\": true\n\t}\n}", "{\n\t\n}");
+  REMOVE("{\r\n  \"model\" : \"x\" ,\r\n  \"stream\" : true\r\n}",
+         "{\r\n  \"model\" : \"x\"\r\n}");
+}
+
+TEST(remove_nested_untouched)
+{
+  REMOVE("{\"o\":{\"stream\":true},\"a\":[{\"stream\":true}]}",
+         "{\"o\":{\"stream\":true},\"a\":[{\"stream\":true}]}");
+  REMOVE("{\"s\":\"\\\"stream\\\":true,\",\"stream\":true}",
+         "{\"s\":\"\\\"stream\\\":true,\"}");
+  REMOVE("{\"stream\":{\"stream\":true},\"k\":\"stream\"}",
+         "{\"k\":\"stream\"}");
+  REMOVE("{\"streams\":true,\"Stream\":true,\"stream \":1}",
+         "{\"streams\":true,\"Stream\":true,\"stream \":1}");
+}
+
+TEST(remove_keeps_bytes)
+{
+  REMOVE("{\"n\":12345678901234567890,\"stream\":true,\"f\":1.0e+02}",
+         "{\"n\":12345678901234567890,\"f\":1.0e+02}");
+  REMOVE("{\"t\":\"\\u00e9\\ud83d\\ude00\\/\",\"stream\":true}",
+         "{\"t\":\"\\u00e9\\ud83d\\ude00\\/\"}");
+  REMOVE("{\"stream\":true,\"z\":\"\xc3\xa9\",\"k\":{\"b\":2,\"a\":1}}",
+         "{\"z\":\"\xc3\xa9\",\"k\":{\"b\":2,\"a\":1}}");
+}
+
+TEST(remove_other_names)
+{
+  static const char *const one[] = { "model" };
+  check_remove("{\"model\":\"x\",\"stream\":true}", one, 1,
+               "{\"stream\":true}", __LINE__);
+  check_remove("{\"model\":\"x\",\"stream\":true}", one, 0,
+               "{\"model\":\"x\",\"stream\":true}", __LINE__);
+  check_remove("{\"a\":1}", stream_names, 2, "{\"a\":1}", __LINE__);
+}
+
+TEST(remove_not_an_object)
+{
+  /* invalid input is copied unchanged rather than cut blindly */
+  static const char *bad[] = { "[{\"stream\":true}]", "{\"stream\":true",
+                               "{\"stream\":true}x", "\"stream\"" };
+  for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    char out[64];
+    size_t n = strlen(bad[i]);
+    CHECK(body_remove_members(bad[i], n, stream_names, 2, out) == n);
+    CHECK_MEM(out, n, bad[i], n);
+  }
+  CHECK(body_remove_members("", 0, stream_names, 2, NULL) == 0);
+}
+
+TEST(remove_in_place)
+{
+  char s[] = "{\"stream\":true, \"model\":\"m\", \"stream_options\":{}}";
+  size_t len = body_remove_members(s, strlen(s), stream_names, 2, s);
+  CHECK_MEM(s, len, "{\"model\":\"m\"}", 13);
+}
+
+/* ---- property test over generated objects ------------------------------ */
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+static uint32_t rnd(uint32_t n)
+{
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return n ? (uint32_t)((rng_state * 2685821657736338717ull) >> 33) % n : 0;
+}
+
+static void gen_ws(struct buf *b)
+{
+  static const char *ws[] = { "", "", " ", "\n  ", "\n\t\t", "\r\n", "  " };
+  buf_puts(b, ws[rnd(7)]);
+}
+
+/* Append one random object member; stream-like keys are common. */
+static void gen_member(struct buf *b)
+{
+  static const char *keys[] = {
+    "\"stream\"", "\"stream_options\"", "\"str\\u0065am\"", "\"model\"",
+    "\"messages\"", "\"streams\"", "\"\"", "\"n\"", "\"stream_\"",
+  };
+  static const char *vals[] = {
+    "true", "false", "null", "12345678901234567890", "-1.5e-7",
+    "\"gpt-4o\"", "\"\\u00e9\\\"stream\\\":true,\"", "{\"stream\":true}",
+    "{\"include_usage\":true}", "[{\"stream\":[true,{}]},\"}\"]", "[]",
+    "{}", "\"\xf0\x9f\x98\x80\"",
+  };
+  buf_puts(b, keys[rnd(sizeof(keys) / sizeof(keys[0]))]);
+  gen_ws(b);
+  buf_puts(b, ":");
+  gen_ws(b);
+  buf_puts(b, vals[rnd(sizeof(vals) / sizeof(vals[0]))]);
+}
+
+/* Build a random object with surrounding whitespace. */
+static void gen_object(struct buf *b)
+{
+  uint32_t n = rnd(7);
+  gen_ws(b);
+  buf_puts(b, "{");
+  for(uint32_t i = 0; i < n; i++) {
+    gen_ws(b);
+    if(i) {
+      buf_puts(b, ",");
+      gen_ws(b);
+    }
+    gen_member(b);
+  }
+  gen_ws(b);
+  buf_puts(b, "}");
+  gen_ws(b);
+}
+
+static bool is_stream_key(struct json_span k)
+{
+  return json_key_is(k, "stream") || json_key_is(k, "stream_options");
+}
+
+/* Is a a subsequence of b (the output only lost bytes)? */
+static bool subsequence(const char *a, size_t alen, const char *b,
+                        size_t blen)
+{
+  size_t i = 0;
+  for(size_t j = 0; j < blen && i < alen; j++)
+    if(a[i] == b[j])
+      i++;
+  return i == alen;
+}
+
+/* Check the kept members of out are exactly the non-stream members of in,
+ * in order and byte for byte. */
+static void check_members(struct json_span in, struct json_span out)
+{
+  struct json_iter a, b;
+  struct json_span ka, va, kb, vb;
+  json_iter_init(&a, in);
+  json_iter_init(&b, out);
+  while(json_next_member(&a, &ka, &va)) {
+    if(is_stream_key(ka))
+      continue;
+    CHECK(json_next_member(&b, &kb, &vb));
+    CHECK_MEM(kb.ptr, kb.len, ka.ptr, ka.len);
+    CHECK_MEM(vb.ptr, vb.len, va.ptr, va.len);
+  }
+  CHECK(!json_next_member(&b, &kb, &vb));
+}
+
+TEST(property_remove)
+{
+  for(int round = 0; round < 20000; round++) {
+    struct buf b;
+    struct json_span in, out;
+    struct body_info bi;
+    buf_init(&b);
+    gen_object(&b);
+    if(b.oom)
+      break;
+    char *res = malloc(b.len + 1);
+    if(!res)
+      break;
+    size_t len = body_remove_members(b.ptr, b.len, stream_names, 2, res);
+    CHECK(len <= b.len);
+    CHECK(json_parse(b.ptr, b.len, &in) && in.type == JSON_OBJECT);
+    bool ok = json_parse(res, len, &out) && out.type == JSON_OBJECT;
+    if(!ok)
+      printf("#   in [%.*s]\n#   out [%.*s]\n", (int)b.len, b.ptr, (int)len,
+             res);
+    CHECK(ok);
+    if(ok) {
+      CHECK(body_inspect(res, len, &bi));
+      CHECK(!bi.has_stream && !bi.has_stream_options);
+      check_members(in, out);
+      CHECK(subsequence(res, len, b.ptr, b.len));
+      /* the bytes around the object are untouched */
+      CHECK(in.ptr - b.ptr == out.ptr - res);
+      CHECK(b.ptr + b.len - (in.ptr + in.len) ==
+            res + len - (out.ptr + out.len));
+    }
+    free(res);
+    buf_free(&b);
+  }
+}
+
+int main(void)
+{
+  RUN(inspect_basic);
+  RUN(inspect_last_wins);
+  RUN(inspect_include_usage);
+  RUN(inspect_nested_ignored);
+  RUN(inspect_rejects);
+  RUN(remove_positions);
+  RUN(remove_both);
+  RUN(remove_pretty);
+  RUN(remove_nested_untouched);
+  RUN(remove_keeps_bytes);
+  RUN(remove_other_names);
+  RUN(remove_not_an_object);
+  RUN(remove_in_place);
+  RUN(property_remove);
+  return check_done();
+}
