@@ -90,6 +90,9 @@ static const char *const chat_fn_names[] = {"name", "arguments", NULL};
 
 /* ---- reading and validating the answer ---- */
 
+#define T(t) (1u << (t))
+#define T_TEXT (T(JSON_STRING) | T(JSON_NULL) | T(JSON_NONE))
+
 /* Set *why and return false: the shape of every refusal below. */
 static bool chat_fail(const char **why, const char *reason)
 {
@@ -97,31 +100,32 @@ static bool chat_fail(const char **why, const char *reason)
   return false;
 }
 
-/* Is key one of the NULL-terminated names? */
-static bool chat_key_in(struct json_span key, const char *const *names)
+/* Member `name` of obj into *v (JSON_NONE when absent); true when its
+ * type is in mask, a set of T(type) bits. */
+static bool chat_get(struct json_span obj, const char *name, unsigned mask,
+                     struct json_span *v)
 {
-  for(; *names; names++)
-    if(json_key_is(key, *names))
-      return true;
-  return false;
+  json_get(obj, name, v);
+  return (mask >> v->type) & 1u;
 }
 
-/* Does every member of object obj have one of the names? */
-static bool chat_members_known(struct json_span obj, const char *const *names)
+/* Is obj an object whose members all have one of the names (a
+ * NULL-terminated list)? */
+static bool chat_shape(struct json_span obj, const char *const *names)
 {
   struct json_iter it;
   struct json_span key, val;
+  if(obj.type != JSON_OBJECT)
+    return false;
   json_iter_init(&it, obj);
-  while(json_next_member(&it, &key, &val))
-    if(!chat_key_in(key, names))
+  while(json_next_member(&it, &key, &val)) {
+    const char *const *n = names;
+    while(*n && !json_key_is(key, *n))
+      n++;
+    if(!*n)
       return false;
+  }
   return true;
-}
-
-/* Is s a string, null or absent (a text member the stream can carry)? */
-static bool chat_text_ok(struct json_span s)
-{
-  return s.type == JSON_STRING || s.type == JSON_NULL || s.type == JSON_NONE;
 }
 
 /* Does s hold a string with at least one character (one piece or more)? */
@@ -133,26 +137,21 @@ static bool chat_has_text(struct json_span s)
 /* Is s a non-negative integer written with digits only? */
 static bool chat_is_index(struct json_span s)
 {
-  if(s.type != JSON_NUMBER)
-    return false;
   for(size_t i = 0; i < s.len; i++)
     if(s.ptr[i] < '0' || s.ptr[i] > '9')
       return false;
-  return true;
+  return s.type == JSON_NUMBER;
 }
 
-/* Read the function object {name, arguments} of a tool call or of a
- * legacy function_call into t->name and t->args. */
+/* Read the {name, arguments} object of a tool call or of a legacy
+ * function_call into t->name and t->args. */
 static bool chat_fn_read(struct json_span fn, struct chat_tool *t,
                          const char **why)
 {
-  if(fn.type != JSON_OBJECT)
-    return chat_fail(why, "function is not an object");
-  if(!chat_members_known(fn, chat_fn_names))
-    return chat_fail(why, "unknown function member");
-  json_get(fn, "name", &t->name);
-  json_get(fn, "arguments", &t->args);
-  if(t->name.type != JSON_STRING || t->args.type != JSON_STRING)
+  if(!chat_shape(fn, chat_fn_names))
+    return chat_fail(why, "function is not a known object");
+  if(!chat_get(fn, "name", T(JSON_STRING), &t->name) ||
+     !chat_get(fn, "arguments", T(JSON_STRING), &t->args))
     return chat_fail(why, "function name or arguments not a string");
   return true;
 }
@@ -162,84 +161,55 @@ static bool chat_tool_read(struct json_span call, struct chat_tool *t,
                            const char **why)
 {
   struct json_span fn;
-  if(call.type != JSON_OBJECT)
-    return chat_fail(why, "tool call is not an object");
-  if(!chat_members_known(call, chat_tool_names))
-    return chat_fail(why, "unknown tool call member");
-  json_get(call, "id", &t->id);
-  json_get(call, "type", &t->type);
-  json_get(call, "function", &fn);
-  if(t->id.type != JSON_STRING)
+  if(!chat_shape(call, chat_tool_names))
+    return chat_fail(why, "tool call is not a known object");
+  if(!chat_get(call, "id", T(JSON_STRING), &t->id))
     return chat_fail(why, "tool call id is not a string");
-  if(t->type.type != JSON_STRING || !json_key_is(t->type, "function"))
+  if(!chat_get(call, "type", T(JSON_STRING), &t->type) ||
+     !json_key_is(t->type, "function"))
     return chat_fail(why, "tool call type is not \"function\"");
+  json_get(call, "function", &fn);
   return chat_fn_read(fn, t, why);
-}
-
-/* Check every tool call of a tool_calls array. */
-static bool chat_tools_check(struct json_span tools, const char **why)
-{
-  struct json_iter it;
-  struct json_span call;
-  struct chat_tool t;
-  json_iter_init(&it, tools);
-  while(json_next_element(&it, &call))
-    if(!chat_tool_read(call, &t, why))
-      return false;
-  return true;
-}
-
-/* Is annotations absent or an empty array? */
-static bool chat_annotations_ok(struct json_span msg)
-{
-  struct json_span a, el;
-  struct json_iter it;
-  if(!json_get(msg, "annotations", &a))
-    return true;
-  if(a.type != JSON_ARRAY)
-    return false;
-  json_iter_init(&it, a);
-  return !json_next_element(&it, &el);
 }
 
 /* Read and check the tool_calls and function_call members of a message. */
 static bool chat_calls_read(struct json_span msg, struct chat_choice *ch,
                             const char **why)
 {
+  struct json_iter it;
+  struct json_span call;
   struct chat_tool t;
-  json_get(msg, "tool_calls", &ch->tools);
-  json_get(msg, "function_call", &ch->fcall);
-  if(ch->tools.type == JSON_ARRAY) {
-    if(!chat_tools_check(ch->tools, why))
-      return false;
-  }
-  else if(ch->tools.type != JSON_NULL && ch->tools.type != JSON_NONE)
+  if(!chat_get(msg, "tool_calls", T(JSON_ARRAY) | T(JSON_NULL) | T(JSON_NONE),
+               &ch->tools))
     return chat_fail(why, "tool_calls is not an array");
-  if(ch->fcall.type == JSON_OBJECT)
-    return chat_fn_read(ch->fcall, &t, why);
-  if(ch->fcall.type != JSON_NULL && ch->fcall.type != JSON_NONE)
+  json_iter_init(&it, ch->tools);
+  while(json_next_element(&it, &call))
+    if(!chat_tool_read(call, &t, why))
+      return false;
+  if(!chat_get(msg, "function_call",
+               T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE), &ch->fcall))
     return chat_fail(why, "function_call is not an object");
-  return true;
+  return ch->fcall.type != JSON_OBJECT || chat_fn_read(ch->fcall, &t, why);
 }
 
-/* Read and check a choice's message. */
+/* Read and check a choice's message; annotations must be absent or []. */
 static bool chat_msg_read(struct json_span msg, struct chat_choice *ch,
                           const char **why)
 {
-  if(msg.type != JSON_OBJECT)
-    return chat_fail(why, "message is not an object");
-  if(!chat_members_known(msg, chat_msg_names))
-    return chat_fail(why, "unknown message member");
-  json_get(msg, "role", &ch->role);
-  json_get(msg, "content", &ch->content);
-  json_get(msg, "refusal", &ch->refusal);
-  json_get(msg, "reasoning_content", &ch->reasoning);
-  if(ch->role.type != JSON_STRING)
+  struct json_iter it;
+  struct json_span a;
+  if(!chat_shape(msg, chat_msg_names))
+    return chat_fail(why, "message is not an object or has unknown members");
+  if(!chat_get(msg, "role", T(JSON_STRING), &ch->role))
     return chat_fail(why, "message role is not a string");
-  if(!chat_text_ok(ch->content) || !chat_text_ok(ch->refusal) ||
-     !chat_text_ok(ch->reasoning))
+  if(!chat_get(msg, "content", T_TEXT, &ch->content) ||
+     !chat_get(msg, "refusal", T_TEXT, &ch->refusal) ||
+     !chat_get(msg, "reasoning_content", T_TEXT, &ch->reasoning))
     return chat_fail(why, "message text member is not a string or null");
-  if(!chat_annotations_ok(msg))
+  if(!chat_get(msg, "annotations", T(JSON_ARRAY) | T(JSON_NONE), &a))
+    return chat_fail(why, "message annotations is not an array");
+  json_iter_init(&it, a);
+  if(json_next_element(&it, &a))
     return chat_fail(why, "message annotations not empty");
   return chat_calls_read(msg, ch, why);
 }
@@ -249,53 +219,42 @@ static bool chat_choice_read(struct json_span c, struct chat_choice *ch,
                              const char **why)
 {
   struct json_span msg, lp;
-  if(c.type != JSON_OBJECT)
-    return chat_fail(why, "choice is not an object");
-  if(!chat_members_known(c, chat_choice_names))
-    return chat_fail(why, "unknown choice member");
-  json_get(c, "index", &ch->index);
-  json_get(c, "finish_reason", &ch->finish);
-  json_get(c, "logprobs", &lp);
-  if(!json_get(c, "message", &msg))
-    return chat_fail(why, "choice has no message");
-  if(!chat_is_index(ch->index))
+  if(!chat_shape(c, chat_choice_names))
+    return chat_fail(why, "choice is not an object or has unknown members");
+  if(!chat_get(c, "index", T(JSON_NUMBER), &ch->index) ||
+     !chat_is_index(ch->index))
     return chat_fail(why, "choice index is not an integer");
-  if(lp.type != JSON_NONE && lp.type != JSON_NULL)
+  if(!chat_get(c, "logprobs", T(JSON_NULL) | T(JSON_NONE), &lp))
     return chat_fail(why, "choice logprobs not null");
-  if(ch->finish.type != JSON_STRING && ch->finish.type != JSON_NULL)
+  if(!chat_get(c, "finish_reason", T(JSON_STRING) | T(JSON_NULL),
+               &ch->finish))
     return chat_fail(why, "choice finish_reason not a string or null");
+  json_get(c, "message", &msg);
   return chat_msg_read(msg, ch, why);
 }
 
-/* Check the top-level members and remember those copied to every chunk. */
+/* Check the top-level members and remember those copied to every chunk.
+ * Unknown members are ignored and not copied (see the file comment). */
 static bool chat_top_read(struct json_span root, struct sse_chat *e,
                           const char **why)
 {
-  struct json_iter it;
-  struct json_span key, val, obj;
-  json_iter_init(&it, root);
-  while(json_next_member(&it, &key, &val))
-    if(json_key_is(key, "prompt_filter_results"))
-      return chat_fail(why, "prompt_filter_results not replayed");
-  /* other unknown members: ignored, not copied (see the file comment) */
-  if(!json_get(root, "object", &obj) || obj.type != JSON_STRING ||
+  struct json_span obj;
+  if(!chat_get(root, "object", T(JSON_STRING), &obj) ||
      !json_key_is(obj, "chat.completion"))
     return chat_fail(why, "not a chat.completion");
-  json_get(root, "id", &e->id);
-  json_get(root, "created", &e->created);
-  json_get(root, "model", &e->model);
+  if(json_get(root, "prompt_filter_results", &obj))
+    return chat_fail(why, "prompt_filter_results not replayed");
+  if(!chat_get(root, "id", T(JSON_STRING), &e->id) ||
+     !chat_get(root, "created", T(JSON_NUMBER), &e->created) ||
+     !chat_get(root, "model", T(JSON_STRING), &e->model))
+    return chat_fail(why, "id, created or model missing or mistyped");
+  if(!chat_get(root, "choices", T(JSON_ARRAY), &e->choices))
+    return chat_fail(why, "choices is not an array");
+  if(!chat_get(root, "usage", T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE),
+               &e->usage))
+    return chat_fail(why, "usage is not an object");
   json_get(root, "service_tier", &e->tier);
   json_get(root, "system_fingerprint", &e->fp);
-  json_get(root, "usage", &e->usage);
-  json_get(root, "choices", &e->choices);
-  if(e->id.type != JSON_STRING || e->model.type != JSON_STRING ||
-     e->created.type != JSON_NUMBER)
-    return chat_fail(why, "id, created or model missing or mistyped");
-  if(e->choices.type != JSON_ARRAY)
-    return chat_fail(why, "choices is not an array");
-  if(e->usage.type != JSON_OBJECT && e->usage.type != JSON_NULL &&
-     e->usage.type != JSON_NONE)
-    return chat_fail(why, "usage is not an object");
   return true;
 }
 
@@ -342,77 +301,33 @@ struct sse_chat *sse_chat_open(const char *p, size_t n,
 
 /* ---- writing events ---- */
 
-static void chat_put(struct buf *b, const char *s)
-{
-  buf_puts(b, s);
-}
-
-/* Append a value copied from the answer. Scalars are copied as they are;
- * containers lose the whitespace between tokens (one-line framing). */
-static void chat_put_span(struct buf *b, struct json_span s)
-{
-  const char *p = s.ptr, *end = s.ptr + s.len, *run = s.ptr;
-  bool in_str = false;
-  if(s.type != JSON_OBJECT && s.type != JSON_ARRAY) {
-    buf_append(b, s.ptr, s.len);
-    return;
-  }
-  for(; p < end; p++) {
-    if(in_str) {
-      if(*p == '\\')
-        p++;
-      else if(*p == '"')
-        in_str = false;
-    }
-    else if(*p == '"')
-      in_str = true;
-    else if(*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
-      buf_append(b, run, (size_t)(p - run));
-      run = p + 1;
-    }
-  }
-  buf_append(b, run, (size_t)(end - run));
-}
-
-/* Append v in decimal. */
-static void chat_put_uint(struct buf *b, size_t v)
-{
-  char tmp[24];
-  size_t i = sizeof(tmp);
-  do {
-    tmp[--i] = (char)('0' + v % 10);
-    v /= 10;
-  } while(v);
-  buf_append(b, tmp + i, sizeof(tmp) - i);
-}
-
 /* Append the start of a chunk event, up to and including "choices":[ */
 static void chat_chunk_head(const struct sse_chat *e, struct buf *b)
 {
-  chat_put(b, "data: {\"id\":");
-  chat_put_span(b, e->id);
-  chat_put(b, ",\"object\":\"chat.completion.chunk\",\"created\":");
-  chat_put_span(b, e->created);
-  chat_put(b, ",\"model\":");
-  chat_put_span(b, e->model);
+  buf_puts(b, "data: {\"id\":");
+  sse_put_value(b, e->id);
+  buf_puts(b, ",\"object\":\"chat.completion.chunk\",\"created\":");
+  sse_put_value(b, e->created);
+  buf_puts(b, ",\"model\":");
+  sse_put_value(b, e->model);
   if(e->tier.type != JSON_NONE) {
-    chat_put(b, ",\"service_tier\":");
-    chat_put_span(b, e->tier);
+    buf_puts(b, ",\"service_tier\":");
+    sse_put_value(b, e->tier);
   }
   if(e->fp.type != JSON_NONE) {
-    chat_put(b, ",\"system_fingerprint\":");
-    chat_put_span(b, e->fp);
+    buf_puts(b, ",\"system_fingerprint\":");
+    sse_put_value(b, e->fp);
   }
-  chat_put(b, ",\"choices\":[");
+  buf_puts(b, ",\"choices\":[");
 }
 
 /* Append a chunk head and the current choice's entry up to "delta":{ */
 static void chat_delta_open(const struct sse_chat *e, struct buf *b)
 {
   chat_chunk_head(e, b);
-  chat_put(b, "{\"index\":");
-  chat_put_span(b, e->c.ch.index);
-  chat_put(b, ",\"delta\":{");
+  buf_puts(b, "{\"index\":");
+  sse_put_value(b, e->c.ch.index);
+  buf_puts(b, ",\"delta\":{");
 }
 
 /* Close the delta, the choice entry (finish_reason raw when given, else
@@ -420,34 +335,32 @@ static void chat_delta_open(const struct sse_chat *e, struct buf *b)
 static void chat_delta_close(const struct sse_chat *e, struct buf *b,
                              const struct json_span *finish)
 {
-  chat_put(b, "},\"logprobs\":null,\"finish_reason\":");
+  buf_puts(b, "},\"logprobs\":null,\"finish_reason\":");
   if(finish)
-    chat_put_span(b, *finish);
+    sse_put_value(b, *finish);
   else
-    chat_put(b, "null");
-  chat_put(b, e->include_usage ? "}],\"usage\":null}\n\n" : "}]}\n\n");
+    buf_puts(b, "null");
+  buf_puts(b, e->include_usage ? "}],\"usage\":null}\n\n" : "}]}\n\n");
 }
 
-/* Append the first fragment of the current tool call. */
-static void chat_put_tool_head(const struct sse_chat *e, struct buf *b)
+/* Append the first fragment of the current tool call (stage
+ * ST_TOOL_ARGS) or of the legacy function_call (ST_FUNC_ARGS). */
+static void chat_put_head(const struct sse_chat *e, struct buf *b)
 {
-  chat_put(b, "\"tool_calls\":[{\"index\":");
-  chat_put_uint(b, e->c.tool_no);
-  chat_put(b, ",\"id\":");
-  chat_put_span(b, e->c.tool.id);
-  chat_put(b, ",\"type\":");
-  chat_put_span(b, e->c.tool.type);
-  chat_put(b, ",\"function\":{\"name\":");
-  chat_put_span(b, e->c.tool.name);
-  chat_put(b, ",\"arguments\":\"\"}}]");
-}
-
-/* Append the first fragment of the legacy function_call. */
-static void chat_put_func_head(const struct sse_chat *e, struct buf *b)
-{
-  chat_put(b, "\"function_call\":{\"name\":");
-  chat_put_span(b, e->c.tool.name);
-  chat_put(b, ",\"arguments\":\"\"}");
+  if(e->c.st == ST_TOOL_ARGS) {
+    buf_puts(b, "\"tool_calls\":[{\"index\":");
+    sse_put_uint(b, e->c.tool_no);
+    buf_puts(b, ",\"id\":");
+    sse_put_value(b, e->c.tool.id);
+    buf_puts(b, ",\"type\":");
+    sse_put_value(b, e->c.tool.type);
+    buf_puts(b, ",\"function\":{\"name\":");
+  }
+  else
+    buf_puts(b, "\"function_call\":{\"name\":");
+  sse_put_value(b, e->c.tool.name);
+  buf_puts(b, e->c.st == ST_TOOL_ARGS ? ",\"arguments\":\"\"}}]"
+                                      : ",\"arguments\":\"\"}");
 }
 
 /* Point the cursor at the raw text of string s (nothing when not one). */
@@ -504,17 +417,15 @@ static void chat_emit_role(struct sse_chat *e, struct buf *b)
   else
     c->st = ST_REASON;
   chat_delta_open(e, b);
-  chat_put(b, "\"role\":");
-  chat_put_span(b, c->ch.role);
-  chat_put(b, c->ch.content.type == JSON_STRING ? ",\"content\":\"\","
+  buf_puts(b, "\"role\":");
+  sse_put_value(b, c->ch.role);
+  buf_puts(b, c->ch.content.type == JSON_STRING ? ",\"content\":\"\","
                                                 : ",\"content\":null,");
-  if(c->st == ST_TOOL_ARGS)
-    chat_put_tool_head(e, b);
-  else if(c->st == ST_FUNC_ARGS)
-    chat_put_func_head(e, b);
-  if(c->st != ST_REASON)
-    chat_put(b, ",");
-  chat_put(b, c->ch.refusal.type == JSON_STRING ? "\"refusal\":\"\""
+  if(c->st != ST_REASON) {
+    chat_put_head(e, b);
+    buf_puts(b, ",");
+  }
+  buf_puts(b, c->ch.refusal.type == JSON_STRING ? "\"refusal\":\"\""
                                                 : "\"refusal\":null");
   chat_delta_close(e, b, NULL);
   if(c->st == ST_REASON)
@@ -528,57 +439,21 @@ static void chat_emit_piece(struct sse_chat *e, struct buf *b)
   struct chat_cursor *c = &e->c;
   const char *stop = piece_next(c->pos, c->end, e->piece_chars);
   chat_delta_open(e, b);
-  switch(c->st) {
-  case ST_REASON:
-    chat_put(b, "\"reasoning_content\":\"");
-    break;
-  case ST_CONTENT:
-    chat_put(b, "\"content\":\"");
-    break;
-  case ST_REFUSAL:
-    chat_put(b, "\"refusal\":\"");
-    break;
-  case ST_TOOL_ARGS:
-    chat_put(b, "\"tool_calls\":[{\"index\":");
-    chat_put_uint(b, c->tool_no);
-    chat_put(b, ",\"function\":{\"arguments\":\"");
-    break;
-  default: /* ST_FUNC_ARGS */
-    chat_put(b, "\"function_call\":{\"arguments\":\"");
-    break;
+  if(c->st == ST_TOOL_ARGS) {
+    buf_puts(b, "\"tool_calls\":[{\"index\":");
+    sse_put_uint(b, c->tool_no);
+    buf_puts(b, ",\"function\":{\"arguments\":\"");
   }
+  else
+    buf_puts(b, c->st == ST_FUNC_ARGS ? "\"function_call\":{\"arguments\":\""
+                : c->st == ST_REASON  ? "\"reasoning_content\":\""
+                : c->st == ST_CONTENT ? "\"content\":\""
+                                      : "\"refusal\":\"");
   buf_append(b, c->pos, (size_t)(stop - c->pos));
-  chat_put(b, c->st == ST_TOOL_ARGS ? "\"}}]"
+  buf_puts(b, c->st == ST_TOOL_ARGS ? "\"}}]"
               : c->st == ST_FUNC_ARGS ? "\"}" : "\"");
   chat_delta_close(e, b, NULL);
   c->pos = stop;
-}
-
-/* Emit the chunk that starts the current tool call or function_call. */
-static void chat_emit_head(struct sse_chat *e, struct buf *b)
-{
-  chat_delta_open(e, b);
-  if(e->c.st == ST_TOOL_ARGS)
-    chat_put_tool_head(e, b);
-  else
-    chat_put_func_head(e, b);
-  chat_delta_close(e, b, NULL);
-}
-
-/* Emit the last chunk of the current choice: empty delta, finish_reason. */
-static void chat_emit_final(struct sse_chat *e, struct buf *b)
-{
-  chat_delta_open(e, b);
-  chat_delta_close(e, b, &e->c.ch.finish);
-}
-
-/* Emit the usage chunk: no choices, the answer's usage object. */
-static void chat_emit_usage(struct sse_chat *e, struct buf *b)
-{
-  chat_chunk_head(e, b);
-  chat_put(b, "],\"usage\":");
-  chat_put_span(b, e->usage);
-  chat_put(b, "}\n\n");
 }
 
 /* Move to the stage after the string under the cursor is used up. */
@@ -642,20 +517,26 @@ static bool chat_step(struct sse_chat *e, struct buf *b)
       c->st = ST_FINAL;
       return false;
     }
-    chat_emit_head(e, b);
+    chat_delta_open(e, b);
+    chat_put_head(e, b);
+    chat_delta_close(e, b, NULL);
     return true;
-  case ST_FINAL:
-    chat_emit_final(e, b);
+  case ST_FINAL:  /* empty delta, the answer's finish_reason */
+    chat_delta_open(e, b);
+    chat_delta_close(e, b, &c->ch.finish);
     c->st = ST_NEXT_CHOICE;
     return true;
-  case ST_USAGE:
+  case ST_USAGE:  /* no choices, the answer's usage object */
     c->st = ST_DONE;
     if(!e->include_usage || e->usage.type != JSON_OBJECT)
       return false;
-    chat_emit_usage(e, b);
+    chat_chunk_head(e, b);
+    buf_puts(b, "],\"usage\":");
+    sse_put_value(b, e->usage);
+    buf_puts(b, "}\n\n");
     return true;
   case ST_DONE:
-    chat_put(b, "data: [DONE]\n\n");
+    buf_puts(b, "data: [DONE]\n\n");
     c->st = ST_END;
     return true;
   default: /* ST_END */

@@ -1,6 +1,7 @@
-/* sse_piece.c - cut raw JSON string text into stream pieces (see
- * sse_piece.h). Pieces are word-sized, like the tokens a streaming model
- * sends: at most N characters, ending after a space when one is near. */
+/* sse_piece.c - pieces of strings and copies of values for the SSE
+ * encoders (see sse_piece.h). Pieces are word-sized, like the tokens a
+ * streaming model sends: at most N characters, ending after a space when
+ * one is near. */
 #include "sse_piece.h"
 
 #include <stdbool.h>
@@ -82,4 +83,46 @@ const char *piece_next(const char *p, const char *end, size_t max)
       cut = q;
   }
   return (q == end || !cut) ? q : cut;
+}
+
+/* Is c JSON whitespace? */
+static bool piece_ws(char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+void sse_put_value(struct buf *b, struct json_span v)
+{
+  const char *p = v.ptr, *end = v.ptr + v.len, *run = v.ptr;
+  bool in_str = false;
+  if(v.type != JSON_OBJECT && v.type != JSON_ARRAY) {
+    buf_append(b, v.ptr, v.len);
+    return;
+  }
+  for(; p < end; p++) {
+    if(in_str) {
+      if(*p == '\\')
+        p++;
+      else if(*p == '"')
+        in_str = false;
+    }
+    else if(*p == '"')
+      in_str = true;
+    else if(piece_ws(*p)) {
+      buf_append(b, run, (size_t)(p - run));
+      run = p + 1;
+    }
+  }
+  buf_append(b, run, (size_t)(end - run));
+}
+
+void sse_put_uint(struct buf *b, size_t v)
+{
+  char tmp[24];
+  size_t i = sizeof(tmp);
+  do {
+    tmp[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while(v);
+  buf_append(b, tmp + i, sizeof(tmp) - i);
 }

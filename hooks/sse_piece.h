@@ -1,15 +1,18 @@
-/* sse_piece.h - cut the raw text of a JSON string into stream pieces.
+/* sse_piece.h - pieces of strings and copies of values for the SSE
+ * encoders (one per API shape).
  *
- * Pure: works on the escaped text between a string's quotes, as it stands
+ * Pure. The cutter works on the escaped text between a string's quotes, as it stands
  * in an answer json_parse() accepted. A piece never ends inside a UTF-8
  * sequence, inside an escape, or between the two \uXXXX escapes of a
  * surrogate pair, so every piece is itself valid JSON string text and
- * the pieces concatenate back to the original bytes. Shared by the SSE
- * encoders (one per API shape). */
+ * the pieces concatenate back to the original bytes. */
 #ifndef SS_SSE_PIECE_H
 #define SS_SSE_PIECE_H
 
 #include <stddef.h>
+
+#include "../shim/buf.h"
+#include "json.h"
 
 /* Bytes of the one character starting at p (p < end): a UTF-8 sequence,
  * an escape, or a \uD8xx\uDCxx surrogate pair of escapes. Never more
@@ -20,5 +23,14 @@ size_t piece_char_len(const char *p, const char *end);
  * max characters (max >= 1), else at most max characters, ending just
  * after the last space (or \n escape) among them when there is one. */
 const char *piece_next(const char *p, const char *end, size_t max);
+
+/* Append value v, copied from an answer, to b. Scalars are copied as
+ * they are; containers lose the whitespace between their tokens (strings
+ * and numbers inside stay byte-identical), so a value from a
+ * pretty-printed answer fits on one "data:" line. */
+void sse_put_value(struct buf *b, struct json_span v);
+
+/* Append v in decimal. */
+void sse_put_uint(struct buf *b, size_t v);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "settings.h"
 
 #define REAL_FUNCS(X)                               \
   X(easy_init, "curl_easy_init")                    \
@@ -169,6 +170,7 @@ static void resolve_flavour(enum ss_flavour fl)
   const char *how = "";
   char *where = NULL;
   memset(&fn, 0, sizeof(fn));
+  ss_settings();  /* the log is opened there, so this resolution is logged */
   fn.easy_setopt = (CURLcode(*)(CURL *, CURLoption, ...))resolve_one(
     fl, "curl_easy_setopt", &how, &where);
   if(!fn.easy_setopt) {

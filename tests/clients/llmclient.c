@@ -1,0 +1,271 @@
+/* llmclient - a libcurl program for the integration tests. It posts a
+ * JSON body to a URL and records every callback it receives, so tests can
+ * check what a program under the shim sees.
+ *
+ *   llmclient [options] URL BODYFILE [BODYFILE2]
+ *
+ * With BODYFILE2 the same handle performs a second request with that body
+ * (reuse). Callback calls go to --calls FILE as frames "B <len>\n<bytes>\n"
+ * (write callback) and "H <len>\n<bytes>\n" (header callback); the body also
+ * goes to stdout. A summary line goes to stderr at the end of each transfer:
+ *   result=N status=N ct=TYPE size=N cl=N hdr_ct=TYPE
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct opts {
+  int multi, copy, content_length, no_write_fn, headerdata_only, dup, reset;
+  int setopt_in_cb;
+  const char *size;          /* before | after | large-before | large-after */
+  long pause_after;          /* pause after this many body calls (0: never) */
+  long abort_after;          /* short count on this body call (0: never) */
+  long low_speed_limit, low_speed_time;
+  const char *calls;
+  struct curl_slist *headers;
+};
+
+static struct opts o;
+static FILE *calls;
+static long body_calls;
+static int paused, pause_done;
+
+static void frame(char kind, const char *p, size_t n)
+{
+  if(!calls)
+    return;
+  fprintf(calls, "%c %zu\n", kind, n);
+  fwrite(p, 1, n, calls);
+  fputc('\n', calls);
+  fflush(calls);
+}
+
+static size_t other_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+  (void)ud;
+  frame('B', p, size * nmemb);
+  fwrite(p, size, nmemb, stdout);
+  fflush(stdout);
+  return size * nmemb;
+}
+
+static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+  CURL *h = ud;
+  size_t n = size * nmemb;
+  body_calls++;
+  if(o.pause_after && body_calls == o.pause_after && !pause_done) {
+    pause_done = paused = 1;
+    body_calls--;  /* this call will come again */
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  if(o.abort_after && body_calls == o.abort_after)
+    return 0;
+  if(o.setopt_in_cb && body_calls == 1) {
+    char *ct = NULL;
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+    fprintf(stderr, "in-callback ct=%s\n", ct ? ct : "(nil)");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, other_write);
+  }
+  frame('B', p, n);
+  fwrite(p, 1, n, stdout);
+  fflush(stdout);
+  return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+  (void)ud;
+  frame('H', p, size * nmemb);
+  return size * nmemb;
+}
+
+/* Easy interface: the progress callback unpauses a paused transfer. */
+static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c,
+                       curl_off_t d)
+{
+  (void)a; (void)b; (void)c; (void)d;
+  if(paused) {
+    paused = 0;
+    curl_easy_pause(ud, CURLPAUSE_CONT);
+  }
+  return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if(!f) {
+    perror(path);
+    exit(2);
+  }
+  char *buf = malloc(1 << 24);
+  *len = fread(buf, 1, (1 << 24) - 1, f);
+  buf[*len] = '\0';
+  fclose(f);
+  return buf;
+}
+
+static void set_body(CURL *h, const char *body, size_t len)
+{
+  if(o.size && !strcmp(o.size, "before"))
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
+  if(o.size && !strcmp(o.size, "large-before"))
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+  curl_easy_setopt(h, o.copy ? CURLOPT_COPYPOSTFIELDS : CURLOPT_POSTFIELDS,
+                   body);
+  if(o.size && !strcmp(o.size, "after"))
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
+  if(o.size && !strcmp(o.size, "large-after"))
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+}
+
+static void configure(CURL *h, const char *url, const char *body, size_t len)
+{
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, o.headers);
+  set_body(h, body, len);
+  if(!o.no_write_fn) {
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, h);
+  }
+  if(o.headerdata_only)
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, stderr);
+  else
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  if(o.low_speed_limit) {
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, o.low_speed_limit);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o.low_speed_time);
+  }
+  if(o.pause_after && !o.multi) {
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, h);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  }
+}
+
+static CURLcode run_multi(CURL *h)
+{
+  CURLM *m = curl_multi_init();
+  int running = 1;
+  CURLcode result = CURLE_OK;
+  curl_multi_add_handle(m, h);
+  while(running) {
+    curl_multi_perform(m, &running);
+    if(paused) {
+      paused = 0;
+      curl_easy_pause(h, CURLPAUSE_CONT);
+    }
+    if(running)
+      curl_multi_poll(m, NULL, 0, 100, NULL);
+  }
+  CURLMsg *msg;
+  int left;
+  while((msg = curl_multi_info_read(m, &left)))
+    if(msg->msg == CURLMSG_DONE && msg->easy_handle == h)
+      result = msg->data.result;
+  curl_multi_remove_handle(m, h);
+  curl_multi_cleanup(m);
+  return result;
+}
+
+static void summary(CURL *h, CURLcode rc)
+{
+  long status = 0;
+  char *ct = NULL;
+  curl_off_t size = 0, cl = 0;
+  struct curl_header *hh = NULL;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+  curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &size);
+  curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+  CURLHcode hc = curl_easy_header(h, "Content-Type", 0, CURLH_HEADER, -1, &hh);
+  fprintf(stderr, "result=%d status=%ld ct=%s size=%ld cl=%ld hdr_ct=%s\n",
+          (int)rc, status, ct ? ct : "(nil)", (long)size, (long)cl,
+          hc == CURLHE_OK ? hh->value : "(missing)");
+}
+
+static CURLcode perform(CURL *h)
+{
+  body_calls = 0;
+  pause_done = 0;
+  CURLcode rc = o.multi ? run_multi(h) : curl_easy_perform(h);
+  summary(h, rc);
+  return rc;
+}
+
+static void parse_args(int argc, char **argv, int *first)
+{
+  int i = 1;
+  for(; i < argc && !strncmp(argv[i], "--", 2); i++) {
+    const char *a = argv[i];
+    if(!strcmp(a, "--multi")) o.multi = 1;
+    else if(!strcmp(a, "--copy")) o.copy = 1;
+    else if(!strcmp(a, "--no-write-fn")) o.no_write_fn = 1;
+    else if(!strcmp(a, "--headerdata-only")) o.headerdata_only = 1;
+    else if(!strcmp(a, "--dup")) o.dup = 1;
+    else if(!strcmp(a, "--reset")) o.reset = 1;
+    else if(!strcmp(a, "--setopt-in-cb")) o.setopt_in_cb = 1;
+    else if(!strcmp(a, "--size")) o.size = argv[++i];
+    else if(!strcmp(a, "--pause-after")) o.pause_after = strtol(argv[++i], 0, 10);
+    else if(!strcmp(a, "--abort-after")) o.abort_after = strtol(argv[++i], 0, 10);
+    else if(!strcmp(a, "--calls")) o.calls = argv[++i];
+    else if(!strcmp(a, "--header")) o.headers = curl_slist_append(o.headers, argv[++i]);
+    else if(!strcmp(a, "--low-speed")) {
+      o.low_speed_limit = strtol(argv[++i], 0, 10);
+      o.low_speed_time = strtol(argv[++i], 0, 10);
+    }
+    else {
+      fprintf(stderr, "unknown option %s\n", a);
+      exit(2);
+    }
+  }
+  *first = i;
+}
+
+int main(int argc, char **argv)
+{
+  int i;
+  parse_args(argc, argv, &i);
+  if(argc - i < 2) {
+    fprintf(stderr, "usage: llmclient [options] URL BODYFILE [BODYFILE2]\n");
+    return 2;
+  }
+  if(o.calls)
+    calls = fopen(o.calls, "wb");
+  size_t len, len2 = 0;
+  char *body = slurp(argv[i + 1], &len);
+  char *body2 = argc - i > 2 ? slurp(argv[i + 2], &len2) : NULL;
+  curl_global_init(CURL_GLOBAL_ALL);
+  CURL *h = curl_easy_init();
+  configure(h, argv[i], body, len);
+  if(o.dup) {
+    CURL *d = curl_easy_duphandle(h);
+    curl_easy_cleanup(h);
+    h = d;
+    /* the write callback's userdata must be the handle in use */
+    if(!o.no_write_fn)
+      curl_easy_setopt(h, CURLOPT_WRITEDATA, h);
+  }
+  CURLcode rc = perform(h);
+  if(body2) {
+    if(o.reset) {
+      curl_easy_reset(h);
+      configure(h, argv[i], body2, len2);
+    }
+    else
+      set_body(h, body2, len2);
+    /* the first body is gone: a shim must not have kept pointing at it */
+    memset(body, 'X', len);
+    rc = perform(h);
+  }
+  curl_easy_cleanup(h);
+  curl_slist_free_all(o.headers);
+  curl_global_cleanup();
+  free(body);
+  free(body2);
+  if(calls)
+    fclose(calls);
+  return rc == CURLE_OK ? 0 : 1;
+}

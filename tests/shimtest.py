@@ -1,0 +1,61 @@
+"""Helpers shared by the integration tests of the shim itself."""
+
+import json
+import re
+
+from conftest import CURL, ROOT, BUILD_DIR, plain_env, run, shim_env
+
+CLIENT = BUILD_DIR / "clients" / "llmclient"
+
+
+def drop_stream_members(body):
+    """The request body the server must receive: the original without its
+    top-level stream and stream_options members (checked by value; the
+    byte-exact rule is asserted separately where the form is known)."""
+    obj = json.loads(body)
+    obj.pop("stream", None)
+    obj.pop("stream_options", None)
+    return obj
+
+
+def plain_answer(url, body, headers=()):
+    """The server's non-streamed answer to body (with stream members removed),
+    fetched without the shim."""
+    stripped = json.dumps(drop_stream_members(body)).encode()
+    cmd = [CURL, "-s", url, "-H", "Content-Type: application/json",
+           "--data-binary", "@-"]
+    for h in headers:
+        cmd += ["-H", h]
+    r = run(cmd, env=plain_env(), input=stripped)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def curl(url, body, *extra, env=None, headers=(), timeout=60):
+    """Run the curl CLI posting body (from stdin, as `-d @-` does)."""
+    cmd = [CURL, "-sS", "-N", url, "-H", "Content-Type: application/json",
+           "--data-binary", "@-", *extra]
+    for h in headers:
+        cmd += ["-H", h]
+    return run(cmd, env=env, input=body, timeout=timeout)
+
+
+def parse_frames(data):
+    """Frames written by llmclient --calls: [(kind, bytes)]."""
+    frames, i = [], 0
+    while i < len(data):
+        m = re.match(rb"([BH]) (\d+)\n", data[i:])
+        assert m, f"bad frame at {i}: {data[i:i+40]!r}"
+        n = int(m.group(2))
+        start = i + m.end()
+        frames.append((m.group(1).decode(), data[start:start + n]))
+        i = start + n + 1
+    return frames
+
+
+def body_calls(frames):
+    return [b for k, b in frames if k == "B"]
+
+
+def header_lines(frames):
+    return [b for k, b in frames if k == "H"]
