@@ -53,9 +53,10 @@ struct chat_tool {
   struct json_span id, type, name, args;
 };
 
+/* Replay stages, in order; a choice runs ST_ROLE..ST_FINAL. */
 enum chat_stage {
   ST_NEXT_CHOICE, ST_ROLE, ST_REASON, ST_CONTENT, ST_REFUSAL,
-  ST_TOOL_HEAD, ST_TOOL_ARGS, ST_FUNC_HEAD, ST_FUNC_ARGS, ST_FINAL,
+  ST_TOOL_HEAD, ST_TOOL_ARGS, ST_FUNC_ARGS, ST_FINAL,
   ST_USAGE, ST_DONE, ST_END
 };
 

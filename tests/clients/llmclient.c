@@ -57,6 +57,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
   body_calls++;
   if(o.pause_after && body_calls == o.pause_after && !pause_done) {
     pause_done = paused = 1;
+    fprintf(stderr, "paused at call %ld\n", body_calls);
     body_calls--;  /* this call will come again */
     return CURL_WRITEFUNC_PAUSE;
   }

@@ -111,6 +111,16 @@ static int refused(const char *ans)
   return why != NULL && why[0] != '\0';
 }
 
+/* The first "\n\n" in [p, end), or NULL (a loop: sanitizer string
+ * interceptors would make a search per event cost the whole buffer). */
+static const char *find_blank(const char *p, const char *end)
+{
+  for(; p + 1 < end; p++)
+    if(p[0] == '\n' && p[1] == '\n')
+      return p;
+  return NULL;
+}
+
 /* Walk the events in [p, end) and append to raw the raw text of every
  * piece of delta member `name` (choice 0); the number of pieces. With
  * dec, also append each piece decoded on its own. */
@@ -119,7 +129,7 @@ static long pieces(const char *p, const char *end, const char *name,
 {
   long n = 0;
   while(p < end) {
-    const char *nl = strstr(p, "\n\n");
+    const char *nl = find_blank(p, end);
     struct json_span v, ch, c0, d, s;
     struct json_iter it;
     if(!nl)
