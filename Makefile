@@ -26,7 +26,8 @@ LIB      := $(BUILD)/libstreamshim.so
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 CLIENT_SRC := $(wildcard tests/clients/*.c)
-CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%)
+CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
+              $(BUILD)/clients/llmclient-gnutls
 
 .PHONY: all deps unit clients test check-asan demo clean bench
 
@@ -49,6 +50,11 @@ $(BUILD)/clients/%: tests/clients/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< -lcurl -lpthread
 
+# The same client linked against the GnuTLS flavour (as pycurl and git are).
+$(BUILD)/clients/llmclient-gnutls: tests/clients/llmclient.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -l:libcurl-gnutls.so.4 -lpthread
+
 unit: $(UNIT_BIN)
 clients: $(CLIENT_BIN)
 
@@ -62,9 +68,11 @@ test: deps
 
 # The same suite with AddressSanitizer + UndefinedBehaviorSanitizer; the
 # sanitizer runtime goes first in LD_PRELOAD for uninstrumented programs.
+# tests/asan/swift_demangle_stub.c says why a stub follows the runtime.
 check-asan: deps
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit clients
-	SS_BUILD=build-asan SS_PRELOAD_FIRST="$$($(CC) -print-file-name=libasan.so)" \
+	$(CC) -shared -fPIC -o build-asan/swift_demangle_stub.so tests/asan/swift_demangle_stub.c
+	SS_BUILD=build-asan SS_PRELOAD_FIRST="$$($(CC) -print-file-name=libasan.so) $(CURDIR)/build-asan/swift_demangle_stub.so" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests $(PYTEST_ARGS)
 

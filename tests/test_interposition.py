@@ -1,0 +1,91 @@
+"""The library itself: what it exports and needs, that it costs nothing to
+programs that never use libcurl, and that each libcurl flavour is reached,
+including one a plugin loaded privately (pycurl)."""
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import BUILD_DIR, LIB, PYTHON, chat_body, plain_env, run, shim_env
+from shimtest import plain_answer
+from sse import check_chat_stream
+
+pytestmark = pytest.mark.needs_lib
+
+HOOKS = {"curl_easy_init", "curl_easy_duphandle", "curl_easy_reset", "curl_easy_cleanup",
+         "curl_easy_setopt", "curl_easy_perform", "curl_easy_getinfo", "curl_easy_header",
+         "curl_easy_nextheader", "curl_multi_add_handle", "curl_multi_remove_handle",
+         "curl_multi_info_read"}
+FLAVOURS = ["CURL_OPENSSL_4", "CURL_GNUTLS_3", "CURL_NSS_3"]
+
+
+def test_exports_only_the_hooks_per_flavour():
+    out = subprocess.run(["nm", "-D", "--defined-only", str(LIB)], capture_output=True,
+                         text=True, check=True).stdout.split()
+    syms = [s for s in out if "@" in s or s.startswith("curl_")]
+    nodes = {s for s in out if s in FLAVOURS}
+    assert nodes == set(FLAVOURS)
+    want = {f"{h}@@CURL_OPENSSL_4" for h in HOOKS} | \
+           {f"{h}@{v}" for h in HOOKS for v in FLAVOURS[1:]}
+    assert set(syms) == want
+
+
+def test_runtime_needs_only_libc():
+    out = subprocess.run(["readelf", "-d", str(LIB)], capture_output=True, text=True,
+                         check=True).stdout
+    needed = sorted(l.split("[")[1].rstrip("]") for l in out.splitlines() if "(NEEDED)" in l)
+    if BUILD_DIR.name == "build":
+        assert needed == ["libc.so.6"]
+    assert not any("curl" in n or "python" in n for n in needed)
+
+
+def test_silent_and_harmless_in_programs_without_libcurl(tmp_path):
+    env = shim_env(models="*")
+    r = run(["/bin/sh", "-c", "echo hello; ls / >/dev/null; printf done"], env=env)
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"hello\ndone", b"")
+
+
+@pytest.mark.parametrize("client", ["llmclient", "llmclient-gnutls"])
+def test_each_flavour_reaches_its_own_libcurl(server, tmp_path, client):
+    body = tmp_path / "body.json"
+    body.write_bytes(chat_body("o3-mini"))
+    log = tmp_path / "log"
+    r = run([BUILD_DIR / "clients" / client, "--header", "Content-Type: application/json",
+             server.openai_url(), body], env=shim_env(models="o3-mini", log=f"info:{log}"))
+    assert r.returncode == 0, r.stderr
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body.read_bytes()))
+    flavour = "gnutls" if client.endswith("gnutls") else "openssl"
+    text = log.read_text()
+    assert f"libcurl {flavour} flavour" in text
+    assert ("libcurl-gnutls.so.4" in text) == (flavour == "gnutls")
+
+
+PYCURL = r"""
+import io, sys, pycurl
+url, body = sys.argv[1], open(sys.argv[2], 'rb').read()
+c = pycurl.Curl()
+c.setopt(pycurl.URL, url)
+c.setopt(pycurl.POSTFIELDS, body)
+c.setopt(pycurl.HTTPHEADER, ['Content-Type: application/json'])
+out = []
+c.setopt(pycurl.WRITEFUNCTION, out.append)
+c.perform()
+sys.stderr.write('ct=%s calls=%d\n' % (c.getinfo(pycurl.CONTENT_TYPE), len(out)))
+c.close()
+sys.stdout.buffer.write(b''.join(out))
+"""
+
+
+def test_pycurl_private_gnutls_libcurl(server, tmp_path):
+    """Python loads pycurl (and its libcurl-gnutls) with RTLD_LOCAL:
+    dlsym(RTLD_NEXT) finds nothing there, a naive shim crashes."""
+    body = tmp_path / "body.json"
+    body.write_bytes(chat_body("o3-mini"))
+    log = tmp_path / "log"
+    r = run([PYTHON, "-c", PYCURL, server.openai_url(), body],
+            env=shim_env(models="o3-mini", log=f"info:{log}"))
+    assert r.returncode == 0, r.stderr
+    assert b"ct=text/event-stream; charset=utf-8" in r.stderr
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body.read_bytes()))
+    assert "libcurl gnutls flavour (CURL_GNUTLS_3): /lib/x86_64-linux-gnu/libcurl-gnutls.so.4 via the loaded objects" in log.read_text()
