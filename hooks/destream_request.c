@@ -24,6 +24,20 @@ static bool request_model(const struct endpoint *ep, const struct body_info *bi,
          json_string_decode(bi->model, model, cap, &n);
 }
 
+/* The request body: POSTFIELDS, or an upload read ahead now. */
+static const char *request_body(struct ss_xfer *x, size_t max,
+                                const char **body, size_t *len)
+{
+  curl_off_t size;
+  if(handle_postfields(x->h, body, len))
+    return NULL;
+  if(!handle_read_body(x->h, &size))
+    return "the body is neither POSTFIELDS nor read from a callback";
+  if(!xfer_read_upload(x, max, body, len))
+    return "the upload could not be read ahead";
+  return NULL;
+}
+
 /* Is this an LLM request we could de-stream? Logs why not. On success
  * fills the body, its description and the model. */
 static bool eligible(struct ss_xfer *x, const struct endpoint *ep,
@@ -36,10 +50,10 @@ static bool eligible(struct ss_xfer *x, const struct endpoint *ep,
     why = "not a POST";
   else if(ep->kind != EP_CHAT)
     why = "this build cannot replay that endpoint";
-  else if(!handle_postfields(x->h, body, len))
-    why = "the body is not a POSTFIELDS body";
   else if(!a->content_decoding)
     why = "the program turned content decoding off";
+  else if((why = request_body(x, ss_settings()->max_answer, body, len)))
+    ;
   else if(!body_inspect(*body, *len, bi))
     why = "the body is not a JSON object";
   else if(!bi->stream_true)
@@ -51,16 +65,21 @@ static bool eligible(struct ss_xfer *x, const struct endpoint *ep,
   return !why;
 }
 
-/* Rewrite the request and ask for the answer; false if anything failed. */
-static bool rewrite(struct ss_xfer *x, const char *body, size_t len)
+/* Rewrite the request and ask for the answer; false if anything failed.
+ * *nlen gets the new body's length. */
+static bool rewrite(struct ss_xfer *x, const char *body, size_t len,
+                    size_t *nlen)
 {
   static const char *const names[] = {"stream", "stream_options"};
   char *nb = malloc(len ? len : 1);
   if(!nb)
     return false;
-  size_t nlen = body_remove_members(body, len, names, 2, nb);
-  return xfer_set_body(x, nb, nlen) && xfer_decode_answer(x) &&
-         xfer_lift_low_speed(x) && xfer_watch_response(x);
+  *nlen = body_remove_members(body, len, names, 2, nb);
+  bool upload = (x->swapped & SS_SWAP_READ) != 0;
+  return (upload ? xfer_set_upload(x, nb, *nlen)
+                 : xfer_set_body(x, nb, *nlen)) &&
+         xfer_decode_answer(x) && xfer_lift_low_speed(x) &&
+         xfer_watch_response(x);
 }
 
 void *destream_start(struct ss_xfer *x)
@@ -71,6 +90,7 @@ void *destream_start(struct ss_xfer *x)
   const char *body;
   size_t len;
   char model[256];
+  size_t nlen = 0;
   if(c->mode == SS_MODE_OFF || !x->h->app.url)
     return NULL;
   endpoint_classify(x->h->app.url, &ep);
@@ -84,12 +104,12 @@ void *destream_start(struct ss_xfer *x)
     return NULL;
   }
   struct destream *d = destream_new(c, bi.include_usage);
-  if(!d || !rewrite(x, body, len)) {
+  if(!d || !rewrite(x, body, len, &nlen)) {
     ss_warn("pass-through: out of memory or libcurl refused an option");
     destream_free(d);
     return NULL;
   }
   ss_info("de-streaming %s %s: model %s matches %s; body %zu -> %zu bytes",
-          endpoint_name(ep.kind), ep.path, model, rule, len, x->body_len);
+          endpoint_name(ep.kind), ep.path, model, rule, len, nlen);
   return d;
 }

@@ -10,6 +10,8 @@ static void app_defaults(struct ss_app_opts *a)
 {
   memset(a, 0, sizeof(*a));
   a->write_data = stdout;
+  a->read_data = stdin;
+  a->infilesize = -1;
   a->postfieldsize = -1;
   a->content_decoding = 1;
 }
@@ -166,6 +168,12 @@ void handle_record(struct ss_handle *h, CURLoption opt,
   case CURLOPT_WRITEDATA: a->write_data = v->p; break;
   case CURLOPT_HEADERFUNCTION: a->header_fn = (curl_write_callback)v->f; break;
   case CURLOPT_HEADERDATA: a->header_data = v->p; break;
+  case CURLOPT_READFUNCTION: a->read_fn = (curl_read_callback)v->f; break;
+  case CURLOPT_READDATA: a->read_data = v->p; break;
+  case CURLOPT_SEEKFUNCTION: a->seek_fn = (curl_seek_callback)v->f; break;
+  case CURLOPT_SEEKDATA: a->seek_data = v->p; break;
+  case CURLOPT_INFILESIZE: a->infilesize = v->l; break;
+  case CURLOPT_INFILESIZE_LARGE: a->infilesize = v->o; break;
   case CURLOPT_POSTFIELDS:
     free(a->postfields_copy);
     a->postfields_copy = NULL;
@@ -213,6 +221,20 @@ bool handle_postfields(const struct ss_handle *h, const char **p, size_t *n)
   *p = a->postfields;
   *n = a->postfieldsize < 0 ? strlen(a->postfields) : (size_t)a->postfieldsize;
   return true;
+}
+
+bool handle_read_body(const struct ss_handle *h, curl_off_t *size)
+{
+  const struct ss_app_opts *a = &h->app;
+  if(a->upload) {
+    *size = a->infilesize;
+    return true;
+  }
+  if(a->method == SS_METHOD_POST && !a->postfields && !a->body_unknown) {
+    *size = a->postfieldsize;
+    return true;
+  }
+  return false;
 }
 
 const char *handle_method_word(const struct ss_handle *h)

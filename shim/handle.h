@@ -32,6 +32,11 @@ struct ss_app_opts {
   char *postfields_copy;          /* the shim's copy of a COPYPOSTFIELDS body */
   size_t postfields_copy_len;
   curl_off_t postfieldsize;       /* -1: strlen at request time */
+  curl_read_callback read_fn;     /* NULL: libcurl's fread */
+  void *read_data;                /* libcurl's default: stdin */
+  curl_seek_callback seek_fn;
+  void *seek_data;
+  curl_off_t infilesize;          /* -1: unknown (chunked) */
   char *url;                      /* copy; NULL when unset or given as CURLU */
   char *customrequest;
   struct curl_slist *httpheader;  /* the program's list */
@@ -84,6 +89,9 @@ void handle_record(struct ss_handle *h, CURLoption opt,
 /* The body bytes libcurl would post now; false when unknown or not a
  * POSTFIELDS body. */
 bool handle_postfields(const struct ss_handle *h, const char **p, size_t *n);
+/* Does the request body come from the read callback (an upload, or a POST
+ * without POSTFIELDS)? *size gets the size libcurl will announce. */
+bool handle_read_body(const struct ss_handle *h, curl_off_t *size);
 /* The request method word libcurl will send (as Curl_http_method). */
 const char *handle_method_word(const struct ss_handle *h);
 

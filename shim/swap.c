@@ -74,30 +74,27 @@ fail:
   return NULL;
 }
 
+bool xfer_fix_content_length(struct ss_xfer *x, size_t len)
+{
+  bool oom;
+  struct curl_slist *hl = copy_headers(x->h->app.httpheader, len, &oom);
+  if(!hl)
+    return !oom;
+  x->headers = hl;
+  x->swapped |= SS_SWAP_HTTPHEADER;
+  return !x->real->easy_setopt(x->h->easy, CURLOPT_HTTPHEADER, hl);
+}
+
 bool xfer_set_body(struct ss_xfer *x, char *body, size_t len)
 {
   CURL *e = x->h->easy;
-  bool oom;
-  struct curl_slist *hl = copy_headers(x->h->app.httpheader, len, &oom);
-  if(oom) {
-    free(body);
-    return false;
-  }
   x->body = body;
   x->body_len = len;
   x->swapped |= SS_SWAP_BODY;
-  if(x->real->easy_setopt(e, CURLOPT_POSTFIELDS, body) ||
-     x->real->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len)) {
-    free_headers(hl);
-    return false;
-  }
-  if(hl) {
-    x->headers = hl;
-    x->swapped |= SS_SWAP_HTTPHEADER;
-    if(x->real->easy_setopt(e, CURLOPT_HTTPHEADER, hl))
-      return false;
-  }
-  return true;
+  return !x->real->easy_setopt(e, CURLOPT_POSTFIELDS, body) &&
+         !x->real->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                               (curl_off_t)len) &&
+         xfer_fix_content_length(x, len);
 }
 
 bool xfer_decode_answer(struct ss_xfer *x)
@@ -171,6 +168,16 @@ void xfer_restore(struct ss_xfer *x, unsigned mask)
     set(e, CURLOPT_ACCEPT_ENCODING, a->accept_encoding);
   if(mask & SS_SWAP_LOWSPEED)
     set(e, CURLOPT_LOW_SPEED_LIMIT, a->low_speed_limit);
+  if(mask & SS_SWAP_READ) {
+    set(e, CURLOPT_READFUNCTION, a->read_fn);
+    set(e, CURLOPT_READDATA, a->read_data);
+    set(e, CURLOPT_SEEKFUNCTION, a->seek_fn);
+    set(e, CURLOPT_SEEKDATA, a->seek_data);
+    buf_free(&x->up);
+  }
+  if(mask & SS_SWAP_UPSIZE)
+    set(e, a->upload ? CURLOPT_INFILESIZE_LARGE : CURLOPT_POSTFIELDSIZE_LARGE,
+        a->upload ? a->infilesize : a->postfieldsize);
   if(mask & SS_SWAP_BODY) {
     free(x->body);
     x->body = NULL;
@@ -196,7 +203,16 @@ bool xfer_owns_option(const struct ss_xfer *x, CURLoption opt)
   case CURLOPT_HTTPHEADER: bit = SS_SWAP_HTTPHEADER; break;
   case CURLOPT_ACCEPT_ENCODING: bit = SS_SWAP_ENCODING; break;
   case CURLOPT_LOW_SPEED_LIMIT: bit = SS_SWAP_LOWSPEED; break;
+  case CURLOPT_READFUNCTION: case CURLOPT_READDATA:
+  case CURLOPT_SEEKFUNCTION: case CURLOPT_SEEKDATA:
+    bit = SS_SWAP_READ; break;
+  case CURLOPT_INFILESIZE: case CURLOPT_INFILESIZE_LARGE:
+    bit = SS_SWAP_UPSIZE; break;
   default: return false;
   }
+  /* a POST read body's size is POSTFIELDSIZE */
+  if(bit == SS_SWAP_BODY && (x->swapped & SS_SWAP_UPSIZE) &&
+     (opt == CURLOPT_POSTFIELDSIZE || opt == CURLOPT_POSTFIELDSIZE_LARGE))
+    return true;
   return (x->swapped & bit) != 0;
 }

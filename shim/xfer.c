@@ -22,13 +22,14 @@ struct ss_xfer *xfer_start(struct ss_handle *h)
     unsigned before = x->swapped;
     void *ctx = ss_stages[i]->start(x);
     if(!ctx) {
-      xfer_restore(x, x->swapped & ~before);
+      /* an upload read ahead must still be sent: its swap stays */
+      xfer_restore(x, x->swapped & ~before & ~SS_SWAP_READ);
       continue;
     }
     x->stage[x->nstages].type = ss_stages[i];
     x->stage[x->nstages++].ctx = ctx;
   }
-  if(!x->nstages) {
+  if(!x->nstages && !x->swapped) {
     h->xfer = NULL;
     out_free(&x->out);
     free(x);

@@ -32,7 +32,11 @@ enum ss_swap {
   SS_SWAP_BODY = 1u << 2,       /* POSTFIELDS + size */
   SS_SWAP_HTTPHEADER = 1u << 3, /* HTTPHEADER (Content-Length fixed) */
   SS_SWAP_ENCODING = 1u << 4,   /* ACCEPT_ENCODING */
-  SS_SWAP_LOWSPEED = 1u << 5    /* LOW_SPEED_LIMIT/TIME */
+  SS_SWAP_LOWSPEED = 1u << 5,   /* LOW_SPEED_LIMIT/TIME */
+  SS_SWAP_READ = 1u << 6,       /* READ/SEEK FUNCTION/DATA: the upload
+                                   read ahead is served from memory */
+  SS_SWAP_UPSIZE = 1u << 7      /* INFILESIZE or POSTFIELDSIZE of an
+                                   upload body */
 };
 
 struct ss_xfer {
@@ -50,6 +54,9 @@ struct ss_xfer {
   char *body;                   /* the shim's request body */
   size_t body_len;
   struct curl_slist *headers;   /* the shim's header list */
+  struct buf up;                /* an upload body read ahead */
+  size_t up_off;                /* next byte of it libcurl reads */
+  bool up_complete;             /* all of it; else forward after it */
   struct ss_out out;
   size_t absorbed;              /* prefix of libcurl's next input handled */
   enum ss_out_kind absorbed_kind;
@@ -73,12 +80,23 @@ bool xfer_set_body(struct ss_xfer *x, char *body, size_t len);
 bool xfer_decode_answer(struct ss_xfer *x);
 bool xfer_lift_low_speed(struct ss_xfer *x);
 bool xfer_watch_response(struct ss_xfer *x);
+/* Read the program's upload body (read callback or fread on READDATA) in
+ * full now, up to max bytes, and serve it to libcurl from memory. True
+ * with the bytes when all of it was read. Otherwise (a pause, an abort, an
+ * error or too large) false: what was read is still sent first, unchanged,
+ * then reading continues from the program. Either way the swap stays for
+ * the whole transfer, whether a stage takes part or not. */
+bool xfer_read_upload(struct ss_xfer *x, size_t max, const char **p,
+                      size_t *n);
+/* Send body (the shim's, owned) instead of the upload read ahead. */
+bool xfer_set_upload(struct ss_xfer *x, char *body, size_t len);
 
 /* Internal to the core: restore the options named by mask (swap.c), and
  * the callbacks libcurl calls for a watched transfer (xfer.c). */
 void xfer_restore(struct ss_xfer *x, unsigned mask);
 size_t ss_write_cb(char *p, size_t size, size_t nmemb, void *ud);
 size_t ss_header_cb(char *p, size_t size, size_t nmemb, void *ud);
+bool xfer_fix_content_length(struct ss_xfer *x, size_t len);
 
 /* For stages on the response path: pass to the next stage (or client). */
 enum ss_flow xfer_pass_header(struct ss_xfer *x, const char *p, size_t n);

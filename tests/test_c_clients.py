@@ -146,6 +146,26 @@ def test_reused_handle_with_program_size_kept(server, tmp_path):
     assert server.requests()[-1]["body"] == body2
 
 
+@pytest.mark.parametrize("iface", IFACES, ids=IFACE_IDS)
+@pytest.mark.parametrize("size", [[], ["--size", "large-before"]], ids=["chunked", "sized"])
+def test_post_body_from_read_callback(server, tmp_path, iface, size):
+    body = chat_body("o3-mini", "read in 7-byte pieces")
+    body2 = chat_body("o3-mini", "again", stream=False)
+    server.clear()
+    r, frames = client(server, tmp_path, "--read", *iface, *size, body=body, body2=body2)
+    assert r.returncode == 0, r.stderr
+    first, second = server.requests()
+    assert first.json() == drop_stream_members(body)
+    assert second["body"] == body2
+    assert [s["ct"] for s in summaries(r)] == ["text/event-stream;", "application/json"]
+
+
+def test_content_decoding_off_is_not_destreamed(server, tmp_path):
+    r, _ = client(server, tmp_path, "--no-decoding", body=chat_body("o3-mini"))
+    assert b"unsupported_value" in r.stdout
+    assert json.loads(server.requests()[-1]["body"])["stream"] is True
+
+
 def test_program_content_length_header_is_fixed(server, tmp_path):
     body = chat_body("o3-mini")
     server.clear()

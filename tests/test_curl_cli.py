@@ -130,6 +130,40 @@ def test_write_error_is_reported(server, tmp_path):
     assert r.returncode == 23, r.stderr
 
 
+@pytest.mark.parametrize("upload", ["file", "stdin"])
+def test_upload_with_custom_post(server, tmp_path, upload):
+    """curl -T FILE -X POST (known size) and -T - (chunked) send the body
+    through a read callback: it is read ahead and rewritten too."""
+    body = chat_body("o3-mini", "uploaded")
+    f = tmp_path / "body.json"
+    f.write_bytes(body)
+    src = str(f) if upload == "file" else "-"
+    server.clear()
+    r = run([CURL, "-sS", "-N", "-T", src, "-X", "POST", server.openai_url(),
+             "-H", "Content-Type: application/json"], env=shim_env(models="o3-mini"),
+            input=body if upload == "stdin" else None)
+    assert r.returncode == 0, r.stderr
+    req = server.requests()[0]
+    assert req.json() == drop_stream_members(body)
+    if upload == "file":
+        assert req.header("Content-Length") == str(len(req["body"]))
+    else:
+        assert req.header("Transfer-Encoding") == "chunked"
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body))
+
+
+def test_upload_of_other_model_is_sent_unchanged(server, tmp_path):
+    body = chat_body("gpt-4o", "uploaded")
+    f = tmp_path / "body.json"
+    f.write_bytes(body)
+    server.clear()
+    outs = [run([CURL, "-sS", "-T", f, "-X", "POST", server.openai_url()], env=env).stdout
+            for env in (plain_env(), shim_env(models="o3-mini"))]
+    a, b = server.requests()
+    assert a["body"] == b["body"] == body
+    assert outs[0] == outs[1]
+
+
 # --- nothing else changes -------------------------------------------------
 
 def both(server, url, body, *extra, headers=(), **settings):
@@ -184,6 +218,9 @@ def test_log_names_decisions_and_hides_secrets(server, tmp_path):
     curl(openai(server), chat_body("gpt-4o"), env=env)
     curl(server.openai_url("/v1/responses"), chat_body("o3-mini"), env=env)
     text = log.read_text()
+    # once per transfer, though libcurl 7.88 runs curl_easy_perform on its
+    # own exported multi functions
+    assert text.count("de-streaming") == 1 and text.count("replaying") == 1
     assert "libcurl openssl flavour" in text
     assert "de-streaming chat completions /openai/deployments/o3-mini/chat/completions" in text
     assert "model gpt-4o is not configured" in text

@@ -17,7 +17,7 @@
 
 struct opts {
   int multi, copy, content_length, no_write_fn, headerdata_only, dup, reset;
-  int setopt_in_cb;
+  int setopt_in_cb, read_body, no_decoding;
   const char *size;          /* before | after | large-before | large-after */
   long pause_after;          /* pause after this many body calls (0: never) */
   long abort_after;          /* short count on this body call (0: never) */
@@ -108,8 +108,37 @@ static char *slurp(const char *path, size_t *len)
   return buf;
 }
 
+struct upload {
+  const char *p;
+  size_t len, off;
+};
+static struct upload up;
+
+/* The body through a read callback, a few bytes at a time. */
+static size_t on_read(char *p, size_t size, size_t nmemb, void *ud)
+{
+  struct upload *u = ud;
+  size_t n = size * nmemb < 7 ? size * nmemb : 7;
+  if(n > u->len - u->off)
+    n = u->len - u->off;
+  memcpy(p, u->p + u->off, n);
+  u->off += n;
+  return n;
+}
+
 static void set_body(CURL *h, const char *body, size_t len)
 {
+  if(o.read_body) {
+    up.p = body;
+    up.len = len;
+    up.off = 0;
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, &up);
+    if(o.size)
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    return;
+  }
   if(o.size && !strcmp(o.size, "before"))
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
   if(o.size && !strcmp(o.size, "large-before"))
@@ -135,6 +164,8 @@ static void configure(CURL *h, const char *url, const char *body, size_t len)
     curl_easy_setopt(h, CURLOPT_HEADERDATA, stderr);
   else
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  if(o.no_decoding)
+    curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
   if(o.low_speed_limit) {
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, o.low_speed_limit);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o.low_speed_time);
@@ -208,6 +239,8 @@ static void parse_args(int argc, char **argv, int *first)
     else if(!strcmp(a, "--dup")) o.dup = 1;
     else if(!strcmp(a, "--reset")) o.reset = 1;
     else if(!strcmp(a, "--setopt-in-cb")) o.setopt_in_cb = 1;
+    else if(!strcmp(a, "--read")) o.read_body = 1;
+    else if(!strcmp(a, "--no-decoding")) o.no_decoding = 1;
     else if(!strcmp(a, "--size")) o.size = argv[++i];
     else if(!strcmp(a, "--pause-after")) o.pause_after = strtol(argv[++i], 0, 10);
     else if(!strcmp(a, "--abort-after")) o.abort_after = strtol(argv[++i], 0, 10);

@@ -1,0 +1,668 @@
+/* test_config.c - unit tests for shim/config.c (settings and the file
+ * grammar) and shim/glob.c (comma lists of fnmatch globs). */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "config.h"
+#include "glob.h"
+
+/* One call of the warn callback. */
+struct warning {
+  char where[64];
+  unsigned line;
+  char msg[128];
+};
+
+/* Every warning of one parse, in order. */
+struct warnings {
+  struct warning w[16];
+  size_t n;
+  size_t dropped;  /* calls beyond the array */
+};
+
+/* The warn callback: records where, line and message. */
+static void collect(void *arg, const char *where, unsigned line,
+                    const char *msg)
+{
+  struct warnings *ws = arg;
+  if(ws->n >= sizeof(ws->w) / sizeof(ws->w[0])) {
+    ws->dropped++;
+    return;
+  }
+  struct warning *w = &ws->w[ws->n++];
+  snprintf(w->where, sizeof(w->where), "%s", where ? where : "(null)");
+  w->line = line;
+  snprintf(w->msg, sizeof(w->msg), "%s", msg ? msg : "(null)");
+}
+
+/* Parse a NUL-terminated text into a fresh config (warnings into ws). */
+static void parse(struct ss_config *c, const char *text, struct warnings *ws)
+{
+  memset(ws, 0, sizeof(*ws));
+  config_init(c);
+  config_parse(c, text, strlen(text), "test.conf", collect, ws);
+}
+
+/* The globs of a list as "a|b|c" (static storage, for comparisons). */
+static const char *globs_str(const struct globs *g)
+{
+  static char s[512];
+  size_t o = 0;
+  s[0] = '\0';
+  for(size_t i = 0; i < g->n && o < sizeof(s); i++)
+    o += (size_t)snprintf(s + o, sizeof(s) - o, "%s%s", i ? "|" : "",
+                          g->v[i]);
+  return s;
+}
+
+/* The models list of a config as "a|b|c". */
+static const char *models(const struct ss_config *c)
+{
+  return globs_str(&c->models);
+}
+
+/* ---- defaults and config_set ---------------------------------------- */
+
+TEST(defaults)
+{
+  struct ss_config c;
+  config_init(&c);
+  CHECK(c.mode == SS_MODE_FORCE);
+  CHECK(c.chunk_chars == 24);
+  CHECK(c.max_answer == (size_t)64 << 20);
+  CHECK(c.models.n == 0 && c.models.v == NULL);
+  CHECK(c.log == NULL);
+  CHECK(globs_match(&c.models, "gpt-4o") == NULL);
+  config_free(&c);
+  /* config_free leaves an empty, reusable config. */
+  CHECK(c.models.n == 0 && c.models.v == NULL && c.log == NULL);
+  config_free(&c);
+}
+
+TEST(set_mode)
+{
+  struct ss_config c;
+  const char *msg = "x";
+  config_init(&c);
+  CHECK(config_set(&c, "mode", "off", false, &msg));
+  CHECK(msg == NULL);
+  CHECK(c.mode == SS_MODE_OFF);
+  CHECK(config_set(&c, "mode", "force", false, &msg));
+  CHECK(c.mode == SS_MODE_FORCE && msg == NULL);
+  /* An unknown value acts as off, with a message. */
+  CHECK(!config_set(&c, "mode", "sometimes", false, &msg));
+  CHECK(c.mode == SS_MODE_OFF);
+  CHECK(msg != NULL && strstr(msg, "off") != NULL);
+  CHECK(config_set(&c, "mode", "force", false, &msg));
+  CHECK(!config_set(&c, "mode", "", false, &msg) && c.mode == SS_MODE_OFF);
+  CHECK(msg != NULL);
+  /* Values are case-sensitive and not trimmed by config_set. */
+  CHECK(config_set(&c, "mode", "force", false, &msg));
+  CHECK(!config_set(&c, "mode", "FORCE", false, &msg) && c.mode == SS_MODE_OFF);
+  CHECK(config_set(&c, "mode", "force", false, &msg));
+  CHECK(!config_set(&c, "mode", " force", false, &msg));
+  CHECK(c.mode == SS_MODE_OFF);
+  config_free(&c);
+}
+
+TEST(set_log)
+{
+  struct ss_config c;
+  const char *msg;
+  config_init(&c);
+  CHECK(config_set(&c, "log", "debug:/tmp/x.log", false, &msg) && !msg);
+  CHECK(c.log && !strcmp(c.log, "debug:/tmp/x.log"));
+  CHECK(config_set(&c, "log", "info", false, &msg));
+  CHECK(c.log && !strcmp(c.log, "info"));
+  config_free(&c);
+  CHECK(c.log == NULL);
+}
+
+TEST(set_models_add_and_replace)
+{
+  struct ss_config c;
+  const char *msg;
+  config_init(&c);
+  CHECK(config_set(&c, "models", "o3*, gpt-5", false, &msg) && !msg);
+  CHECK_STR(models(&c), "o3*|gpt-5");
+  CHECK(config_set(&c, "models", "o1", false, &msg));
+  CHECK_STR(models(&c), "o3*|gpt-5|o1");
+  /* replace_list drops the earlier patterns first. */
+  CHECK(config_set(&c, "models", "claude-*", true, &msg));
+  CHECK_STR(models(&c), "claude-*");
+  CHECK(globs_match(&c.models, "o1") == NULL);
+  CHECK(globs_match(&c.models, "claude-3") != NULL);
+  /* Replacing with an empty list empties it. */
+  CHECK(config_set(&c, "models", "", true, &msg));
+  CHECK(c.models.n == 0);
+  /* replace_list only matters for models. */
+  CHECK(config_set(&c, "chunk", "7", true, &msg) && c.chunk_chars == 7);
+  config_free(&c);
+}
+
+TEST(set_chunk_numbers)
+{
+  struct ss_config c;
+  const char *msg;
+  config_init(&c);
+  CHECK(config_set(&c, "chunk", "1", false, &msg) && c.chunk_chars == 1);
+  CHECK(config_set(&c, "chunk", "1048576", false, &msg));
+  CHECK(c.chunk_chars == 1048576);
+  CHECK(config_set(&c, "chunk", "0010", false, &msg) && c.chunk_chars == 10);
+  static const char *const bad[] = {
+    "0", "-1", "-0", "+5", "", " 5", "5 ", "5x", "x5", "1e3", "0x10",
+    "1048577", "99999999999999999999999999", "18446744073709551616",
+    "18446744073709551615", "4294967296", "5.0", "5,0"
+  };
+  for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    msg = NULL;
+    CHECK(!config_set(&c, "chunk", bad[i], false, &msg));
+    CHECK(msg != NULL);
+    if(c.chunk_chars != 10)
+      printf("#   chunk changed by bad value \"%s\"\n", bad[i]);
+    CHECK(c.chunk_chars == 10);  /* left unchanged */
+  }
+  config_free(&c);
+}
+
+TEST(set_max_answer_numbers)
+{
+  struct ss_config c;
+  const char *msg;
+  config_init(&c);
+  CHECK(config_set(&c, "max_answer", "1024", false, &msg));
+  CHECK(c.max_answer == 1024);
+  CHECK(config_set(&c, "max_answer", "1099511627776", false, &msg));
+  CHECK(c.max_answer == (size_t)1 << 40);
+  CHECK(config_set(&c, "max_answer", "5000", false, &msg));
+  static const char *const bad[] = {
+    "1023", "0", "-1024", "1099511627777", "10995116277760",
+    "184467440737095516160", "2k", "", "1 024"
+  };
+  for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    msg = NULL;
+    CHECK(!config_set(&c, "max_answer", bad[i], false, &msg));
+    CHECK(msg != NULL);
+    CHECK(c.max_answer == 5000);
+  }
+  config_free(&c);
+}
+
+TEST(set_unknown_key)
+{
+  struct ss_config c;
+  const char *msg = NULL;
+  config_init(&c);
+  CHECK(!config_set(&c, "colour", "blue", false, &msg));
+  CHECK(msg != NULL && strstr(msg, "unknown") != NULL);
+  CHECK(!config_set(&c, "", "x", false, &msg) && msg != NULL);
+  /* Keys are case-sensitive. */
+  CHECK(!config_set(&c, "Mode", "off", false, &msg));
+  CHECK(c.mode == SS_MODE_FORCE);
+  CHECK(!config_set(&c, "chunk ", "5", false, &msg) && c.chunk_chars == 24);
+  config_free(&c);
+}
+
+/* ---- the file grammar ------------------------------------------------ */
+
+TEST(parse_every_key)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c,
+        "mode = off\n"
+        "models = o3*, gpt-5\n"
+        "log = debug:/tmp/ss.log\n"
+        "chunk = 8\n"
+        "max_answer = 2048\n",
+        &ws);
+  CHECK(ws.n == 0);
+  CHECK(c.mode == SS_MODE_OFF);
+  CHECK_STR(models(&c), "o3*|gpt-5");
+  CHECK(c.log && !strcmp(c.log, "debug:/tmp/ss.log"));
+  CHECK(c.chunk_chars == 8);
+  CHECK(c.max_answer == 2048);
+  config_free(&c);
+}
+
+TEST(parse_empty_text)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "", &ws);
+  CHECK(ws.n == 0 && c.mode == SS_MODE_FORCE && c.chunk_chars == 24);
+  config_free(&c);
+  /* No warn callback at all is allowed, even with problems. */
+  config_init(&c);
+  static const char t[] = "bad line\n[s]\nchunk = 0\nnope = 1\n";
+  config_parse(&c, t, sizeof(t) - 1, "x", NULL, NULL);
+  CHECK(c.chunk_chars == 24);
+  config_free(&c);
+}
+
+TEST(parse_whitespace_around_equals)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "chunk=5\n", &ws);
+  CHECK(ws.n == 0 && c.chunk_chars == 5);
+  config_free(&c);
+  parse(&c, "  \tchunk \t=\t 6 \t \n", &ws);
+  CHECK(ws.n == 0 && c.chunk_chars == 6);
+  config_free(&c);
+  parse(&c, "log=a:b=c\n", &ws);  /* only the first '=' splits */
+  CHECK(ws.n == 0 && c.log && !strcmp(c.log, "a:b=c"));
+  config_free(&c);
+  /* Inner blanks of a value are kept. */
+  parse(&c, "log =  info : /tmp/a b.log  \n", &ws);
+  CHECK(c.log && !strcmp(c.log, "info : /tmp/a b.log"));
+  config_free(&c);
+}
+
+TEST(parse_quoted_values)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "log = \"  debug:/tmp/a b.log \"\n", &ws);
+  CHECK(ws.n == 0);
+  CHECK(c.log && !strcmp(c.log, "  debug:/tmp/a b.log "));
+  config_free(&c);
+  parse(&c, "mode = \"off\"\nchunk = \"12\"\n", &ws);
+  CHECK(ws.n == 0 && c.mode == SS_MODE_OFF && c.chunk_chars == 12);
+  config_free(&c);
+  /* "" is an empty value. */
+  parse(&c, "log = \"\"\n", &ws);
+  CHECK(ws.n == 0 && c.log && !strcmp(c.log, ""));
+  config_free(&c);
+  /* A lone quote, or a quote at one end only, is kept as is. */
+  parse(&c, "log = \"\nchunk = \"5\n", &ws);
+  CHECK(c.log && !strcmp(c.log, "\""));
+  CHECK(ws.n == 1 && ws.w[0].line == 2 && c.chunk_chars == 24);
+  config_free(&c);
+  parse(&c, "log = a\"\n", &ws);
+  CHECK(c.log && !strcmp(c.log, "a\""));
+  config_free(&c);
+  /* Only one pair is removed. */
+  parse(&c, "log = \"\"x\"\"\n", &ws);
+  CHECK(c.log && !strcmp(c.log, "\"x\""));
+  config_free(&c);
+  /* Quoted models: items are still trimmed. */
+  parse(&c, "models = \" a , b \"\n", &ws);
+  CHECK_STR(models(&c), "a|b");
+  config_free(&c);
+}
+
+TEST(parse_comments_and_blank_lines)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c,
+        "# a comment\n"
+        "; another = comment\n"
+        "\n"
+        "   \t \n"
+        "  # indented comment with = sign\n"
+        "\t; indented\n"
+        "chunk = 9\n"
+        "#chunk = 10\n"
+        ";chunk = 11\n",
+        &ws);
+  CHECK(ws.n == 0);
+  CHECK(c.chunk_chars == 9);
+  config_free(&c);
+  /* Comments are whole lines only: a '#' later is part of the value. */
+  parse(&c, "log = info # not a comment\n", &ws);
+  CHECK(c.log && !strcmp(c.log, "info # not a comment"));
+  config_free(&c);
+  parse(&c, "chunk = 5 # five\n", &ws);
+  CHECK(ws.n == 1 && ws.w[0].line == 1 && c.chunk_chars == 24);
+  config_free(&c);
+}
+
+TEST(parse_crlf)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c,
+        "# comment\r\n"
+        "\r\n"
+        "mode = off\r\n"
+        "chunk = 7\r\n"
+        "log = \"a b\"\r\n"
+        "models = x, y\r\n"
+        "max_answer = 4096\r\n"
+        "oops\r\n",
+        &ws);
+  CHECK(c.mode == SS_MODE_OFF);
+  CHECK(c.chunk_chars == 7);
+  CHECK(c.log && !strcmp(c.log, "a b"));
+  CHECK_STR(models(&c), "x|y");
+  CHECK(c.max_answer == 4096);
+  CHECK(ws.n == 1 && ws.w[0].line == 8);
+  config_free(&c);
+}
+
+TEST(parse_no_final_newline)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "mode = off\nchunk = 3", &ws);
+  CHECK(ws.n == 0 && c.mode == SS_MODE_OFF && c.chunk_chars == 3);
+  config_free(&c);
+  /* Only n bytes are read: the parse stops at n, not at the NUL. */
+  static const char t[] = "chunk = 3\nchunk = 4\n";
+  config_init(&c);
+  config_parse(&c, t, 10, "t", NULL, NULL);
+  CHECK(c.chunk_chars == 3);
+  config_free(&c);
+  config_init(&c);
+  config_parse(&c, t, 8, "t", NULL, NULL);  /* "chunk = " only */
+  CHECK(c.chunk_chars == 24);
+  config_free(&c);
+}
+
+TEST(parse_line_without_equals)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "chunk = 4\njust some words\nmode = off\n", &ws);
+  CHECK(ws.n == 1);
+  CHECK_STR(ws.w[0].where, "test.conf");
+  CHECK(ws.w[0].line == 2);
+  CHECK(strstr(ws.w[0].msg, "=") != NULL);
+  CHECK(c.chunk_chars == 4 && c.mode == SS_MODE_OFF);
+  config_free(&c);
+  /* An empty key is an unknown setting. */
+  parse(&c, "= 5\n", &ws);
+  CHECK(ws.n == 1 && ws.w[0].line == 1);
+  CHECK(strstr(ws.w[0].msg, "unknown") != NULL);
+  config_free(&c);
+}
+
+TEST(parse_unknown_keys)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "colour = blue\nchunk = 5\nMODE = off\n", &ws);
+  CHECK(ws.n == 2);
+  CHECK(ws.w[0].line == 1 && strstr(ws.w[0].msg, "unknown"));
+  CHECK(ws.w[1].line == 3);
+  CHECK(c.chunk_chars == 5 && c.mode == SS_MODE_FORCE);
+  config_free(&c);
+}
+
+TEST(parse_unknown_sections)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c,
+        "chunk = 5\n"            /* 1 */
+        "[proxy]\n"              /* 2 */
+        "chunk = 6\n"            /* 3: ignored, not reported */
+        "colour = blue\n"        /* 4: ignored, not reported */
+        "no equals here\n"       /* 5: ignored, not reported */
+        "\n"                     /* 6 */
+        "  [route \"o3\"]  \n"   /* 7 */
+        "mode = off\n"           /* 8: ignored */
+        "models = x\n",          /* 9: ignored */
+        &ws);
+  CHECK(ws.n == 2);
+  CHECK(ws.w[0].line == 2 && strstr(ws.w[0].msg, "section"));
+  CHECK(ws.w[1].line == 7 && strstr(ws.w[1].msg, "section"));
+  CHECK_STR(ws.w[0].where, "test.conf");
+  CHECK(c.chunk_chars == 5);
+  CHECK(c.mode == SS_MODE_FORCE);
+  CHECK(c.models.n == 0);
+  config_free(&c);
+  /* The same section twice is reported twice (once per header line). */
+  parse(&c, "[a]\n[a]\nchunk = 2\n", &ws);
+  CHECK(ws.n == 2 && ws.w[0].line == 1 && ws.w[1].line == 2);
+  CHECK(c.chunk_chars == 24);
+  config_free(&c);
+}
+
+TEST(parse_repeated_models_add)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "models = a, b\nmodels = c\nmodels =\nmodels = , d ,\n", &ws);
+  CHECK(ws.n == 0);
+  CHECK_STR(models(&c), "a|b|c|d");
+  config_free(&c);
+  /* Repeated scalar keys: the last one wins. */
+  parse(&c, "chunk = 5\nchunk = 6\nlog = a\nlog = b\nmode=off\nmode=force\n",
+        &ws);
+  CHECK(ws.n == 0 && c.chunk_chars == 6 && !strcmp(c.log, "b"));
+  CHECK(c.mode == SS_MODE_FORCE);
+  config_free(&c);
+}
+
+TEST(parse_bad_numbers)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c,
+        "chunk = 0\n"
+        "chunk = -4\n"
+        "chunk = 99999999999999999999999\n"
+        "chunk = 12abc\n"
+        "chunk = 1048577\n"
+        "max_answer = 1023\n"
+        "max_answer = 1099511627777\n"
+        "max_answer = 1 000\n"
+        "chunk =\n",
+        &ws);
+  CHECK(ws.n == 9);
+  for(size_t i = 0; i < ws.n; i++) {
+    CHECK(ws.w[i].line == i + 1);
+    CHECK_STR(ws.w[i].where, "test.conf");
+  }
+  CHECK(c.chunk_chars == 24);
+  CHECK(c.max_answer == (size_t)64 << 20);
+  config_free(&c);
+}
+
+TEST(parse_unknown_mode_acts_as_off)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "\nmode = maybe\n", &ws);
+  CHECK(c.mode == SS_MODE_OFF);
+  CHECK(ws.n == 1 && ws.w[0].line == 2);
+  CHECK(strstr(ws.w[0].msg, "mode") && strstr(ws.w[0].msg, "off"));
+  config_free(&c);
+}
+
+TEST(parse_warn_gets_file_and_lines)
+{
+  struct ss_config c;
+  struct warnings ws;
+  memset(&ws, 0, sizeof(ws));
+  config_init(&c);
+  static const char t[] = "# c\nx\n\n\r\ny = 1\nchunk = 1\n[s]\n";
+  config_parse(&c, t, sizeof(t) - 1, "/etc/streamshim.conf", collect, &ws);
+  CHECK(ws.n == 3);
+  for(size_t i = 0; i < ws.n; i++)
+    CHECK_STR(ws.w[i].where, "/etc/streamshim.conf");
+  CHECK(ws.w[0].line == 2);
+  CHECK(ws.w[1].line == 5);
+  CHECK(ws.w[2].line == 7);
+  CHECK(c.chunk_chars == 1);
+  config_free(&c);
+}
+
+TEST(parse_nul_byte_does_not_crash)
+{
+  struct ss_config c;
+  struct warnings ws;
+  /* NUL bytes in keys, values, comments, section lines and alone; the
+   * lines after them still parse and line numbers still count. */
+  static const char t[] =
+      "mo\0de = off\n"          /* 1 */
+      "\0\n"                    /* 2 */
+      "# \0 comment\n"          /* 3 */
+      "log = a\0b\n"            /* 4 */
+      "[\0]\n"                  /* 5 */
+      "chunk = 3\n";            /* 6: after a section, ignored */
+  memset(&ws, 0, sizeof(ws));
+  config_init(&c);
+  config_parse(&c, t, sizeof(t) - 1, "nul.conf", collect, &ws);
+  CHECK(c.mode == SS_MODE_FORCE);  /* "mo" is no key */
+  CHECK(c.chunk_chars == 24);
+  CHECK(ws.n >= 2);
+  CHECK(ws.n >= 1 && ws.w[0].line == 1);
+  CHECK(ws.n >= 1 && ws.w[ws.n - 1].line == 5);  /* the section */
+  config_free(&c);
+  /* Only NULs, and NUL as the last byte. */
+  static const char z[8] = { 0 };
+  config_init(&c);
+  config_parse(&c, z, sizeof(z), "z", collect, &ws);
+  config_parse(&c, "chunk = 5\0", 10, "z", collect, &ws);
+  config_free(&c);
+  /* No NUL in the text: parse reads exactly n bytes (no terminator). */
+  char *exact = malloc(9);
+  if(exact) {
+    memcpy(exact, "chunk = 9", 9);
+    config_init(&c);
+    config_parse(&c, exact, 9, "exact", NULL, NULL);
+    CHECK(c.chunk_chars == 9);
+    config_free(&c);
+    free(exact);
+  }
+}
+
+/* ---- globs ----------------------------------------------------------- */
+
+TEST(globs_list_items)
+{
+  struct globs g;
+  globs_init(&g);
+  CHECK(globs_add_list(&g, ""));
+  CHECK(g.n == 0);
+  CHECK(globs_add_list(&g, ",, ,\t, "));
+  CHECK(g.n == 0);
+  CHECK(globs_add_list(&g, " a , b\t,,\tc d ,"));
+  CHECK_STR(globs_str(&g), "a|b|c d");
+  CHECK(globs_add_list(&g, "e"));
+  CHECK_STR(globs_str(&g), "a|b|c d|e");
+  CHECK(globs_add_list(&g, ",f"));
+  CHECK_STR(globs_str(&g), "a|b|c d|e|f");
+  globs_clear(&g);
+  CHECK(g.n == 0 && g.v == NULL);
+  CHECK(globs_match(&g, "a") == NULL);
+  /* Usable again after clear; clear twice is fine. */
+  CHECK(globs_add_list(&g, "x"));
+  CHECK(g.n == 1 && globs_match(&g, "x"));
+  globs_clear(&g);
+  globs_clear(&g);
+}
+
+TEST(globs_fnmatch_patterns)
+{
+  struct globs g;
+  globs_init(&g);
+  CHECK(globs_add_list(&g, "o3*"));
+  CHECK(globs_match(&g, "o3") != NULL);
+  CHECK(globs_match(&g, "o3-mini") != NULL);
+  CHECK(globs_match(&g, "o1") == NULL);
+  CHECK(globs_match(&g, "xo3") == NULL);
+  CHECK(globs_match(&g, "O3-mini") == NULL);  /* case-sensitive */
+  CHECK(globs_match(&g, "") == NULL);
+  globs_clear(&g);
+
+  CHECK(globs_add_list(&g, "gpt-?o"));
+  CHECK(globs_match(&g, "gpt-4o") != NULL);
+  CHECK(globs_match(&g, "gpt-o") == NULL);
+  CHECK(globs_match(&g, "gpt-40o") == NULL);
+  globs_clear(&g);
+
+  CHECK(globs_add_list(&g, "o[13]-*, [!a-y]z"));
+  CHECK(globs_match(&g, "o1-mini") != NULL);
+  CHECK(globs_match(&g, "o3-pro") != NULL);
+  CHECK(globs_match(&g, "o2-mini") == NULL);
+  CHECK(globs_match(&g, "zz") != NULL);
+  CHECK(globs_match(&g, "bz") == NULL);
+  globs_clear(&g);
+
+  /* '*' alone matches everything, '/' included (no FNM_PATHNAME). */
+  CHECK(globs_add_list(&g, "*"));
+  CHECK(globs_match(&g, "") != NULL);
+  CHECK(globs_match(&g, "org/model") != NULL);
+  CHECK(globs_match(&g, ".hidden") != NULL);
+  globs_clear(&g);
+
+  /* A literal pattern matches only itself. */
+  CHECK(globs_add_list(&g, "gpt-5"));
+  CHECK(globs_match(&g, "gpt-5") != NULL);
+  CHECK(globs_match(&g, "gpt-5-mini") == NULL);
+  CHECK(globs_match(&g, "gpt-") == NULL);
+  globs_clear(&g);
+}
+
+TEST(globs_first_match_order)
+{
+  struct globs g;
+  globs_init(&g);
+  CHECK(globs_add_list(&g, "o3-mini, o3*, *"));
+  const char *m = globs_match(&g, "o3-mini");
+  CHECK(m == g.v[0]);
+  CHECK(m && !strcmp(m, "o3-mini"));
+  m = globs_match(&g, "o3-pro");
+  CHECK(m == g.v[1]);
+  m = globs_match(&g, "claude");
+  CHECK(m == g.v[2]);
+  globs_clear(&g);
+  CHECK(globs_add_list(&g, "*, o3-mini"));
+  CHECK(globs_match(&g, "o3-mini") == g.v[0]);
+  globs_clear(&g);
+}
+
+TEST(globs_many)
+{
+  struct globs g;
+  char name[32];
+  globs_init(&g);
+  for(int i = 0; i < 300; i++) {
+    snprintf(name, sizeof(name), "m%d,", i);
+    CHECK(globs_add_list(&g, name));
+  }
+  CHECK(g.n == 300);
+  CHECK(globs_match(&g, "m299") == g.v[299]);
+  CHECK(globs_match(&g, "m300") == NULL);
+  globs_clear(&g);
+}
+
+int main(void)
+{
+  RUN(defaults);
+  RUN(set_mode);
+  RUN(set_log);
+  RUN(set_models_add_and_replace);
+  RUN(set_chunk_numbers);
+  RUN(set_max_answer_numbers);
+  RUN(set_unknown_key);
+  RUN(parse_every_key);
+  RUN(parse_empty_text);
+  RUN(parse_whitespace_around_equals);
+  RUN(parse_quoted_values);
+  RUN(parse_comments_and_blank_lines);
+  RUN(parse_crlf);
+  RUN(parse_no_final_newline);
+  RUN(parse_line_without_equals);
+  RUN(parse_unknown_keys);
+  RUN(parse_unknown_sections);
+  RUN(parse_repeated_models_add);
+  RUN(parse_bad_numbers);
+  RUN(parse_unknown_mode_acts_as_off);
+  RUN(parse_warn_gets_file_and_lines);
+  RUN(parse_nul_byte_does_not_crash);
+  RUN(globs_list_items);
+  RUN(globs_fnmatch_patterns);
+  RUN(globs_first_match_order);
+  RUN(globs_many);
+  return check_done();
+}
