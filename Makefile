@@ -13,7 +13,7 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(SAN) $(CFLAGS_EXTRA)
 SOFLAGS := -fPIC -fvisibility=hidden -DCURL_DISABLE_TYPECHECK -DCURL_DISABLE_DEPRECATION
 
 # The pure parts: bytes in, bytes out; no libcurl. Unit-tested and fuzzed alone.
-PURE_SRC := shim/buf.c shim/config.c shim/glob.c hooks/json.c hooks/body.c \
+PURE_SRC := shim/buf.c shim/config.c shim/glob.c hooks/json.c hooks/json_end.c hooks/body.c \
             hooks/sse_chat.c hooks/sse_piece.c hooks/endpoint.c hooks/headers.c
 # The interposition core and the stages that need libcurl.
 CORE_SRC := shim/log.c shim/settings.c shim/real.c shim/registry.c \

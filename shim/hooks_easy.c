@@ -162,18 +162,6 @@ CURLcode ss_easy_setopt(enum ss_flavour fl, CURL *easy, CURLoption opt,
   return rc;
 }
 
-/* Begin a transfer of a program handle: finish one left open (a multi
- * transfer never removed), then let the stages decide. */
-static void begin(struct ss_handle *s)
-{
-  int saved = errno;
-  if(s->xfer)
-    xfer_finish(s);
-  memset(&s->view, 0, sizeof(s->view));
-  xfer_start(s);
-  errno = saved;
-}
-
 CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
 {
   const struct ss_real *r = ss_real(fl);
@@ -182,7 +170,7 @@ CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
   struct ss_handle *s = easy ? registry_get(easy) : NULL;
   if(!s || s->in_perform)
     return r->easy_perform(easy);
-  begin(s);
+  xfer_begin(s);
   s->in_perform = true;
   CURLcode rc = r->easy_perform(easy);
   s->in_perform = false;

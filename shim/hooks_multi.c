@@ -32,14 +32,9 @@ CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   struct ss_handle *s = program_handle(easy, caller);
   if(!s)
     return r->multi_add_handle(m, easy);
-  int saved = errno;
-  if(s->xfer)
-    xfer_finish(s);
-  memset(&s->view, 0, sizeof(s->view));
-  xfer_start(s);
-  errno = saved;
+  xfer_begin(s);
   CURLMcode rc = r->multi_add_handle(m, easy);
-  saved = errno;
+  int saved = errno;
   if(s->xfer && rc != CURLM_OK)
     xfer_finish(s);
   else if(s->xfer)

@@ -1,6 +1,7 @@
 /* xfer.c - the transfer life cycle and the stage chain (see xfer.h). */
 #include "xfer.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,16 @@ CURLcode xfer_end(struct ss_xfer *x, CURLcode result)
   return result;
 }
 
+void xfer_begin(struct ss_handle *h)
+{
+  int saved = errno;
+  if(h->xfer)
+    xfer_finish(h);  /* one left open: a multi transfer never removed */
+  memset(&h->view, 0, sizeof(h->view));
+  xfer_start(h);
+  errno = saved;
+}
+
 void xfer_finish(struct ss_handle *h)
 {
   struct ss_xfer *x = h->xfer;
@@ -71,50 +82,36 @@ void xfer_finish(struct ss_handle *h)
   free(x);
 }
 
-/* Run a header line through stages from index i on, then the client. */
-static enum ss_flow chain_header(struct ss_xfer *x, int i, const char *p,
-                                 size_t n)
+/* Run a header line or body bytes through the stages from index i on, then
+ * the client. A stage without a callback for that kind passes it on. */
+static enum ss_flow chain(struct ss_xfer *x, int i, enum ss_out_kind kind,
+                          const char *p, size_t n)
 {
   for(; i < x->nstages; i++) {
-    if(!x->stage[i].type->header)
+    const struct ss_stage *t = x->stage[i].type;
+    enum ss_flow (*fn)(struct ss_xfer *, void *, const char *, size_t) =
+      kind == SS_OUT_BODY ? t->body : t->header;
+    if(!fn)
       continue;
     int saved = x->cur;
     x->cur = i;
-    enum ss_flow r = x->stage[i].type->header(x, x->stage[i].ctx, p, n);
+    enum ss_flow r = fn(x, x->stage[i].ctx, p, n);
     x->cur = saved;
     if(r == SS_PAUSED)
       x->resume_mask |= 1u << i;
     return r;
   }
-  return out_deliver(x, SS_OUT_HEADER, p, n);
-}
-
-/* Run body bytes through stages from index i on, then the client. */
-static enum ss_flow chain_body(struct ss_xfer *x, int i, const char *p,
-                               size_t n)
-{
-  for(; i < x->nstages; i++) {
-    if(!x->stage[i].type->body)
-      continue;
-    int saved = x->cur;
-    x->cur = i;
-    enum ss_flow r = x->stage[i].type->body(x, x->stage[i].ctx, p, n);
-    x->cur = saved;
-    if(r == SS_PAUSED)
-      x->resume_mask |= 1u << i;
-    return r;
-  }
-  return out_deliver(x, SS_OUT_BODY, p, n);
+  return out_deliver(x, kind, p, n);
 }
 
 enum ss_flow xfer_pass_header(struct ss_xfer *x, const char *p, size_t n)
 {
-  return chain_header(x, x->cur + 1, p, n);
+  return chain(x, x->cur + 1, SS_OUT_HEADER, p, n);
 }
 
 enum ss_flow xfer_pass_body(struct ss_xfer *x, const char *p, size_t n)
 {
-  return chain_body(x, x->cur + 1, p, n);
+  return chain(x, x->cur + 1, SS_OUT_BODY, p, n);
 }
 
 /* After an unpause: the client's refused piece first, then the stages that
@@ -157,8 +154,7 @@ static size_t xfer_input(struct ss_xfer *x, enum ss_out_kind kind,
   x->absorbed = 0;
   enum ss_flow r = resume_all(x);
   if(r == SS_OK && skip < n) {
-    r = kind == SS_OUT_BODY ? chain_body(x, 0, p + skip, n - skip)
-                            : chain_header(x, 0, p + skip, n - skip);
+    r = chain(x, 0, kind, p + skip, n - skip);
     skip = n;
   }
   if(r == SS_PAUSED) {

@@ -66,6 +66,9 @@ struct ss_xfer {
 
 /* Start a transfer of h; NULL when no stage takes part (pass-through). */
 struct ss_xfer *xfer_start(struct ss_handle *h);
+/* The program starts a transfer of h: finish one left open, forget the
+ * last transfer's view, and start (errno preserved). */
+void xfer_begin(struct ss_handle *h);
 /* libcurl finished with result; returns the result the program sees. */
 CURLcode xfer_end(struct ss_xfer *x, CURLcode result);
 /* Restore the handle and free h's transfer. */
