@@ -55,8 +55,9 @@ static void decode_segment(const char *p, size_t n, char *out, size_t cap)
  * False for schemes other than http(s). */
 static bool url_path(const char *url, const char **path, size_t *len)
 {
-  const char *p = strstr(url, "://");
-  if(p) {
+  /* a scheme ends at the first "://" that comes before any / ? # */
+  const char *p = url + strcspn(url, ":/?#");
+  if(p[0] == ':' && p[1] == '/' && p[2] == '/') {
     size_t slen = (size_t)(p - url);
     if(!((slen == 4 && !strncasecmp(url, "http", 4)) ||
          (slen == 5 && !strncasecmp(url, "https", 5))))

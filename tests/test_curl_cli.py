@@ -45,6 +45,20 @@ def test_curl_streams_the_answer(server, style):
     check_chat_stream(r.stdout, plain_answer(url, body, hdrs), expect_usage=False)
 
 
+@pytest.mark.parametrize("flag", ["-d", "--data-binary", "--json"])
+def test_body_from_file(server, tmp_path, flag):
+    """The forms users type: -d @body.json, --data-binary @..., --json @..."""
+    body = chat_body("o3-mini", "from a file")
+    f = tmp_path / "body.json"
+    f.write_bytes(body)
+    server.clear()
+    r = run([CURL, "-sN", server.openai_url(), "-H", "Content-Type: application/json",
+             flag, f"@{f}"], env=shim_env(models="o3-mini"))
+    assert r.returncode == 0, r.stderr
+    assert server.requests()[0].json() == drop_stream_members(body)
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body))
+
+
 def test_server_receives_exact_bytes(server):
     body = (b'{\n  "model": "o3-mini",\n  "stream": true,\n  "n": 12345678901234567890,\n'
             b'  "messages": [{"role": "user", "content": "say \\"stream\\": true \\u00e9",'
