@@ -21,6 +21,9 @@ int header_status(const char *p, size_t n)
       return -1;
     code = code * 10 + (p[i + k] - '0');
   }
+  i += 3;
+  if(i < n && p[i] >= '0' && p[i] <= '9')
+    return -1;  /* a code has exactly three digits */
   return code;
 }
 
@@ -41,15 +44,16 @@ static const char *line_end(const char *p, size_t n)
   return n >= 2 && p[n - 2] == '\r' ? "\r\n" : "\n";
 }
 
-/* Append "Name: value<eol>" keeping the line's own name spelling. */
+/* Append "Name: value<eol>" keeping the line's own name spelling, or the
+ * block's style when adding one (HTTP/2 and /3 names are lowercase). */
 static void put_content_type(struct buf *out, const char *p, size_t n,
-                             const char *name_src, const char *value)
+                             const char *name_src, bool lower,
+                             const char *value)
 {
-  size_t nlen = name_src ? strcspn(name_src, ":") : 0;
   if(name_src)
-    buf_append(out, name_src, nlen);
+    buf_append(out, name_src, strcspn(name_src, ":"));
   else
-    buf_puts(out, "Content-Type");
+    buf_puts(out, lower ? "content-type" : "Content-Type");
   buf_puts(out, ": ");
   buf_puts(out, value);
   buf_puts(out, line_end(p, n));
@@ -60,14 +64,15 @@ bool headers_rewrite_for_sse(const char *block, size_t n,
 {
   const char *p = block, *end = block + n;
   bool have_type = false;
+  bool lower = n >= 6 && (!memcmp(block, "HTTP/2", 6) || !memcmp(block, "HTTP/3", 6));
   while(p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
     bool blank = len <= 2 && (len == 1 || p[0] == '\r');
     if(blank && !have_type)
-      put_content_type(out, p, len, NULL, content_type);
+      put_content_type(out, p, len, NULL, lower, content_type);
     if(header_is(p, len, "Content-Type")) {
-      put_content_type(out, p, len, p, content_type);
+      put_content_type(out, p, len, p, lower, content_type);
       have_type = true;
     }
     else if(!header_is(p, len, "Content-Length") &&

@@ -46,7 +46,8 @@ typedef void (*config_warn_fn)(void *arg, const char *where, unsigned line,
 void config_init(struct ss_config *c);
 void config_free(struct ss_config *c);
 /* Apply one global setting. False with a reason in *msg when the key is
- * unknown or the value bad (the setting is then left unchanged). */
+ * unknown or the value bad: the setting is then left unchanged, except an
+ * unknown mode, which acts as off. Values are case-sensitive. */
 bool config_set(struct ss_config *c, const char *key, const char *value,
                 bool replace_list, const char **msg);
 /* Apply a whole file's text; problems go to warn (which may be NULL). */

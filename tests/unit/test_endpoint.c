@@ -253,10 +253,9 @@ TEST(schemes_and_authority)
                "", p));
 }
 
-/* BUG (reported, kept failing on purpose): with no scheme, url_path()
- * takes the first "://" anywhere in the URL, even in the query, as the
- * end of a scheme; libcurl (7.88, CURLU_GUESS_SCHEME) takes this URL as
- * http with path /v1/chat/completions. */
+/* Regression: with no scheme, url_path() once took the first "://"
+ * anywhere in the URL, even in the query, as the end of a scheme and gave
+ * EP_NONE; libcurl (7.88, CURLU_GUESS_SCHEME) takes these URLs as http. */
 TEST(no_scheme_with_scheme_like_query)
 {
   CHECK(expect("api.example.com/v1/chat/completions?next=http://x", EP_CHAT,

@@ -70,9 +70,9 @@ TEST(status_bad_lines)
   CHECK(status("\r\n") == -1);
 }
 
-/* BUG (reported, kept failing on purpose): a status code is exactly three
- * digits (RFC 9112 status-line: version SP 3DIGIT SP reason), but a longer
- * number is read as its first three digits. */
+/* Regression: a status code is exactly three digits (RFC 9112
+ * status-line: version SP 3DIGIT SP reason); a longer number was once read
+ * as its first three digits. */
 TEST(status_four_digit_code)
 {
   CHECK(status("HTTP/1.1 2000 OK\r\n") == -1);
