@@ -188,7 +188,7 @@ TEST(rewrite_adds_missing_type)
       "HTTP/2 200\r\n"
       "x-content-type-options: nosniff\r\n"
       "content-type-options: nosniff\r\n"
-      "Content-Type: " SSE "\r\n"
+      "content-type: " SSE "\r\n"  /* HTTP/2 names are lowercase */
       "\r\n");
 }
 
