@@ -29,7 +29,7 @@ CLIENT_SRC := $(wildcard tests/clients/*.c)
 CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
               $(BUILD)/clients/llmclient-gnutls
 
-.PHONY: all deps unit clients test check-asan demo clean bench
+.PHONY: all deps unit clients test check-asan check-tsan demo clean bench
 
 all: $(LIB)
 
@@ -76,8 +76,15 @@ check-asan: deps
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests $(PYTEST_ARGS)
 
+# Threads under ThreadSanitizer: the shim and the threaded client built
+# with TSan (the client carries the runtime), many threads at once.
+check-tsan: deps
+	$(MAKE) BUILD=build-tsan SAN="-fsanitize=thread" all clients
+	SS_BUILD=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_c_clients.py -k threads $(PYTEST_ARGS)
+
 demo: deps all
 	scripts/demo
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan

@@ -218,3 +218,10 @@ def test_error_answer_passes_through(server, tmp_path):
     assert json.loads(r.stdout)["error"]
     assert summaries(r)[0]["status"] == "429"
     assert summaries(r)[0]["ct"].startswith("application/json")
+
+
+def test_threads_destream_and_pass_through_at_once(server):
+    r = run([CLIENT.parent / "threads", server.openai_url(), "16", "12"],
+            env=shim_env(models="o3-mini"), timeout=120)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    assert r.stdout == b"0 failures\n"
