@@ -110,6 +110,18 @@ static enum ss_flow give_up(struct ss_xfer *x, struct destream *d,
                             const char *why)
 {
   ss_info("answer passed through unchanged: %s", why);
+  if((x->swapped & SS_SWAP_ENCODING) &&
+     headers_has(d->held.ptr, d->held.len, "Content-Encoding")) {
+    /* The shim made libcurl decode: the fields no longer hold. */
+    struct buf plain;
+    buf_init(&plain);
+    if(headers_drop_encoding(d->held.ptr, d->held.len, &plain)) {
+      buf_free(&d->held);
+      d->held = plain;
+    }
+    else
+      buf_free(&plain);
+  }
   release_held(d);
   d->state = DS_PASS;
   d->raw_off = 0;

@@ -52,6 +52,8 @@ static bool eligible(struct ss_xfer *x, const struct endpoint *ep,
     why = "this build cannot replay that endpoint";
   else if(!a->content_decoding)
     why = "the program turned content decoding off";
+  else if(a->include_header)
+    why = "the program reads headers in the body (CURLOPT_HEADER)";
   else if((why = request_body(x, ss_settings()->max_answer, body, len)))
     ;
   else if(!body_inspect(*body, *len, bi))
@@ -91,7 +93,7 @@ void *destream_start(struct ss_xfer *x)
   size_t len;
   char model[256];
   size_t nlen = 0;
-  if(c->mode == SS_MODE_OFF || !x->h->app.url)
+  if(c->mode == SS_MODE_OFF || !c->models.n || !x->h->app.url)
     return NULL;
   endpoint_classify(x->h->app.url, &ep);
   if(ep.kind == EP_NONE)

@@ -59,6 +59,47 @@ static void put_content_type(struct buf *out, const char *p, size_t n,
   buf_puts(out, line_end(p, n));
 }
 
+/* Call fn for each line of the block; stop early when fn returns true. */
+static bool each_line(const char *block, size_t n,
+                      bool (*fn)(const char *p, size_t len, void *arg),
+                      void *arg)
+{
+  const char *p = block, *end = block + n;
+  while(p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+    if(fn(p, len, arg))
+      return true;
+    p += len;
+  }
+  return false;
+}
+
+static bool line_is(const char *p, size_t len, void *name)
+{
+  return header_is(p, len, name);
+}
+
+bool headers_has(const char *block, size_t n, const char *name)
+{
+  return each_line(block, n, line_is, (void *)name);
+}
+
+/* Copy a line unless it is an encoding or length field. */
+static bool copy_unless_encoding(const char *p, size_t len, void *out)
+{
+  if(!header_is(p, len, "Content-Length") &&
+     !header_is(p, len, "Content-Encoding"))
+    buf_append(out, p, len);
+  return false;
+}
+
+bool headers_drop_encoding(const char *block, size_t n, struct buf *out)
+{
+  each_line(block, n, copy_unless_encoding, out);
+  return !out->oom;
+}
+
 bool headers_rewrite_for_sse(const char *block, size_t n,
                              const char *content_type, struct buf *out)
 {

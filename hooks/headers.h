@@ -22,4 +22,11 @@ bool header_is(const char *p, size_t n, const char *name);
 bool headers_rewrite_for_sse(const char *block, size_t n,
                              const char *content_type, struct buf *out);
 
+/* Does the block have a field `name`? */
+bool headers_has(const char *block, size_t n, const char *name);
+/* Copy the block without the Content-Encoding and Content-Length fields:
+ * for an answer libcurl decoded although the program would have received
+ * it encoded. False when memory runs out. */
+bool headers_drop_encoding(const char *block, size_t n, struct buf *out);
+
 #endif

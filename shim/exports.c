@@ -61,6 +61,9 @@
   EXPORT CURLMcode tag##_multi_remove_handle(CURLM *m, CURL *h);             \
   CURLMcode tag##_multi_remove_handle(CURLM *m, CURL *h)                     \
   { return ss_multi_remove_handle(fl, m, h, CALLER); }                       \
+  EXPORT CURLMcode tag##_multi_cleanup(CURLM *m);                           \
+  CURLMcode tag##_multi_cleanup(CURLM *m)                                    \
+  { return ss_multi_cleanup(fl, m, CALLER); }                                \
   EXPORT CURLMsg *tag##_multi_info_read(CURLM *m, int *q);                   \
   CURLMsg *tag##_multi_info_read(CURLM *m, int *q)                           \
   { return ss_multi_info_read(fl, m, q, CALLER); }
@@ -83,6 +86,7 @@ FLAVOUR_HOOKS(SS_FL_NSS, nss)
   BIND(tag, easy_nextheader, ver)          \
   BIND(tag, multi_add_handle, ver)         \
   BIND(tag, multi_remove_handle, ver)      \
+  BIND(tag, multi_cleanup, ver)            \
   BIND(tag, multi_info_read, ver)
 
 BIND_ALL(ssl, "@CURL_OPENSSL_4")

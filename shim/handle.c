@@ -203,6 +203,10 @@ void handle_record(struct ss_handle *h, CURLoption opt,
   case CURLOPT_LOW_SPEED_TIME: a->low_speed_time = v->l; break;
   case CURLOPT_HTTPPOST: a->method = SS_METHOD_POST_FORM; a->nobody = false; break;
   case CURLOPT_MIMEPOST: a->method = SS_METHOD_POST_MIME; a->nobody = false; break;
+  case CURLOPT_HEADER: a->include_header = v->l != 0; break;
+  case CURLOPT_PUT:  /* an old name of UPLOAD */
+    record_method(a, CURLOPT_UPLOAD, v->l != 0);
+    break;
   case CURLOPT_NOBODY: case CURLOPT_UPLOAD: case CURLOPT_POST:
   case CURLOPT_HTTPGET:
     record_method(a, opt, v->l != 0);

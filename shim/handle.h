@@ -43,6 +43,7 @@ struct ss_app_opts {
   char *accept_encoding;          /* NULL: not set */
   enum ss_method method;
   bool upload, nobody;
+  bool include_header;            /* CURLOPT_HEADER: headers in the body */
   bool body_unknown;              /* a copy failed: never rewrite */
   long content_decoding;
   long low_speed_limit, low_speed_time;
@@ -64,6 +65,8 @@ struct ss_handle {
   struct ss_app_opts app;
   struct ss_xfer *xfer;   /* the transfer the shim takes part in, if any */
   bool in_perform;        /* inside the curl_easy_perform hook */
+  CURLM *in_multi;        /* the program's multi handle holding it; written
+                             under the registry lock (registry.h) */
   struct ss_view view;
 };
 

@@ -32,6 +32,7 @@ CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
                               const void *caller);
 CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
                                  const void *caller);
+CURLMcode ss_multi_cleanup(enum ss_flavour fl, CURLM *m, const void *caller);
 CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
                             const void *caller);
 

@@ -50,13 +50,8 @@ CURL *ss_easy_duphandle(enum ss_flavour fl, CURL *src, const void *caller)
   struct ss_handle *d = handle_dup(s, easy);
   /* A copy made mid-transfer carries the shim's swapped options: give the
    * copy the program's own. */
-  if(d && s->xfer && s->xfer->swapped) {
-    struct ss_xfer tmp = *s->xfer;
-    tmp.h = d;
-    tmp.body = NULL;
-    tmp.headers = NULL;
-    xfer_restore(&tmp, tmp.swapped);
-  }
+  if(d && s->xfer)
+    xfer_put_back(s->xfer, easy, s->xfer->swapped);
   track(d);
   errno = saved;
   return easy;
@@ -66,11 +61,8 @@ void ss_easy_reset(enum ss_flavour fl, CURL *easy)
 {
   const struct ss_real *r = ss_real(fl);
   struct ss_handle *s = registry_get(easy);
-  if(s && s->xfer) {
-    /* libcurl forgets every option: so does the record; nothing to restore */
-    s->xfer->swapped = 0;
-    xfer_finish(s);
-  }
+  if(s)  /* libcurl forgets every option: so does the record */
+    xfer_discard(s);
   if(r->easy_reset)
     r->easy_reset(easy);
   if(s)
@@ -84,10 +76,7 @@ void ss_easy_cleanup(enum ss_flavour fl, CURL *easy)
   if(r->easy_cleanup)
     r->easy_cleanup(easy);
   if(s) {
-    if(s->xfer) {
-      s->xfer->swapped = 0;  /* the handle is gone: nothing to restore */
-      xfer_finish(s);
-    }
+    xfer_discard(s);  /* the handle is gone: nothing to restore */
     handle_free(s);
   }
 }
@@ -168,7 +157,8 @@ CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
   if(!r->easy_perform)
     return CURLE_FAILED_INIT;
   struct ss_handle *s = easy ? registry_get(easy) : NULL;
-  if(!s || s->in_perform)
+  /* in a multi handle libcurl refuses: leave that transfer alone */
+  if(!s || s->in_perform || s->in_multi)
     return r->easy_perform(easy);
   xfer_begin(s);
   s->in_perform = true;

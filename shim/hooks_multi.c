@@ -1,11 +1,13 @@
 /* hooks_multi.c - the multi interface hooks (see hooks.h).
  *
  * A program's transfer on a multi handle starts at curl_multi_add_handle,
- * ends when curl_multi_info_read reports it DONE, and is finished at
- * curl_multi_remove_handle. libcurl's own calls (7.88 runs
- * curl_easy_perform on these functions through the PLT) are recognised by
- * the handle being inside the perform hook, or by the caller's address, and
- * pass straight through, so each transfer is prepared and finished once. */
+ * ends when curl_multi_info_read reports it DONE (or, for programs that
+ * never read messages, at curl_multi_remove_handle), and is finished at
+ * curl_multi_remove_handle or curl_multi_cleanup. libcurl's own calls
+ * (7.88 runs curl_easy_perform on these functions through the PLT) are
+ * recognised by the handle being inside the perform hook, or by the
+ * caller's address, and pass straight through, so each transfer is
+ * prepared and finished once. */
 #include <errno.h>
 #include <string.h>
 
@@ -30,17 +32,31 @@ CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   if(!r->multi_add_handle)
     return CURLM_INTERNAL_ERROR;
   struct ss_handle *s = program_handle(easy, caller);
-  if(!s)
+  /* Already in a multi handle: libcurl refuses; the running transfer
+   * must not be touched. */
+  if(!s || s->in_multi)
     return r->multi_add_handle(m, easy);
   xfer_begin(s);
   CURLMcode rc = r->multi_add_handle(m, easy);
   int saved = errno;
-  if(s->xfer && rc != CURLM_OK)
+  if(rc != CURLM_OK)
     xfer_finish(s);
-  else if(s->xfer)
-    s->xfer->multi = m;
+  else
+    registry_set_multi(s, m);
   errno = saved;
   return rc;
+}
+
+/* The program takes h out of its transfer: a transfer that was not
+ * reported DONE ends now (what the shim holds goes out), then the handle
+ * is restored. */
+static void leave(struct ss_handle *s)
+{
+  int saved = errno;
+  if(s->xfer && !s->xfer->ended)
+    xfer_end(s->xfer, CURLE_OK);
+  xfer_finish(s);
+  errno = saved;
 }
 
 CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
@@ -51,11 +67,26 @@ CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
     return CURLM_INTERNAL_ERROR;
   struct ss_handle *s = program_handle(easy, caller);
   CURLMcode rc = r->multi_remove_handle(m, easy);
-  if(s && s->xfer && s->xfer->multi == m) {
-    int saved = errno;
-    xfer_finish(s);
-    errno = saved;
+  if(s && s->in_multi == m) {
+    registry_set_multi(s, NULL);
+    leave(s);
   }
+  return rc;
+}
+
+CURLMcode ss_multi_cleanup(enum ss_flavour fl, CURLM *m, const void *caller)
+{
+  const struct ss_real *r = ss_real(fl);
+  struct ss_handle *held[256];
+  if(!r->multi_cleanup)
+    return CURLM_INTERNAL_ERROR;
+  if(!m || ss_real_is_libcurl(caller))
+    return r->multi_cleanup(m);
+  /* libcurl detaches the handles without curl_multi_remove_handle */
+  size_t n = registry_leave_multi(m, held, sizeof(held) / sizeof(held[0]));
+  CURLMcode rc = r->multi_cleanup(m);
+  for(size_t i = 0; i < n; i++)
+    leave(held[i]);
   return rc;
 }
 
@@ -69,7 +100,7 @@ CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
   if(!msg || msg->msg != CURLMSG_DONE)
     return msg;
   struct ss_handle *s = program_handle(msg->easy_handle, caller);
-  if(!s || !s->xfer || s->xfer->ended || s->xfer->multi != m)
+  if(!s || !s->xfer || s->xfer->ended || s->in_multi != m)
     return msg;
   int saved = errno;
   CURLcode rc = xfer_end(s->xfer, msg->data.result);

@@ -24,7 +24,8 @@
   X(easy_nextheader, "curl_easy_nextheader")        \
   X(multi_add_handle, "curl_multi_add_handle")      \
   X(multi_remove_handle, "curl_multi_remove_handle") \
-  X(multi_info_read, "curl_multi_info_read")
+  X(multi_info_read, "curl_multi_info_read")        \
+  X(multi_cleanup, "curl_multi_cleanup")
 
 static const struct {
   const char *version;
@@ -43,7 +44,7 @@ struct flavour_state {
 
 static struct flavour_state state[SS_FL_COUNT];
 static const struct ss_real none;  /* returned until a flavour resolves */
-static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const char *ss_flavour_name(enum ss_flavour fl)
 {
@@ -162,7 +163,10 @@ static int find_code(struct dl_phdr_info *info, size_t size, void *arg)
   return 1;
 }
 
-/* Resolve a whole flavour; publish it once its setopt exists. */
+/* Resolve a whole flavour; publish it once its setopt exists. The loader
+ * calls run outside any lock of ours (a constructor of an object being
+ * dlopen'ed may call libcurl while the loader lock is held); two threads
+ * may resolve at once, the first to publish wins. */
 static void resolve_flavour(enum ss_flavour fl)
 {
   struct flavour_state *s = &state[fl];
@@ -192,21 +196,21 @@ static void resolve_flavour(enum ss_flavour fl)
   ss_info("libcurl %s flavour (%s): %s via %s", flavours[fl].name,
           flavours[fl].version, where ? where : di.dli_fname ? di.dli_fname : "?", how);
   free(where);
-  s->fn = fn;
-  s->code_lo = r.lo;
-  s->code_hi = r.hi;
-  atomic_store_explicit(&s->ready, 1, memory_order_release);
+  pthread_mutex_lock(&publish_lock);
+  if(!atomic_load_explicit(&s->ready, memory_order_relaxed)) {
+    s->fn = fn;
+    s->code_lo = r.lo;
+    s->code_hi = r.hi;
+    atomic_store_explicit(&s->ready, 1, memory_order_release);
+  }
+  pthread_mutex_unlock(&publish_lock);
 }
 
 const struct ss_real *ss_real(enum ss_flavour fl)
 {
   struct flavour_state *s = &state[fl];
-  if(atomic_load_explicit(&s->ready, memory_order_acquire))
-    return &s->fn;
-  pthread_mutex_lock(&resolve_lock);
-  if(!atomic_load_explicit(&s->ready, memory_order_relaxed))
+  if(!atomic_load_explicit(&s->ready, memory_order_acquire))
     resolve_flavour(fl);
-  pthread_mutex_unlock(&resolve_lock);
   return atomic_load_explicit(&s->ready, memory_order_acquire) ? &s->fn : &none;
 }
 

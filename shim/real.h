@@ -43,6 +43,7 @@ struct ss_real {
   CURLMcode (*multi_add_handle)(CURLM *m, CURL *h);
   CURLMcode (*multi_remove_handle)(CURLM *m, CURL *h);
   CURLMsg *(*multi_info_read)(CURLM *m, int *queued);
+  CURLMcode (*multi_cleanup)(CURLM *m);
 };
 
 /* The real functions of a flavour; never NULL, members may be. */

@@ -117,3 +117,26 @@ struct ss_handle *registry_take(const CURL *h)
   pthread_mutex_unlock(&lock);
   return s;
 }
+
+void registry_set_multi(struct ss_handle *s, CURLM *m)
+{
+  pthread_mutex_lock(&lock);
+  s->in_multi = m;
+  pthread_mutex_unlock(&lock);
+}
+
+size_t registry_leave_multi(CURLM *m, struct ss_handle **out, size_t max)
+{
+  size_t n = 0;
+  pthread_mutex_lock(&lock);
+  for(size_t i = 0; i < nslots; i++) {
+    struct ss_handle *s = slots[i];
+    if(s && s->in_multi == m) {
+      s->in_multi = NULL;
+      if(n < max)
+        out[n++] = s;
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  return n;
+}

@@ -21,4 +21,11 @@ struct ss_handle *registry_put(struct ss_handle *s, int *failed);
 /* Remove and return the state of h (NULL if none). */
 struct ss_handle *registry_take(const CURL *h);
 
+/* Record that s is in multi handle m (NULL: in none). */
+void registry_set_multi(struct ss_handle *s, CURLM *m);
+/* Take every handle recorded in m out of it; up to max of them go to out
+ * (their count is returned). For curl_multi_cleanup, which detaches its
+ * handles without curl_multi_remove_handle. */
+size_t registry_leave_multi(CURLM *m, struct ss_handle **out, size_t max);
+
 #endif

@@ -27,17 +27,25 @@ static void free_headers(struct curl_slist *l)
   }
 }
 
-/* Is this header line "Content-Length:..."? */
-static bool is_content_length(const char *s)
+/* Is this header line (NUL-terminated) the field `name`? */
+static bool is_field(const char *s, const char *name)
 {
-  static const char name[] = "Content-Length";
-  size_t n = sizeof(name) - 1;
+  size_t n = strlen(name);
   if(strncasecmp(s, name, n))
     return false;
   s += n;
   while(*s == ' ' || *s == '\t')
     s++;
   return *s == ':';
+}
+
+/* Does the program's header list send this field? */
+static bool has_field(const struct curl_slist *l, const char *name)
+{
+  for(; l; l = l->next)
+    if(l->data && is_field(l->data, name))
+      return true;
+  return false;
 }
 
 /* A copy of the program's list with each Content-Length set to len, or
@@ -55,7 +63,7 @@ static struct curl_slist *copy_headers(const struct curl_slist *l, size_t len,
     *tail = &o->node;
     tail = &o->node.next;
     o->node.data = l->data;
-    if(l->data && is_content_length(l->data)) {
+    if(l->data && is_field(l->data, "Content-Length")) {
       char *c = malloc(64);
       if(!c)
         goto fail;
@@ -99,6 +107,12 @@ bool xfer_set_body(struct ss_xfer *x, char *body, size_t len)
 
 bool xfer_decode_answer(struct ss_xfer *x)
 {
+  const struct ss_app_opts *a = &x->h->app;
+  /* libcurl decodes when ACCEPT_ENCODING is set, and without an
+   * Accept-Encoding header a server sends the answer as it is; only a
+   * program sending its own header gets the encoded bytes. */
+  if(a->accept_encoding || !has_field(a->httpheader, "Accept-Encoding"))
+    return true;
   x->swapped |= SS_SWAP_ENCODING;
   return !x->real->easy_setopt(x->h->easy, CURLOPT_ACCEPT_ENCODING, "");
 }
@@ -122,13 +136,11 @@ bool xfer_watch_response(struct ss_xfer *x)
          !set(e, CURLOPT_HEADERDATA, x);
 }
 
-/* Put the program's body back. A COPYPOSTFIELDS copy was freed by libcurl
- * when the shim set POSTFIELDS: copy again from the shim's own copy. */
-static void restore_body(struct ss_xfer *x)
+/* Put the program's body back on e. A COPYPOSTFIELDS copy was freed by
+ * libcurl when the shim set POSTFIELDS: copy again from the shim's own. */
+static void restore_body(const struct ss_app_opts *a, CURL *e,
+                         CURLcode (*set)(CURL *, CURLoption, ...))
 {
-  const struct ss_app_opts *a = &x->h->app;
-  CURL *e = x->h->easy;
-  CURLcode (*set)(CURL *, CURLoption, ...) = x->real->easy_setopt;
   if(a->postfields_copy && a->postfields == a->postfields_copy) {
     if(a->postfieldsize < 0) {
       set(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
@@ -144,12 +156,19 @@ static void restore_body(struct ss_xfer *x)
     set(e, CURLOPT_POSTFIELDS, a->postfields);
     set(e, CURLOPT_POSTFIELDSIZE_LARGE, a->postfieldsize);
   }
+  /* Setting a body makes libcurl POST: a method the program chose since
+   * (HTTPGET, NOBODY, UPLOAD) is applied again. */
+  if(a->nobody)
+    set(e, CURLOPT_NOBODY, 1L);
+  else if(a->upload)
+    set(e, CURLOPT_UPLOAD, 1L);
+  else if(a->method == SS_METHOD_GET)
+    set(e, CURLOPT_HTTPGET, 1L);
 }
 
-void xfer_restore(struct ss_xfer *x, unsigned mask)
+void xfer_put_back(const struct ss_xfer *x, CURL *e, unsigned mask)
 {
   const struct ss_app_opts *a = &x->h->app;
-  CURL *e = x->h->easy;
   CURLcode (*set)(CURL *, CURLoption, ...) = x->real->easy_setopt;
   mask &= x->swapped;
   if(mask & SS_SWAP_WRITE) {
@@ -161,7 +180,7 @@ void xfer_restore(struct ss_xfer *x, unsigned mask)
     set(e, CURLOPT_HEADERDATA, a->header_data);
   }
   if(mask & SS_SWAP_BODY)
-    restore_body(x);
+    restore_body(a, e, set);
   if(mask & SS_SWAP_HTTPHEADER)
     set(e, CURLOPT_HTTPHEADER, a->httpheader);
   if(mask & SS_SWAP_ENCODING)
@@ -173,11 +192,17 @@ void xfer_restore(struct ss_xfer *x, unsigned mask)
     set(e, CURLOPT_READDATA, a->read_data);
     set(e, CURLOPT_SEEKFUNCTION, a->seek_fn);
     set(e, CURLOPT_SEEKDATA, a->seek_data);
-    buf_free(&x->up);
   }
   if(mask & SS_SWAP_UPSIZE)
     set(e, a->upload ? CURLOPT_INFILESIZE_LARGE : CURLOPT_POSTFIELDSIZE_LARGE,
         a->upload ? a->infilesize : a->postfieldsize);
+}
+
+void xfer_release(struct ss_xfer *x, unsigned mask)
+{
+  mask &= x->swapped;
+  if(mask & SS_SWAP_READ)
+    buf_free(&x->up);
   if(mask & SS_SWAP_BODY) {
     free(x->body);
     x->body = NULL;
@@ -187,6 +212,12 @@ void xfer_restore(struct ss_xfer *x, unsigned mask)
     x->headers = NULL;
   }
   x->swapped &= ~mask;
+}
+
+void xfer_restore(struct ss_xfer *x, unsigned mask)
+{
+  xfer_put_back(x, x->h->easy, mask);
+  xfer_release(x, mask);
 }
 
 bool xfer_owns_option(const struct ss_xfer *x, CURLoption opt)

@@ -2,6 +2,7 @@
 #include "xfer.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,18 +69,31 @@ void xfer_begin(struct ss_handle *h)
   errno = saved;
 }
 
-void xfer_finish(struct ss_handle *h)
+/* Free the transfer: the stages, then what the core owns. */
+static void xfer_free(struct ss_handle *h, bool put_back)
 {
   struct ss_xfer *x = h->xfer;
   if(!x)
     return;
-  xfer_restore(x, x->swapped);
+  if(put_back)
+    xfer_put_back(x, h->easy, x->swapped);
+  xfer_release(x, x->swapped);
   for(int i = 0; i < x->nstages; i++)
     if(x->stage[i].type->finish)
       x->stage[i].type->finish(x, x->stage[i].ctx);
   out_free(&x->out);
   h->xfer = NULL;
   free(x);
+}
+
+void xfer_finish(struct ss_handle *h)
+{
+  xfer_free(h, true);
+}
+
+void xfer_discard(struct ss_handle *h)
+{
+  xfer_free(h, false);
 }
 
 /* Run a header line or body bytes through the stages from index i on, then

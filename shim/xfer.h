@@ -42,7 +42,6 @@ enum ss_swap {
 struct ss_xfer {
   struct ss_handle *h;
   const struct ss_real *real;
-  CURLM *multi;                 /* the program's multi handle, if any */
   struct {
     const struct ss_stage *type;
     void *ctx;
@@ -73,6 +72,9 @@ void xfer_begin(struct ss_handle *h);
 CURLcode xfer_end(struct ss_xfer *x, CURLcode result);
 /* Restore the handle and free h's transfer. */
 void xfer_finish(struct ss_handle *h);
+/* Free h's transfer without touching the handle (it is gone, or libcurl
+ * reset it). */
+void xfer_discard(struct ss_handle *h);
 /* Would curl_easy_setopt(opt) touch an option this transfer changed? Then
  * the hook records it for the program and leaves the real handle alone. */
 bool xfer_owns_option(const struct ss_xfer *x, CURLoption opt);
@@ -94,9 +96,13 @@ bool xfer_read_upload(struct ss_xfer *x, size_t max, const char **p,
 /* Send body (the shim's, owned) instead of the upload read ahead. */
 bool xfer_set_upload(struct ss_xfer *x, char *body, size_t len);
 
-/* Internal to the core: restore the options named by mask (swap.c), and
- * the callbacks libcurl calls for a watched transfer (xfer.c). */
+/* Internal to the core (swap.c): set the program's own values of the
+ * options named by mask on handle e (the transfer's, or a copy of it);
+ * free what the shim owns for them; both, on the transfer's handle. */
+void xfer_put_back(const struct ss_xfer *x, CURL *e, unsigned mask);
+void xfer_release(struct ss_xfer *x, unsigned mask);
 void xfer_restore(struct ss_xfer *x, unsigned mask);
+/* The callbacks libcurl calls for a watched transfer (xfer.c). */
 size_t ss_write_cb(char *p, size_t size, size_t nmemb, void *ud);
 size_t ss_header_cb(char *p, size_t size, size_t nmemb, void *ud);
 bool xfer_fix_content_length(struct ss_xfer *x, size_t len);

@@ -39,6 +39,7 @@ Test knobs (request headers):
   X-Test-Status: N      answer status N with a JSON error body
   X-Test-Ascii: 1       JSON with ensure_ascii (\\uXXXX escapes, surrogate pairs)
   X-Test-Close: 1       answer with Connection: close and close the socket
+  X-Test-Truncate: N    send only the first N bytes of a JSON body, then close
 Every response carries x-request-id (req_<n>_<hex>).
 """
 
@@ -479,7 +480,12 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._start(status, headers + [("Content-Length", str(len(body)))])
             self.end_headers()
-            if self.command != "HEAD":
+            cut = self._hdr("X-Test-Truncate")
+            if cut is not None:  # announce it all, send a part, hang up
+                self.wfile.write(body[:int(cut)])
+                self.wfile.flush()
+                self.close_connection = True
+            elif self.command != "HEAD":
                 self.wfile.write(body)
 
     def send_sse(self, events):

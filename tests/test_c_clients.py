@@ -26,6 +26,9 @@ def client(server, tmp_path, *opts, body=None, body2=None, url=None, settings=No
         bf2.write_bytes(body2)
         args.append(bf2)
     env = shim_env(**(settings if settings is not None else {"models": "o3-mini*"}))
+    if "detect_leaks=0" in env.get("ASAN_OPTIONS", ""):
+        # our own client under ASan: leaks of the shim count
+        env["ASAN_OPTIONS"] = env["ASAN_OPTIONS"].replace("detect_leaks=0", "detect_leaks=1")
     r = run(args, env=env)
     frames = parse_frames((tmp_path / "calls").read_bytes()) if (tmp_path / "calls").exists() else []
     return r, frames
@@ -225,3 +228,70 @@ def test_threads_destream_and_pass_through_at_once(server):
             env=shim_env(models="o3-mini"), timeout=120)
     assert r.returncode == 0, r.stderr.decode()[-2000:]
     assert r.stdout == b"0 failures\n"
+
+
+# --- life-cycle corners (from review) ---------------------------------------
+
+@pytest.mark.parametrize("model", ["o3-mini", "gpt-4o"])
+@pytest.mark.parametrize("form", [[], ["--read"]], ids=["postfields", "read"])
+def test_duphandle_of_a_handle_in_a_multi(server, tmp_path, model, form):
+    """A copy made before the transfer is finished behaves like the
+    original, and the original's buffers stay its own."""
+    body = chat_body(model)
+    server.clear()
+    r, _ = client(server, tmp_path, "--multi", "--dup-in-multi", *form, body=body)
+    first, second = summaries(r)
+    assert first["result"] == second["result"] == "0", r.stderr
+    assert first["ct"] == second["ct"]
+    a, b = server.requests()
+    assert a["body"] == b["body"]
+
+
+def test_second_add_leaves_the_running_transfer_alone(server, tmp_path):
+    body = chat_body("o3-mini", "long:40000")
+    r, frames = client(server, tmp_path, "--multi", "--double-add", body=body,
+                       url=server.openai_url())
+    assert b"second add: 7" in r.stderr  # CURLM_ADDED_ALREADY
+    assert summaries(r)[0]["ct"] == "text/event-stream;"
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body))
+
+
+@pytest.mark.parametrize("how", ["--no-info-read", "--cleanup-multi-first"])
+def test_truncated_answer_reaches_programs_that_skip_info_read(server, tmp_path, how):
+    body = chat_body("o3-mini")
+    hdr = ["--header", "X-Test-Truncate: 100"]
+    r, frames = client(server, tmp_path, "--multi", how, *hdr, body=body)
+    (tmp_path / "plain.json").write_bytes(chat_body("o3-mini", stream=None))
+    plain = run([CLIENT, "--multi", how, "--header", "Content-Type: application/json",
+                 *hdr, server.openai_url(), tmp_path / "plain.json"])
+    assert len(r.stdout) == 100 and r.stdout == plain.stdout
+    lines = header_lines(frames)
+    assert lines[0].startswith(b"HTTP/1.1 200") and lines[-1] == b"\r\n"
+    assert any(l.lower().startswith(b"content-length:") for l in lines)
+
+
+def test_cleanup_multi_first_then_reuse(server, tmp_path):
+    body = chat_body("o3-mini", "one")
+    body2 = chat_body("o3-mini", "two")
+    server.clear()
+    r, _ = client(server, tmp_path, "--multi", "--cleanup-multi-first", body=body, body2=body2)
+    assert [s["ct"] for s in summaries(r)] == ["text/event-stream;"] * 2
+    assert [q.json() for q in server.requests()] == [drop_stream_members(body),
+                                                     drop_stream_members(body2)]
+
+
+def test_unreplayable_answer_after_forced_decoding(server, tmp_path):
+    """The program sends its own Accept-Encoding (and would decode itself):
+    the shim makes libcurl decode, so a non-chat answer passed through must
+    not claim an encoding and length it no longer has."""
+    r, frames = client(server, tmp_path, "--header", "Accept-Encoding: gzip",
+                       "--header", "X-Test-Status: 200", body=chat_body("o3-mini"))
+    assert json.loads(r.stdout)["error"]
+    lines = [l.lower() for l in header_lines(frames)]
+    assert not any(l.startswith((b"content-encoding", b"content-length")) for l in lines)
+
+
+def test_headers_in_body_pass_through(server, tmp_path):
+    r, _ = client(server, tmp_path, "--include-header", body=chat_body("o3-mini"))
+    assert b"unsupported_value" in r.stdout
+    assert json.loads(server.requests()[-1]["body"])["stream"] is True

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.needs_lib
 HOOKS = {"curl_easy_init", "curl_easy_duphandle", "curl_easy_reset", "curl_easy_cleanup",
          "curl_easy_setopt", "curl_easy_perform", "curl_easy_getinfo", "curl_easy_header",
          "curl_easy_nextheader", "curl_multi_add_handle", "curl_multi_remove_handle",
-         "curl_multi_info_read"}
+         "curl_multi_info_read", "curl_multi_cleanup"}
 FLAVOURS = ["CURL_OPENSSL_4", "CURL_GNUTLS_3", "CURL_NSS_3"]
 
 

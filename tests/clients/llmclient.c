@@ -17,7 +17,8 @@
 
 struct opts {
   int multi, copy, content_length, no_write_fn, headerdata_only, dup, reset;
-  int setopt_in_cb, read_body, no_decoding;
+  int setopt_in_cb, read_body, no_decoding, include_header;
+  int dup_in_multi, double_add, no_info_read, cleanup_multi_first;
   const char *size;          /* before | after | large-before | large-after */
   long pause_after;          /* pause after this many body calls (0: never) */
   long abort_after;          /* short count on this body call (0: never) */
@@ -164,6 +165,8 @@ static void configure(CURL *h, const char *url, const char *body, size_t len)
     curl_easy_setopt(h, CURLOPT_HEADERDATA, stderr);
   else
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  if(o.include_header)
+    curl_easy_setopt(h, CURLOPT_HEADER, 1L);
   if(o.no_decoding)
     curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
   if(o.low_speed_limit) {
@@ -177,14 +180,19 @@ static void configure(CURL *h, const char *url, const char *body, size_t len)
   }
 }
 
+static void summary(CURL *h, CURLcode rc);
+
 static CURLcode run_multi(CURL *h)
 {
   CURLM *m = curl_multi_init();
-  int running = 1;
+  int running = 1, rounds = 0;
   CURLcode result = CURLE_OK;
+  CURL *dup = NULL;
   curl_multi_add_handle(m, h);
   while(running) {
     curl_multi_perform(m, &running);
+    if(o.double_add && ++rounds == 2)
+      fprintf(stderr, "second add: %d\n", (int)curl_multi_add_handle(m, h));
     if(paused) {
       paused = 0;
       curl_easy_pause(h, CURLPAUSE_CONT);
@@ -194,11 +202,23 @@ static CURLcode run_multi(CURL *h)
   }
   CURLMsg *msg;
   int left;
-  while((msg = curl_multi_info_read(m, &left)))
+  while(!o.no_info_read && (msg = curl_multi_info_read(m, &left)))
     if(msg->msg == CURLMSG_DONE && msg->easy_handle == h)
       result = msg->data.result;
-  curl_multi_remove_handle(m, h);
-  curl_multi_cleanup(m);
+  if(o.dup_in_multi)  /* a copy of a handle whose transfer is not finished */
+    dup = curl_easy_duphandle(h);
+  if(o.cleanup_multi_first)
+    curl_multi_cleanup(m);
+  else {
+    curl_multi_remove_handle(m, h);
+    curl_multi_cleanup(m);
+  }
+  if(dup) {
+    up.off = 0;  /* a read body starts again */
+    curl_easy_setopt(dup, CURLOPT_WRITEDATA, dup);
+    summary(dup, curl_easy_perform(dup));
+    curl_easy_cleanup(dup);
+  }
   return result;
 }
 
@@ -240,6 +260,11 @@ static void parse_args(int argc, char **argv, int *first)
     else if(!strcmp(a, "--reset")) o.reset = 1;
     else if(!strcmp(a, "--setopt-in-cb")) o.setopt_in_cb = 1;
     else if(!strcmp(a, "--read")) o.read_body = 1;
+    else if(!strcmp(a, "--include-header")) o.include_header = 1;
+    else if(!strcmp(a, "--dup-in-multi")) o.dup_in_multi = 1;
+    else if(!strcmp(a, "--double-add")) o.double_add = 1;
+    else if(!strcmp(a, "--no-info-read")) o.no_info_read = 1;
+    else if(!strcmp(a, "--cleanup-multi-first")) o.cleanup_multi_first = 1;
     else if(!strcmp(a, "--no-decoding")) o.no_decoding = 1;
     else if(!strcmp(a, "--size")) o.size = argv[++i];
     else if(!strcmp(a, "--pause-after")) o.pause_after = strtol(argv[++i], 0, 10);
