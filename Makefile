@@ -14,7 +14,7 @@ SOFLAGS := -fPIC -fvisibility=hidden -DCURL_DISABLE_TYPECHECK -DCURL_DISABLE_DEP
 
 # The pure parts: bytes in, bytes out; no libcurl. Unit-tested and fuzzed alone.
 PURE_SRC := shim/buf.c shim/config.c shim/glob.c hooks/json.c hooks/json_end.c hooks/body.c \
-            hooks/sse_chat.c hooks/sse_piece.c hooks/endpoint.c hooks/headers.c
+            hooks/sse_chat.c hooks/sse_chat_read.c hooks/sse_piece.c hooks/endpoint.c hooks/headers.c
 # The interposition core and the stages that need libcurl.
 CORE_SRC := shim/log.c shim/settings.c shim/real.c shim/registry.c \
             shim/handle.c shim/xfer.c shim/swap.c shim/upload.c shim/out.c shim/hooks_easy.c \
@@ -29,7 +29,7 @@ CLIENT_SRC := $(wildcard tests/clients/*.c)
 CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
               $(BUILD)/clients/llmclient-gnutls
 
-.PHONY: all deps unit clients test check-asan check-tsan demo clean bench
+.PHONY: all deps unit clients test check-asan check-tsan fuzz demo clean bench
 
 all: $(LIB)
 
@@ -82,6 +82,25 @@ check-tsan: deps
 	$(MAKE) BUILD=build-tsan SAN="-fsanitize=thread" all clients
 	SS_BUILD=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_c_clients.py -k threads $(PYTEST_ARGS)
+
+# libFuzzer harnesses of the pure parts (clang): `make fuzz` runs each for
+# FUZZ_SECONDS; corpora live in build/fuzz/<name>.corpus.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 60
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRC)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -Ishim -Ihooks -o $@ $< $(PURE_SRC)
+
+fuzz:
+	scripts/install-deps fuzz
+	$(MAKE) $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+	  mkdir -p $$f.corpus && echo "== $$f ($(FUZZ_SECONDS) s)" && \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $$f.corpus 2>&1 | tail -2 || exit 1; \
+	done
 
 demo: deps all
 	scripts/demo

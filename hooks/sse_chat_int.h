@@ -1,0 +1,65 @@
+/* sse_chat_int.h - internals shared by the chat completions encoder's
+ * reader (sse_chat_read.c: validate the answer once) and writer
+ * (sse_chat.c: one event per call). */
+#ifndef SS_SSE_CHAT_INT_H
+#define SS_SSE_CHAT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "json.h"
+#include "sse_chat.h"
+
+/* One choice of the answer: spans into the answer bytes. Text members are
+ * JSON_STRING, JSON_NULL or JSON_NONE (absent). */
+struct chat_choice {
+  struct json_span index, finish, role;
+  struct json_span reasoning, content, refusal;
+  struct json_span tools;  /* JSON_ARRAY, or not one: no tool calls */
+  struct json_span fcall;  /* JSON_OBJECT, or not one: no function_call */
+};
+
+/* One tool call: string spans. */
+struct chat_tool {
+  struct json_span id, type, name, args;
+};
+
+/* Replay stages, in order; a choice runs ST_ROLE..ST_FINAL. */
+enum chat_stage {
+  ST_NEXT_CHOICE, ST_ROLE, ST_REASON, ST_CONTENT, ST_REFUSAL,
+  ST_TOOL_HEAD, ST_TOOL_ARGS, ST_FUNC_ARGS, ST_FINAL,
+  ST_USAGE, ST_DONE, ST_END
+};
+
+/* Where the replay stands; copied whole so a failed event can be undone. */
+struct chat_cursor {
+  enum chat_stage st;
+  struct json_iter choice_it;  /* over "choices" */
+  struct chat_choice ch;       /* the current choice */
+  struct json_iter tool_it;    /* over its "tool_calls" */
+  struct chat_tool tool;       /* the current tool call */
+  size_t tool_no;              /* its position in the array */
+  size_t tools_started;        /* tool calls begun in this choice */
+  const char *pos, *end;       /* raw text left of the string being cut */
+};
+
+struct sse_chat {
+  struct json_span id, created, model, tier, fp, usage, choices;
+  size_t piece_chars;
+  bool include_usage;
+  struct chat_cursor c;
+};
+
+/* Does s hold a string with at least one character (one piece or more)? */
+bool chat_has_text(struct json_span s);
+/* Read the {name, arguments} object of a tool call or of a legacy
+ * function_call. */
+bool chat_fn_read(struct json_span fn, struct chat_tool *t, const char **why);
+/* Read one element of tool_calls: {id, type:"function", function}. */
+bool chat_tool_read(struct json_span call, struct chat_tool *t,
+                    const char **why);
+/* Read and check one element of "choices". */
+bool chat_choice_read(struct json_span c, struct chat_choice *ch,
+                      const char **why);
+
+#endif
