@@ -52,8 +52,6 @@ static bool eligible(struct ss_xfer *x, const struct endpoint *ep,
     why = "this build cannot replay that endpoint";
   else if(!a->content_decoding)
     why = "the program turned content decoding off";
-  else if(a->include_header)
-    why = "the program reads headers in the body (CURLOPT_HEADER)";
   else if((why = request_body(x, ss_settings()->max_answer, body, len)))
     ;
   else if(!body_inspect(*body, *len, bi))

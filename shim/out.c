@@ -58,6 +58,35 @@ static enum ss_flow keep_pending(struct ss_out *o, enum ss_out_kind kind,
   return SS_PAUSED;
 }
 
+/* The result of one call to the program: OK, or paused (the rest kept)
+ * or failed. */
+static enum ss_flow judge_call(struct ss_out *o, size_t w, size_t len,
+                               enum ss_out_kind kind, const char *p, size_t n)
+{
+  if(w == CURL_WRITEFUNC_PAUSE && !o->at_end)
+    return keep_pending(o, kind, p, n);
+  if(w != len && w != CURL_WRITEFUNC_PAUSE) {
+    o->failed = true;
+    o->fail_value = w;
+    return SS_FAILED;
+  }
+  return SS_OK;
+}
+
+/* A header line for a program that set CURLOPT_HEADER: the write callback,
+ * then the header callback. */
+static enum ss_flow deliver_included(struct ss_xfer *x, const char *p,
+                                     size_t n)
+{
+  struct ss_out *o = &x->out;
+  enum ss_flow r = judge_call(o, call_write(&x->h->app, p, n), n,
+                              SS_OUT_HEADER, p, n);
+  if(r != SS_OK)
+    return r;
+  return judge_call(o, call_header(&x->h->app, p, n), n, SS_OUT_HEADER_CB, p,
+                    n);
+}
+
 enum ss_flow out_deliver(struct ss_xfer *x, enum ss_out_kind kind,
                          const char *p, size_t n)
 {
@@ -65,18 +94,16 @@ enum ss_flow out_deliver(struct ss_xfer *x, enum ss_out_kind kind,
   const struct ss_app_opts *a = &x->h->app;
   if(o->failed)
     return SS_FAILED;
+  if(kind == SS_OUT_HEADER && (x->swapped & SS_SWAP_INCLUDE))
+    return deliver_included(x, p, n);
   do {
-    size_t len = kind == SS_OUT_HEADER || n <= CURL_MAX_WRITE_SIZE
+    size_t len = kind != SS_OUT_BODY || n <= CURL_MAX_WRITE_SIZE
                  ? n : CURL_MAX_WRITE_SIZE;
     size_t w = kind == SS_OUT_BODY ? call_write(a, p, len)
                                    : call_header(a, p, len);
-    if(w == CURL_WRITEFUNC_PAUSE && !o->at_end)
-      return keep_pending(o, kind, p, n);
-    if(w != len && w != CURL_WRITEFUNC_PAUSE) {
-      o->failed = true;
-      o->fail_value = w;
-      return SS_FAILED;
-    }
+    enum ss_flow r = judge_call(o, w, len, kind, p, n);
+    if(r != SS_OK)
+      return r;
     if(kind == SS_OUT_BODY)
       x->h->view.body_bytes += (curl_off_t)len;
     p += len;

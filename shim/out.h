@@ -4,7 +4,8 @@
  * program's write callback (libcurl's fwrite default when none is set) in
  * calls of at most CURL_MAX_WRITE_SIZE; header lines go where libcurl would
  * send them (the header callback, or the write callback with HEADERDATA
- * when only that is set). When the program pauses, the refused piece is
+ * when only that is set; with CURLOPT_HEADER also the write callback
+ * first, as libcurl 7.88's chop_write does). When the program pauses, the refused piece is
  * copied and delivered first when libcurl calls again after unpausing, as
  * libcurl's own cw-out does; a short count fails the transfer. */
 #ifndef SS_OUT_H
@@ -18,7 +19,9 @@
 
 enum ss_out_kind {
   SS_OUT_BODY = 0,
-  SS_OUT_HEADER
+  SS_OUT_HEADER,     /* a header line, wherever libcurl would send it */
+  SS_OUT_HEADER_CB   /* internal: the header callback's part only (the
+                        write callback already took the line) */
 };
 
 struct ss_out {

@@ -130,6 +130,14 @@ bool xfer_watch_response(struct ss_xfer *x)
   CURL *e = x->h->easy;
   CURLcode (*set)(CURL *, CURLoption, ...) = x->real->easy_setopt;
   x->swapped |= SS_SWAP_WRITE | SS_SWAP_HEADER;
+  /* With CURLOPT_HEADER libcurl would hand header lines to the write
+   * callback too, mixed with the body; the client writer does it instead,
+   * so that the shim sees body bytes only there. */
+  if(x->h->app.include_header) {
+    x->swapped |= SS_SWAP_INCLUDE;
+    if(set(e, CURLOPT_HEADER, 0L))
+      return false;
+  }
   return !set(e, CURLOPT_WRITEFUNCTION, ss_write_cb) &&
          !set(e, CURLOPT_WRITEDATA, x) &&
          !set(e, CURLOPT_HEADERFUNCTION, ss_header_cb) &&
@@ -193,6 +201,8 @@ void xfer_put_back(const struct ss_xfer *x, CURL *e, unsigned mask)
     set(e, CURLOPT_SEEKFUNCTION, a->seek_fn);
     set(e, CURLOPT_SEEKDATA, a->seek_data);
   }
+  if(mask & SS_SWAP_INCLUDE)
+    set(e, CURLOPT_HEADER, (long)a->include_header);
   if(mask & SS_SWAP_UPSIZE)
     set(e, a->upload ? CURLOPT_INFILESIZE_LARGE : CURLOPT_POSTFIELDSIZE_LARGE,
         a->upload ? a->infilesize : a->postfieldsize);
@@ -239,6 +249,7 @@ bool xfer_owns_option(const struct ss_xfer *x, CURLoption opt)
     bit = SS_SWAP_READ; break;
   case CURLOPT_INFILESIZE: case CURLOPT_INFILESIZE_LARGE:
     bit = SS_SWAP_UPSIZE; break;
+  case CURLOPT_HEADER: bit = SS_SWAP_INCLUDE; break;
   default: return false;
   }
   /* a POST read body's size is POSTFIELDSIZE */

@@ -35,8 +35,10 @@ enum ss_swap {
   SS_SWAP_LOWSPEED = 1u << 5,   /* LOW_SPEED_LIMIT/TIME */
   SS_SWAP_READ = 1u << 6,       /* READ/SEEK FUNCTION/DATA: the upload
                                    read ahead is served from memory */
-  SS_SWAP_UPSIZE = 1u << 7      /* INFILESIZE or POSTFIELDSIZE of an
+  SS_SWAP_UPSIZE = 1u << 7,     /* INFILESIZE or POSTFIELDSIZE of an
                                    upload body */
+  SS_SWAP_INCLUDE = 1u << 8     /* HEADER off: the client writer puts the
+                                   header lines in the body itself */
 };
 
 struct ss_xfer {

@@ -291,7 +291,37 @@ def test_unreplayable_answer_after_forced_decoding(server, tmp_path):
     assert not any(l.startswith((b"content-encoding", b"content-length")) for l in lines)
 
 
-def test_headers_in_body_pass_through(server, tmp_path):
-    r, _ = client(server, tmp_path, "--include-header", body=chat_body("o3-mini"))
-    assert b"unsupported_value" in r.stdout
-    assert json.loads(server.requests()[-1]["body"])["stream"] is True
+@pytest.mark.parametrize("iface", IFACES, ids=IFACE_IDS)
+def test_headers_in_body(server, tmp_path, iface):
+    """CURLOPT_HEADER (PHP's and pycurl's HEADER option): every header line
+    reaches the write callback too, rewritten like the header callback's,
+    and the events still come one per call after them."""
+    body = chat_body("o3-mini")
+    r, frames = client(server, tmp_path, "--include-header", "--header",
+                       "Expect: 100-continue", *iface, body=body)
+    assert r.returncode == 0, r.stderr
+    head, _, stream = r.stdout.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 100 Continue")
+    head2, _, stream = stream.partition(b"\r\n\r\n")
+    assert head2.startswith(b"HTTP/1.1 200")
+    assert b"\r\nContent-Type: text/event-stream; charset=utf-8" in head2
+    assert b"Content-Length" not in head2
+    check_chat_stream(stream, plain_answer(server.openai_url(), body))
+    # write and header callbacks saw the same lines, write first
+    hdr = header_lines(frames)
+    calls = body_calls(frames)
+    assert calls[:len(hdr)] == hdr
+    assert_one_event_per_call(calls[len(hdr):])
+    assert [k for k, _ in frames[:4]] == ["B", "H", "B", "H"]
+
+
+@pytest.mark.parametrize("iface", IFACES, ids=IFACE_IDS)
+def test_fork_with_live_handles(server, tmp_path, iface):
+    body = chat_body("o3-mini")
+    r, _ = client(server, tmp_path, "--fork", *iface, body=body)
+    assert r.returncode == 0, r.stderr
+    assert b"child exit=0" in r.stderr
+    assert [s["ct"] for s in summaries(r)] == ["text/event-stream;"] * 2
+    one = r.stdout[:len(r.stdout) // 2]
+    assert r.stdout == one + one
+    check_chat_stream(one, plain_answer(server.openai_url(), body))

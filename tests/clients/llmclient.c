@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct opts {
   int multi, copy, content_length, no_write_fn, headerdata_only, dup, reset;
   int setopt_in_cb, read_body, no_decoding, include_header;
-  int dup_in_multi, double_add, no_info_read, cleanup_multi_first;
+  int dup_in_multi, double_add, no_info_read, cleanup_multi_first, fork;
   const char *size;          /* before | after | large-before | large-after */
   long pause_after;          /* pause after this many body calls (0: never) */
   long abort_after;          /* short count on this body call (0: never) */
@@ -261,6 +263,7 @@ static void parse_args(int argc, char **argv, int *first)
     else if(!strcmp(a, "--setopt-in-cb")) o.setopt_in_cb = 1;
     else if(!strcmp(a, "--read")) o.read_body = 1;
     else if(!strcmp(a, "--include-header")) o.include_header = 1;
+    else if(!strcmp(a, "--fork")) o.fork = 1;
     else if(!strcmp(a, "--dup-in-multi")) o.dup_in_multi = 1;
     else if(!strcmp(a, "--double-add")) o.double_add = 1;
     else if(!strcmp(a, "--no-info-read")) o.no_info_read = 1;
@@ -306,6 +309,16 @@ int main(int argc, char **argv)
     /* the write callback's userdata must be the handle in use */
     if(!o.no_write_fn)
       curl_easy_setopt(h, CURLOPT_WRITEDATA, h);
+  }
+  if(o.fork) {
+    /* a pre-forking server: the child uses the configured handle first */
+    fflush(NULL);
+    pid_t pid = fork();
+    if(pid == 0)
+      _exit(perform(h) == CURLE_OK ? 0 : 1);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    fprintf(stderr, "child exit=%d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
   }
   CURLcode rc = perform(h);
   if(body2) {
