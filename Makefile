@@ -31,7 +31,14 @@ CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
 
 .PHONY: all deps unit clients test check-asan check-tsan fuzz demo clean bench
 
-all: $(LIB)
+COMPANION := $(BUILD)/libstreamshim-deepbind.so
+
+all: $(LIB) $(COMPANION)
+
+# The opt-in companion for RTLD_DEEPBIND hosts (PHP): see shim/deepbind.c.
+$(COMPANION): shim/deepbind.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $< -Wl,-z,defs -ldl
 
 $(BUILD)/obj/%.o: %.c $(wildcard shim/*.h hooks/*.h)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,82 @@
+"""PHP's curl extension: opened with RTLD_DEEPBIND, so a plain preload
+never sees its calls; `streamshim` adds the deepbind companion for PHP."""
+
+import subprocess
+
+import pytest
+
+from conftest import BUILD_DIR, ROOT, chat_body, plain_env, run, shim_env
+from shimtest import drop_stream_members, plain_answer
+from sse import check_chat_stream
+
+pytestmark = pytest.mark.needs_lib
+
+WRAPPER = ROOT / "scripts" / "streamshim"
+PHP = "/usr/bin/php"
+
+
+def wrapper_env(**settings):
+    env = shim_env(**settings)
+    env.pop("LD_PRELOAD")
+    env["STREAMSHIM_LIBRARY"] = str(BUILD_DIR / "libstreamshim.so")
+    first = shim_env()["LD_PRELOAD"].split()[:-1]  # sanitizer runtime, if any
+    if first:
+        env["LD_PRELOAD"] = " ".join(first)
+    return env
+
+
+def test_plain_preload_does_not_reach_php(server, tmp_path):
+    body = tmp_path / "b.json"
+    body.write_bytes(chat_body("o3-mini"))
+    r = run([PHP, ROOT / "tests/php/stream.php", server.openai_url(), body],
+            env=shim_env(models="o3-mini"))
+    assert b"unsupported_value" in r.stdout  # the documented reason for the companion
+
+
+def test_php_writefunction_closure_streams(server, tmp_path):
+    body = tmp_path / "b.json"
+    body.write_bytes(chat_body("o3-mini", "from PHP"))
+    server.clear()
+    r = run([WRAPPER, "--models", "o3-mini", "--", PHP, ROOT / "tests/php/stream.php",
+             server.openai_url(), body], env=wrapper_env())
+    assert r.returncode == 0, r.stderr
+    assert b"ct=text/event-stream; charset=utf-8" in r.stderr
+    assert server.requests()[0].json() == drop_stream_members(body.read_bytes())
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body.read_bytes()))
+
+
+def test_php_multi(server, tmp_path):
+    files = []
+    for i, (model, stream) in enumerate([("o3-mini", True), ("gpt-4o", False),
+                                         ("o3-mini", True), ("gpt-4o", True)]):
+        f = tmp_path / f"b{i}.json"
+        f.write_bytes(chat_body(model, f"request {i}", stream=stream))
+        files.append(f)
+    r = run([WRAPPER, "--models", "o3-mini", "--", PHP, ROOT / "tests/php/multi.php",
+             server.openai_url(), *files], env=wrapper_env())
+    assert r.returncode == 0 and b"result" not in r.stderr, r.stderr
+    for f in files:
+        out = (tmp_path / (f.name + ".out")).read_bytes()
+        if b'"stream":true' in f.read_bytes():
+            check_chat_stream(out, plain_answer(server.openai_url(), f.read_bytes()))
+        else:
+            assert out.lstrip().startswith(b"{")
+
+
+def test_companion_keeps_relative_dlopen_of_the_caller(tmp_path):
+    """dlopen("libplug.so") from a program whose RUNPATH is $ORIGIN/lib must
+    still find the plugin with the companion's dlopen in between."""
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "plug.c").write_text("int plug(void) { return 42; }\n")
+    (tmp_path / "main.c").write_text(
+        '#include <dlfcn.h>\n#include <stdio.h>\n'
+        'int main(void) { void *h = dlopen("libplug.so", RTLD_NOW | RTLD_DEEPBIND);\n'
+        '  int (*f)(void) = h ? (int (*)(void))dlsym(h, "plug") : 0;\n'
+        '  printf("%d\\n", f ? f() : -1); return f ? 0 : 1; }\n')
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", tmp_path / "lib/libplug.so",
+                    tmp_path / "plug.c"], check=True)
+    subprocess.run(["cc", "-o", tmp_path / "main", tmp_path / "main.c",
+                    "-Wl,-rpath,$ORIGIN/lib", "-ldl"], check=True)
+    env = plain_env(LD_PRELOAD=str(BUILD_DIR / "libstreamshim-deepbind.so"))
+    r = run([tmp_path / "main"], env=env)
+    assert (r.returncode, r.stdout) == (0, b"42\n"), r.stderr
