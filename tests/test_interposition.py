@@ -89,3 +89,11 @@ def test_pycurl_private_gnutls_libcurl(server, tmp_path):
     assert b"ct=text/event-stream; charset=utf-8" in r.stderr
     check_chat_stream(r.stdout, plain_answer(server.openai_url(), body.read_bytes()))
     assert "libcurl gnutls flavour (CURL_GNUTLS_3): /lib/x86_64-linux-gnu/libcurl-gnutls.so.4 via the loaded objects" in log.read_text()
+
+
+def test_deepbind_companion_exports_only_dlopen():
+    comp = BUILD_DIR / "libstreamshim-deepbind.so"
+    out = subprocess.run(["nm", "-D", "--defined-only", str(comp)], capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert [s for s in out if not s.isalnum() or s == "dlopen"][-1:] == ["dlopen"]
+    assert {s for s in out[2::3]} == {"dlopen"}
