@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import plain_env
+
 NGINX = "/usr/sbin/nginx"
 OPENSSL = shutil.which("openssl", path="/usr/bin:/bin") or "openssl"
 
@@ -83,7 +85,8 @@ def make_certificate(directory):
          "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
          "-subj", "/CN=localhost",
          "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        env=plain_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, check=False)
     if r.returncode != 0:
         raise RuntimeError("openssl req failed: " + r.stderr.decode(errors="replace"))
     return cert
@@ -157,7 +160,7 @@ class NginxProcess:
         self.proc = subprocess.Popen(
             [NGINX, "-p", str(self.dir), "-c", str(self.conf), "-e", str(self.dir / "error.log"),
              "-g", "daemon off;"],
-            cwd=str(self.dir), stdin=subprocess.DEVNULL, stdout=self._err,
+            cwd=str(self.dir), env=plain_env(), stdin=subprocess.DEVNULL, stdout=self._err,
             stderr=subprocess.STDOUT, start_new_session=True)
 
     def _wait_ready(self, timeout):
