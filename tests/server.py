@@ -40,6 +40,8 @@ Test knobs (request headers):
   X-Test-Ascii: 1       JSON with ensure_ascii (\\uXXXX escapes, surrogate pairs)
   X-Test-Close: 1       answer with Connection: close and close the socket
   X-Test-Truncate: N    send only the first N bytes of a JSON body, then close
+  X-Test-Auth: U:P      401 with a Basic challenge unless the request has it
+  (path /redirect/...)  307 to the same path without /redirect
 Every response carries x-request-id (req_<n>_<hex>).
 """
 
@@ -514,6 +516,27 @@ class Handler(BaseHTTPRequestHandler):
         path = url.path
         m_azure = re.fullmatch(r"/openai/deployments/([^/]+)/chat/completions", path)
         self.azure = bool(m_azure)
+
+        # A redirect first: /redirect<path> answers 307 to <path>.
+        if path.startswith("/redirect/"):
+            self._start(307, [("Location", self.path[len("/redirect"):]),
+                              ("Content-Type", "text/plain"),
+                              ("Content-Length", "9")])
+            self.end_headers()
+            self.wfile.write(b"redirect\n")
+            return
+        # An auth challenge first: X-Test-Auth: user:pass wants Basic auth.
+        auth = self._hdr("X-Test-Auth")
+        if auth:
+            want = "Basic " + base64.b64encode(auth.encode()).decode()
+            if self._hdr("Authorization") != want:
+                body = b'{"error":"auth"}'
+                self._start(401, [("WWW-Authenticate", 'Basic realm="test"'),
+                                  ("Content-Type", "application/json"),
+                                  ("Content-Length", str(len(body)))])
+                self.end_headers()
+                self.wfile.write(body)
+                return
 
         status = self._hdr("X-Test-Status")
         if status:
