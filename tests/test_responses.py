@@ -57,3 +57,22 @@ def test_mime_post_passes_through(server, tmp_path):
     assert outs[0] == outs[1]
     # multipart boundaries differ per run; the parts must not
     assert a["body"].split(b"\r\n")[1:-2] == b["body"].split(b"\r\n")[1:-2]
+
+
+def test_connect_tunnel_answer_goes_out_unchanged(server):
+    from proxy import start_proxy
+    port, stop = start_proxy()
+    try:
+        body = chat_body("o3-mini")
+        env = shim_env(models="o3-mini")
+        env.pop("NO_PROXY")  # the harness keeps loopback off proxies
+        env.pop("no_proxy")
+        r = curl(server.openai_url(), body, "-i", "-p", "-x", f"http://127.0.0.1:{port}",
+                 env=env)
+    finally:
+        stop()
+    assert r.returncode == 0, r.stderr
+    heads, stream = blocks(r.stdout)
+    assert heads[0] == "HTTP/1.1 200 Connection established\r\nProxy-Agent: test"
+    assert "Content-Type: text/event-stream; charset=utf-8" in heads[1]
+    check_chat_stream(stream, plain_answer(server.openai_url(), body))
