@@ -27,7 +27,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 CLIENT_SRC := $(wildcard tests/clients/*.c)
 CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
-              $(BUILD)/clients/llmclient-gnutls
+              $(BUILD)/clients/llmclient-gnutls \
+              $(BUILD)/clients/libflavour_user.so
 
 .PHONY: all deps unit clients test check-asan check-tsan fuzz demo clean bench
 
@@ -61,6 +62,15 @@ $(BUILD)/clients/%: tests/clients/%.c
 $(BUILD)/clients/llmclient-gnutls: tests/clients/llmclient.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< -l:libcurl-gnutls.so.4 -lpthread
+
+# A plugin on the GnuTLS flavour, loaded RTLD_LOCAL by two_flavours.
+$(BUILD)/clients/libflavour_user.so: tests/clients/lib/flavour_user.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $< -l:libcurl-gnutls.so.4
+
+$(BUILD)/clients/two_flavours: tests/clients/two_flavours.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -lcurl -ldl
 
 unit: $(UNIT_BIN)
 clients: $(CLIENT_BIN)

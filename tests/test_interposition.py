@@ -96,3 +96,64 @@ def test_deepbind_companion_exports_only_dlopen():
     out = subprocess.run(["nm", "-D", "--defined-only", str(comp)], capture_output=True,
                          text=True, check=True).stdout
     assert [line.split()[-1] for line in out.splitlines()] == ["dlopen"]
+
+
+def test_two_flavours_in_one_process(server):
+    """The program on libcurl.so.4, a plugin (loaded RTLD_LOCAL) on
+    libcurl-gnutls.so.4: each reaches its own libcurl, both de-stream."""
+    body = chat_body("o3-mini")
+    r = run([BUILD_DIR / "clients" / "two_flavours", BUILD_DIR / "clients" / "libflavour_user.so",
+             server.openai_url(), body.decode()], env=shim_env(models="o3-mini"))
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.decode()
+    assert "plugin: libcurl/7.88.1 GnuTLS" in err and "main: libcurl/7.88.1 OpenSSL" in err
+    assert err.count("ct=text/event-stream; charset=utf-8") == 2
+    streams = r.stdout.split(b"data: [DONE]\n\n")
+    assert len(streams) == 3 and streams[2] == b""
+    for s in streams[:2]:
+        check_chat_stream(s + b"data: [DONE]\n\n", plain_answer(server.openai_url(), body))
+
+
+PYCURL_MULTI = r"""
+import sys, pycurl
+url, bodies = sys.argv[1], sys.argv[2:]
+m = pycurl.CurlMulti()
+outs = []
+for b in bodies:
+    c = pycurl.Curl()
+    c.setopt(pycurl.URL, url)
+    c.setopt(pycurl.POSTFIELDS, open(b, 'rb').read())
+    c.setopt(pycurl.HTTPHEADER, ['Content-Type: application/json'])
+    out = []
+    c.setopt(pycurl.WRITEFUNCTION, out.append)
+    m.add_handle(c)
+    outs.append((c, out))
+while True:
+    ret, active = m.perform()
+    if ret != pycurl.E_CALL_MULTI_PERFORM and not active:
+        break
+    if ret != pycurl.E_CALL_MULTI_PERFORM:
+        m.select(1.0)
+queued, ok, failed = m.info_read()
+assert not failed, failed
+for c, out in outs:
+    sys.stdout.buffer.write(b''.join(out) + b'\n----\n')
+    m.remove_handle(c)
+"""
+
+
+def test_pycurl_multi(server, tmp_path):
+    files = []
+    for i, (model, stream) in enumerate([("o3-mini", True), ("gpt-4o", False), ("o3-mini", True)]):
+        f = tmp_path / f"b{i}.json"
+        f.write_bytes(chat_body(model, f"pycurl {i}", stream=stream))
+        files.append(f)
+    r = run([PYTHON, "-c", PYCURL_MULTI, server.openai_url(), *files],
+            env=shim_env(models="o3-mini"))
+    assert r.returncode == 0, r.stderr
+    outs = r.stdout.split(b"\n----\n")[:3]
+    for f, out in zip(files, outs):
+        if b'"stream":true' in f.read_bytes():
+            check_chat_stream(out, plain_answer(server.openai_url(), f.read_bytes()))
+        else:
+            assert json.loads(out)["object"] == "chat.completion"
