@@ -18,7 +18,7 @@ PURE_SRC := shim/buf.c shim/config.c shim/glob.c hooks/json.c hooks/json_end.c h
 # The interposition core and the stages that need libcurl.
 CORE_SRC := shim/log.c shim/settings.c shim/real.c shim/registry.c \
             shim/handle.c shim/xfer.c shim/swap.c shim/upload.c shim/out.c shim/hooks_easy.c \
-            shim/hooks_multi.c shim/exports.c hooks/destream.c hooks/destream_request.c hooks/stages.c
+            shim/hooks_multi.c shim/exports.c shim/diagnose.c hooks/destream.c hooks/destream_request.c hooks/stages.c
 LIB_SRC  := $(PURE_SRC) $(CORE_SRC)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libstreamshim.so

@@ -206,9 +206,18 @@ static void resolve_flavour(enum ss_flavour fl)
   pthread_mutex_unlock(&publish_lock);
 }
 
+static atomic_bool used;
+
+bool ss_real_used(void)
+{
+  return atomic_load_explicit(&used, memory_order_relaxed);
+}
+
 const struct ss_real *ss_real(enum ss_flavour fl)
 {
   struct flavour_state *s = &state[fl];
+  if(!atomic_load_explicit(&used, memory_order_relaxed))
+    atomic_store_explicit(&used, true, memory_order_relaxed);
   if(!atomic_load_explicit(&s->ready, memory_order_acquire))
     resolve_flavour(fl);
   return atomic_load_explicit(&s->ready, memory_order_acquire) ? &s->fn : &none;

@@ -157,3 +157,24 @@ def test_pycurl_multi(server, tmp_path):
             check_chat_stream(out, plain_answer(server.openai_url(), f.read_bytes()))
         else:
             assert json.loads(out)["object"] == "chat.completion"
+
+
+CTYPES = r"""
+import ctypes
+c = ctypes.CDLL('libcurl.so.4')
+c.curl_easy_init.restype = ctypes.c_void_p
+c.curl_easy_cleanup.argtypes = [ctypes.c_void_p]
+c.curl_easy_cleanup(c.curl_easy_init())
+"""
+
+
+def test_ffi_users_are_diagnosed_when_logging():
+    """ctypes looks libcurl's functions up by handle: a preload cannot see
+    those calls. Asked to log, the shim says so at exit; otherwise it is
+    silent."""
+    r = run([PYTHON, "-c", CTYPES], env=shim_env(models="o3-mini", log="warn"))
+    assert b"libcurl.so.4 was loaded but no libcurl call reached the shim" in r.stderr
+    r = run([PYTHON, "-c", CTYPES], env=shim_env(models="o3-mini"))
+    assert r.stderr == b""
+    r = run(["/bin/true"], env=shim_env(models="o3-mini", log="debug"))
+    assert b"libcurl" not in r.stderr
