@@ -42,6 +42,7 @@ Test knobs (request headers):
   X-Test-Truncate: N    send only the first N bytes of a JSON body, then close
   X-Test-Auth: U:P      401 with a Basic challenge unless the request has it
   (path /redirect/...)  307 to the same path without /redirect
+  POST /dns-query       a DNS-over-HTTPS answer: 127.0.0.1 for every name
 Every response carries x-request-id (req_<n>_<hex>).
 """
 
@@ -318,6 +319,24 @@ def dumps(obj, ascii_only=False, pretty=False):
     return json.dumps(obj, ensure_ascii=ascii_only, separators=(",", ":")).encode("utf-8")
 
 
+def dns_answer(query):
+    """A DNS-over-HTTPS answer (RFC 8484 wire format): every A question is
+    answered 127.0.0.1; other types get no answer."""
+    qid, qd = query[:2], query[12:]
+    end = 0
+    while qd[end]:
+        end += qd[end] + 1
+    question = qd[:end + 5]
+    qtype = int.from_bytes(question[-4:-2], "big")
+    answers = b""
+    if qtype == 1:
+        answers = (b"\xc0\x0c" + (1).to_bytes(2, "big") + (1).to_bytes(2, "big") +
+                   (60).to_bytes(4, "big") + (4).to_bytes(2, "big") + bytes([127, 0, 0, 1]))
+    header = qid + b"\x81\x80" + (1).to_bytes(2, "big") + \
+        (1 if answers else 0).to_bytes(2, "big") + b"\x00\x00\x00\x00"
+    return header + question + answers
+
+
 def error_body(message, etype="invalid_request_error", param=None, code=None):
     return dumps({"error": {"message": message, "type": etype, "param": param, "code": code}})
 
@@ -544,6 +563,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(code, error_body(f"Test status {code}", "test_error",
                                                    None, str(code)))
 
+        if self.command == "POST" and path == "/dns-query":
+            return self.send_body(200, dns_answer(body), "application/dns-message")
         if self.command == "GET" and path == "/healthz":
             return self.send_body(200, b"ok", "text/plain")
         if self.command == "GET" and path.startswith("/plain/"):

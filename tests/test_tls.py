@@ -231,3 +231,24 @@ def test_tls_pass_through_is_byte_identical(tls_server, server, proto, case):
     assert a.stderr == b.stderr == b""
     if case == "other-model-stream":
         assert b"text/event-stream" in a.stdout and b"data: [DONE]" in a.stdout
+
+
+def test_dns_over_https_handles_are_left_alone(server, tls_server, tmp_path):
+    """libcurl resolves through its own internal handles (DoH, HTTPS only):
+    they POST with POSTFIELDS through the same exported functions, and the
+    shim must leave them alone while the program's transfer is de-streamed."""
+    body = chat_body("o3-mini")
+    log = tmp_path / "log"
+    url = f"http://llm.invalid:{server.port}/v1/chat/completions"
+    server.clear()
+    r = run([CURL, "-sS", "-N", "--doh-url", tls_server.url + "/dns-query",
+             "--cacert", str(tls_server.cacert), url,
+             "-H", "Content-Type: application/json", "--data-binary", "@-"],
+            env=shim_env(models="o3-mini", log=f"info:{log}"), input=body)
+    assert r.returncode == 0, r.stderr
+    sent = server.requests()
+    check_chat_stream(r.stdout, tls_plain_answer(tls_server, tls_server.url + "/v1/chat/completions", body))
+    assert [q["path"] for q in sent].count("/dns-query") >= 1
+    chat = [q for q in sent if q["path"] == "/v1/chat/completions"]
+    assert [q.json() for q in chat] == [drop_stream_members(body)]
+    assert log.read_text().count("de-streaming") == 1
