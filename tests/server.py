@@ -646,6 +646,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # bursts of connections from multi tests
     allow_reuse_address = True
 
     def __init__(self, addr, refuse, log_path, verbose):
