@@ -37,9 +37,13 @@ COMPANION := $(BUILD)/libstreamshim-deepbind.so
 all: $(LIB) $(COMPANION)
 
 # The opt-in companion for RTLD_DEEPBIND hosts (PHP): see shim/deepbind.c.
+# Its dlopen must reach glibc's as a tail call (the caller's RUNPATH rides
+# on the return address): always optimised, never instrumented (sanitizers
+# add code after the call); tests/test_php.py checks the effect.
 $(COMPANION): shim/deepbind.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $< -Wl,-z,defs -ldl
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -foptimize-sibling-calls -fPIC \
+	  -fvisibility=hidden -shared -o $@ $< -Wl,-z,defs -ldl
 
 $(BUILD)/obj/%.o: %.c $(wildcard shim/*.h hooks/*.h)
 	@mkdir -p $(dir $@)

@@ -1,6 +1,7 @@
 """PHP's curl extension: opened with RTLD_DEEPBIND, so a plain preload
 never sees its calls; `streamshim` adds the deepbind companion for PHP."""
 
+import os
 import subprocess
 
 import pytest
@@ -10,6 +11,11 @@ from shimtest import drop_stream_members, plain_answer
 from sse import check_chat_stream
 
 pytestmark = pytest.mark.needs_lib
+
+# PHP opens its extensions (opcache too) with RTLD_DEEPBIND, which the ASan
+# runtime refuses outright: PHP cannot run under `make check-asan`.
+php_runs = pytest.mark.skipif(bool(os.environ.get("SS_PRELOAD_FIRST")),
+                              reason="ASan aborts on PHP's RTLD_DEEPBIND dlopen")
 
 WRAPPER = ROOT / "scripts" / "streamshim"
 PHP = "/usr/bin/php"
@@ -25,6 +31,7 @@ def wrapper_env(**settings):
     return env
 
 
+@php_runs
 def test_plain_preload_does_not_reach_php(server, tmp_path):
     body = tmp_path / "b.json"
     body.write_bytes(chat_body("o3-mini"))
@@ -33,6 +40,7 @@ def test_plain_preload_does_not_reach_php(server, tmp_path):
     assert b"unsupported_value" in r.stdout  # the documented reason for the companion
 
 
+@php_runs
 def test_php_writefunction_closure_streams(server, tmp_path):
     body = tmp_path / "b.json"
     body.write_bytes(chat_body("o3-mini", "from PHP"))
@@ -45,6 +53,7 @@ def test_php_writefunction_closure_streams(server, tmp_path):
     check_chat_stream(r.stdout, plain_answer(server.openai_url(), body.read_bytes()))
 
 
+@php_runs
 def test_php_multi(server, tmp_path):
     files = []
     for i, (model, stream) in enumerate([("o3-mini", True), ("gpt-4o", False),
@@ -63,6 +72,9 @@ def test_php_multi(server, tmp_path):
             assert out.lstrip().startswith(b"{")
 
 
+@pytest.mark.skipif(bool(os.environ.get("SS_PRELOAD_FIRST")),
+                    reason="the ASan runtime's own dlopen interceptor hides the caller "
+                           "(a RUNPATH-relative dlopen fails with libasan alone preloaded)")
 def test_companion_keeps_relative_dlopen_of_the_caller(tmp_path):
     """dlopen("libplug.so") from a program whose RUNPATH is $ORIGIN/lib must
     still find the plugin with the companion's dlopen in between."""
@@ -70,7 +82,7 @@ def test_companion_keeps_relative_dlopen_of_the_caller(tmp_path):
     (tmp_path / "plug.c").write_text("int plug(void) { return 42; }\n")
     (tmp_path / "main.c").write_text(
         '#include <dlfcn.h>\n#include <stdio.h>\n'
-        'int main(void) { void *h = dlopen("libplug.so", RTLD_NOW | RTLD_DEEPBIND);\n'
+        'int main(void) { void *h = dlopen("libplug.so", RTLD_NOW);\n'
         '  int (*f)(void) = h ? (int (*)(void))dlsym(h, "plug") : 0;\n'
         '  printf("%d\\n", f ? f() : -1); return f ? 0 : 1; }\n')
     subprocess.run(["cc", "-shared", "-fPIC", "-o", tmp_path / "lib/libplug.so",
