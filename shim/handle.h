@@ -54,6 +54,7 @@ struct ss_app_opts {
 struct ss_view {
   bool replayed;
   curl_off_t body_bytes;          /* bytes given to the write callback */
+  long header_bytes;              /* header bytes given to the program */
   struct curl_header content_type;
 };
 

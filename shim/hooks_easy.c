@@ -192,6 +192,9 @@ static void view_getinfo(const struct ss_view *v, CURLINFO info, void *arg)
   case CURLINFO_SIZE_DOWNLOAD_T:
     *(curl_off_t *)arg = v->body_bytes;
     break;
+  case CURLINFO_HEADER_SIZE:  /* PHP splits CURLOPT_HEADER output with it */
+    *(long *)arg = v->header_bytes;
+    break;
   default:
     break;
   }

@@ -40,6 +40,7 @@ Test knobs (request headers):
   X-Test-Ascii: 1       JSON with ensure_ascii (\\uXXXX escapes, surrogate pairs)
   X-Test-Close: 1       answer with Connection: close and close the socket
   X-Test-Truncate: N    send only the first N bytes of a JSON body, then close
+  X-Test-Encoding: E    br or zstd: compress JSON bodies with that coding
   X-Test-Auth: U:P      401 with a Basic challenge unless the request has it
   (path /redirect/...)  307 to the same path without /redirect
   POST /dns-query       a DNS-over-HTTPS answer: 127.0.0.1 for every name
@@ -54,6 +55,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -482,7 +484,13 @@ class Handler(BaseHTTPRequestHandler):
             self._start(status, headers)
             self.end_headers()
             return
-        if ctype.startswith("application/json") and body and self._gzip_allowed():
+        coding = self._hdr("X-Test-Encoding")  # br or zstd, via the CLIs
+        if ctype.startswith("application/json") and body and coding in ("br", "zstd"):
+            tool = ["brotli", "-c"] if coding == "br" else ["zstd", "-q", "-c"]
+            body = subprocess.run(tool, input=body, stdout=subprocess.PIPE,
+                                  check=True).stdout
+            headers.append(("Content-Encoding", coding))
+        elif ctype.startswith("application/json") and body and self._gzip_allowed():
             body = gzip.compress(body, mtime=0)
             headers.append(("Content-Encoding", "gzip"))
         if self._hdr("X-Test-Chunked") == "1":

@@ -313,6 +313,9 @@ def test_headers_in_body(server, tmp_path, iface):
     assert calls[:len(hdr)] == hdr
     assert_one_event_per_call(calls[len(hdr):])
     assert [k for k, _ in frames[:4]] == ["B", "H", "B", "H"]
+    # PHP splits the output with CURLINFO_HEADER_SIZE
+    hsize = int(summaries(r)[0]["hsize"])
+    assert r.stdout[:hsize].endswith(b"\r\n\r\n") and r.stdout[hsize:].startswith(b"data: ")
 
 
 @pytest.mark.parametrize("iface", IFACES, ids=IFACE_IDS)
@@ -325,3 +328,24 @@ def test_fork_with_live_handles(server, tmp_path, iface):
     one = r.stdout[:len(r.stdout) // 2]
     assert r.stdout == one + one
     check_chat_stream(one, plain_answer(server.openai_url(), body))
+
+
+@pytest.mark.parametrize("then,method,destreamed", [
+    ([], "POST", True),
+    (["httpget=1"], "GET", False),
+    (["httpget=1", "post=1"], "POST", True),
+    (["nobody=1", "nobody=0"], "GET", False),   # libcurl: HEAD undone is GET
+    (["post=0"], "GET", False),
+])
+def test_effective_method_in_any_order(server, tmp_path, then, method, destreamed):
+    body = chat_body("o3-mini")
+    opts = [x for t in then for x in ("--then", t)]
+    server.clear()
+    r, _ = client(server, tmp_path, *opts, body=body)
+    req = server.requests()[0]
+    assert req["method"] == method
+    if destreamed:
+        assert req.json() == drop_stream_members(body)
+        assert summaries(r)[0]["ct"] == "text/event-stream;"
+    else:
+        assert summaries(r)[0]["ct"] != "text/event-stream;"

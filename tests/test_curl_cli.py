@@ -93,6 +93,17 @@ def test_compressed_answers_are_decoded(server, opts):
     check_chat_stream(r.stdout, plain_answer(openai(server), body))
 
 
+@pytest.mark.parametrize("coding", ["br", "zstd"])
+def test_brotli_and_zstd_answers(server, coding):
+    body = chat_body("o3-mini")
+    r = curl(openai(server), body, "--compressed", "-i", env=shim_env(models="o3-mini"),
+             headers=[f"X-Test-Encoding: {coding}"])
+    assert r.returncode == 0, r.stderr
+    head, _, stream = r.stdout.partition(b"\r\n\r\n")
+    assert b"content-encoding" not in head.lower()
+    check_chat_stream(stream, plain_answer(openai(server), body))
+
+
 def test_include_headers_are_rewritten(server):
     body = chat_body("o3-mini")
     r = curl(openai(server), body, "-i", env=shim_env(models="o3-mini"))

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD_DIR, LIB, PYTHON, chat_body, plain_env, run, shim_env
+from conftest import BUILD_DIR, LIB, PYTHON, ROOT, chat_body, plain_env, run, shim_env
 from shimtest import plain_answer
 from sse import check_chat_stream
 
@@ -178,3 +178,24 @@ def test_ffi_users_are_diagnosed_when_logging():
     assert r.stderr == b""
     r = run(["/bin/true"], env=shim_env(models="o3-mini", log="debug"))
     assert b"libcurl" not in r.stderr
+
+
+def test_renamed_soname_is_found(server, tmp_path):
+    """pip wheels bundle libcurl under a renamed soname, loaded privately:
+    the shim finds it among the loaded objects, whatever its name."""
+    src = "/usr/lib/x86_64-linux-gnu/libcurl-gnutls.so.4"
+    renamed = tmp_path / "libcurl-3a1b2c4d.so.4.8.0"
+    renamed.write_bytes(open(src, "rb").read())
+    subprocess.run(["patchelf", "--set-soname", renamed.name, str(renamed)], check=True)
+    plugin = tmp_path / "libplugin.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-fvisibility=hidden", "-o", str(plugin),
+                    str(ROOT / "tests/clients/lib/flavour_user.c"),
+                    f"-L{tmp_path}", f"-l:{renamed.name}", f"-Wl,-rpath,{tmp_path}"],
+                   check=True)
+    body = chat_body("o3-mini")
+    log = tmp_path / "log"
+    r = run([BUILD_DIR / "clients" / "two_flavours", plugin, server.openai_url(), body.decode()],
+            env=shim_env(models="o3-mini", log=f"info:{log}"))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.decode().count("ct=text/event-stream; charset=utf-8") == 2
+    assert f"{renamed} via the loaded objects" in log.read_text()

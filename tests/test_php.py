@@ -92,3 +92,15 @@ def test_companion_keeps_relative_dlopen_of_the_caller(tmp_path):
     env = plain_env(LD_PRELOAD=str(BUILD_DIR / "libstreamshim-deepbind.so"))
     r = run([tmp_path / "main"], env=env)
     assert (r.returncode, r.stdout) == (0, b"42\n"), r.stderr
+
+
+@php_runs
+def test_php_header_and_returntransfer(server, tmp_path):
+    body = tmp_path / "b.json"
+    body.write_bytes(chat_body("o3-mini"))
+    r = run([WRAPPER, "--models", "o3-mini", "--", PHP, ROOT / "tests/php/header.php",
+             server.openai_url(), body], env=wrapper_env())
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.startswith(b"HTTP/1.1 200") and r.stderr.endswith(b"\r\n\r\n")
+    assert b"Content-Type: text/event-stream; charset=utf-8\r\n" in r.stderr
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body.read_bytes()))

@@ -26,6 +26,8 @@ struct opts {
   long abort_after;          /* short count on this body call (0: never) */
   long low_speed_limit, low_speed_time;
   const char *calls;
+  const char *after[8];      /* "nobody=1", "httpget=1", "post=1": set after the body */
+  int nafter;
   struct curl_slist *headers;
 };
 
@@ -154,11 +156,28 @@ static void set_body(CURL *h, const char *body, size_t len)
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 }
 
+/* Options that change the method, applied after the body, in order. */
+static void apply_after(CURL *h)
+{
+  for(int k = 0; k < o.nafter; k++) {
+    const char *eq = strchr(o.after[k], '=');
+    long v = eq ? strtol(eq + 1, NULL, 10) : 1;
+    size_t n = eq ? (size_t)(eq - o.after[k]) : strlen(o.after[k]);
+    if(!strncmp(o.after[k], "nobody", n))
+      curl_easy_setopt(h, CURLOPT_NOBODY, v);
+    else if(!strncmp(o.after[k], "httpget", n))
+      curl_easy_setopt(h, CURLOPT_HTTPGET, v);
+    else if(!strncmp(o.after[k], "post", n))
+      curl_easy_setopt(h, CURLOPT_POST, v);
+  }
+}
+
 static void configure(CURL *h, const char *url, const char *body, size_t len)
 {
   curl_easy_setopt(h, CURLOPT_URL, url);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, o.headers);
   set_body(h, body, len);
+  apply_after(h);
   if(!o.no_write_fn) {
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, h);
@@ -226,7 +245,7 @@ static CURLcode run_multi(CURL *h)
 
 static void summary(CURL *h, CURLcode rc)
 {
-  long status = 0;
+  long status = 0, hsize = 0;
   char *ct = NULL;
   curl_off_t size = 0, cl = 0;
   struct curl_header *hh = NULL;
@@ -234,10 +253,11 @@ static void summary(CURL *h, CURLcode rc)
   curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
   curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &size);
   curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+  curl_easy_getinfo(h, CURLINFO_HEADER_SIZE, &hsize);
   CURLHcode hc = curl_easy_header(h, "Content-Type", 0, CURLH_HEADER, -1, &hh);
-  fprintf(stderr, "result=%d status=%ld ct=%s size=%ld cl=%ld hdr_ct=%s\n",
-          (int)rc, status, ct ? ct : "(nil)", (long)size, (long)cl,
-          hc == CURLHE_OK ? hh->value : "(missing)");
+  fprintf(stderr, "result=%d status=%ld ct=%s size=%ld cl=%ld hdr_ct=%s "
+          "hsize=%ld\n", (int)rc, status, ct ? ct : "(nil)", (long)size,
+          (long)cl, hc == CURLHE_OK ? hh->value : "(missing)", hsize);
 }
 
 static CURLcode perform(CURL *h)
@@ -264,6 +284,7 @@ static void parse_args(int argc, char **argv, int *first)
     else if(!strcmp(a, "--read")) o.read_body = 1;
     else if(!strcmp(a, "--include-header")) o.include_header = 1;
     else if(!strcmp(a, "--fork")) o.fork = 1;
+    else if(!strcmp(a, "--then") && o.nafter < 8) o.after[o.nafter++] = argv[++i];
     else if(!strcmp(a, "--dup-in-multi")) o.dup_in_multi = 1;
     else if(!strcmp(a, "--double-add")) o.double_add = 1;
     else if(!strcmp(a, "--no-info-read")) o.no_info_read = 1;
