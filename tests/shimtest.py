@@ -44,7 +44,7 @@ def parse_frames(data):
     """Frames written by llmclient --calls: [(kind, bytes)]."""
     frames, i = [], 0
     while i < len(data):
-        m = re.match(rb"([BH]) (\d+)\n", data[i:])
+        m = re.match(rb"([BHO]) (\d+)\n", data[i:])
         assert m, f"bad frame at {i}: {data[i:i+40]!r}"
         n = int(m.group(2))
         start = i + m.end()

@@ -349,3 +349,19 @@ def test_effective_method_in_any_order(server, tmp_path, then, method, destreame
         assert summaries(r)[0]["ct"] == "text/event-stream;"
     else:
         assert summaries(r)[0]["ct"] != "text/event-stream;"
+
+
+@pytest.mark.parametrize("iface", IFACES, ids=IFACE_IDS)
+def test_callbacks_changed_between_transfers(server, tmp_path, iface):
+    """After a de-streamed transfer the program sets a new write function
+    and drops its header function: the next transfer uses exactly those."""
+    body = chat_body("o3-mini", "one")
+    body2 = chat_body("o3-mini", "two")
+    r, frames = client(server, tmp_path, "--switch-fns", *iface, body=body, body2=body2)
+    assert r.returncode == 0, r.stderr
+    kinds = [k for k, _ in frames]
+    first_o = kinds.index("O")
+    assert set(kinds[:first_o]) == {"B", "H"} and set(kinds[first_o:]) == {"O"}
+    second = b"".join(b for k, b in frames if k == "O")
+    assert_one_event_per_call([b for k, b in frames if k == "O"])
+    check_chat_stream(second, plain_answer(server.openai_url(), body2))

@@ -21,6 +21,7 @@ struct opts {
   int multi, copy, content_length, no_write_fn, headerdata_only, dup, reset;
   int setopt_in_cb, read_body, no_decoding, include_header;
   int dup_in_multi, double_add, no_info_read, cleanup_multi_first, fork;
+  int switch_fns;            /* between the two requests: new write fn, no header fn */
   const char *size;          /* before | after | large-before | large-after */
   long pause_after;          /* pause after this many body calls (0: never) */
   long abort_after;          /* short count on this body call (0: never) */
@@ -49,7 +50,7 @@ static void frame(char kind, const char *p, size_t n)
 static size_t other_write(char *p, size_t size, size_t nmemb, void *ud)
 {
   (void)ud;
-  frame('B', p, size * nmemb);
+  frame(o.switch_fns ? 'O' : 'B', p, size * nmemb);
   fwrite(p, size, nmemb, stdout);
   fflush(stdout);
   return size * nmemb;
@@ -284,6 +285,7 @@ static void parse_args(int argc, char **argv, int *first)
     else if(!strcmp(a, "--read")) o.read_body = 1;
     else if(!strcmp(a, "--include-header")) o.include_header = 1;
     else if(!strcmp(a, "--fork")) o.fork = 1;
+    else if(!strcmp(a, "--switch-fns")) o.switch_fns = 1;
     else if(!strcmp(a, "--then") && o.nafter < 8) o.after[o.nafter++] = argv[++i];
     else if(!strcmp(a, "--dup-in-multi")) o.dup_in_multi = 1;
     else if(!strcmp(a, "--double-add")) o.double_add = 1;
@@ -349,6 +351,10 @@ int main(int argc, char **argv)
     }
     else
       set_body(h, body2, len2);
+    if(o.switch_fns) {
+      curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, other_write);
+      curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, NULL);
+    }
     /* the first body is gone: a shim must not have kept pointing at it */
     memset(body, 'X', len);
     rc = perform(h);
