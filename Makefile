@@ -76,6 +76,13 @@ $(BUILD)/clients/two_flavours: tests/clients/two_flavours.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< -lcurl -ldl
 
+# The multi-interface clients share their callbacks and checks (lib/xfercheck.c).
+# A static pattern rule: explicit, so it wins over $(BUILD)/clients/% above.
+$(BUILD)/clients/multi_many $(BUILD)/clients/multi_socket: $(BUILD)/clients/%: tests/clients/%.c \
+  tests/clients/lib/xfercheck.c tests/clients/lib/xfercheck.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/clients/lib -o $@ $< tests/clients/lib/xfercheck.c -lcurl -lpthread
+
 unit: $(UNIT_BIN)
 clients: $(CLIENT_BIN)
 
