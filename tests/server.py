@@ -40,6 +40,7 @@ Test knobs (request headers):
   X-Test-Ascii: 1       JSON with ensure_ascii (\\uXXXX escapes, surrogate pairs)
   X-Test-Close: 1       answer with Connection: close and close the socket
   X-Test-Truncate: N    send only the first N bytes of a JSON body, then close
+  X-Test-Fixture: NAME  answer a non-stream request with tests/fixtures/chat/NAME.json
   X-Test-Encoding: E    br or zstd: compress JSON bodies with that coding
   X-Test-Auth: U:P      401 with a Basic challenge unless the request has it
   (path /redirect/...)  307 to the same path without /redirect
@@ -58,6 +59,7 @@ import re
 import subprocess
 import sys
 import threading
+from pathlib import Path
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, parse_qs
@@ -319,6 +321,9 @@ def dumps(obj, ascii_only=False, pretty=False):
     if pretty:
         return json.dumps(obj, ensure_ascii=ascii_only, indent=2).encode("utf-8")
     return json.dumps(obj, ensure_ascii=ascii_only, separators=(",", ":")).encode("utf-8")
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "chat"
 
 
 def dns_answer(query):
@@ -625,6 +630,12 @@ class Handler(BaseHTTPRequestHandler):
         if refusing and stream:
             return self.send_body(400, REFUSAL_BODY)
 
+        fixture = self._hdr("X-Test-Fixture")
+        if fixture and not stream:  # a canned answer, byte for byte
+            if not re.fullmatch(r"[a-z0-9-]+", fixture):
+                return self.send_body(400, error_body("bad fixture name"))
+            with open(FIXTURES / f"{fixture}.json", "rb") as f:
+                return self.send_body(200, f.read())
         ascii_only = self._hdr("X-Test-Ascii") == "1"
         answer = build_answer(req, model, refusing)
         if not stream:
