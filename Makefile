@@ -14,7 +14,7 @@ SOFLAGS := -fPIC -fvisibility=hidden -DCURL_DISABLE_TYPECHECK -DCURL_DISABLE_DEP
 
 # The pure parts: bytes in, bytes out; no libcurl. Unit-tested and fuzzed alone.
 PURE_SRC := shim/buf.c shim/config.c shim/glob.c hooks/json.c hooks/json_end.c hooks/body.c \
-            hooks/sse_chat.c hooks/sse_chat_read.c hooks/sse_piece.c hooks/endpoint.c hooks/headers.c
+            hooks/sse_chat.c hooks/sse_chat_read.c hooks/sse_completions.c hooks/replay.c hooks/sse_piece.c hooks/endpoint.c hooks/headers.c
 # The interposition core and the stages that need libcurl.
 CORE_SRC := shim/log.c shim/settings.c shim/real.c shim/registry.c \
             shim/handle.c shim/xfer.c shim/swap.c shim/upload.c shim/out.c shim/hooks_easy.c \

@@ -8,13 +8,15 @@
 #include "../shim/log.h"
 #include "headers.h"
 
-struct destream *destream_new(const struct ss_config *c, bool include_usage)
+struct destream *destream_new(const struct ss_config *c, bool include_usage,
+                              const struct replay_encoder *encoder)
 {
   struct destream *d = calloc(1, sizeof(*d));
   if(!d)
     return NULL;
   d->opts.piece_chars = c->chunk_chars;
   d->opts.include_usage = include_usage;
+  d->encoder = encoder;
   d->max_answer = c->max_answer;
   buf_init(&d->held);
   buf_init(&d->hdr);
@@ -30,7 +32,7 @@ void destream_free(struct destream *d)
   if(!d)
     return;
   if(d->enc)
-    sse_chat_close(d->enc);
+    d->encoder->close(d->enc);
   buf_free(&d->held);
   buf_free(&d->hdr);
   buf_free(&d->answer);
@@ -73,7 +75,7 @@ static enum ss_flow pump(struct ss_xfer *x, struct destream *d)
   }
   while(r == SS_OK && d->state == DS_REPLAY) {
     buf_reset(&d->event);
-    int k = sse_chat_next(d->enc, &d->event);
+    int k = d->encoder->next(d->enc, &d->event);
     if(k == 0)
       d->state = DS_DONE;
     else if(k < 0) {
@@ -133,7 +135,7 @@ static enum ss_flow judge(struct ss_xfer *x, struct destream *d)
 {
   const char *why = NULL;
   struct buf rewritten;
-  d->enc = sse_chat_open(d->answer.ptr, d->answer_len, &d->opts, &why);
+  d->enc = d->encoder->open(d->answer.ptr, d->answer_len, &d->opts, &why);
   if(!d->enc)
     return give_up(x, d, why ? why : "out of memory");
   buf_init(&rewritten);
@@ -147,7 +149,8 @@ static enum ss_flow judge(struct ss_xfer *x, struct destream *d)
   release_held(d);
   d->state = DS_REPLAY;
   x->h->view.replayed = true;
-  ss_info("replaying a %zu-byte answer as Server-Sent Events", d->answer_len);
+  ss_info("replaying a %zu-byte %s answer as Server-Sent Events",
+          d->answer_len, d->encoder->name);
   return pump(x, d);
 }
 

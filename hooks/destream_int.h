@@ -9,7 +9,7 @@
 #include "../shim/xfer.h"
 #include "destream.h"
 #include "json.h"
-#include "sse_chat.h"
+#include "replay.h"
 
 enum ds_state {
   DS_WAIT = 0,  /* headers so far; no body */
@@ -22,6 +22,7 @@ enum ds_state {
 struct destream {
   enum ds_state state;
   struct replay_opts opts;
+  const struct replay_encoder *encoder;  /* for the endpoint's answers */
   size_t max_answer;
   bool holding;          /* `held` is a 2xx block not yet judged */
   struct buf held;       /* its lines */
@@ -31,13 +32,14 @@ struct destream {
   size_t answer_len;     /* the JSON value's length within it */
   size_t raw_off;        /* next unchanged answer byte to pass on */
   struct json_end end;
-  struct sse_chat *enc;
+  void *enc;
   struct buf event;      /* the event being produced */
   struct buf trailers;   /* trailer lines, sent after the body */
   size_t trl_off;
 };
 
-struct destream *destream_new(const struct ss_config *c, bool include_usage);
+struct destream *destream_new(const struct ss_config *c, bool include_usage,
+                              const struct replay_encoder *encoder);
 void destream_free(struct destream *d);
 void *destream_start(struct ss_xfer *x);
 

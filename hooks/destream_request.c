@@ -48,7 +48,7 @@ static bool eligible(struct ss_xfer *x, const struct endpoint *ep,
   const char *why = NULL;
   if(strcmp(handle_method_word(x->h), "POST"))
     why = "not a POST";
-  else if(ep->kind != EP_CHAT)
+  else if(!replay_encoder_for(ep->kind))
     why = "this build cannot replay that endpoint";
   else if(!a->content_decoding)
     why = "the program turned content decoding off";
@@ -103,7 +103,8 @@ void *destream_start(struct ss_xfer *x)
     ss_info("pass-through: model %s is not configured to de-stream", model);
     return NULL;
   }
-  struct destream *d = destream_new(c, bi.include_usage);
+  struct destream *d = destream_new(c, bi.include_usage,
+                                    replay_encoder_for(ep.kind));
   if(!d || !rewrite(x, body, len, &nlen)) {
     ss_warn("pass-through: out of memory or libcurl refused an option");
     destream_free(d);

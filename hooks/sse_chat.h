@@ -12,11 +12,7 @@
 #include <stddef.h>
 
 #include "../shim/buf.h"
-
-struct replay_opts {
-  size_t piece_chars;   /* most characters in one content piece (>= 1) */
-  bool include_usage;   /* the request asked stream_options.include_usage */
-};
+#include "replay.h"
 
 struct sse_chat;
 

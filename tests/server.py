@@ -41,6 +41,7 @@ Test knobs (request headers):
   X-Test-Close: 1       answer with Connection: close and close the socket
   X-Test-Truncate: N    send only the first N bytes of a JSON body, then close
   X-Test-Fixture: NAME  answer a non-stream request with tests/fixtures/chat/NAME.json
+                        (/v1/completions: tests/fixtures/completions/NAME.json)
   X-Test-Encoding: E    br or zstd: compress JSON bodies with that coding
   X-Test-Auth: U:P      401 with a Basic challenge unless the request has it
   (path /redirect/...)  307 to the same path without /redirect
@@ -323,7 +324,7 @@ def dumps(obj, ascii_only=False, pretty=False):
     return json.dumps(obj, ensure_ascii=ascii_only, separators=(",", ":")).encode("utf-8")
 
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "chat"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def dns_answer(query):
@@ -597,7 +598,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "POST" and path == "/echo":
             return self.send_body(200, body, "application/octet-stream")
 
-        openai_paths = ("/v1/chat/completions", "/openai/v1/chat/completions")
+        openai_paths = ("/v1/chat/completions", "/openai/v1/chat/completions",
+                        "/v1/completions")
         if path not in openai_paths and not m_azure:
             return self.send_body(404, error_body(f"Unknown request URL: {self.command} {path}.",
                                                   "invalid_request_error", None,
@@ -631,11 +633,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(400, REFUSAL_BODY)
 
         fixture = self._hdr("X-Test-Fixture")
+        shape = "completions" if path == "/v1/completions" else "chat"
         if fixture and not stream:  # a canned answer, byte for byte
             if not re.fullmatch(r"[a-z0-9-]+", fixture):
                 return self.send_body(400, error_body("bad fixture name"))
-            with open(FIXTURES / f"{fixture}.json", "rb") as f:
+            with open(FIXTURES / shape / f"{fixture}.json", "rb") as f:
                 return self.send_body(200, f.read())
+        if shape == "completions":  # only canned answers for this shape
+            return self.send_body(400, error_body("legacy completions need X-Test-Fixture"))
         ascii_only = self._hdr("X-Test-Ascii") == "1"
         answer = build_answer(req, model, refusing)
         if not stream:

@@ -101,3 +101,31 @@ def test_openai_sdk_rebuilds_the_answer(server, tmp_path, fixture, usage):
     for got, want in zip(ours["choices"], answer["choices"]):
         assert got["message"].get("reasoning_content") == want["message"].get("reasoning_content")
     assert sdk_clean(sdk_final(stream, tmp_path)) == sdk_kept(answer, usage)
+
+
+TEXT_FIXTURES = sorted((ROOT / "tests" / "fixtures" / "completions").glob("*.json"))
+
+
+@pytest.mark.parametrize("fixture", TEXT_FIXTURES, ids=[f.stem for f in TEXT_FIXTURES])
+@pytest.mark.parametrize("usage", [False, True], ids=["plain", "include_usage"])
+def test_legacy_completions_through_the_openai_sdk(server, tmp_path, fixture, usage):
+    answer = json.loads(fixture.read_bytes())
+    body = json.dumps({"model": "o3-mini", "prompt": "judge", "stream": True,
+                       **({"stream_options": {"include_usage": True}} if usage else {})}).encode()
+    server.clear()
+    r = run([CURL, "-sS", "-N", server.url + "/v1/completions", "-H",
+             "Content-Type: application/json", "-H", f"X-Test-Fixture: {fixture.stem}",
+             "--data-binary", "@-"], env=shim_env(models="o3-mini"), input=body)
+    assert r.returncode == 0, r.stderr
+    assert "stream" not in server.requests()[0].json()
+    events = r.stdout.split(b"\n\n")
+    assert events[-2:] == [b"data: [DONE]", b""]
+    assert all(e.startswith(b"data: {") for e in events[:-2])
+    f = tmp_path / "stream.sse"
+    f.write_bytes(r.stdout)
+    j = run([NODE, JUDGE / "completions.mjs", f] + (["usage"] if usage else []), env=plain_env())
+    assert j.returncode == 0, j.stderr.decode()[-2000:]
+    want = {k: v for k, v in answer.items() if k in STREAMED}
+    if not usage or want.get("usage") is None:
+        want.pop("usage", None)
+    assert json.loads(j.stdout) == want

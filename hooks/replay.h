@@ -1,0 +1,37 @@
+/* replay.h - the SSE encoders, one per API shape, behind one interface.
+ *
+ * An encoder checks a complete non-streamed answer once (open), then
+ * produces the stream's events one at a time (next), each a whole
+ * "data: ...\n\n" (with its "event:" line where the API has one). Pure:
+ * bytes in, bytes out; the answer must outlive the encoder. */
+#ifndef SS_REPLAY_H
+#define SS_REPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../shim/buf.h"
+#include "endpoint.h"
+
+struct replay_opts {
+  size_t piece_chars;   /* most characters in one text piece (>= 1) */
+  bool include_usage;   /* the request asked stream_options.include_usage */
+};
+
+struct replay_encoder {
+  const char *name;     /* the answer's shape, for logs */
+  /* NULL with *why (a static string) when the answer cannot be replayed
+   * exactly, or when memory runs out. */
+  void *(*open)(const char *p, size_t n, const struct replay_opts *o,
+                const char **why);
+  /* 1: an event was appended to out; 0: the stream is complete; -1: out
+   * of memory (the same event is produced again by the next call). */
+  int (*next)(void *e, struct buf *out);
+  void (*close)(void *e);
+};
+
+/* The encoder for answers of an endpoint, or NULL when this build cannot
+ * replay it. */
+const struct replay_encoder *replay_encoder_for(enum ep_kind kind);
+
+#endif
