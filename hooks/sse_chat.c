@@ -21,8 +21,12 @@
  *   every chunk still carries "usage":null, but no usage chunk is sent (a
  *   server that reports no usage sends none).
  * - Unknown top-level members are ignored and not copied (vendor extras
- *   such as vLLM's prompt_logprobs describe the request, not the stream);
- *   prompt_filter_results is refused (Azure streams it as its own chunk).
+ *   such as vLLM's prompt_logprobs describe the request, not the stream).
+ *   Azure's prompt_filter_results goes first, in a chunk of its own with
+ *   blank metadata and no choices, as Azure streams it; a choice's
+ *   content_filter_results rides on every chunk of that choice (Azure
+ *   sends per-piece severities, which the answer does not keep; the whole
+ *   answer's value is what a client accumulates).
  *   Unknown choice, message, tool call and function members are refused.
  * - Copied containers (usage) are compacted: whitespace between tokens is
  *   dropped so that a pretty-printed answer cannot break the one-line
@@ -79,6 +83,10 @@ static void chat_delta_close(const struct sse_chat *e, struct buf *b,
     sse_put_value(b, *finish);
   else
     buf_puts(b, "null");
+  if(e->c.ch.filter.type == JSON_OBJECT) {
+    buf_puts(b, ",\"content_filter_results\":");
+    sse_put_value(b, e->c.ch.filter);
+  }
   buf_puts(b, e->include_usage ? "}],\"usage\":null}\n\n" : "}]}\n\n");
 }
 
@@ -225,6 +233,15 @@ static bool chat_step(struct sse_chat *e, struct buf *b)
   struct json_span choice;
   const char *ignored;
   switch(c->st) {
+  case ST_PROMPT_FILTER:  /* Azure's first chunk: blank metadata */
+    c->st = ST_NEXT_CHOICE;
+    if(e->prompt_filter.type != JSON_ARRAY)
+      return false;
+    buf_puts(b, "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\","
+                "\"object\":\"\",\"prompt_filter_results\":");
+    sse_put_value(b, e->prompt_filter);
+    buf_puts(b, "}\n\n");
+    return true;
   case ST_NEXT_CHOICE:
     if(!json_next_element(&c->choice_it, &choice)) {
       c->st = ST_USAGE;

@@ -17,6 +17,7 @@ struct chat_choice {
   struct json_span reasoning, content, refusal;
   struct json_span tools;  /* JSON_ARRAY, or not one: no tool calls */
   struct json_span fcall;  /* JSON_OBJECT, or not one: no function_call */
+  struct json_span filter; /* Azure's content_filter_results, if an object */
 };
 
 /* One tool call: string spans. */
@@ -26,7 +27,7 @@ struct chat_tool {
 
 /* Replay stages, in order; a choice runs ST_ROLE..ST_FINAL. */
 enum chat_stage {
-  ST_NEXT_CHOICE, ST_ROLE, ST_REASON, ST_CONTENT, ST_REFUSAL,
+  ST_PROMPT_FILTER, ST_NEXT_CHOICE, ST_ROLE, ST_REASON, ST_CONTENT, ST_REFUSAL,
   ST_TOOL_HEAD, ST_TOOL_ARGS, ST_FUNC_ARGS, ST_FINAL,
   ST_USAGE, ST_DONE, ST_END
 };
@@ -45,6 +46,7 @@ struct chat_cursor {
 
 struct sse_chat {
   struct json_span id, created, model, tier, fp, usage, choices;
+  struct json_span prompt_filter;  /* Azure's prompt_filter_results */
   size_t piece_chars;
   bool include_usage;
   struct chat_cursor c;

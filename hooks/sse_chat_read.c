@@ -7,7 +7,8 @@
 #include <string.h>
 
 static const char *const chat_choice_names[] = {
-  "index", "message", "logprobs", "finish_reason", NULL
+  "index", "message", "logprobs", "finish_reason", "content_filter_results",
+  NULL
 };
 static const char *const chat_msg_names[] = {
   "role", "content", "refusal", "reasoning_content", "tool_calls",
@@ -157,6 +158,9 @@ bool chat_choice_read(struct json_span c, struct chat_choice *ch,
   if(!chat_get(c, "finish_reason", T(JSON_STRING) | T(JSON_NULL),
                &ch->finish))
     return chat_fail(why, "choice finish_reason not a string or null");
+  if(!chat_get(c, "content_filter_results", T(JSON_OBJECT) | T(JSON_NONE),
+               &ch->filter))
+    return chat_fail(why, "content_filter_results is not an object");
   json_get(c, "message", &msg);
   return chat_msg_read(msg, ch, why);
 }
@@ -170,8 +174,9 @@ static bool chat_top_read(struct json_span root, struct sse_chat *e,
   if(!chat_get(root, "object", T(JSON_STRING), &obj) ||
      !json_key_is(obj, "chat.completion"))
     return chat_fail(why, "not a chat.completion");
-  if(json_get(root, "prompt_filter_results", &obj))
-    return chat_fail(why, "prompt_filter_results not replayed");
+  if(!chat_get(root, "prompt_filter_results", T(JSON_ARRAY) | T(JSON_NONE),
+               &e->prompt_filter))
+    return chat_fail(why, "prompt_filter_results is not an array");
   if(!chat_get(root, "id", T(JSON_STRING), &e->id) ||
      !chat_get(root, "created", T(JSON_NUMBER), &e->created) ||
      !chat_get(root, "model", T(JSON_STRING), &e->model))
@@ -222,7 +227,7 @@ struct sse_chat *sse_chat_open(const char *p, size_t n,
   *e = tmp;
   e->piece_chars = (o && o->piece_chars) ? o->piece_chars : 1;
   e->include_usage = o && o->include_usage;
-  e->c.st = ST_NEXT_CHOICE;
+  e->c.st = ST_PROMPT_FILTER;
   json_iter_init(&e->c.choice_it, e->choices);
   return e;
 }

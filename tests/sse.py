@@ -359,6 +359,12 @@ def check_chat_stream(data, answer, *, match_meta=True, expect_usage=None, stric
             raise AssertionError(f"event {i} is not JSON ({exc}): {ev.data[:200]!r}") from None
         assert isinstance(obj, dict), f"event {i} is not a JSON object"
         assert "error" not in obj, f"event {i} is an error: {ev.data[:300]}"
+        if i == 0 and "prompt_filter_results" in obj:
+            # Azure's first chunk: blank metadata, no choices, the filters
+            assert (obj["object"], obj["id"], obj["model"], obj["created"], obj["choices"]) \
+                == ("", "", "", 0, []), f"Azure prompt filter chunk: {ev.data[:200]}"
+            assert obj["prompt_filter_results"] == answer.get("prompt_filter_results")
+            continue
         assert obj.get("object") == "chat.completion.chunk", f"event {i} object: {obj.get('object')!r}"
         assert isinstance(obj.get("choices"), list), f"event {i} has no choices list"
         for ch in obj["choices"]:

@@ -40,7 +40,7 @@ def sdk_final(stream, tmp_path):
 
 
 STREAMED = {"id", "object", "created", "model", "service_tier", "system_fingerprint",
-            "choices", "usage"}
+            "choices", "usage", "prompt_filter_results"}
 
 
 def sdk_kept(answer, include_usage):

@@ -577,9 +577,9 @@ TEST(refuses_what_it_cannot_replay)
                         "\"function\",\"function\":{\"name\":\"n\"}}]",
                         "\"tool_calls\"") "]}"));
   CHECK(refused(TOP MSG(0, "\"content\":\"x\"", "\"stop\"")
-                "],\"prompt_filter_results\":[]}"));
+                "],\"prompt_filter_results\":{}}"));
   CHECK(refused(TOP "{\"index\":0,\"message\":{\"role\":\"assistant\"},"
-                "\"finish_reason\":\"stop\",\"content_filter_results\":{}}"
+                "\"finish_reason\":\"stop\",\"content_filter_results\":[]}"
                 "]}"));
   CHECK(refused("{\"object\":\"chat.completion\",\"choices\":[]}"));
 }
@@ -588,6 +588,28 @@ TEST(accepts_minimal_valid)
 {
   CHECK(!refused(TOP "]}"));
   CHECK(!refused(small));
+}
+
+/* Azure: prompt_filter_results first, in a chunk of its own with blank
+ * metadata; a choice's content_filter_results on each of its chunks. */
+TEST(azure_filter_results)
+{
+  expect(TOP "{\"index\":0,\"message\":{\"role\":\"assistant\","
+         "\"content\":\"hi\"},\"logprobs\":null,\"finish_reason\":\"stop\","
+         "\"content_filter_results\":{\"hate\":{\"filtered\":false}}}],"
+         "\"prompt_filter_results\":[{\"prompt_index\":0}]}", 8, 0,
+         "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\","
+         "\"object\":\"\",\"prompt_filter_results\":[{\"prompt_index\":0}]}\n\n"
+         HEAD "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\","
+         "\"refusal\":null},\"logprobs\":null,\"finish_reason\":null,"
+         "\"content_filter_results\":{\"hate\":{\"filtered\":false}}}]}\n\n"
+         HEAD "{\"index\":0,\"delta\":{\"content\":\"hi\"},\"logprobs\":null,"
+         "\"finish_reason\":null,\"content_filter_results\":"
+         "{\"hate\":{\"filtered\":false}}}]}\n\n"
+         HEAD "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":"
+         "\"stop\",\"content_filter_results\":{\"hate\":{\"filtered\":false}}}]}"
+         "\n\n"
+         "data: [DONE]\n\n");
 }
 
 int main(void)
@@ -615,5 +637,6 @@ int main(void)
   RUN(oom_event_is_redone);
   RUN(refuses_what_it_cannot_replay);
   RUN(accepts_minimal_valid);
+  RUN(azure_filter_results);
   return check_done();
 }
