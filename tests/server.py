@@ -310,6 +310,37 @@ def build_stream(answer, include_usage):
     return out
 
 
+SAFE = {"filtered": False, "severity": "safe"}
+CHOICE_FILTERS = {"hate": SAFE, "self_harm": SAFE, "sexual": SAFE, "violence": SAFE}
+PROMPT_FILTERS = [{"prompt_index": 0, "content_filter_results": {
+    "hate": SAFE, "jailbreak": {"filtered": False, "detected": False},
+    "self_harm": SAFE, "sexual": SAFE, "violence": SAFE}}]
+
+
+def azure_answer(answer):
+    """An answer as Azure OpenAI sends it: prompt_filter_results, and each
+    choice's content_filter_results."""
+    answer = dict(answer, prompt_filter_results=PROMPT_FILTERS)
+    answer["choices"] = [dict(c, content_filter_results=CHOICE_FILTERS)
+                         for c in answer["choices"]]
+    return answer
+
+
+def azure_stream(chunks):
+    """Azure's stream: a first chunk with blank metadata and the prompt
+    filters; choices carry content_filter_results ({} on the role and
+    finish chunks, as observed)."""
+    first = {"choices": [], "created": 0, "id": "", "model": "", "object": "",
+             "prompt_filter_results": PROMPT_FILTERS}
+    out = [first]
+    for c in chunks:
+        c = dict(c, choices=[dict(ch, content_filter_results=(
+            CHOICE_FILTERS if (ch["delta"].keys() - {"role"}) and ch["finish_reason"] is None
+            and "role" not in ch["delta"] else {})) for ch in c["choices"]])
+        out.append(c)
+    return out
+
+
 def plain_bytes(n, offset=0):
     """n deterministic bytes (period 251), starting at offset."""
     block = bytes((i * 31 + 7) % 251 for i in range(251))
@@ -644,11 +675,15 @@ class Handler(BaseHTTPRequestHandler):
         ascii_only = self._hdr("X-Test-Ascii") == "1"
         answer = build_answer(req, model, refusing)
         if not stream:
+            if m_azure:
+                answer = azure_answer(answer)
             return self.send_body(200, dumps(answer, ascii_only, pretty=not m_azure))
         opts = req.get("stream_options")
         include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
-        events = [b"data: " + dumps(c, ascii_only) + b"\n\n"
-                  for c in build_stream(answer, include_usage)]
+        chunks = build_stream(answer, include_usage)
+        if m_azure:
+            chunks = azure_stream(chunks)
+        events = [b"data: " + dumps(c, ascii_only) + b"\n\n" for c in chunks]
         events.append(b"data: [DONE]\n\n")
         return self.send_sse(events)
 
