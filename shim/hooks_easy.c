@@ -6,7 +6,6 @@
 
 #include "handle.h"
 #include "hooks.h"
-#include "log.h"
 #include "registry.h"
 #include "xfer.h"
 

@@ -46,11 +46,6 @@ static struct flavour_state state[SS_FL_COUNT];
 static const struct ss_real none;  /* returned until a flavour resolves */
 static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
 
-const char *ss_flavour_name(enum ss_flavour fl)
-{
-  return flavours[fl].name;
-}
-
 /* The load address of the shim itself, to skip it when searching. */
 static uintptr_t self_base(void)
 {

@@ -54,7 +54,5 @@ const struct ss_real *ss_real(enum ss_flavour fl);
 bool ss_real_is_libcurl(const void *addr);
 /* Has any hook asked for the real functions yet (any libcurl call)? */
 bool ss_real_used(void);
-/* The flavour's name for logs ("openssl", ...). */
-const char *ss_flavour_name(enum ss_flavour fl);
 
 #endif

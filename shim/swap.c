@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "log.h"
 
 /* Each node of a shim-built header list; `owned` data is ours to free. */
 struct owned_node {

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 
 static enum ss_flow resume_all(struct ss_xfer *x);
 
