@@ -10,6 +10,7 @@ Helpers (plain functions; `from conftest import ...` in a test module):
   run(cmd, env=None, input=None, timeout=60, cwd=None) -> CompletedProcess (bytes)
   chat_body(model, prompt="Say hello", stream=True, **members) -> bytes (compact JSON)
   start_server(*args) -> ServerProcess    an extra server, e.g. start_server("--refuse", "gpt*")
+  JUDGE_DIR, NODE                         the SDK judges (tests/judge) and node
 
 Fixtures:
   root       the repository root (Path)
@@ -19,6 +20,9 @@ Fixtures:
              .requests() -> [Request] (dict: method, path, headers [[n, v]...], body bytes,
              body_len, http_version, client_port, request_id; .header(name), .json()),
              .clear(), .stderr_text()
+  judge      session-wide: judge(kind, stream_bytes, **args) -> what the official SDK
+             rebuilds from an SSE transcript (tests/judge/<kind>.mjs: chat,
+             completions, responses, messages), one Node process for the session
 Marker:
   @pytest.mark.needs_lib  the test needs LIB; a clear error if it is missing.
 """
@@ -41,6 +45,8 @@ LIB = BUILD_DIR / "libstreamshim.so"
 PYTHON = "/usr/bin/python3"
 CURL = shutil.which("curl", path="/usr/bin:/bin") or "curl"
 SERVER_PY = ROOT / "tests" / "server.py"
+JUDGE_DIR = ROOT / "tests" / "judge"
+NODE = shutil.which("node") or "node"
 
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "ftp_proxy",
                "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "FTP_PROXY")
@@ -241,6 +247,47 @@ def start_server(*args, log_path=None):
     return srv
 
 
+class JudgeProcess:
+    """tests/judge/serve.mjs: the official SDKs' stream accumulators in one
+    long-running Node process (start-up is paid once per session)."""
+
+    def __init__(self, tmp_dir):
+        self.tmp_dir = Path(tmp_dir)
+        self.count = 0
+        self.proc = subprocess.Popen([NODE, str(JUDGE_DIR / "serve.mjs")], cwd=str(JUDGE_DIR),
+                                     env=plain_env(), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def __call__(self, kind, stream, **args):
+        """What the SDK judge `kind` rebuilds from the SSE bytes `stream`;
+        fails the test with the SDK's error when it throws."""
+        self.count += 1
+        f = self.tmp_dir / f"stream-{self.count}.sse"
+        f.write_bytes(stream)
+        line = json.dumps({"kind": kind, "file": str(f), "args": args}) + "\n"
+        self.proc.stdin.write(line.encode())
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise RuntimeError("the judge process died: " +
+                               self.proc.stderr.read().decode(errors="replace")[-2000:])
+        reply = json.loads(answer)
+        if "error" in reply:
+            pytest.fail(f"the {kind} judge (official SDK) refused the stream:\n"
+                        f"{reply['error']}", pytrace=False)
+        f.unlink()
+        return reply["ok"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 # ---------------------------------------------------------------------------
 # pytest glue
 
@@ -279,3 +326,12 @@ def server(tmp_path_factory):
         err = srv.stderr_text()
         if "Traceback" in err or "server: error" in err:
             sys.stderr.write("test server stderr:\n" + err)
+
+
+@pytest.fixture(scope="session")
+def judge(tmp_path_factory):
+    j = JudgeProcess(tmp_path_factory.mktemp("judge"))
+    try:
+        yield j
+    finally:
+        j.stop()

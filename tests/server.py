@@ -8,6 +8,8 @@ Routes (POST, JSON body):
   /v1/chat/completions, /openai/v1/chat/completions       OpenAI style; the
       model comes from the body; non-stream answers are pretty-printed with
       two-space indent, as api.openai.com does.
+  /v1/completions, /v1/responses, /openai/v1/responses, /openai/responses,
+  /v1/messages      canned answers only (X-Test-Fixture), refusals as for chat.
   /openai/deployments/{deployment}/chat/completions?api-version=...
       Azure style; the deployment is the model (the body's model is ignored);
       needs a non-empty `api-key` header (else 401) and an api-version query
@@ -40,8 +42,9 @@ Test knobs (request headers):
   X-Test-Ascii: 1       JSON with ensure_ascii (\\uXXXX escapes, surrogate pairs)
   X-Test-Close: 1       answer with Connection: close and close the socket
   X-Test-Truncate: N    send only the first N bytes of a JSON body, then close
-  X-Test-Fixture: NAME  answer a non-stream request with tests/fixtures/chat/NAME.json
-                        (/v1/completions: tests/fixtures/completions/NAME.json)
+  X-Test-Fixture: NAME  answer a non-stream request with tests/fixtures/SHAPE/NAME.json,
+                        SHAPE by route (SHAPES: chat, completions, responses,
+                        messages); the shapes other than chat have only these
   X-Test-Encoding: E    br or zstd: compress JSON bodies with that coding
   X-Test-Auth: U:P      401 with a Basic challenge unless the request has it
   (path /redirect/...)  307 to the same path without /redirect
@@ -357,6 +360,18 @@ def dumps(obj, ascii_only=False, pretty=False):
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+# The LLM routes other than Azure's deployments, and the answer shape (the
+# folder of tests/fixtures) each serves.
+SHAPES = {
+    "/v1/chat/completions": "chat",
+    "/openai/v1/chat/completions": "chat",
+    "/v1/completions": "completions",
+    "/v1/responses": "responses",
+    "/openai/v1/responses": "responses",
+    "/openai/responses": "responses",
+    "/v1/messages": "messages",
+}
+
 
 def dns_answer(query):
     """A DNS-over-HTTPS answer (RFC 8484 wire format): every A question is
@@ -629,9 +644,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "POST" and path == "/echo":
             return self.send_body(200, body, "application/octet-stream")
 
-        openai_paths = ("/v1/chat/completions", "/openai/v1/chat/completions",
-                        "/v1/completions")
-        if path not in openai_paths and not m_azure:
+        shape = "chat" if m_azure else SHAPES.get(path)
+        if shape is None:
             return self.send_body(404, error_body(f"Unknown request URL: {self.command} {path}.",
                                                   "invalid_request_error", None,
                                                   "unknown_url"))
@@ -664,14 +678,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(400, REFUSAL_BODY)
 
         fixture = self._hdr("X-Test-Fixture")
-        shape = "completions" if path == "/v1/completions" else "chat"
         if fixture and not stream:  # a canned answer, byte for byte
             if not re.fullmatch(r"[a-z0-9-]+", fixture):
                 return self.send_body(400, error_body("bad fixture name"))
             with open(FIXTURES / shape / f"{fixture}.json", "rb") as f:
                 return self.send_body(200, f.read())
-        if shape == "completions":  # only canned answers for this shape
-            return self.send_body(400, error_body("legacy completions need X-Test-Fixture"))
+        if shape != "chat":  # only canned answers for the other shapes
+            return self.send_body(400, error_body(f"{shape} requests need X-Test-Fixture"))
         ascii_only = self._hdr("X-Test-Ascii") == "1"
         answer = build_answer(req, model, refusing)
         if not stream:

@@ -7,18 +7,15 @@ strict framing, and the fields the SDK drops or mangles."""
 
 import copy
 import json
-import shutil
 
 import pytest
 
-from conftest import CURL, ROOT, chat_body, plain_env, run, shim_env
+from conftest import CURL, ROOT, chat_body, run, shim_env
 from sse import check_chat_stream
 
 pytestmark = pytest.mark.needs_lib
 
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "chat").glob("*.json"))
-JUDGE = ROOT / "tests" / "judge"
-NODE = shutil.which("node") or "node"
 
 
 def replay(server, name, **body_members):
@@ -29,14 +26,6 @@ def replay(server, name, **body_members):
             env=shim_env(models="o3-mini"), input=body)
     assert r.returncode == 0, r.stderr
     return r.stdout
-
-
-def sdk_final(stream, tmp_path):
-    f = tmp_path / "stream.sse"
-    f.write_bytes(stream)
-    r = run([NODE, JUDGE / "chat.mjs", f], env=plain_env(), timeout=60)
-    assert r.returncode == 0, r.stderr.decode()[-2000:]
-    return json.loads(r.stdout)
 
 
 STREAMED = {"id", "object", "created", "model", "service_tier", "system_fingerprint",
@@ -93,14 +82,14 @@ def sdk_clean(final):
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
 @pytest.mark.parametrize("usage", [False, True], ids=["plain", "include_usage"])
-def test_openai_sdk_rebuilds_the_answer(server, tmp_path, fixture, usage):
+def test_openai_sdk_rebuilds_the_answer(server, judge, fixture, usage):
     answer = json.loads(fixture.read_bytes())
     members = {"stream_options": {"include_usage": True}} if usage else {}
     stream = replay(server, fixture.stem, **members)
     ours = check_chat_stream(stream, answer, expect_usage=(usage and bool(answer.get("usage"))) or None)
     for got, want in zip(ours["choices"], answer["choices"]):
         assert got["message"].get("reasoning_content") == want["message"].get("reasoning_content")
-    assert sdk_clean(sdk_final(stream, tmp_path)) == sdk_kept(answer, usage)
+    assert sdk_clean(judge("chat", stream)) == sdk_kept(answer, usage)
 
 
 TEXT_FIXTURES = sorted((ROOT / "tests" / "fixtures" / "completions").glob("*.json"))
@@ -108,7 +97,7 @@ TEXT_FIXTURES = sorted((ROOT / "tests" / "fixtures" / "completions").glob("*.jso
 
 @pytest.mark.parametrize("fixture", TEXT_FIXTURES, ids=[f.stem for f in TEXT_FIXTURES])
 @pytest.mark.parametrize("usage", [False, True], ids=["plain", "include_usage"])
-def test_legacy_completions_through_the_openai_sdk(server, tmp_path, fixture, usage):
+def test_legacy_completions_through_the_openai_sdk(server, judge, fixture, usage):
     answer = json.loads(fixture.read_bytes())
     body = json.dumps({"model": "o3-mini", "prompt": "judge", "stream": True,
                        **({"stream_options": {"include_usage": True}} if usage else {})}).encode()
@@ -121,11 +110,8 @@ def test_legacy_completions_through_the_openai_sdk(server, tmp_path, fixture, us
     events = r.stdout.split(b"\n\n")
     assert events[-2:] == [b"data: [DONE]", b""]
     assert all(e.startswith(b"data: {") for e in events[:-2])
-    f = tmp_path / "stream.sse"
-    f.write_bytes(r.stdout)
-    j = run([NODE, JUDGE / "completions.mjs", f] + (["usage"] if usage else []), env=plain_env())
-    assert j.returncode == 0, j.stderr.decode()[-2000:]
+    got = judge("completions", r.stdout, include_usage=usage)
     want = {k: v for k, v in answer.items() if k in STREAMED}
     if not usage or want.get("usage") is None:
         want.pop("usage", None)
-    assert json.loads(j.stdout) == want
+    assert got == want
