@@ -13,12 +13,17 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(SAN) $(CFLAGS_EXTRA)
 SOFLAGS := -fPIC -fvisibility=hidden -DCURL_DISABLE_TYPECHECK -DCURL_DISABLE_DEPRECATION
 
 # The pure parts: bytes in, bytes out; no libcurl. Unit-tested and fuzzed alone.
-PURE_SRC := shim/buf.c shim/config.c shim/glob.c hooks/json.c hooks/json_end.c hooks/body.c \
-            hooks/sse_chat.c hooks/sse_chat_read.c hooks/sse_completions.c hooks/replay.c hooks/sse_piece.c hooks/endpoint.c hooks/headers.c
+PURE_SRC := shim/buf.c shim/config.c shim/glob.c hooks/json.c hooks/json_end.c hooks/json_shape.c hooks/body.c \
+            hooks/sse_chat.c hooks/sse_chat_read.c hooks/logprobs.c hooks/sse_completions.c hooks/sse_responses.c hooks/sse_responses_read.c hooks/sse_responses_put.c hooks/sse_responses_lp.c \
+            hooks/sse_messages.c hooks/sse_messages_read.c hooks/replay.c hooks/sse_piece.c hooks/endpoint.c hooks/headers.c
+# Auto mode's pure parts: refusal rules, the learned-refusal cache (file I/O, no libcurl).
+AUTO_SRC := shim/config_rules.c shim/config_load.c hooks/refusal.c shim/learned.c \
+            shim/learned_list.c shim/learned_file.c shim/sha256.c
+PURE_SRC += $(AUTO_SRC)
 # The interposition core and the stages that need libcurl.
 CORE_SRC := shim/log.c shim/settings.c shim/real.c shim/registry.c \
             shim/handle.c shim/xfer.c shim/swap.c shim/upload.c shim/out.c shim/hooks_easy.c \
-            shim/hooks_multi.c shim/exports.c shim/diagnose.c hooks/destream.c hooks/destream_request.c hooks/stages.c
+            shim/hooks_multi.c shim/hooks_drive.c shim/defer.c shim/control.c shim/exports.c shim/diagnose.c hooks/destream.c hooks/destream_request.c hooks/fallback.c hooks/stages.c
 LIB_SRC  := $(PURE_SRC) $(CORE_SRC)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libstreamshim.so
@@ -34,7 +39,15 @@ CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
 
 COMPANION := $(BUILD)/libstreamshim-deepbind.so
 
-all: $(LIB) $(COMPANION)
+CTL := $(BUILD)/streamshim-ctl
+
+all: $(LIB) $(COMPANION) $(CTL)
+
+# `streamshim models`: what auto mode knows (scripts/streamshim-ctl.c).
+CTL_SRC := scripts/streamshim-ctl.c shim/config.c shim/glob.c shim/buf.c hooks/json.c $(AUTO_SRC)
+$(CTL): $(CTL_SRC) $(wildcard shim/*.h hooks/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ishim -Ihooks -o $@ $(CTL_SRC) -lpthread
 
 # The opt-in companion for RTLD_DEEPBIND hosts (PHP): see shim/deepbind.c.
 # Its dlopen must reach glibc's as a tail call (the caller's RUNPATH rides

@@ -18,6 +18,7 @@ struct destream *destream_new(const struct ss_config *c, bool include_usage,
   d->opts.include_usage = include_usage;
   d->encoder = encoder;
   d->max_answer = c->max_answer;
+  d->pace_ms = c->pace_ms;
   buf_init(&d->held);
   buf_init(&d->hdr);
   buf_init(&d->answer);
@@ -59,7 +60,7 @@ static enum ss_flow emit_lines(struct ss_xfer *x, const struct buf *b,
 /* Send what is queued, in order: header lines, then the unchanged answer
  * or the replay's events. Offsets advance before each hand-over: a piece
  * refused by a pause was taken (the client keeps it). */
-static enum ss_flow pump(struct ss_xfer *x, struct destream *d)
+enum ss_flow ds_pump(struct ss_xfer *x, struct destream *d)
 {
   enum ss_flow r = emit_lines(x, &d->hdr, &d->hdr_off);
   if(d->hdr_off == d->hdr.len) {
@@ -74,16 +75,24 @@ static enum ss_flow pump(struct ss_xfer *x, struct destream *d)
     r = xfer_pass_body(x, d->answer.ptr + d->raw_off - n, n);
   }
   while(r == SS_OK && d->state == DS_REPLAY) {
-    buf_reset(&d->event);
-    int k = d->encoder->next(d->enc, &d->event);
-    if(k == 0)
-      d->state = DS_DONE;
-    else if(k < 0) {
-      ss_error("out of memory while replaying: transfer failed");
-      return SS_FAILED;
+    if(!d->ready) {  /* the next event; the pace comes before it */
+      buf_reset(&d->event);
+      int k = d->encoder->next(d->enc, &d->event);
+      if(k == 0) {
+        d->state = DS_DONE;
+        break;
+      }
+      if(k < 0) {
+        ss_error("out of memory while replaying: transfer failed");
+        return SS_FAILED;
+      }
+      d->ready = true;
+      if(d->sent && (r = xfer_pace(x, d->pace_ms)) != SS_OK)
+        break;  /* paused: the event goes out on resume */
     }
-    else
-      r = xfer_pass_body(x, d->event.ptr, d->event.len);
+    d->ready = false;
+    d->sent = true;
+    r = xfer_pass_body(x, d->event.ptr, d->event.len);
   }
   bool body_out = d->state == DS_DONE ||
                   (d->state == DS_PASS && d->raw_off == d->answer.len);
@@ -93,22 +102,22 @@ static enum ss_flow pump(struct ss_xfer *x, struct destream *d)
 }
 
 /* Queue lines for the program, in arrival order. */
-static void queue_header(struct destream *d, const char *p, size_t n)
+void ds_queue_header(struct destream *d, const char *p, size_t n)
 {
   buf_append(&d->hdr, p, n);
 }
 
 /* The held block goes out as it came. */
-static void release_held(struct destream *d)
+void ds_release_held(struct destream *d)
 {
-  queue_header(d, d->held.ptr, d->held.len);
+  ds_queue_header(d, d->held.ptr, d->held.len);
   buf_reset(&d->held);
   d->holding = false;
 }
 
 /* Stop trying: the held headers and the collected answer go out unchanged,
  * and everything after passes through. */
-static enum ss_flow give_up(struct ss_xfer *x, struct destream *d,
+enum ss_flow ds_give_up(struct ss_xfer *x, struct destream *d,
                             const char *why)
 {
   ss_info("answer passed through unchanged: %s", why);
@@ -124,10 +133,10 @@ static enum ss_flow give_up(struct ss_xfer *x, struct destream *d,
     else
       buf_free(&plain);
   }
-  release_held(d);
+  ds_release_held(d);
   d->state = DS_PASS;
   d->raw_off = 0;
-  return pump(x, d);
+  return ds_pump(x, d);
 }
 
 /* The answer is complete: replay it if the encoder takes it. */
@@ -137,21 +146,21 @@ static enum ss_flow judge(struct ss_xfer *x, struct destream *d)
   struct buf rewritten;
   d->enc = d->encoder->open(d->answer.ptr, d->answer_len, &d->opts, &why);
   if(!d->enc)
-    return give_up(x, d, why ? why : "out of memory");
+    return ds_give_up(x, d, why ? why : "out of memory");
   buf_init(&rewritten);
   if(!headers_rewrite_for_sse(d->held.ptr, d->held.len, SS_SSE_CONTENT_TYPE,
                               &rewritten)) {
     buf_free(&rewritten);
-    return give_up(x, d, "out of memory");
+    return ds_give_up(x, d, "out of memory");
   }
   buf_free(&d->held);
   d->held = rewritten;
-  release_held(d);
+  ds_release_held(d);
   d->state = DS_REPLAY;
   x->h->view.replayed = true;
   ss_info("replaying a %zu-byte %s answer as Server-Sent Events",
           d->answer_len, d->encoder->name);
-  return pump(x, d);
+  return ds_pump(x, d);
 }
 
 /* Are all bytes of [p, p+n) JSON whitespace? */
@@ -174,13 +183,13 @@ static enum ss_flow collect(struct ss_xfer *x, struct destream *d,
   }
   enum json_end_result e = json_end_feed(&d->end, p, n, &at);
   if(e == JSON_END_BAD)
-    return give_up(x, d, "the answer is not a JSON object");
+    return ds_give_up(x, d, "the answer is not a JSON object");
   if(e == JSON_END_MORE)
     return d->answer.len > d->max_answer
-           ? give_up(x, d, "the answer is larger than max_answer")
+           ? ds_give_up(x, d, "the answer is larger than max_answer")
            : SS_OK;
   if(!blank(p + at, n - at))
-    return give_up(x, d, "bytes follow the answer's JSON value");
+    return ds_give_up(x, d, "bytes follow the answer's JSON value");
   d->answer_len = d->answer.len - (n - at);
   return judge(x, d);
 }
@@ -189,28 +198,32 @@ static enum ss_flow ds_header(struct ss_xfer *x, void *ctx, const char *p,
                               size_t n)
 {
   struct destream *d = ctx;
+  if(d->watch)
+    return fb_header(x, d, p, n);
   int status = header_status(p, n);
   if(d->state != DS_WAIT) {
     /* Trailers: they follow whatever body the program gets. */
     buf_append(&d->trailers, p, n);
-    return pump(x, d);
+    return ds_pump(x, d);
   }
   if(status >= 0 && d->holding)
-    release_held(d);  /* a new block: the held one was not final */
+    ds_release_held(d);  /* a new block: the held one was not final */
   if(status >= 200 && status < 300 && d->state == DS_WAIT)
     d->holding = true;
   if(d->holding) {
     buf_append(&d->held, p, n);
-    return d->held.oom ? give_up(x, d, "out of memory") : SS_OK;
+    return d->held.oom ? ds_give_up(x, d, "out of memory") : SS_OK;
   }
-  queue_header(d, p, n);
-  return pump(x, d);
+  ds_queue_header(d, p, n);
+  return ds_pump(x, d);
 }
 
 static enum ss_flow ds_body(struct ss_xfer *x, void *ctx, const char *p,
                             size_t n)
 {
   struct destream *d = ctx;
+  if(d->watch)
+    return fb_body(x, d, p, n);
   switch(d->state) {
   case DS_WAIT:
     if(!d->holding) {
@@ -232,19 +245,21 @@ static enum ss_flow ds_body(struct ss_xfer *x, void *ctx, const char *p,
 
 static enum ss_flow ds_resume(struct ss_xfer *x, void *ctx)
 {
-  return pump(x, ctx);
+  return ds_pump(x, ctx);
 }
 
 static void ds_end(struct ss_xfer *x, void *ctx, CURLcode *result)
 {
   struct destream *d = ctx;
   (void)result;
-  if(d->state == DS_COLLECT)
-    give_up(x, d, "the transfer ended before the answer was complete");
+  if(d->watch)
+    fb_end(x, d);
+  else if(d->state == DS_COLLECT)
+    ds_give_up(x, d, "the transfer ended before the answer was complete");
   else if(d->holding)
-    give_up(x, d, "the transfer ended without a body");
+    ds_give_up(x, d, "the transfer ended without a body");
   else
-    pump(x, d);
+    ds_pump(x, d);
 }
 
 static void ds_finish(struct ss_xfer *x, void *ctx)

@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "../shim/learned.h"
 #include "../shim/log.h"
 #include "../shim/settings.h"
 #include "body.h"
 #include "endpoint.h"
+#include "headers.h"
 
 /* The model a request is for: the Azure deployment, else the body's. */
 static bool request_model(const struct endpoint *ep, const struct body_info *bi,
@@ -82,6 +85,58 @@ static bool rewrite(struct ss_xfer *x, const char *body, size_t len,
          xfer_watch_response(x);
 }
 
+/* The credential a request carries, as one string for its fingerprint:
+ * the values of the headers that authenticate LLM APIs. */
+static void request_credential(const struct ss_handle *h, char *fp)
+{
+  static const char *const names[] = {"Authorization", "api-key",
+                                      "x-api-key"};
+  struct buf cred;
+  buf_init(&cred);
+  for(const struct curl_slist *l = h->app.httpheader; l; l = l->next)
+    for(size_t i = 0; l->data && i < 3; i++)
+      if(header_is(l->data, strlen(l->data), names[i]))
+        buf_puts(&cred, l->data);
+  learned_fingerprint(cred.oom ? NULL : cred.ptr, cred.oom ? 0 : cred.len, fp);
+  buf_free(&cred);
+}
+
+/* Why to de-stream this request up front (a static or fixed string), or
+ * NULL: then *watch says whether to send it streaming and watch for a
+ * refusal (auto mode). */
+static const char *decide(const struct ss_xfer *x, const struct ss_config *c,
+                          const struct endpoint *ep, const char *model,
+                          const char *fp, bool *watch, char *buf, size_t cap)
+{
+  const char *rule = globs_match(&c->models, model);
+  *watch = false;
+  if(x->h->retrying)
+    return ": the server refused to stream it, retrying without stream";
+  if(rule) {
+    snprintf(buf, cap, " matches %s", rule);
+    return buf;
+  }
+  if(c->mode != SS_MODE_AUTO)
+    return NULL;
+  if(learned_lookup(c, ep->host, model, fp, time(NULL)))
+    return ": the server refused to stream it before (learned)";
+  *watch = true;
+  return NULL;
+}
+
+/* Make d watch a streaming request for a refusal; false on failure. */
+static bool watch(struct ss_xfer *x, struct destream *d,
+                  const struct endpoint *ep, const char *model,
+                  const char *fp)
+{
+  d->watch = true;
+  snprintf(d->host, sizeof(d->host), "%s", ep->host);
+  snprintf(d->model, sizeof(d->model), "%s", model);
+  snprintf(d->fp, sizeof(d->fp), "%s", fp);
+  /* an error answer's body must be seen: FAILONERROR is emulated */
+  return xfer_fail_on_error(x, false) && xfer_watch_response(x);
+}
+
 void *destream_start(struct ss_xfer *x)
 {
   const struct ss_config *c = ss_settings();
@@ -90,27 +145,40 @@ void *destream_start(struct ss_xfer *x)
   const char *body;
   size_t len;
   char model[256];
+  char fp[LEARNED_FP_LEN + 1];
   size_t nlen = 0;
-  if(c->mode == SS_MODE_OFF || !c->models.n || !x->h->app.url)
+  bool watching;
+  char rule[300];
+  if(c->mode == SS_MODE_OFF || !x->h->app.url)
+    return NULL;
+  if(c->mode == SS_MODE_FORCE && !c->models.n && !x->h->retrying)
     return NULL;
   endpoint_classify(x->h->app.url, &ep);
   if(ep.kind == EP_NONE)
     return NULL;
   if(!eligible(x, &ep, &body, &len, &bi, model, sizeof(model)))
     return NULL;
-  const char *rule = globs_match(&c->models, model);
-  if(!rule) {
+  request_credential(x->h, fp);
+  const char *why = decide(x, c, &ep, model, fp, &watching, rule,
+                           sizeof(rule));
+  if(!why && !watching) {
     ss_info("pass-through: model %s is not configured to de-stream", model);
     return NULL;
   }
   struct destream *d = destream_new(c, bi.include_usage,
                                     replay_encoder_for(ep.kind));
-  if(!d || !rewrite(x, body, len, &nlen)) {
+  bool ok = d && (watching ? watch(x, d, &ep, model, fp)
+                           : rewrite(x, body, len, &nlen));
+  if(!ok) {
     ss_warn("pass-through: out of memory or libcurl refused an option");
     destream_free(d);
     return NULL;
   }
-  ss_info("de-streaming %s %s: model %s matches %s; body %zu -> %zu bytes",
-          endpoint_name(ep.kind), ep.path, model, rule, len, nlen);
+  if(watching)
+    ss_info("streaming %s %s: model %s, watching for a refusal to stream",
+            endpoint_name(ep.kind), ep.path, model);
+  else
+    ss_info("de-streaming %s %s: model %s%s; body %zu -> %zu bytes",
+            endpoint_name(ep.kind), ep.path, model, why, len, nlen);
   return d;
 }

@@ -1,6 +1,8 @@
 /* endpoint.c - classify LLM API URLs (see endpoint.h). */
 #include "endpoint.h"
+#include "json.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,17 +21,6 @@ static bool ends_with(const char *p, size_t n, const char *s)
   return n >= m && !memcmp(p + n - m, s, m);
 }
 
-static int hexval(char c)
-{
-  if(c >= '0' && c <= '9')
-    return c - '0';
-  if(c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if(c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Percent-decode [p, p+n) into out (cap bytes incl. NUL); "" if too long
  * or it decodes to a NUL. */
 static void decode_segment(const char *p, size_t n, char *out, size_t cap)
@@ -37,9 +28,9 @@ static void decode_segment(const char *p, size_t n, char *out, size_t cap)
   size_t o = 0;
   for(size_t i = 0; i < n; i++) {
     char c = p[i];
-    if(c == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 &&
-       hexval(p[i + 2]) >= 0) {
-      c = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+    if(c == '%' && i + 2 < n && json_hex_digit(p[i + 1]) >= 0 &&
+       json_hex_digit(p[i + 2]) >= 0) {
+      c = (char)(json_hex_digit(p[i + 1]) * 16 + json_hex_digit(p[i + 2]));
       i += 2;
     }
     if(!c || o + 1 >= cap) {
@@ -51,9 +42,23 @@ static void decode_segment(const char *p, size_t n, char *out, size_t cap)
   out[o] = '\0';
 }
 
+/* Copy the authority [a, b) without user info, lowercased, to host. */
+static void set_host(const char *a, const char *b, char *host, size_t cap)
+{
+  const char *at = memchr(a, '@', (size_t)(b - a));
+  if(at)
+    a = at + 1;
+  if((size_t)(b - a) >= cap)
+    return;
+  for(size_t i = 0; a + i < b; i++)
+    host[i] = (char)tolower((unsigned char)a[i]);
+  host[b - a] = '\0';
+}
+
 /* Find the path of a URL: after "scheme://authority", up to '?' or '#'.
- * False for schemes other than http(s). */
-static bool url_path(const char *url, const char **path, size_t *len)
+ * False for schemes other than http(s). The authority goes to ep->host. */
+static bool url_path(const char *url, const char **path, size_t *len,
+                     struct endpoint *ep)
 {
   /* a scheme ends at the first "://" that comes before any / ? # */
   const char *p = url + strcspn(url, ":/?#");
@@ -66,7 +71,9 @@ static bool url_path(const char *url, const char **path, size_t *len)
   }
   else
     p = url;
+  const char *host = p;
   p += strcspn(p, "/?#");
+  set_host(host, p, ep->host, sizeof(ep->host));
   *path = p;
   *len = *p == '/' ? strcspn(p, "?#") : 0;
   return true;
@@ -92,7 +99,7 @@ void endpoint_classify(const char *url, struct endpoint *ep)
   const char *p;
   size_t n;
   memset(ep, 0, sizeof(*ep));
-  if(!url || !url_path(url, &p, &n))
+  if(!url || !url_path(url, &p, &n, ep))
     return;
   while(n > 1 && p[n - 1] == '/')
     n--;

@@ -18,6 +18,8 @@ struct endpoint {
   bool azure;             /* /openai/deployments/{deployment}/... */
   char deployment[256];   /* percent-decoded; "" when none */
   char path[512];         /* the path without query, for logs ("" if long) */
+  char host[256];         /* host[:port] in lowercase, no user info ("" if
+                             none or long): learned refusals are per host */
 };
 
 /* Classify an http(s) URL as libcurl takes it (a missing scheme means

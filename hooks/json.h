@@ -61,6 +61,18 @@ bool json_get(struct json_span obj, const char *name, struct json_span *val);
 bool json_string_decode(struct json_span s, char *buf, size_t cap,
                         size_t *outlen);
 
+/* Checks the answer readers share (json_shape.c). */
+#define JSON_T(t) (1u << (t))  /* a bit of a type mask */
+/* Member `name` of obj into *v (JSON_NONE when absent); true when its
+ * type is in mask (JSON_T bits; JSON_T(JSON_NONE) allows absence). */
+bool json_get_typed(struct json_span obj, const char *name, unsigned mask,
+                    struct json_span *v);
+/* Is obj an object whose members all have one of the names (a
+ * NULL-terminated list)? */
+bool json_only_members(struct json_span obj, const char *const *names);
+/* The value of hex digit c, or -1. */
+int json_hex_digit(int c);
+
 /* Incremental end detector: finds where a top-level object or array
  * closes in a byte stream fed in pieces, without storing it. Leading
  * whitespace (and a UTF-8 BOM) is skipped. It tracks strings and nesting

@@ -30,6 +30,17 @@ struct replay_encoder {
   void (*close)(void *e);
 };
 
+/* The loop behind every encoder's next(): step() advances the cursor
+ * (size bytes at cur) and returns true once it appended an event to out;
+ * done() says the stream is over. Returns 1 (an event), 0 (done) or -1:
+ * out of memory, when the cursor is put back from saved (room for size
+ * bytes) and the partial event dropped, so that the next call, after
+ * buf_reset(), produces the same event. */
+int replay_next_event(void *enc, void *cur, void *saved, size_t size,
+                      bool (*done)(const void *enc),
+                      bool (*step)(void *enc, struct buf *out),
+                      struct buf *out);
+
 /* The encoder for answers of an endpoint, or NULL when this build cannot
  * replay it. */
 const struct replay_encoder *replay_encoder_for(enum ep_kind kind);

@@ -33,6 +33,21 @@
  *   "data:" framing; every string and number inside stays byte-identical.
  * - Null or empty reasoning_content/tool_calls/function_call send nothing;
  *   annotations must be [] (sent nowhere: the stream never carries them).
+ * - Logprobs (a choice's "logprobs" object, checked by open: its arrays
+ *   must spell the content and refusal exactly, see logprobs.h): the role
+ *   chunk carries the object with each array emptied, as the API sends it
+ *   ({"content":[],"refusal":null}; {"content":null,"refusal":[]} for a
+ *   refusal). openai-node's ChatCompletionStream keeps that first object
+ *   as the choice's and appends every later chunk's entries to its arrays
+ *   (entries on a choice's first chunk would be counted twice), so the
+ *   rebuilt logprobs equal the answer's. A content (refusal) with a
+ *   logprobs array is cut at token groups, not piece_chars: one chunk per
+ *   run of entries ending on a character boundary, with exactly those
+ *   entries, {"content":[...],"refusal":null} ({"content":null,
+ *   "refusal":[...]}), as the recorded API streams in openai-node's tests
+ *   show. Every other chunk, the final one included, has "logprobs":null.
+ *   A member absent from the answer's object is absent from every chunk;
+ *   a null member stays null and its text is cut by piece_chars.
  * - No "obfuscation" member: the output is deterministic.
  * - piece_chars 0 is taken as 1. */
 #include "sse_chat_int.h"
@@ -40,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logprobs.h"
 #include "sse_piece.h"
 
 /* ---- writing events ---- */
@@ -73,12 +89,19 @@ static void chat_delta_open(const struct sse_chat *e, struct buf *b)
   buf_puts(b, ",\"delta\":{");
 }
 
-/* Close the delta, the choice entry (finish_reason raw when given, else
- * null) and the chunk, with "usage":null when usage was asked for. */
-static void chat_delta_close(const struct sse_chat *e, struct buf *b,
-                             const struct json_span *finish)
+/* Close the delta; the choice's "logprobs" value comes next. */
+static void chat_delta_end(struct buf *b)
 {
-  buf_puts(b, "},\"logprobs\":null,\"finish_reason\":");
+  buf_puts(b, "},\"logprobs\":");
+}
+
+/* After the logprobs value: close the choice entry (finish_reason raw
+ * when given, else null) and the chunk, with "usage":null when usage was
+ * asked for. */
+static void chat_choice_end(const struct sse_chat *e, struct buf *b,
+                            const struct json_span *finish)
+{
+  buf_puts(b, ",\"finish_reason\":");
   if(finish)
     sse_put_value(b, *finish);
   else
@@ -88,6 +111,36 @@ static void chat_delta_close(const struct sse_chat *e, struct buf *b,
     sse_put_value(b, e->c.ch.filter);
   }
   buf_puts(b, e->include_usage ? "}],\"usage\":null}\n\n" : "}]}\n\n");
+}
+
+/* Close the delta, "logprobs":null, and the rest as chat_choice_end(). */
+static void chat_delta_close(const struct sse_chat *e, struct buf *b,
+                             const struct json_span *finish)
+{
+  chat_delta_end(b);
+  buf_puts(b, "null");
+  chat_choice_end(e, b, finish);
+}
+
+/* Append the role chunk's logprobs: null when the choice has none, else
+ * its members with each array emptied ({"content":[],"refusal":null} for
+ * a text answer), the object the SDK then appends every entry to. */
+static void chat_put_lp_role(const struct chat_choice *ch, struct buf *b)
+{
+  if(ch->lp.type != JSON_OBJECT) {
+    buf_puts(b, "null");
+    return;
+  }
+  buf_puts(b, "{");
+  if(ch->lp_content.type != JSON_NONE)
+    buf_puts(b, ch->lp_content.type == JSON_ARRAY ? "\"content\":[]"
+                                                  : "\"content\":null");
+  if(ch->lp_content.type != JSON_NONE && ch->lp_refusal.type != JSON_NONE)
+    buf_puts(b, ",");
+  if(ch->lp_refusal.type != JSON_NONE)
+    buf_puts(b, ch->lp_refusal.type == JSON_ARRAY ? "\"refusal\":[]"
+                                                  : "\"refusal\":null");
+  buf_puts(b, "}");
 }
 
 /* Append the first fragment of the current tool call (stage
@@ -110,15 +163,35 @@ static void chat_put_head(const struct sse_chat *e, struct buf *b)
                                       : ",\"arguments\":\"\"}");
 }
 
-/* Point the cursor at the raw text of string s (nothing when not one). */
+/* Point the cursor at the raw text of string s (nothing when not one),
+ * cut in pieces of piece_chars. */
 static void chat_set_text(struct chat_cursor *c, struct json_span s)
 {
+  c->lp_on = false;
   if(s.type == JSON_STRING) {
     c->pos = s.ptr + 1;
     c->end = s.ptr + s.len - 1;
   }
   else
     c->pos = c->end = NULL;
+}
+
+/* Point the cursor at the raw text of string s, cut at the token groups
+ * of logprobs array lp when it is one (checked by open: lp spells s). */
+static void chat_set_lp_text(struct chat_cursor *c, struct json_span s,
+                             struct json_span lp)
+{
+  chat_set_text(c, s);
+  if(lp.type == JSON_ARRAY) {
+    c->lp_on = true;
+    json_iter_init(&c->lp_it, lp);
+  }
+}
+
+/* Is there text (or a logprobs group) left under the cursor? */
+static bool chat_text_left(const struct chat_cursor *c)
+{
+  return c->lp_on ? lp_more(&c->lp_it) : c->pos < c->end;
 }
 
 /* Make the next tool call of the current choice current and point the
@@ -152,8 +225,7 @@ static bool chat_func_start(struct chat_cursor *c)
 static void chat_emit_role(struct sse_chat *e, struct buf *b)
 {
   struct chat_cursor *c = &e->c;
-  bool text = chat_has_text(c->ch.reasoning) ||
-              chat_has_text(c->ch.content) || chat_has_text(c->ch.refusal);
+  bool text = chat_has_pieces(&c->ch);
   c->tools_started = 0;
   if(c->ch.tools.type == JSON_ARRAY)
     json_iter_init(&c->tool_it, c->ch.tools);
@@ -174,7 +246,9 @@ static void chat_emit_role(struct sse_chat *e, struct buf *b)
   }
   buf_puts(b, c->ch.refusal.type == JSON_STRING ? "\"refusal\":\"\""
                                                 : "\"refusal\":null");
-  chat_delta_close(e, b, NULL);
+  chat_delta_end(b);
+  chat_put_lp_role(&c->ch, b);
+  chat_choice_end(e, b, NULL);
   if(c->st == ST_REASON)
     chat_set_text(c, c->ch.reasoning);
 }
@@ -203,17 +277,46 @@ static void chat_emit_piece(struct sse_chat *e, struct buf *b)
   c->pos = stop;
 }
 
+/* Emit the next token group of the content or refusal under the cursor:
+ * its text and, in the choice's logprobs, exactly its entries (the other
+ * member null, as the API sends it). */
+static void chat_emit_group(struct sse_chat *e, struct buf *b)
+{
+  struct chat_cursor *c = &e->c;
+  struct json_iter from = c->lp_it;
+  const char *start = c->pos;
+  bool content = c->st == ST_CONTENT;
+  size_t n = lp_group(&c->lp_it, LP_CHAT, &c->pos, c->end);
+  chat_delta_open(e, b);
+  buf_puts(b, content ? "\"content\":\"" : "\"refusal\":\"");
+  buf_append(b, start, (size_t)(c->pos - start));
+  buf_puts(b, "\"");
+  chat_delta_end(b);
+  if(content)
+    buf_puts(b, "{\"content\":[");
+  else
+    buf_puts(b, c->ch.lp_content.type != JSON_NONE
+                  ? "{\"content\":null,\"refusal\":[" : "{\"refusal\":[");
+  lp_put_elems(b, &from, n);
+  if(content)
+    buf_puts(b, c->ch.lp_refusal.type != JSON_NONE ? "],\"refusal\":null}"
+                                                   : "]}");
+  else
+    buf_puts(b, "]}");
+  chat_choice_end(e, b, NULL);
+}
+
 /* Move to the stage after the string under the cursor is used up. */
 static void chat_after_text(struct chat_cursor *c)
 {
   switch(c->st) {
   case ST_REASON:
     c->st = ST_CONTENT;
-    chat_set_text(c, c->ch.content);
+    chat_set_lp_text(c, c->ch.content, c->ch.lp_content);
     break;
   case ST_CONTENT:
     c->st = ST_REFUSAL;
-    chat_set_text(c, c->ch.refusal);
+    chat_set_lp_text(c, c->ch.refusal, c->ch.lp_refusal);
     break;
   case ST_REFUSAL:
   case ST_TOOL_ARGS:
@@ -258,8 +361,11 @@ static bool chat_step(struct sse_chat *e, struct buf *b)
   case ST_REFUSAL:
   case ST_TOOL_ARGS:
   case ST_FUNC_ARGS:
-    if(c->pos < c->end) {
-      chat_emit_piece(e, b);
+    if(chat_text_left(c)) {
+      if(c->lp_on)
+        chat_emit_group(e, b);
+      else
+        chat_emit_piece(e, b);
       return true;
     }
     chat_after_text(c);
@@ -300,22 +406,22 @@ static bool chat_step(struct sse_chat *e, struct buf *b)
   }
 }
 
+/* replay_next_event's view of this encoder. */
+static bool chat_done(const void *e)
+{
+  return ((const struct sse_chat *)e)->c.st == ST_END;
+}
+
+static bool chat_step_any(void *e, struct buf *b)
+{
+  return chat_step(e, b);
+}
+
 int sse_chat_next(struct sse_chat *e, struct buf *out)
 {
-  size_t start = out->len;
-  struct chat_cursor saved = e->c;
-  for(;;) {
-    if(e->c.st == ST_END)
-      return 0;
-    if(chat_step(e, out))
-      break;
-  }
-  if(out->oom) {
-    e->c = saved;  /* undo: after buf_reset() a call redoes this event */
-    out->len = start;
-    return -1;
-  }
-  return 1;
+  struct chat_cursor saved;
+  return replay_next_event(e, &e->c, &saved, sizeof(saved), chat_done,
+                           chat_step_any, out);
 }
 
 void sse_chat_close(struct sse_chat *e)

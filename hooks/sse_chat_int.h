@@ -18,6 +18,9 @@ struct chat_choice {
   struct json_span tools;  /* JSON_ARRAY, or not one: no tool calls */
   struct json_span fcall;  /* JSON_OBJECT, or not one: no function_call */
   struct json_span filter; /* Azure's content_filter_results, if an object */
+  struct json_span lp;     /* choice logprobs: JSON_OBJECT, or not one */
+  struct json_span lp_content, lp_refusal;  /* its members: JSON_ARRAY,
+                                                JSON_NULL or JSON_NONE */
 };
 
 /* One tool call: string spans. */
@@ -42,6 +45,9 @@ struct chat_cursor {
   size_t tool_no;              /* its position in the array */
   size_t tools_started;        /* tool calls begun in this choice */
   const char *pos, *end;       /* raw text left of the string being cut */
+  bool lp_on;                  /* cut at token groups of lp_it (content
+                                  or refusal with a logprobs array) */
+  struct json_iter lp_it;      /* over the logprobs entries left */
 };
 
 struct sse_chat {
@@ -54,6 +60,9 @@ struct sse_chat {
 
 /* Does s hold a string with at least one character (one piece or more)? */
 bool chat_has_text(struct json_span s);
+/* Will the choice send text pieces (reasoning, content or refusal text,
+ * or logprobs entries) before its tool calls? */
+bool chat_has_pieces(const struct chat_choice *ch);
 /* Read the {name, arguments} object of a tool call or of a legacy
  * function_call. */
 bool chat_fn_read(struct json_span fn, struct chat_tool *t, const char **why);

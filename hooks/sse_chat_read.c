@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logprobs.h"
+
 static const char *const chat_choice_names[] = {
   "index", "message", "logprobs", "finish_reason", "content_filter_results",
   NULL
@@ -16,10 +18,11 @@ static const char *const chat_msg_names[] = {
 };
 static const char *const chat_tool_names[] = {"id", "type", "function", NULL};
 static const char *const chat_fn_names[] = {"name", "arguments", NULL};
+static const char *const chat_lp_names[] = {"content", "refusal", NULL};
 
 /* ---- reading and validating the answer ---- */
 
-#define T(t) (1u << (t))
+#define T(t) JSON_T(t)
 #define T_TEXT (T(JSON_STRING) | T(JSON_NULL) | T(JSON_NONE))
 
 /* Set *why and return false: the shape of every refusal below. */
@@ -29,38 +32,26 @@ static bool chat_fail(const char **why, const char *reason)
   return false;
 }
 
-/* Member `name` of obj into *v (JSON_NONE when absent); true when its
- * type is in mask, a set of T(type) bits. */
-static bool chat_get(struct json_span obj, const char *name, unsigned mask,
-                     struct json_span *v)
-{
-  json_get(obj, name, v);
-  return (mask >> v->type) & 1u;
-}
-
-/* Is obj an object whose members all have one of the names (a
- * NULL-terminated list)? */
-static bool chat_shape(struct json_span obj, const char *const *names)
-{
-  struct json_iter it;
-  struct json_span key, val;
-  if(obj.type != JSON_OBJECT)
-    return false;
-  json_iter_init(&it, obj);
-  while(json_next_member(&it, &key, &val)) {
-    const char *const *n = names;
-    while(*n && !json_key_is(key, *n))
-      n++;
-    if(!*n)
-      return false;
-  }
-  return true;
-}
-
 /* Does s hold a string with at least one character (one piece or more)? */
 bool chat_has_text(struct json_span s)
 {
   return s.type == JSON_STRING && s.len > 2;
+}
+
+/* Will the choice send text pieces (reasoning, content or refusal text,
+ * or logprobs entries) before its tool calls? */
+bool chat_has_pieces(const struct chat_choice *ch)
+{
+  struct json_iter it;
+  struct json_span el;
+  if(chat_has_text(ch->reasoning) || chat_has_text(ch->content) ||
+     chat_has_text(ch->refusal))
+    return true;
+  json_iter_init(&it, ch->lp_content);
+  if(json_next_element(&it, &el))
+    return true;
+  json_iter_init(&it, ch->lp_refusal);
+  return json_next_element(&it, &el);
 }
 
 /* Is s a non-negative integer written with digits only? */
@@ -77,10 +68,10 @@ static bool chat_is_index(struct json_span s)
 bool chat_fn_read(struct json_span fn, struct chat_tool *t,
                          const char **why)
 {
-  if(!chat_shape(fn, chat_fn_names))
+  if(!json_only_members(fn, chat_fn_names))
     return chat_fail(why, "function is not a known object");
-  if(!chat_get(fn, "name", T(JSON_STRING), &t->name) ||
-     !chat_get(fn, "arguments", T(JSON_STRING), &t->args))
+  if(!json_get_typed(fn, "name", T(JSON_STRING), &t->name) ||
+     !json_get_typed(fn, "arguments", T(JSON_STRING), &t->args))
     return chat_fail(why, "function name or arguments not a string");
   return true;
 }
@@ -90,11 +81,11 @@ bool chat_tool_read(struct json_span call, struct chat_tool *t,
                            const char **why)
 {
   struct json_span fn;
-  if(!chat_shape(call, chat_tool_names))
+  if(!json_only_members(call, chat_tool_names))
     return chat_fail(why, "tool call is not a known object");
-  if(!chat_get(call, "id", T(JSON_STRING), &t->id))
+  if(!json_get_typed(call, "id", T(JSON_STRING), &t->id))
     return chat_fail(why, "tool call id is not a string");
-  if(!chat_get(call, "type", T(JSON_STRING), &t->type) ||
+  if(!json_get_typed(call, "type", T(JSON_STRING), &t->type) ||
      !json_key_is(t->type, "function"))
     return chat_fail(why, "tool call type is not \"function\"");
   json_get(call, "function", &fn);
@@ -108,14 +99,14 @@ static bool chat_calls_read(struct json_span msg, struct chat_choice *ch,
   struct json_iter it;
   struct json_span call;
   struct chat_tool t;
-  if(!chat_get(msg, "tool_calls", T(JSON_ARRAY) | T(JSON_NULL) | T(JSON_NONE),
+  if(!json_get_typed(msg, "tool_calls", T(JSON_ARRAY) | T(JSON_NULL) | T(JSON_NONE),
                &ch->tools))
     return chat_fail(why, "tool_calls is not an array");
   json_iter_init(&it, ch->tools);
   while(json_next_element(&it, &call))
     if(!chat_tool_read(call, &t, why))
       return false;
-  if(!chat_get(msg, "function_call",
+  if(!json_get_typed(msg, "function_call",
                T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE), &ch->fcall))
     return chat_fail(why, "function_call is not an object");
   return ch->fcall.type != JSON_OBJECT || chat_fn_read(ch->fcall, &t, why);
@@ -127,15 +118,15 @@ static bool chat_msg_read(struct json_span msg, struct chat_choice *ch,
 {
   struct json_iter it;
   struct json_span a;
-  if(!chat_shape(msg, chat_msg_names))
+  if(!json_only_members(msg, chat_msg_names))
     return chat_fail(why, "message is not an object or has unknown members");
-  if(!chat_get(msg, "role", T(JSON_STRING), &ch->role))
+  if(!json_get_typed(msg, "role", T(JSON_STRING), &ch->role))
     return chat_fail(why, "message role is not a string");
-  if(!chat_get(msg, "content", T_TEXT, &ch->content) ||
-     !chat_get(msg, "refusal", T_TEXT, &ch->refusal) ||
-     !chat_get(msg, "reasoning_content", T_TEXT, &ch->reasoning))
+  if(!json_get_typed(msg, "content", T_TEXT, &ch->content) ||
+     !json_get_typed(msg, "refusal", T_TEXT, &ch->refusal) ||
+     !json_get_typed(msg, "reasoning_content", T_TEXT, &ch->reasoning))
     return chat_fail(why, "message text member is not a string or null");
-  if(!chat_get(msg, "annotations", T(JSON_ARRAY) | T(JSON_NONE), &a))
+  if(!json_get_typed(msg, "annotations", T(JSON_ARRAY) | T(JSON_NONE), &a))
     return chat_fail(why, "message annotations is not an array");
   json_iter_init(&it, a);
   if(json_next_element(&it, &a))
@@ -143,26 +134,71 @@ static bool chat_msg_read(struct json_span msg, struct chat_choice *ch,
   return chat_calls_read(msg, ch, why);
 }
 
+/* Check the entries of one logprobs array (lp) against the message
+ * text they belong to (text): a string they spell exactly, or null with
+ * no entries. Null or absent arrays are not checked. */
+static bool chat_lp_text(struct json_span lp, struct json_span text,
+                         const char **why)
+{
+  struct json_iter it;
+  struct json_span el;
+  if(lp.type != JSON_ARRAY)
+    return true;
+  if(text.type != JSON_STRING) {
+    json_iter_init(&it, lp);
+    return !json_next_element(&it, &el) ||
+           chat_fail(why, "logprobs entries for a null text");
+  }
+  return lp_check(lp, LP_CHAT, text.ptr + 1, text.ptr + text.len - 1, why);
+}
+
+/* Do the choice's logprobs arrays spell its content and refusal? Done
+ * once, by open (the replay only reads choices open accepted). */
+static bool chat_lp_spelled(const struct chat_choice *ch, const char **why)
+{
+  return chat_lp_text(ch->lp_content, ch->content, why) &&
+         chat_lp_text(ch->lp_refusal, ch->refusal, why);
+}
+
+/* Read and check a choice's logprobs: null, absent, or an object with
+ * "content" and "refusal" members, each an array (of entries, checked
+ * against the text by chat_lp_spelled), null or absent. */
+static bool chat_lp_read(struct json_span c, struct chat_choice *ch,
+                         const char **why)
+{
+  const unsigned arr = T(JSON_ARRAY) | T(JSON_NULL) | T(JSON_NONE);
+  if(!json_get_typed(c, "logprobs", T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE),
+               &ch->lp))
+    return chat_fail(why, "choice logprobs is not an object or null");
+  ch->lp_content = ch->lp_refusal = (struct json_span){NULL, 0, JSON_NONE};
+  if(ch->lp.type != JSON_OBJECT)
+    return true;
+  if(!json_only_members(ch->lp, chat_lp_names))
+    return chat_fail(why, "choice logprobs has unknown members");
+  if(!json_get_typed(ch->lp, "content", arr, &ch->lp_content) ||
+     !json_get_typed(ch->lp, "refusal", arr, &ch->lp_refusal))
+    return chat_fail(why, "logprobs content or refusal is not an array");
+  return true;
+}
+
 /* Read and check one element of "choices". */
 bool chat_choice_read(struct json_span c, struct chat_choice *ch,
                              const char **why)
 {
-  struct json_span msg, lp;
-  if(!chat_shape(c, chat_choice_names))
+  struct json_span msg;
+  if(!json_only_members(c, chat_choice_names))
     return chat_fail(why, "choice is not an object or has unknown members");
-  if(!chat_get(c, "index", T(JSON_NUMBER), &ch->index) ||
+  if(!json_get_typed(c, "index", T(JSON_NUMBER), &ch->index) ||
      !chat_is_index(ch->index))
     return chat_fail(why, "choice index is not an integer");
-  if(!chat_get(c, "logprobs", T(JSON_NULL) | T(JSON_NONE), &lp))
-    return chat_fail(why, "choice logprobs not null");
-  if(!chat_get(c, "finish_reason", T(JSON_STRING) | T(JSON_NULL),
+  if(!json_get_typed(c, "finish_reason", T(JSON_STRING) | T(JSON_NULL),
                &ch->finish))
     return chat_fail(why, "choice finish_reason not a string or null");
-  if(!chat_get(c, "content_filter_results", T(JSON_OBJECT) | T(JSON_NONE),
+  if(!json_get_typed(c, "content_filter_results", T(JSON_OBJECT) | T(JSON_NONE),
                &ch->filter))
     return chat_fail(why, "content_filter_results is not an object");
   json_get(c, "message", &msg);
-  return chat_msg_read(msg, ch, why);
+  return chat_msg_read(msg, ch, why) && chat_lp_read(c, ch, why);
 }
 
 /* Check the top-level members and remember those copied to every chunk.
@@ -171,19 +207,19 @@ static bool chat_top_read(struct json_span root, struct sse_chat *e,
                           const char **why)
 {
   struct json_span obj;
-  if(!chat_get(root, "object", T(JSON_STRING), &obj) ||
+  if(!json_get_typed(root, "object", T(JSON_STRING), &obj) ||
      !json_key_is(obj, "chat.completion"))
     return chat_fail(why, "not a chat.completion");
-  if(!chat_get(root, "prompt_filter_results", T(JSON_ARRAY) | T(JSON_NONE),
+  if(!json_get_typed(root, "prompt_filter_results", T(JSON_ARRAY) | T(JSON_NONE),
                &e->prompt_filter))
     return chat_fail(why, "prompt_filter_results is not an array");
-  if(!chat_get(root, "id", T(JSON_STRING), &e->id) ||
-     !chat_get(root, "created", T(JSON_NUMBER), &e->created) ||
-     !chat_get(root, "model", T(JSON_STRING), &e->model))
+  if(!json_get_typed(root, "id", T(JSON_STRING), &e->id) ||
+     !json_get_typed(root, "created", T(JSON_NUMBER), &e->created) ||
+     !json_get_typed(root, "model", T(JSON_STRING), &e->model))
     return chat_fail(why, "id, created or model missing or mistyped");
-  if(!chat_get(root, "choices", T(JSON_ARRAY), &e->choices))
+  if(!json_get_typed(root, "choices", T(JSON_ARRAY), &e->choices))
     return chat_fail(why, "choices is not an array");
-  if(!chat_get(root, "usage", T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE),
+  if(!json_get_typed(root, "usage", T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE),
                &e->usage))
     return chat_fail(why, "usage is not an object");
   json_get(root, "service_tier", &e->tier);
@@ -199,7 +235,7 @@ static bool chat_choices_check(struct json_span choices, const char **why)
   struct chat_choice ch;
   json_iter_init(&it, choices);
   while(json_next_element(&it, &c))
-    if(!chat_choice_read(c, &ch, why))
+    if(!chat_choice_read(c, &ch, why) || !chat_lp_spelled(&ch, why))
       return false;
   return true;
 }

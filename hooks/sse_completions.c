@@ -1,16 +1,33 @@
 /* sse_completions.c - the legacy Completions replay (see
- * sse_completions.h). Members other than text/index/logprobs(null)/
+ * sse_completions.h). Members other than text/index/logprobs/
  * finish_reason in a choice are refused (the answer then passes through
- * unchanged); unknown top-level members are not streamed, as for chat. */
+ * unchanged); unknown top-level members are not streamed, as for chat.
+ *
+ * Logprobs (a choice's {tokens, token_logprobs, top_logprobs,
+ * text_offset}): each text chunk carries the logprobs of its own tokens
+ * in the same shape, slices of the four arrays, so that a client joining
+ * the arrays per choice gets the answer's. The text is then cut at token
+ * groups instead of piece_chars: tokens until the text they spell ends on
+ * a character boundary (partial characters are written "bytes:\xe2\x80",
+ * see logprobs.h). The tokens must spell the text exactly and the other
+ * arrays must have as many elements; a member that is null is null on
+ * every chunk, an absent one absent; unknown members are refused. */
 #include "sse_completions.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
+#include "logprobs.h"
 #include "sse_piece.h"
 
 enum text_stage { TS_CHOICE, TS_TEXT, TS_USAGE, TS_DONE, TS_END };
+
+#define LP_MEMBERS 4  /* the arrays of a legacy logprobs object */
+
+static const char *const lp_names[LP_MEMBERS + 1] = {
+  "tokens", "token_logprobs", "top_logprobs", "text_offset", NULL
+};
 
 /* Where the replay stands; copied whole so a failed event can be undone. */
 struct text_cursor {
@@ -18,6 +35,9 @@ struct text_cursor {
   struct json_iter it;             /* over "choices" */
   struct json_span index, finish;  /* the current choice */
   const char *pos, *end;           /* its text left to send */
+  bool lp_on;                      /* the choice has a logprobs object */
+  struct json_span lp[LP_MEMBERS]; /* its members (array, null or none) */
+  struct json_iter lpi[LP_MEMBERS];/* the elements of each left to send */
 };
 
 struct sse_completions {
@@ -30,34 +50,54 @@ struct sse_completions {
 static const char *const choice_names[] = {"text", "index", "logprobs",
                                            "finish_reason", NULL};
 
-/* Is every member of object o one of names? */
-static bool only_members(struct json_span o, const char *const *names)
+/* How many elements the array a has. */
+static size_t count_elements(struct json_span a)
 {
   struct json_iter it;
-  struct json_span k, v;
-  json_iter_init(&it, o);
-  while(json_next_member(&it, &k, &v)) {
-    size_t i = 0;
-    while(names[i] && !json_key_is(k, names[i]))
-      i++;
-    if(!names[i])
-      return false;
+  struct json_span v;
+  size_t n = 0;
+  json_iter_init(&it, a);
+  while(json_next_element(&it, &v))
+    n++;
+  return n;
+}
+
+/* Check a choice's logprobs object lp against its text: known members
+ * only, each an array (as long as tokens) or null, tokens an array that
+ * spells the text. */
+static bool logprobs_ok(struct json_span lp, struct json_span text,
+                        const char **why)
+{
+  struct json_span v, tokens;
+  if(lp.type != JSON_OBJECT || !json_only_members(lp, lp_names))
+    return (*why = "logprobs is not a known object"), false;
+  if(!json_get(lp, "tokens", &tokens) || tokens.type != JSON_ARRAY)
+    return (*why = "logprobs tokens is not an array"), false;
+  size_t n = count_elements(tokens);
+  for(int i = 1; i < LP_MEMBERS; i++) {
+    json_get(lp, lp_names[i], &v);
+    if(v.type != JSON_ARRAY && v.type != JSON_NULL && v.type != JSON_NONE)
+      return (*why = "a logprobs member is not an array"), false;
+    if(v.type == JSON_ARRAY && count_elements(v) != n)
+      return (*why = "logprobs arrays differ in length"), false;
   }
-  return true;
+  return lp_check(tokens, LP_LEGACY, text.ptr + 1, text.ptr + text.len - 1,
+                  why);
 }
 
 /* Check one choice; *why says what is wrong. */
 static bool choice_ok(struct json_span c, const char **why)
 {
-  struct json_span v;
-  if(c.type != JSON_OBJECT || !only_members(c, choice_names))
+  struct json_span v, text;
+  if(c.type != JSON_OBJECT || !json_only_members(c, choice_names))
     return (*why = "a choice has members this build does not replay"), false;
-  if(!json_get(c, "text", &v) || v.type != JSON_STRING)
+  if(!json_get(c, "text", &text) || text.type != JSON_STRING)
     return (*why = "a choice has no text"), false;
   if(!json_get(c, "index", &v) || v.type != JSON_NUMBER || *v.ptr == '-')
     return (*why = "a choice has no index"), false;
-  if(json_get(c, "logprobs", &v) && v.type != JSON_NULL)
-    return (*why = "logprobs are not replayed yet"), false;
+  if(json_get(c, "logprobs", &v) && v.type != JSON_NULL &&
+     !logprobs_ok(v, text, why))
+    return false;
   if(!json_get(c, "finish_reason", &v) ||
      (v.type != JSON_STRING && v.type != JSON_NULL))
     return (*why = "a choice has no finish_reason"), false;
@@ -118,18 +158,46 @@ static void chunk_head(const struct sse_completions *e, struct buf *b)
   sse_put_value(b, e->created);
 }
 
-/* One text chunk: [pos, cut) of the current choice, with its
- * finish_reason when it is the choice's last. */
-static void text_chunk(const struct sse_completions *e, struct buf *b,
-                       const char *cut, bool last)
+/* Append the logprobs of the next n tokens: the same members as the
+ * answer's (tokens always), each array sliced (its iterator advanced),
+ * null as null. */
+static void put_logprobs(struct text_cursor *c, struct buf *b, size_t n)
 {
-  const struct text_cursor *c = &e->c;
+  for(int i = 0; i < LP_MEMBERS; i++) {
+    if(c->lp[i].type == JSON_NONE)
+      continue;
+    buf_puts(b, i ? ",\"" : "{\"");
+    buf_puts(b, lp_names[i]);
+    buf_puts(b, "\":");
+    if(c->lp[i].type == JSON_ARRAY) {
+      buf_puts(b, "[");
+      lp_put_elems(b, &c->lpi[i], n);
+      buf_puts(b, "]");
+    }
+    else
+      buf_puts(b, "null");
+  }
+  buf_puts(b, "}");
+}
+
+/* One text chunk: [pos, cut) of the current choice (with the logprobs of
+ * its n tokens when the choice has logprobs), with its finish_reason when
+ * it is the choice's last. */
+static void text_chunk(struct sse_completions *e, struct buf *b,
+                       const char *cut, size_t n, bool last)
+{
+  struct text_cursor *c = &e->c;
   chunk_head(e, b);
   buf_puts(b, ",\"choices\":[{\"text\":\"");
   buf_append(b, c->pos, (size_t)(cut - c->pos));
   buf_puts(b, "\",\"index\":");
   sse_put_value(b, c->index);
-  buf_puts(b, ",\"logprobs\":null,\"finish_reason\":");
+  buf_puts(b, ",\"logprobs\":");
+  if(c->lp_on)
+    put_logprobs(c, b, n);
+  else
+    buf_puts(b, "null");
+  buf_puts(b, ",\"finish_reason\":");
   if(last)
     sse_put_value(b, c->finish);
   else
@@ -141,6 +209,18 @@ static void text_chunk(const struct sse_completions *e, struct buf *b,
     sse_put_value(b, e->fp);
   }
   buf_puts(b, e->include_usage ? ",\"usage\":null}\n\n" : "}\n\n");
+}
+
+/* Note the logprobs of choice ch (checked by open) in the cursor. */
+static void choice_logprobs(struct text_cursor *c, struct json_span ch)
+{
+  struct json_span lp;
+  json_get(ch, "logprobs", &lp);
+  c->lp_on = lp.type == JSON_OBJECT;
+  for(int i = 0; i < LP_MEMBERS; i++) {
+    json_get(lp, lp_names[i], &c->lp[i]);
+    json_iter_init(&c->lpi[i], c->lp[i]);
+  }
 }
 
 /* Advance one step; true when an event was appended. */
@@ -159,12 +239,23 @@ static bool step(struct sse_completions *e, struct buf *b)
     json_get(ch, "text", &text);
     c->pos = text.ptr + 1;
     c->end = text.ptr + text.len - 1;
+    choice_logprobs(c, ch);
     c->st = TS_TEXT;
     return false;
   case TS_TEXT: {
-    const char *cut = piece_next(c->pos, c->end, e->piece_chars);
-    bool last = cut == c->end;
-    text_chunk(e, b, cut, last);
+    const char *cut = c->pos;
+    size_t n = 0;
+    bool last;
+    if(c->lp_on) {  /* one token group; a text without tokens is "" */
+      struct json_iter tok = c->lpi[0];
+      n = lp_group(&tok, LP_LEGACY, &cut, c->end);
+      last = !lp_more(&tok);
+    }
+    else {
+      cut = piece_next(c->pos, c->end, e->piece_chars);
+      last = cut == c->end;
+    }
+    text_chunk(e, b, cut, n, last);
     c->pos = cut;
     if(last)
       c->st = TS_CHOICE;
@@ -190,22 +281,22 @@ static bool step(struct sse_completions *e, struct buf *b)
   }
 }
 
+/* replay_next_event's view of this encoder. */
+static bool text_done(const void *e)
+{
+  return ((const struct sse_completions *)e)->c.st == TS_END;
+}
+
+static bool text_step_any(void *e, struct buf *b)
+{
+  return step(e, b);
+}
+
 int sse_completions_next(struct sse_completions *e, struct buf *out)
 {
-  struct text_cursor saved = e->c;
-  size_t len = out->len;
-  while(e->c.st != TS_END) {
-    if(step(e, out)) {
-      if(out->oom) {  /* undo: the same event comes again */
-        e->c = saved;
-        out->len = len;
-        return -1;
-      }
-      return 1;
-    }
-    saved = e->c;
-  }
-  return 0;
+  struct text_cursor saved;
+  return replay_next_event(e, &e->c, &saved, sizeof(saved), text_done,
+                           text_step_any, out);
 }
 
 void sse_completions_close(struct sse_completions *e)

@@ -5,6 +5,7 @@
 #include "sse_piece.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 /* Value of the 4 hex digits at p, or -1 when they are not all hex. */
 static long piece_hex4(const char *p)
@@ -125,4 +126,51 @@ void sse_put_uint(struct buf *b, size_t v)
     v /= 10;
   } while(v);
   buf_append(b, tmp + i, sizeof(tmp) - i);
+}
+
+/* UTF-8 of code point cp (at most 0x10FFFF) into out; the byte count. */
+static size_t piece_put_utf8(unsigned long cp, unsigned char *out)
+{
+  size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  static const unsigned char lead[5] = {0, 0x00, 0xC0, 0xE0, 0xF0};
+  for(size_t i = n - 1; i > 0; i--, cp >>= 6)
+    out[i] = (unsigned char)(0x80 | (cp & 0x3F));
+  out[0] = (unsigned char)(lead[n] | cp);
+  return n;
+}
+
+/* Decode the escape [p, p+len) (len from piece_escape_len) into out. */
+static size_t piece_escape_decode(const char *p, size_t len,
+                                  unsigned char *out)
+{
+  static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
+  long hi, lo;
+  if(len < 2)
+    return 0;
+  if(len == 2) {
+    const char *f = memchr(from, p[1], 5);
+    out[0] = (unsigned char)(f ? to[f - from] : p[1]);
+    return 1;
+  }
+  hi = piece_hex4(p + 2);
+  if(hi < 0)
+    hi = 0xFFFD;  /* cannot happen in validated text */
+  if(len == 12) {
+    lo = piece_hex4(p + 8);
+    hi = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+  }
+  return piece_put_utf8((unsigned long)hi, out);
+}
+
+size_t piece_char_decode(const char *p, const char *end, unsigned char *out,
+                         size_t *n)
+{
+  size_t len = piece_char_len(p, end);
+  if(*p == '\\') {
+    *n = piece_escape_decode(p, len, out);
+    return len;
+  }
+  memcpy(out, p, len);
+  *n = len;
+  return len;
 }

@@ -19,6 +19,13 @@
  * than end - p, never 0. */
 size_t piece_char_len(const char *p, const char *end);
 
+/* Decode the one character starting at p (p < end) into out (room for
+ * 4 bytes): *n gets its UTF-8 byte count, 1-4 (a lone surrogate escape
+ * gives its 3-byte WTF-8 form). Returns the bytes it takes in the escaped
+ * text, as piece_char_len(). For text json_parse() accepted. */
+size_t piece_char_decode(const char *p, const char *end, unsigned char *out,
+                         size_t *n);
+
 /* End of the next piece of [p, end): all of it when it holds at most
  * max characters (max >= 1), else at most max characters, ending just
  * after the last space (or \n escape) among them when there is one. */

@@ -1,19 +1,33 @@
-/* config.c - configuration values and the file grammar (see config.h). */
+/* config.c - configuration values and the file grammar (see config.h);
+ * the [refusal "name"] sections are read by config_rules.c. */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_int.h"
+
 #define DEFAULT_CHUNK 24
 #define DEFAULT_MAX_ANSWER (64u << 20)
+#define DEFAULT_CACHE_TTL (7L * 24 * 3600)
+#define MAX_PACE_MS 60000
 
 void config_init(struct ss_config *c)
 {
-  c->mode = SS_MODE_FORCE;
+  c->mode = SS_MODE_AUTO;
   globs_init(&c->models);
   c->log = NULL;
   c->chunk_chars = DEFAULT_CHUNK;
   c->max_answer = DEFAULT_MAX_ANSWER;
+  c->pace_ms = 0;
+  c->cache = NULL;
+  c->cache_ttl = DEFAULT_CACHE_TTL;
+  refusal_rules_init(&c->refusals);
+}
+
+const char *config_mode_name(enum ss_mode m)
+{
+  return m == SS_MODE_AUTO ? "auto" : m == SS_MODE_FORCE ? "force" : "off";
 }
 
 void config_free(struct ss_config *c)
@@ -21,6 +35,9 @@ void config_free(struct ss_config *c)
   globs_clear(&c->models);
   free(c->log);
   c->log = NULL;
+  free(c->cache);
+  c->cache = NULL;
+  refusal_rules_free(&c->refusals);
 }
 
 /* Parse a positive decimal size within [lo, hi]; false otherwise. */
@@ -43,7 +60,9 @@ static bool parse_size(const char *s, size_t lo, size_t hi, size_t *out)
 /* Apply "mode = ..."; unknown values act as off. */
 static bool set_mode(struct ss_config *c, const char *v, const char **msg)
 {
-  if(!strcmp(v, "force"))
+  if(!strcmp(v, "auto"))
+    c->mode = SS_MODE_AUTO;
+  else if(!strcmp(v, "force"))
     c->mode = SS_MODE_FORCE;
   else if(!strcmp(v, "off"))
     c->mode = SS_MODE_OFF;
@@ -55,9 +74,45 @@ static bool set_mode(struct ss_config *c, const char *v, const char **msg)
   return true;
 }
 
+/* Parse a duration: N seconds, or N with a suffix s, m, h or d. */
+static bool parse_duration(const char *s, long *out)
+{
+  char num[24];
+  size_t n = strlen(s), mult = 1;
+  if(n && (s[n - 1] == 's' || s[n - 1] == 'm' || s[n - 1] == 'h' ||
+           s[n - 1] == 'd')) {
+    mult = s[n - 1] == 's' ? 1 : s[n - 1] == 'm' ? 60
+           : s[n - 1] == 'h' ? 3600 : 86400;
+    n--;
+  }
+  size_t v;
+  if(n >= sizeof(num))
+    return false;
+  memcpy(num, s, n);
+  num[n] = '\0';
+  if(!parse_size(num, 0, (size_t)10 * 365 * 86400 / mult, &v))
+    return false;
+  *out = (long)(v * mult);
+  return true;
+}
+
+/* Replace an owned string setting. */
+static bool set_string(char **slot, const char *v, const char **msg)
+{
+  char *dup = strdup(v);
+  if(!dup) {
+    *msg = "out of memory";
+    return false;
+  }
+  free(*slot);
+  *slot = dup;
+  return true;
+}
+
 bool config_set(struct ss_config *c, const char *key, const char *value,
                 bool replace_list, const char **msg)
 {
+  size_t n;
   *msg = NULL;
   if(!strcmp(key, "mode"))
     return set_mode(c, value, msg);
@@ -69,15 +124,27 @@ bool config_set(struct ss_config *c, const char *key, const char *value,
     *msg = "out of memory";
     return false;
   }
-  if(!strcmp(key, "log")) {
-    char *dup = strdup(value);
-    if(!dup) {
-      *msg = "out of memory";
-      return false;
+  if(!strcmp(key, "log"))
+    return set_string(&c->log, value, msg);
+  if(!strcmp(key, "cache")) {
+    if(*value)
+      return set_string(&c->cache, value, msg);
+    *msg = "cache must be a path or off";
+    return false;
+  }
+  if(!strcmp(key, "cache_ttl")) {
+    if(parse_duration(value, &c->cache_ttl))
+      return true;
+    *msg = "cache_ttl must be a duration: N seconds, or N followed by s, m, h or d";
+    return false;
+  }
+  if(!strcmp(key, "pace")) {
+    if(parse_size(value, 0, MAX_PACE_MS, &n)) {
+      c->pace_ms = (unsigned)n;
+      return true;
     }
-    free(c->log);
-    c->log = dup;
-    return true;
+    *msg = "pace must be a number of milliseconds from 0 to 60000";
+    return false;
   }
   if(!strcmp(key, "chunk")) {
     if(parse_size(value, 1, 1u << 20, &c->chunk_chars))
@@ -95,8 +162,7 @@ bool config_set(struct ss_config *c, const char *key, const char *value,
   return false;
 }
 
-/* Trim blanks at both ends of [*a, *b). */
-static void trim(const char **a, const char **b)
+void config_trim(const char **a, const char **b)
 {
   while(*a < *b && (**a == ' ' || **a == '\t' || **a == '\r'))
     (*a)++;
@@ -104,23 +170,35 @@ static void trim(const char **a, const char **b)
     (*b)--;
 }
 
+bool config_split(const char *a, const char *b, const char **ka,
+                  const char **kb, const char **va, const char **vb)
+{
+  const char *eq = memchr(a, '=', (size_t)(b - a));
+  if(!eq)
+    return false;
+  *ka = a;
+  *kb = eq;
+  *va = eq + 1;
+  *vb = b;
+  config_trim(ka, kb);
+  config_trim(va, vb);
+  if(*vb - *va >= 2 && **va == '"' && (*vb)[-1] == '"') {
+    (*va)++;
+    (*vb)--;
+  }
+  return true;
+}
+
 /* Handle one "key = value" line of the global section. */
 static void parse_setting(struct ss_config *c, const char *a, const char *b,
                           const char *where, unsigned line, config_warn_fn warn,
                           void *arg)
 {
-  const char *eq = memchr(a, '=', (size_t)(b - a));
-  if(!eq) {
+  const char *ka, *kb, *va, *vb;
+  if(!config_split(a, b, &ka, &kb, &va, &vb)) {
     if(warn)
       warn(arg, where, line, "expected key = value");
     return;
-  }
-  const char *ka = a, *kb = eq, *va = eq + 1, *vb = b;
-  trim(&ka, &kb);
-  trim(&va, &vb);
-  if(vb - va >= 2 && *va == '"' && vb[-1] == '"') {
-    va++;
-    vb--;
   }
   char *key = strndup(ka, (size_t)(kb - ka));
   char *val = strndup(va, (size_t)(vb - va));
@@ -138,23 +216,21 @@ void config_parse(struct ss_config *c, const char *text, size_t n,
 {
   const char *p = text, *end = text + n;
   unsigned line = 0;
-  bool in_global = true;
+  struct config_rules_state st = {CS_GLOBAL, false, false, 0};
   while(p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     const char *a = p, *b = nl ? nl : end;
     p = nl ? nl + 1 : end;
     line++;
-    trim(&a, &b);
+    config_trim(&a, &b);
     if(a == b || *a == '#' || *a == ';')
       continue;
-    if(*a == '[') {
-      /* Sections belong to later features; skip their keys for now. */
-      in_global = false;
-      if(warn)
-        warn(arg, where, line, "unknown section, its settings are ignored");
-      continue;
-    }
-    if(in_global)
+    if(*a == '[')
+      config_rules_header(c, &st, a, b, where, line, warn, arg);
+    else if(st.section == CS_GLOBAL)
       parse_setting(c, a, b, where, line, warn, arg);
+    else if(st.section == CS_REFUSAL)
+      config_rules_line(c, &st, a, b, where, line, warn, arg);
   }
+  config_rules_end(c, &st, where, warn, arg);
 }

@@ -4,20 +4,44 @@
  *
  *   # comment            (also "; comment"; whole lines only)
  *   key = value          settings before any section are global
- *   [section]            later features add sections; unknown sections
- *   [section "name"]     and keys are reported and skipped, never fatal
+ *   [refusal "name"]     a rule for refusals to stream (below)
+ *   [section]            other sections, unknown keys and bad values are
+ *   [section "name"]     reported (warn) and skipped, never fatal
  *
  * Values are the rest of the line with surrounding blanks removed; a value
  * may be wrapped in double quotes to keep blanks. Global keys:
  *
- *   mode = force | off          (STREAMSHIM_MODE)
+ *   mode = auto | force | off   (STREAMSHIM_MODE; auto is the default)
  *   models = glob, glob, ...    (STREAMSHIM_MODELS; may repeat, adds)
  *   log = level[:file]          (STREAMSHIM_LOG)
  *   chunk = N                   characters per replayed piece (STREAMSHIM_CHUNK)
  *   max_answer = N              bytes of answer buffered before giving up
+ *   pace = N                    milliseconds between replayed events (STREAMSHIM_PACE)
+ *   cache = path | off          learned refusals (STREAMSHIM_CACHE; default
+ *                               $XDG_CACHE_HOME/streamshim/refusals)
+ *   cache_ttl = N[s|m|h|d]      how long a learned refusal holds (default 7d)
+ *
+ * Refusal rules (semantics in hooks/refusal.h; parsed by config_rules.c):
+ *
+ *   [refusal "name"]               name: non-empty, no '"', unique, not
+ *                                  "built-in"; the header ends the section
+ *                                  before it, and the next header ends it
+ *   status = N                     HTTP status 100-599 (default 400)
+ *   field a.b.c = value            JSON string/number/true/false/null at a
+ *                                  dotted path (members; digits index an
+ *                                  array) equals value; may repeat
+ *   message = glob                 fnmatch glob on the error message
+ *   body = glob                    fnmatch glob on the whole body
+ *
+ * Inside a rule the key is a word ("field" and its path are separated by
+ * blanks); values are read as above. status, message and body may appear
+ * once per rule. A bad line (unknown key, bad status or path, a repeat,
+ * no '=') is reported and drops the whole rule; a rule with no setting at
+ * all is dropped too (it would match every 400). A header without a quoted
+ * name, a repeated or reserved name: reported, the section is skipped.
  *
  * Environment variables override the file (STREAMSHIM_MODELS replaces the
- * file's list). */
+ * file's list); rules come from the file only. */
 #ifndef SS_CONFIG_H
 #define SS_CONFIG_H
 
@@ -25,10 +49,12 @@
 #include <stddef.h>
 
 #include "glob.h"
+#include "../hooks/refusal.h"
 
 enum ss_mode {
   SS_MODE_OFF = 0,   /* pass everything through */
-  SS_MODE_FORCE      /* de-stream configured models */
+  SS_MODE_FORCE,     /* de-stream configured models */
+  SS_MODE_AUTO       /* force, and retry any refused stream (the default) */
 };
 
 struct ss_config {
@@ -37,7 +63,14 @@ struct ss_config {
   char *log;           /* owned "level[:file]" or NULL */
   size_t chunk_chars;
   size_t max_answer;
+  unsigned pace_ms;    /* delay between replayed events; 0: none */
+  char *cache;         /* owned path, "off", or NULL for the default */
+  long cache_ttl;      /* seconds a learned refusal holds */
+  struct refusal_rules refusals;  /* [refusal "name"] sections, in order */
 };
+
+/* A name for a mode, for logs. */
+const char *config_mode_name(enum ss_mode m);
 
 /* Reports a problem: where ("file:line" or a variable name) and what. */
 typedef void (*config_warn_fn)(void *arg, const char *where, unsigned line,

@@ -66,7 +66,28 @@
   { return ss_multi_cleanup(fl, m, CALLER); }                                \
   EXPORT CURLMsg *tag##_multi_info_read(CURLM *m, int *q);                   \
   CURLMsg *tag##_multi_info_read(CURLM *m, int *q)                           \
-  { return ss_multi_info_read(fl, m, q, CALLER); }
+  { return ss_multi_info_read(fl, m, q, CALLER); }                           \
+  EXPORT CURLMcode tag##_multi_perform(CURLM *m, int *run);                  \
+  CURLMcode tag##_multi_perform(CURLM *m, int *run)                          \
+  { return ss_multi_perform(fl, m, run, CALLER); }                           \
+  EXPORT CURLMcode tag##_multi_socket_action(CURLM *m, curl_socket_t s,      \
+                                             int ev, int *run);              \
+  CURLMcode tag##_multi_socket_action(CURLM *m, curl_socket_t s, int ev,     \
+                                      int *run)                              \
+  { return ss_multi_socket_action(fl, m, s, ev, run, CALLER); }              \
+  EXPORT CURLMcode tag##_multi_poll(CURLM *m, struct curl_waitfd *x,         \
+                                    unsigned int n, int t, int *num);        \
+  CURLMcode tag##_multi_poll(CURLM *m, struct curl_waitfd *x, unsigned int n,\
+                             int t, int *num)                                \
+  { return ss_multi_wait(fl, m, x, n, t, num, true, CALLER); }               \
+  EXPORT CURLMcode tag##_multi_wait(CURLM *m, struct curl_waitfd *x,         \
+                                    unsigned int n, int t, int *num);        \
+  CURLMcode tag##_multi_wait(CURLM *m, struct curl_waitfd *x, unsigned int n,\
+                             int t, int *num)                                \
+  { return ss_multi_wait(fl, m, x, n, t, num, false, CALLER); }            \
+  EXPORT CURLMcode tag##_multi_timeout(CURLM *m, long *t);                   \
+  CURLMcode tag##_multi_timeout(CURLM *m, long *t)                           \
+  { return ss_multi_timeout(fl, m, t, CALLER); }
 
 FLAVOUR_HOOKS(SS_FL_OPENSSL, ssl)
 FLAVOUR_HOOKS(SS_FL_GNUTLS, gnutls)
@@ -87,7 +108,12 @@ FLAVOUR_HOOKS(SS_FL_NSS, nss)
   BIND(tag, multi_add_handle, ver)         \
   BIND(tag, multi_remove_handle, ver)      \
   BIND(tag, multi_cleanup, ver)            \
-  BIND(tag, multi_info_read, ver)
+  BIND(tag, multi_info_read, ver)          \
+  BIND(tag, multi_perform, ver)            \
+  BIND(tag, multi_socket_action, ver)      \
+  BIND(tag, multi_poll, ver)               \
+  BIND(tag, multi_wait, ver)               \
+  BIND(tag, multi_timeout, ver)
 
 BIND_ALL(ssl, "@CURL_OPENSSL_4")
 BIND_ALL(gnutls, "CURL_GNUTLS_3")

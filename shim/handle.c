@@ -41,6 +41,7 @@ void handle_free(struct ss_handle *h)
   if(!h)
     return;
   app_free(&h->app);
+  buf_free(&h->kept_upload);
   free(h);
 }
 
@@ -204,6 +205,8 @@ void handle_record(struct ss_handle *h, CURLoption opt,
   case CURLOPT_HTTPPOST: a->method = SS_METHOD_POST_FORM; a->nobody = false; break;
   case CURLOPT_MIMEPOST: a->method = SS_METHOD_POST_MIME; a->nobody = false; break;
   case CURLOPT_HEADER: a->include_header = v->l != 0; break;
+  case CURLOPT_FAILONERROR: a->failonerror = v->l != 0; break;
+  case CURLOPT_ERRORBUFFER: a->errorbuffer = v->p; break;
   case CURLOPT_PUT:  /* an old name of UPLOAD */
     record_method(a, CURLOPT_UPLOAD, v->l != 0);
     break;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <curl/curl.h>
 
+#include "buf.h"
 #include "real.h"
 
 /* libcurl's HTTPREQ_* as set by POST, POSTFIELDS, UPLOAD, NOBODY, ... */
@@ -47,6 +48,8 @@ struct ss_app_opts {
   bool body_unknown;              /* a copy failed: never rewrite */
   long content_decoding;
   long low_speed_limit, low_speed_time;
+  bool failonerror;               /* CURLOPT_FAILONERROR */
+  char *errorbuffer;              /* CURLOPT_ERRORBUFFER: the program's */
 };
 
 /* What the last transfer showed the program; getinfo and header answer
@@ -69,6 +72,12 @@ struct ss_handle {
   CURLM *in_multi;        /* the program's multi handle holding it; written
                              under the registry lock (registry.h) */
   struct ss_view view;
+  bool retrying;          /* the transfer starting is the retry of a
+                             refused stream: send it without stream */
+  bool has_kept_upload;   /* the refused attempt's upload body, read ahead,
+                             kept for the retry (the program's reader is
+                             at its end) */
+  struct buf kept_upload;
 };
 
 /* A value passed to curl_easy_setopt, read by the option's type class. */

@@ -9,6 +9,7 @@
 #define SS_HOOKS_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <curl/curl.h>
 
 #include "real.h"
@@ -35,6 +36,20 @@ CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
 CURLMcode ss_multi_cleanup(enum ss_flavour fl, CURLM *m, const void *caller);
 CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
                             const void *caller);
+/* The calls that drive transfers (hooks_drive.c): they run the work the
+ * shim deferred to them (defer.h). */
+CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
+                           const void *caller);
+CURLMcode ss_multi_socket_action(enum ss_flavour fl, CURLM *m,
+                                 curl_socket_t s, int ev_bitmask,
+                                 int *running, const void *caller);
+/* curl_multi_poll (poll true) and curl_multi_wait. */
+CURLMcode ss_multi_wait(enum ss_flavour fl, CURLM *m,
+                        struct curl_waitfd *extra, unsigned int n,
+                        int timeout_ms, int *numfds, bool poll,
+                        const void *caller);
+CURLMcode ss_multi_timeout(enum ss_flavour fl, CURLM *m, long *timeout_ms,
+                           const void *caller);
 
 /* The content type a replayed answer has. */
 #define SS_SSE_CONTENT_TYPE "text/event-stream; charset=utf-8"

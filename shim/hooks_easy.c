@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "defer.h"
 #include "handle.h"
 #include "hooks.h"
 #include "registry.h"
@@ -160,15 +161,25 @@ CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
   if(!s || s->in_perform || s->in_multi)
     return r->easy_perform(easy);
   xfer_begin(s);
+  enum ss_driver prev = defer_drive_begin(SS_DRIVE_EASY);
   s->in_perform = true;
   CURLcode rc = r->easy_perform(easy);
-  s->in_perform = false;
   if(s->xfer) {
     int saved = errno;
     rc = xfer_end(s->xfer, rc);
+    if(s->xfer->retry_wanted) {  /* refused: once more, without stream */
+      xfer_restart(s);
+      errno = saved;
+      rc = r->easy_perform(easy);
+      saved = errno;
+      if(s->xfer)
+        rc = xfer_end(s->xfer, rc);
+    }
     xfer_finish(s);
     errno = saved;
   }
+  s->in_perform = false;
+  defer_drive_end(prev);
   return rc;
 }
 

@@ -25,7 +25,13 @@
   X(multi_add_handle, "curl_multi_add_handle")      \
   X(multi_remove_handle, "curl_multi_remove_handle") \
   X(multi_info_read, "curl_multi_info_read")        \
-  X(multi_cleanup, "curl_multi_cleanup")
+  X(multi_cleanup, "curl_multi_cleanup")            \
+  X(multi_perform, "curl_multi_perform")            \
+  X(multi_socket_action, "curl_multi_socket_action") \
+  X(multi_poll, "curl_multi_poll")                  \
+  X(multi_wait, "curl_multi_wait")                  \
+  X(multi_timeout, "curl_multi_timeout")            \
+  X(easy_pause, "curl_easy_pause")
 
 static const struct {
   const char *version;

@@ -44,6 +44,18 @@ struct ss_real {
   CURLMcode (*multi_remove_handle)(CURLM *m, CURL *h);
   CURLMsg *(*multi_info_read)(CURLM *m, int *queued);
   CURLMcode (*multi_cleanup)(CURLM *m);
+  CURLMcode (*multi_perform)(CURLM *m, int *running);
+  CURLMcode (*multi_socket_action)(CURLM *m, curl_socket_t s, int ev_bitmask,
+                                   int *running);
+  CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd extra_fds[],
+                          unsigned int extra_nfds, int timeout_ms,
+                          int *numfds);
+  CURLMcode (*multi_wait)(CURLM *m, struct curl_waitfd extra_fds[],
+                          unsigned int extra_nfds, int timeout_ms,
+                          int *numfds);
+  CURLMcode (*multi_timeout)(CURLM *m, long *timeout_ms);
+  CURLcode (*easy_pause)(CURL *h, int bitmask);  /* not hooked: the shim's
+                                                    own unpause */
 };
 
 /* The real functions of a flavour; never NULL, members may be. */

@@ -11,10 +11,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "config_load.h"
 #include "log.h"
 #include <stdio.h>
-
-#define CONFIG_FILE_MAX (1u << 20)
 
 static struct ss_config settings;
 static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
@@ -54,34 +53,6 @@ static void flush_warnings(struct buf *kept)
   buf_free(kept);
 }
 
-/* Read a whole small file into a malloc'ed buffer; NULL on failure. */
-static char *read_small_file(const char *path, size_t *len)
-{
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if(fd < 0)
-    return NULL;
-  char *text = malloc(CONFIG_FILE_MAX);
-  size_t n = 0;
-  while(text && n < CONFIG_FILE_MAX) {
-    ssize_t r = read(fd, text + n, CONFIG_FILE_MAX - n);
-    if(r <= 0)
-      break;
-    n += (size_t)r;
-  }
-  close(fd);
-  *len = n;
-  return text;
-}
-
-/* Apply one environment variable, if set, to a global key. */
-static void apply_env(const char *var, const char *key)
-{
-  const char *v = getenv(var);
-  const char *msg;
-  if(v && !config_set(&settings, key, v, true, &msg))
-    warn_to_log(NULL, var, 0, msg);
-}
-
 static void settings_load(void)
 {
   config_init(&settings);
@@ -97,7 +68,7 @@ static void settings_load(void)
   struct buf kept;
   buf_init(&kept);
   if(path && *path)
-    text = read_small_file(path, &len);
+    text = config_read_file(path, &len);
   bool unreadable = path && *path && !text;
   if(text)
     config_parse(&settings, text, len, path, warn_to_buf, &kept);
@@ -108,11 +79,9 @@ static void settings_load(void)
   flush_warnings(&kept);
   if(unreadable)
     ss_warn("config %s: cannot be read, ignored", path);
-  apply_env("STREAMSHIM_MODE", "mode");
-  apply_env("STREAMSHIM_MODELS", "models");
-  apply_env("STREAMSHIM_CHUNK", "chunk");
+  config_apply_env(&settings, warn_to_log, NULL);
   ss_info("mode %s, %zu model pattern%s configured",
-          settings.mode == SS_MODE_FORCE ? "force" : "off", settings.models.n,
+          config_mode_name(settings.mode), settings.models.n,
           settings.models.n == 1 ? "" : "s");
 }
 

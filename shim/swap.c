@@ -124,6 +124,14 @@ bool xfer_lift_low_speed(struct ss_xfer *x)
   return !x->real->easy_setopt(x->h->easy, CURLOPT_LOW_SPEED_LIMIT, 0L);
 }
 
+bool xfer_fail_on_error(struct ss_xfer *x, bool on)
+{
+  if(!x->h->app.failonerror)
+    return true;
+  x->swapped |= SS_SWAP_FAILONERROR;
+  return !x->real->easy_setopt(x->h->easy, CURLOPT_FAILONERROR, on ? 1L : 0L);
+}
+
 bool xfer_watch_response(struct ss_xfer *x)
 {
   CURL *e = x->h->easy;
@@ -202,6 +210,8 @@ void xfer_put_back(const struct ss_xfer *x, CURL *e, unsigned mask)
   }
   if(mask & SS_SWAP_INCLUDE)
     set(e, CURLOPT_HEADER, (long)a->include_header);
+  if(mask & SS_SWAP_FAILONERROR)
+    set(e, CURLOPT_FAILONERROR, (long)a->failonerror);
   if(mask & SS_SWAP_UPSIZE)
     set(e, a->upload ? CURLOPT_INFILESIZE_LARGE : CURLOPT_POSTFIELDSIZE_LARGE,
         a->upload ? a->infilesize : a->postfieldsize);
@@ -249,6 +259,7 @@ bool xfer_owns_option(const struct ss_xfer *x, CURLoption opt)
   case CURLOPT_INFILESIZE: case CURLOPT_INFILESIZE_LARGE:
     bit = SS_SWAP_UPSIZE; break;
   case CURLOPT_HEADER: bit = SS_SWAP_INCLUDE; break;
+  case CURLOPT_FAILONERROR: bit = SS_SWAP_FAILONERROR; break;
   default: return false;
   }
   /* a POST read body's size is POSTFIELDSIZE */

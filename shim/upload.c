@@ -73,7 +73,14 @@ bool xfer_read_upload(struct ss_xfer *x, size_t max, const char **p,
   buf_init(&x->up);
   x->up_off = 0;
   x->up_complete = false;
-  read_ahead(x, size, max);
+  if(x->h->has_kept_upload) {  /* a retry: the program's reader is spent */
+    x->up = x->h->kept_upload;
+    buf_init(&x->h->kept_upload);
+    x->h->has_kept_upload = false;
+    x->up_complete = true;
+  }
+  else
+    read_ahead(x, size, max);
   x->swapped |= SS_SWAP_READ;
   set(e, CURLOPT_READFUNCTION, ss_read_cb);
   set(e, CURLOPT_READDATA, x);

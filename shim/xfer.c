@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "defer.h"
 
 static enum ss_flow resume_all(struct ss_xfer *x);
 
@@ -53,7 +54,12 @@ CURLcode xfer_end(struct ss_xfer *x, CURLcode result)
     x->stage[i].type->end(x, x->stage[i].ctx, &result);
     x->cur = -1;
   }
-  if(x->out.failed && result == CURLE_OK)
+  if(x->fail_code) {
+    result = x->fail_code;
+    if(x->h->app.errorbuffer)  /* what libcurl's failf would have left */
+      memcpy(x->h->app.errorbuffer, x->fail_text, sizeof(x->fail_text));
+  }
+  else if(x->out.failed && result == CURLE_OK)
     result = CURLE_WRITE_ERROR;
   return result;
 }
@@ -74,6 +80,7 @@ static void xfer_free(struct ss_handle *h, bool put_back)
   struct ss_xfer *x = h->xfer;
   if(!x)
     return;
+  defer_forget(h);
   if(put_back)
     xfer_put_back(x, h->easy, x->swapped);
   xfer_release(x, x->swapped);

@@ -37,8 +37,10 @@ enum ss_swap {
                                    read ahead is served from memory */
   SS_SWAP_UPSIZE = 1u << 7,     /* INFILESIZE or POSTFIELDSIZE of an
                                    upload body */
-  SS_SWAP_INCLUDE = 1u << 8     /* HEADER off: the client writer puts the
+  SS_SWAP_INCLUDE = 1u << 8,    /* HEADER off: the client writer puts the
                                    header lines in the body itself */
+  SS_SWAP_FAILONERROR = 1u << 9 /* FAILONERROR off while an error answer
+                                   may be a refusal to stream */
 };
 
 struct ss_xfer {
@@ -62,6 +64,10 @@ struct ss_xfer {
   size_t absorbed;              /* prefix of libcurl's next input handled */
   enum ss_out_kind absorbed_kind;
   bool ended;
+  bool retry_wanted;            /* send again without stream (defer.h) */
+  CURLcode fail_code;           /* a stage failed the transfer as libcurl
+                                   would have, with fail_text */
+  char fail_text[CURL_ERROR_SIZE];
   CURLMsg msg;                  /* info_read answer when a result changed */
 };
 
@@ -97,6 +103,29 @@ bool xfer_read_upload(struct ss_xfer *x, size_t max, const char **p,
                       size_t *n);
 /* Send body (the shim's, owned) instead of the upload read ahead. */
 bool xfer_set_upload(struct ss_xfer *x, char *body, size_t len);
+/* CURLOPT_FAILONERROR on the real handle: the program's own setting (on)
+ * or off, for an answer whose body must be seen. Nothing to do (true)
+ * when the program did not set it. */
+bool xfer_fail_on_error(struct ss_xfer *x, bool on);
+
+/* For stages inside callbacks: nothing more of this attempt reaches the
+ * program; once libcurl is out of its callbacks the core sends the
+ * request again as a retry (h->retrying: stages then send it without
+ * stream). False when that cannot be arranged (out of memory). */
+bool xfer_want_retry(struct ss_xfer *x);
+/* Fail the transfer as libcurl itself would have: the program sees code
+ * and, in its CURLOPT_ERRORBUFFER, text. Returns SS_FAILED. */
+enum ss_flow xfer_fail(struct ss_xfer *x, CURLcode code, const char *text);
+/* Wait ms between two replayed events without stalling other transfers:
+ * sleeps under curl_easy_perform (one transfer), pauses the transfer under
+ * curl_multi_perform (SS_PAUSED: resumed by the drive hooks when due), and
+ * does not wait at all elsewhere (a curl_multi_socket_action loop's timers
+ * belong to the program). */
+enum ss_flow xfer_pace(struct ss_xfer *x, unsigned ms);
+/* Start the retry of h's refused attempt: the attempt is restored and
+ * freed (its upload body, read ahead, is kept for the retry) and the
+ * transfer starts again with h->retrying set. */
+void xfer_restart(struct ss_handle *h);
 
 /* Internal to the core (swap.c): set the program's own values of the
  * options named by mask on handle e (the transfer's, or a copy of it);

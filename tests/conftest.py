@@ -98,11 +98,15 @@ def preload_value():
 def shim_env(env=None, **settings):
     """An environment that runs a program under the shim. Keyword arguments
     in lower case become STREAMSHIM_<UPPER> (models, mode, log, config,
-    capture, ...); arguments already in upper case are set as they are; None
-    removes the variable. `env` is the base (default plain_env())."""
+    capture, cache, ...); arguments already in upper case are set as they
+    are; None removes the variable. `env` is the base (default plain_env()).
+    STREAMSHIM_CACHE defaults to "off" (learned refusals in memory only)."""
     require_lib()
     env = dict(plain_env() if env is None else env)
     env["LD_PRELOAD"] = preload_value()
+    # Learned refusals stay in memory unless a test names a cache: runs
+    # never share what they learned, nor touch the user's cache.
+    env.setdefault("STREAMSHIM_CACHE", "off")
     for k, v in settings.items():
         name = k if k.isupper() else "STREAMSHIM_" + k.upper()
         if v is None:

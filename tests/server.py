@@ -39,6 +39,11 @@ Test knobs (request headers):
   X-Test-Gzip: 0|1|force  JSON bodies are gzipped when Accept-Encoding allows
                         gzip (1 or absent); 0 never; force even if not allowed
   X-Test-Status: N      answer status N with a JSON error body
+  X-Test-Refusal: NAME  which refusal a refusing model gets for stream:true
+                        (REFUSALS: azure (default), o1-preview, verify, relay,
+                        llamacpp)
+  X-Test-Nonstream-Status: N  answer non-streaming requests with status N
+                        (a retry without stream that fails)
   X-Test-Ascii: 1       JSON with ensure_ascii (\\uXXXX escapes, surrogate pairs)
   X-Test-Close: 1       answer with Connection: close and close the socket
   X-Test-Truncate: N    send only the first N bytes of a JSON body, then close
@@ -74,6 +79,27 @@ REFUSAL_BODY = (b'{"error":{"message":"Unsupported value: \'stream\' does not su
 STREAM_OPTIONS_BODY = (b'{"error":{"message":"The \'stream_options\' parameter is only allowed'
                        b' when \'stream\' is enabled.","type":"invalid_request_error",'
                        b'"param":"stream_options","code":null}}')
+# The refusals of the public record (specs/sse-formats.md 2.1), and what
+# other servers say (for user rules), by X-Test-Refusal name.
+REFUSALS = {
+    "azure": (400, REFUSAL_BODY),
+    "o1-preview": (400, b'{"error":{"message":"Unsupported value: \'stream\' does not support'
+                        b' true with this model. Only the default (false) value is supported.",'
+                        b'"type":"invalid_request_error","param":"stream","code":'
+                        b'"unsupported_value"}}'),
+    "verify": (400, b'{\n  "error": {\n    "message": "Your organization must be verified to'
+                    b' stream this model. Please go to: https://platform.openai.com/settings/'
+                    b'organization/general and click on Verify Organization. If you just'
+                    b' verified, it can take up to 15 minutes for access to propagate.",\n'
+                    b'    "type": "invalid_request_error",\n    "param": "stream",\n'
+                    b'    "code": "unsupported_value"\n  }\n}\n'),
+    "relay": (400, b'{"error":{"message":"Unsupported value: \'stream\' does not support true'
+                   b' with this model. Supported values are: false. (request id:'
+                   b' 2025020112345678901234567890)","type":"invalid_request_error",'
+                   b'"param":"stream","code":"unsupported_value"}}'),
+    "llamacpp": (500, b'{"error":{"code":500,"message":"Cannot use tools with stream",'
+                      b'"type":"server_error"}}'),
+}
 AZURE_401_BODY = (b'{"error":{"code":"401","message":"Access denied due to invalid subscription'
                   b' key or wrong API endpoint. Make sure to provide a valid key for an active'
                   b' subscription and use a correct regional API endpoint for your resource."}}')
@@ -675,7 +701,16 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(400, STREAM_OPTIONS_BODY)
         refusing = model_matches(model, self.server.refuse)
         if refusing and stream:
-            return self.send_body(400, REFUSAL_BODY)
+            refusal = REFUSALS.get(self._hdr("X-Test-Refusal", "azure"))
+            if refusal is None:
+                return self.send_body(400, error_body("bad X-Test-Refusal"))
+            status, text = refusal
+            return self.send_body(status, text)
+        failing = self._hdr("X-Test-Nonstream-Status")
+        if failing and not stream:
+            code = int(failing)
+            return self.send_body(code, error_body(f"Test status {code}", "test_error",
+                                                   None, str(code)))
 
         fixture = self._hdr("X-Test-Fixture")
         if fixture and not stream:  # a canned answer, byte for byte

@@ -110,6 +110,39 @@ def _concat(old, piece):
     return (old or "") + piece
 
 
+def _truthy(v):
+    """JavaScript truthiness: null, false, 0, NaN and "" are false; every
+    object and array, even empty, is true."""
+    if v is None or v is False:
+        return False
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return v == v and v != 0
+    if isinstance(v, str):
+        return v != ""
+    return True
+
+
+def _apply_logprobs(choice, logprobs):
+    """openai-node's logprobs accumulation for one chunk's choice. The
+    first chunk's object becomes the choice's (the same object: entries a
+    first chunk carries are appended to themselves, i.e. counted twice);
+    later chunks' "content" and "refusal" arrays are appended to it, a
+    null one skipped; other members are assigned."""
+    if not _truthy(logprobs):
+        return
+    if not _truthy(choice.get("logprobs")):
+        choice["logprobs"] = dict(logprobs)
+        return
+    lp = choice["logprobs"]
+    lp.update({k: v for k, v in logprobs.items() if k not in ("content", "refusal")})
+    for k in ("content", "refusal"):
+        piece = logprobs.get(k)
+        if _truthy(piece):
+            if lp.get(k) is None:
+                lp[k] = []
+            lp[k].extend(list(piece))
+
+
 def _apply_tool_calls(message, tool_calls, lost):
     calls = message.setdefault("tool_calls", [])
     for entry in tool_calls:
@@ -168,16 +201,7 @@ def _accumulate(chunks):
             if choice is None:
                 choice = choices[index] = dict({"finish_reason": finish, "index": index,
                                                 "message": {}, "logprobs": logprobs}, **ch)
-            if logprobs:
-                if not choice.get("logprobs"):
-                    choice["logprobs"] = dict(logprobs)
-                else:
-                    lp = choice["logprobs"]
-                    lp.update({k: v for k, v in logprobs.items()
-                               if k not in ("content", "refusal")})
-                    for k in ("content", "refusal"):
-                        if logprobs.get(k):
-                            lp[k] = (lp.get(k) or []) + list(logprobs[k])
+            _apply_logprobs(choice, logprobs)
             if finish:
                 choice["finish_reason"] = finish
             choice.update(ch)
@@ -324,7 +348,11 @@ def check_chat_stream(data, answer, *, match_meta=True, expect_usage=None, stric
     chat.completion.chunk with the same id/created/model/system_fingerprint
     (and service_tier), every choice and tool-call delta has an index, the
     accumulated choices equal the answer's (message via same_message,
-    finish_reason), usage equals the answer's when a chunk carries it.
+    finish_reason, logprobs exactly: null when the answer has none), usage
+    equals the answer's when a chunk carries it. Logprobs are also checked
+    chunk by chunk: no entries on a choice's first chunk (openai-node would
+    count them twice), and every chunk's entries spell exactly the text
+    of its delta (bytes, or the token's UTF-8 when bytes is null).
     match_meta: the chunks' id/created/model/system_fingerprint/service_tier
     equal the answer's. expect_usage: True requires a usage chunk; False
     requires that no chunk has a `usage` key (include_usage not asked)."""
@@ -399,6 +427,7 @@ def check_chat_stream(data, answer, *, match_meta=True, expect_usage=None, stric
         assert usage_chunks[0]["usage"] == answer.get("usage"), \
             f"usage {usage_chunks[0]['usage']!r} != {answer.get('usage')!r}"
 
+    _check_logprob_chunks(chunks)  # first: accumulating mutates the chunks
     snapshot, lost = _accumulate(chunks)
     assert not lost, f"tool_calls entries lost: {lost!r}"
     got = _finalize(snapshot)
@@ -412,4 +441,34 @@ def check_chat_stream(data, answer, *, match_meta=True, expect_usage=None, stric
             f"finish_reason {have['finish_reason']!r} != {want['finish_reason']!r}"
         assert same_message(want["message"], have["message"]), \
             f"message differs:\n stream: {have['message']!r}\n answer: {want['message']!r}"
+        assert have["logprobs"] == want.get("logprobs"), \
+            f"logprobs differ:\n stream: {have['logprobs']!r}\n answer: {want.get('logprobs')!r}"
     return got
+
+
+def _entry_bytes(entry):
+    """The bytes a chat logprobs entry stands for."""
+    if entry.get("bytes") is not None:
+        return bytes(entry["bytes"])
+    return entry["token"].encode("utf-8")
+
+
+def _check_logprob_chunks(chunks):
+    """Per chunk: entries spell the delta's text; none on a first chunk."""
+    seen = set()
+    for i, chunk in enumerate(chunks):
+        for ch in chunk.get("choices") or []:
+            first = ch["index"] not in seen
+            seen.add(ch["index"])
+            lp = ch.get("logprobs")
+            if not isinstance(lp, dict):
+                continue
+            for k in ("content", "refusal"):
+                entries = lp.get(k)
+                if not entries:
+                    continue
+                assert not first, f"chunk {i}: logprobs entries on a choice's first chunk"
+                text = ((ch.get("delta") or {}).get(k) or "").encode("utf-8")
+                spelled = b"".join(_entry_bytes(e) for e in entries)
+                assert spelled == text, \
+                    f"chunk {i}: {k} logprobs spell {spelled!r}, the delta has {text!r}"

@@ -223,9 +223,14 @@ def test_error_answer_passes_through(server, tmp_path):
     assert summaries(r)[0]["ct"].startswith("application/json")
 
 
-def test_threads_destream_and_pass_through_at_once(server):
+@pytest.mark.parametrize("mode", ["configured", "auto"])
+def test_threads_destream_and_pass_through_at_once(server, tmp_path, mode):
+    """16 threads at once; in auto mode nothing is configured: the threads
+    are refused, retry and learn at the same time (one cache file)."""
+    env = shim_env(models="o3-mini") if mode == "configured" else \
+        shim_env(cache=str(tmp_path / "refusals"))
     r = run([CLIENT.parent / "threads", server.openai_url(), "16", "12"],
-            env=shim_env(models="o3-mini"), timeout=120)
+            env=env, timeout=120)
     assert r.returncode == 0, r.stderr.decode()[-2000:]
     assert r.stdout == b"0 failures\n"
 

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.needs_lib
 HOOKS = {"curl_easy_init", "curl_easy_duphandle", "curl_easy_reset", "curl_easy_cleanup",
          "curl_easy_setopt", "curl_easy_perform", "curl_easy_getinfo", "curl_easy_header",
          "curl_easy_nextheader", "curl_multi_add_handle", "curl_multi_remove_handle",
-         "curl_multi_info_read", "curl_multi_cleanup"}
+         "curl_multi_info_read", "curl_multi_cleanup", "curl_multi_perform",
+         "curl_multi_socket_action", "curl_multi_poll", "curl_multi_wait",
+         "curl_multi_timeout"}
 FLAVOURS = ["CURL_OPENSSL_4", "CURL_GNUTLS_3", "CURL_NSS_3"]
 
 
@@ -77,14 +79,16 @@ sys.stdout.buffer.write(b''.join(out))
 """
 
 
-def test_pycurl_private_gnutls_libcurl(server, tmp_path):
+@pytest.mark.parametrize("mode", ["configured", "auto"])
+def test_pycurl_private_gnutls_libcurl(server, tmp_path, mode):
     """Python loads pycurl (and its libcurl-gnutls) with RTLD_LOCAL:
     dlsym(RTLD_NEXT) finds nothing there, a naive shim crashes."""
     body = tmp_path / "body.json"
     body.write_bytes(chat_body("o3-mini"))
     log = tmp_path / "log"
     r = run([PYTHON, "-c", PYCURL, server.openai_url(), body],
-            env=shim_env(models="o3-mini", log=f"info:{log}"))
+            env=shim_env(models="o3-mini" if mode == "configured" else None,
+                         log=f"info:{log}"))
     assert r.returncode == 0, r.stderr
     assert b"ct=text/event-stream; charset=utf-8" in r.stderr
     check_chat_stream(r.stdout, plain_answer(server.openai_url(), body.read_bytes()))
@@ -142,14 +146,17 @@ for c, out in outs:
 """
 
 
-def test_pycurl_multi(server, tmp_path):
+@pytest.mark.parametrize("mode", ["configured", "auto"])
+def test_pycurl_multi(server, tmp_path, mode):
+    """pycurl's CurlMulti loop (perform, select, info_read after the loop);
+    in auto mode the o3-mini streams are refused and retried in between."""
     files = []
     for i, (model, stream) in enumerate([("o3-mini", True), ("gpt-4o", False), ("o3-mini", True)]):
         f = tmp_path / f"b{i}.json"
         f.write_bytes(chat_body(model, f"pycurl {i}", stream=stream))
         files.append(f)
     r = run([PYTHON, "-c", PYCURL_MULTI, server.openai_url(), *files],
-            env=shim_env(models="o3-mini"))
+            env=shim_env(models="o3-mini" if mode == "configured" else None))
     assert r.returncode == 0, r.stderr
     outs = r.stdout.split(b"\n----\n")[:3]
     for f, out in zip(files, outs):

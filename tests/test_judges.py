@@ -7,6 +7,7 @@ strict framing, and the fields the SDK drops or mangles."""
 
 import copy
 import json
+import re
 
 import pytest
 
@@ -45,7 +46,10 @@ def sdk_kept(answer, include_usage):
     - numbers are JavaScript doubles: an integer above 2^53 is rounded (our
       own accumulator checks the exact bytes);
     - message.parsed and function.parsed_arguments are added (dropped here
-      from the SDK's side)."""
+      from the SDK's side);
+    - choices[].logprobs come back exactly (entries appended to the role
+      chunk's object, see tests/sse.py), null when the answer has none or
+      omits the key (gpt-5-nano does)."""
     a = {k: v for k, v in copy.deepcopy(answer).items() if k in STREAMED}
     a["created"] = int(float(a["created"]))
     if a.get("system_fingerprint") is None:
@@ -95,6 +99,29 @@ def test_openai_sdk_rebuilds_the_answer(server, judge, fixture, usage):
 TEXT_FIXTURES = sorted((ROOT / "tests" / "fixtures" / "completions").glob("*.json"))
 
 
+def check_legacy_chunks(stream, answer):
+    """Each legacy chunk's logprobs are those of its own text: the four
+    arrays equally long, the tokens spelling the chunk's text (a
+    "bytes:\\xHH" token stands for those bytes)."""
+    def token_bytes(t):
+        if t.startswith("bytes:"):
+            rest = t[len("bytes:"):]
+            return re.sub(rb"\\x([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]),
+                          rest.encode("utf-8"))
+        return t.encode("utf-8")
+    with_lp = {c["index"] for c in answer["choices"] if c.get("logprobs")}
+    for ev in stream.split(b"\n\n")[:-2]:
+        chunk = json.loads(ev[len(b"data: "):])
+        for c in chunk["choices"]:
+            lp = c["logprobs"]
+            if c["index"] not in with_lp:
+                assert lp is None
+                continue
+            arrays = [v for v in lp.values() if isinstance(v, list)]
+            assert len({len(v) for v in arrays}) == 1, f"arrays of unequal length: {lp}"
+            assert b"".join(token_bytes(t) for t in lp["tokens"]) == c["text"].encode("utf-8")
+
+
 @pytest.mark.parametrize("fixture", TEXT_FIXTURES, ids=[f.stem for f in TEXT_FIXTURES])
 @pytest.mark.parametrize("usage", [False, True], ids=["plain", "include_usage"])
 def test_legacy_completions_through_the_openai_sdk(server, judge, fixture, usage):
@@ -110,6 +137,7 @@ def test_legacy_completions_through_the_openai_sdk(server, judge, fixture, usage
     events = r.stdout.split(b"\n\n")
     assert events[-2:] == [b"data: [DONE]", b""]
     assert all(e.startswith(b"data: {") for e in events[:-2])
+    check_legacy_chunks(r.stdout, answer)
     got = judge("completions", r.stdout, include_usage=usage)
     want = {k: v for k, v in answer.items() if k in STREAMED}
     if not usage or want.get("usage") is None:

@@ -52,11 +52,13 @@ def own_client_env(env, prog):
     return env
 
 
-def run_client(prog, server, tmp_path, *args, shim):
+def run_client(prog, server, tmp_path, *args, shim, models="o3-mini"):
+    """Run a client; models=None runs it in auto mode with nothing
+    configured (the refusals are learned, in memory)."""
     assert prog.is_file(), f"{prog} is missing: `make clients`"
     dump = tmp_path / "dump"
     dump.mkdir()
-    env = own_client_env(shim_env(models="o3-mini") if shim else plain_env(), prog)
+    env = own_client_env(shim_env(models=models) if shim else plain_env(), prog)
     server.clear()
     r = run([prog, "-u", server.openai_url(), "--dump", dump, *args], env=env, timeout=90)
     detail = f"exit {r.returncode}\nstdout: {r.stdout.decode(errors='replace')}\n" \
@@ -101,21 +103,28 @@ def check_transfers(transfers, shim):
     return kinds
 
 
-def check_server_log(server, transfers):
+def check_server_log(server, transfers, auto=False):
     """De-streamed requests arrived without stream (every other byte as
-    sent), the others exactly as sent."""
+    sent), the others exactly as sent. In auto mode a de-streamed request
+    may first have gone out as sent (refused, then retried without stream);
+    returns the log and the count of such retries."""
     log = server.requests()
+    retried = 0
     for name, body, _ in transfers:
         tag = re.search(rb"\[[xs]\d+(?:\.r\d)?\]", body).group(0)
         got = [r for r in log if tag in r["body"]]
         assert got, f"{name}: no request with {tag!r} reached the server"
         kind, _ = expected(body)
         want = body.replace(b',"stream":true', b"") if kind == "destream" else body
+        if auto and kind == "destream":  # refused attempts, then their retries
+            retried += sum(1 for r in got if r["body"] == body)
+            got = [r for r in got if r["body"] != body]
+            assert got, f"{name}: never retried"
         for req in got:
             assert req["body"] == want, f"{name}: server got {req['body']!r}"
             assert req.header("Content-Length") == str(len(want)), name
             assert req["path"] == "/v1/chat/completions"
-    return log
+    return (log, retried) if auto else log
 
 
 @pytest.mark.needs_lib
@@ -165,6 +174,40 @@ def test_multi_socket_under_shim(server, tmp_path, pause):
     assert len(transfers) == 60
     assert check_transfers(transfers, shim=True) == {"destream": 20, "json": 20, "native": 20}
     check_server_log(server, transfers)
+
+
+@pytest.mark.needs_lib
+def test_multi_many_auto_mode_retries_refusals(server, tmp_path):
+    """Nothing configured: each o3-mini stream is refused, hidden, retried
+    and replayed; the client sees one DONE per transfer and never a byte of
+    a refusal (it checks both itself)."""
+    r, dump, detail = run_client(MANY, server, tmp_path, "-n", "200", shim=True, models=None)
+    assert r.returncode == 0, detail
+    m = MANY_RE.search(r.stdout)
+    assert m, detail
+    ok, total, d, j, n, reused, removed = map(int, m.groups())
+    assert (ok, total, reused, removed) == (291, 291, 97, 6), detail
+    transfers = dumped(dump)
+    kinds = check_transfers(transfers, shim=True)
+    assert (kinds["destream"], kinds["json"], kinds["native"]) == (d, j, n)
+    _, retried = check_server_log(server, transfers, auto=True)
+    # the first round starts at once, before anything is learned
+    assert retried >= 30, retried
+
+
+@pytest.mark.needs_lib
+@pytest.mark.parametrize("pause", [False, True], ids=["plain", "pause"])
+def test_multi_socket_auto_mode_retries_refusals(server, tmp_path, pause):
+    args = ["-n", "60"] + (["--pause"] if pause else [])
+    r, dump, detail = run_client(SOCKET, server, tmp_path, *args, shim=True, models=None)
+    assert r.returncode == 0, detail
+    m = SOCKET_RE.search(r.stdout)
+    assert m, detail
+    assert tuple(map(int, m.groups()[:5])) == (60, 60, 20, 20, 20), detail
+    transfers = dumped(dump)
+    assert check_transfers(transfers, shim=True) == {"destream": 20, "json": 20, "native": 20}
+    _, retried = check_server_log(server, transfers, auto=True)
+    assert retried >= 1, retried
 
 
 @pytest.mark.parametrize("pause", [False, True], ids=["plain", "pause"])

@@ -54,6 +54,23 @@ def test_php_writefunction_closure_streams(server, tmp_path):
 
 
 @php_runs
+def test_php_closure_auto_mode(server, tmp_path):
+    """Nothing configured: PHP's streaming request is refused, retried
+    without stream and replayed."""
+    body = tmp_path / "b.json"
+    body.write_bytes(chat_body("o3-mini", "from PHP, auto"))
+    server.clear()
+    r = run([WRAPPER, "--", PHP, ROOT / "tests/php/stream.php", server.openai_url(), body],
+            env=wrapper_env())
+    assert r.returncode == 0, r.stderr
+    assert b"ct=text/event-stream; charset=utf-8" in r.stderr
+    first, retry = server.requests()
+    assert first["body"] == body.read_bytes()
+    assert retry.json() == drop_stream_members(body.read_bytes())
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body.read_bytes()))
+
+
+@php_runs
 def test_php_multi(server, tmp_path):
     files = []
     for i, (model, stream) in enumerate([("o3-mini", True), ("gpt-4o", False),

@@ -4,17 +4,19 @@
  * crash, and afterwards:
  *   - every warning names the file, a line from 1 to the number of lines,
  *     in non-decreasing order, with a message;
- *   - the values stay in range (mode off|force, chunk 1..1048576,
+ *   - the values stay in range (mode off|force|auto, chunk 1..1048576,
  *     max_answer 1024..2^40), every model pattern is non-empty with no
  *     comma and no blank at either end;
  *   - a second parse of the same bytes gives the same configuration;
  *   - the same bytes after a "[section]" line change nothing and warn
- *     about that one line only (plus further section lines);
+ *     about that one line only (plus further section lines, and the lines
+ *     of [refusal "name"] sections, which fuzz_refusal.c covers);
  *   - globs_match and config_set take the input (up to its first NUL) as a
  *     model name, a key and a value.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ihooks \
- *     tests/fuzz/fuzz_config.c shim/config.c shim/glob.c \
+ *     tests/fuzz/fuzz_config.c shim/config.c shim/config_rules.c \
+ *     shim/glob.c shim/buf.c hooks/refusal.c hooks/json.c \
  *     -o /tmp/fuzz_config
  *   /tmp/fuzz_config -max_total_time=60 -max_len=4096
  * Without libFuzzer, -DSS_FUZZ_MAIN builds a main() that runs files. */
@@ -45,7 +47,7 @@ struct fuzz_warns {
   unsigned lines;     /* lines in the text */
   unsigned last;      /* line of the previous warning */
   size_t count;
-  size_t sections;    /* warnings mentioning a section */
+  size_t sections;    /* warnings about a section or a refusal rule */
 };
 
 /* The warn callback: checks each warning as it comes. */
@@ -59,7 +61,7 @@ static void fuzz_warn(void *arg, const char *where, unsigned line,
   fuzz_assert(msg && *msg, "warning without a message");
   w->last = line;
   w->count++;
-  if(strstr(msg, "section"))
+  if(strstr(msg, "section") || strstr(msg, "refusal"))
     w->sections++;
 }
 
@@ -82,7 +84,8 @@ static bool fuzz_blank(char c)
 /* Check the ranges and shapes a configuration must keep. */
 static void fuzz_valid(const struct ss_config *c)
 {
-  fuzz_assert(c->mode == SS_MODE_OFF || c->mode == SS_MODE_FORCE, "mode");
+  fuzz_assert(c->mode == SS_MODE_OFF || c->mode == SS_MODE_FORCE ||
+              c->mode == SS_MODE_AUTO, "mode");
   fuzz_assert(c->chunk_chars >= 1 && c->chunk_chars <= (1u << 20), "chunk");
   fuzz_assert(c->max_answer >= 1024 && c->max_answer <= (size_t)1 << 40,
               "max_answer");

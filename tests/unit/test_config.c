@@ -1,5 +1,6 @@
 /* test_config.c - unit tests for shim/config.c (settings and the file
- * grammar) and shim/glob.c (comma lists of fnmatch globs). */
+ * grammar), shim/config_rules.c ([refusal "name"] sections) and
+ * shim/glob.c (comma lists of fnmatch globs). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,8 +8,10 @@
 #include <string.h>
 
 #include "check.h"
+#include "buf.h"
 #include "config.h"
 #include "glob.h"
+#include "refusal.h"
 
 /* One call of the warn callback. */
 struct warning {
@@ -71,11 +74,13 @@ TEST(defaults)
 {
   struct ss_config c;
   config_init(&c);
-  CHECK(c.mode == SS_MODE_FORCE);
+  CHECK(c.mode == SS_MODE_AUTO);
   CHECK(c.chunk_chars == 24);
   CHECK(c.max_answer == (size_t)64 << 20);
   CHECK(c.models.n == 0 && c.models.v == NULL);
   CHECK(c.log == NULL);
+  CHECK(c.pace_ms == 0 && c.cache == NULL && c.cache_ttl == 7L * 86400);
+  CHECK(c.refusals.n == 0 && c.refusals.v == NULL);
   CHECK(globs_match(&c.models, "gpt-4o") == NULL);
   config_free(&c);
   /* config_free leaves an empty, reusable config. */
@@ -93,6 +98,9 @@ TEST(set_mode)
   CHECK(c.mode == SS_MODE_OFF);
   CHECK(config_set(&c, "mode", "force", false, &msg));
   CHECK(c.mode == SS_MODE_FORCE && msg == NULL);
+  CHECK(config_set(&c, "mode", "auto", false, &msg));
+  CHECK(c.mode == SS_MODE_AUTO && msg == NULL);
+  CHECK(!config_set(&c, "mode", "Auto", false, &msg) && c.mode == SS_MODE_OFF);
   /* An unknown value acts as off, with a message. */
   CHECK(!config_set(&c, "mode", "sometimes", false, &msg));
   CHECK(c.mode == SS_MODE_OFF);
@@ -202,7 +210,7 @@ TEST(set_unknown_key)
   CHECK(!config_set(&c, "", "x", false, &msg) && msg != NULL);
   /* Keys are case-sensitive. */
   CHECK(!config_set(&c, "Mode", "off", false, &msg));
-  CHECK(c.mode == SS_MODE_FORCE);
+  CHECK(c.mode == SS_MODE_AUTO);
   CHECK(!config_set(&c, "chunk ", "5", false, &msg) && c.chunk_chars == 24);
   config_free(&c);
 }
@@ -234,7 +242,7 @@ TEST(parse_empty_text)
   struct ss_config c;
   struct warnings ws;
   parse(&c, "", &ws);
-  CHECK(ws.n == 0 && c.mode == SS_MODE_FORCE && c.chunk_chars == 24);
+  CHECK(ws.n == 0 && c.mode == SS_MODE_AUTO && c.chunk_chars == 24);
   config_free(&c);
   /* No warn callback at all is allowed, even with problems. */
   config_init(&c);
@@ -391,7 +399,7 @@ TEST(parse_unknown_keys)
   CHECK(ws.n == 2);
   CHECK(ws.w[0].line == 1 && strstr(ws.w[0].msg, "unknown"));
   CHECK(ws.w[1].line == 3);
-  CHECK(c.chunk_chars == 5 && c.mode == SS_MODE_FORCE);
+  CHECK(c.chunk_chars == 5 && c.mode == SS_MODE_AUTO);
   config_free(&c);
 }
 
@@ -415,7 +423,7 @@ TEST(parse_unknown_sections)
   CHECK(ws.w[1].line == 7 && strstr(ws.w[1].msg, "section"));
   CHECK_STR(ws.w[0].where, "test.conf");
   CHECK(c.chunk_chars == 5);
-  CHECK(c.mode == SS_MODE_FORCE);
+  CHECK(c.mode == SS_MODE_AUTO);
   CHECK(c.models.n == 0);
   config_free(&c);
   /* The same section twice is reported twice (once per header line). */
@@ -511,7 +519,7 @@ TEST(parse_nul_byte_does_not_crash)
   memset(&ws, 0, sizeof(ws));
   config_init(&c);
   config_parse(&c, t, sizeof(t) - 1, "nul.conf", collect, &ws);
-  CHECK(c.mode == SS_MODE_FORCE);  /* "mo" is no key */
+  CHECK(c.mode == SS_MODE_AUTO);  /* "mo" is no key */
   CHECK(c.chunk_chars == 24);
   CHECK(ws.n >= 2);
   CHECK(ws.n >= 1 && ws.w[0].line == 1);
@@ -533,6 +541,182 @@ TEST(parse_nul_byte_does_not_crash)
     config_free(&c);
     free(exact);
   }
+}
+
+/* ---- [refusal "name"] sections ----------------------------------------- */
+
+/* Rule i (0 is the built-in) described as refusal_rule_describe says. */
+static const char *rule_str(const struct ss_config *c, size_t i)
+{
+  static char s[512];
+  struct buf b;
+  buf_init(&b);
+  refusal_rule_describe(&c->refusals, i, &b);
+  snprintf(s, sizeof(s), "%s: %s", refusal_rule_name(&c->refusals, i),
+           buf_cstr(&b) ? b.ptr : "(oom)");
+  buf_free(&b);
+  return s;
+}
+
+TEST(parse_refusal_sections)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c,
+        "chunk = 5\n"
+        "[refusal \"relay\"]\n"
+        "status = 500\n"
+        "field error.type = server_error\n"
+        "field  error.details.0.code =  42 \n"
+        "message = *Cannot use tools with stream*\n"
+        "\n"
+        "# a comment inside a rule\n"
+        "  [ refusal   \"any 429\" ]  \r\n"
+        "status = 429\r\n"
+        "[refusal\"gate\"]\n"
+        "body = \"  *verified to stream* \"\n"
+        "field error.code = null\n",
+        &ws);
+  CHECK(ws.n == 0);
+  CHECK(c.chunk_chars == 5);
+  CHECK(refusal_rule_count(&c.refusals) == 4);
+  CHECK_STR(rule_str(&c, 0), "built-in: status 400, field error.param = "
+            "\"stream\", field error.code = \"unsupported_value\"");
+  CHECK_STR(rule_str(&c, 1), "relay: status 500, field error.type = "
+            "\"server_error\", field error.details.0.code = \"42\", message "
+            "\"*Cannot use tools with stream*\"");
+  CHECK_STR(rule_str(&c, 2), "any 429: status 429");
+  CHECK_STR(rule_str(&c, 3), "gate: status 400, field error.code = \"null\", "
+            "body \"  *verified to stream* \"");
+  CHECK(refusal_rule_status(&c.refusals, 1) == 500);
+  CHECK(refusal_rule_name(&c.refusals, 4) == NULL);
+  /* The rules as parsed match. */
+  static const char b1[] = "{\"error\":{\"type\":\"server_error\",\"details\":"
+                           "[{\"code\":42}],\"message\":\"x: Cannot use tools "
+                           "with stream (request id: 7)\"}}";
+  const char *m = refusal_match(&c.refusals, 500, b1, sizeof(b1) - 1);
+  CHECK(m && !strcmp(m, "relay"));
+  m = refusal_match(&c.refusals, 429, "", 0);
+  CHECK(m && !strcmp(m, "any 429"));
+  static const char b3[] = "{\"error\":{\"code\":null,\"message\":\"must be "
+                           "verified to stream\"}}";
+  m = refusal_match(&c.refusals, 400, b3, sizeof(b3) - 1);
+  CHECK(m == NULL);  /* the body glob keeps its blanks: "  *" */
+  config_free(&c);
+  CHECK(c.refusals.n == 0 && c.refusals.v == NULL);
+  config_free(&c);
+}
+
+TEST(parse_refusal_then_settings_are_not_global)
+{
+  struct ss_config c;
+  struct warnings ws;
+  /* After a refusal header, lines belong to the rule: "chunk" is no rule
+   * key, so the rule is dropped and chunk stays. */
+  parse(&c, "[refusal \"r\"]\nstatus = 502\nchunk = 3\n", &ws);
+  CHECK(ws.n == 1 && ws.w[0].line == 3);
+  CHECK(strstr(ws.w[0].msg, "refusal \"r\"") && strstr(ws.w[0].msg, "ignored"));
+  CHECK(c.chunk_chars == 24 && c.refusals.n == 0);
+  config_free(&c);
+  /* An unknown section after a rule ends it; its keys are skipped. */
+  parse(&c, "[refusal \"r\"]\nstatus = 502\n[other]\nstatus = 503\n", &ws);
+  CHECK(ws.n == 1 && ws.w[0].line == 3 && strstr(ws.w[0].msg, "section"));
+  CHECK(c.refusals.n == 1 && refusal_rule_status(&c.refusals, 1) == 502);
+  config_free(&c);
+  /* A rule after an unknown section is read. */
+  parse(&c, "[other]\nx = 1\n[refusal \"r\"]\nstatus = 503\n", &ws);
+  CHECK(ws.n == 1 && ws.w[0].line == 1);
+  CHECK(c.refusals.n == 1 && refusal_rule_status(&c.refusals, 1) == 503);
+  config_free(&c);
+}
+
+/* One bad refusal text: warned at `line`, its rule dropped, "ok" kept. */
+static void bad_rule(const char *text, unsigned line, const char *word)
+{
+  struct ss_config c;
+  struct warnings ws;
+  char full[512];
+  snprintf(full, sizeof(full), "%s[refusal \"ok\"]\nstatus = 418\n", text);
+  parse(&c, full, &ws);
+  CHECK(ws.n == 1);
+  if(ws.n != 1 || ws.w[0].line != line || !strstr(ws.w[0].msg, word))
+    printf("#   text [%s]: %zu warnings, first line %u: %s\n", text, ws.n,
+           ws.n ? ws.w[0].line : 0, ws.n ? ws.w[0].msg : "");
+  CHECK(ws.n >= 1 && ws.w[0].line == line && strstr(ws.w[0].msg, word));
+  CHECK(c.refusals.n == 1);
+  CHECK(refusal_rule_status(&c.refusals, 1) == 418);
+  CHECK(refusal_match(&c.refusals, 400, "{}", 2) == NULL);
+  config_free(&c);
+}
+
+TEST(parse_refusal_bad_lines)
+{
+  bad_rule("[refusal \"b\"]\nstatus = abc\n", 2, "status");
+  bad_rule("[refusal \"b\"]\nstatus = 600\n", 2, "status");
+  bad_rule("[refusal \"b\"]\nstatus = 99\n", 2, "status");
+  bad_rule("[refusal \"b\"]\nstatus = 4000\n", 2, "status");
+  bad_rule("[refusal \"b\"]\nstatus =\n", 2, "status");
+  bad_rule("[refusal \"b\"]\nstatus 500 = 500\n", 2, "path");
+  bad_rule("[refusal \"b\"]\nfield = x\n", 2, "path");
+  bad_rule("[refusal \"b\"]\nfield a..b = x\n", 2, "path");
+  bad_rule("[refusal \"b\"]\nfield .a = x\n", 2, "path");
+  bad_rule("[refusal \"b\"]\nfield a. = x\n", 2, "path");
+  bad_rule("[refusal \"b\"]\nstatus = 500\ncolour = red\n", 3, "unknown");
+  bad_rule("[refusal \"b\"]\nmessage = a\nmessage = b\n", 3, "twice");
+  bad_rule("[refusal \"b\"]\nbody = a\nbody = b\n", 3, "twice");
+  bad_rule("[refusal \"b\"]\nstatus = 500\njust words\n", 3, "=");
+  bad_rule("[refusal \"b\"]\n# only a comment\n", 1, "no setting");
+  bad_rule("[refusal \"b\"]\n", 1, "no setting");
+  bad_rule("[refusal]\nstatus = 500\n", 1, "refusal \"name\"");
+  bad_rule("[refusal \"\"]\nstatus = 500\n", 1, "refusal \"name\"");
+  bad_rule("[refusal b]\nstatus = 500\n", 1, "refusal \"name\"");
+  bad_rule("[refusal \"a\"b\"]\nstatus = 500\n", 1, "refusal \"name\"");
+  bad_rule("[refusal \"b\" x]\nstatus = 500\n", 1, "refusal \"name\"");
+  bad_rule("[refusal \"built-in\"]\nstatus = 500\n", 1, "reserved");
+  bad_rule("[refusals \"b\"]\nstatus = 500\n", 1, "unknown section");
+  bad_rule("[refusal \"b\"\nstatus = 500\n", 1, "unknown section");
+}
+
+TEST(parse_refusal_duplicate_name)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "[refusal \"a\"]\nstatus = 418\n[refusal \"a\"]\nstatus = 500\n",
+        &ws);
+  CHECK(ws.n == 1 && ws.w[0].line == 3 && strstr(ws.w[0].msg, "exists"));
+  CHECK(c.refusals.n == 1 && refusal_rule_status(&c.refusals, 1) == 418);
+  config_free(&c);
+  /* A dropped rule frees its name: the name can come again. */
+  parse(&c, "[refusal \"a\"]\nstatus = 1\n[refusal \"a\"]\nstatus = 500\n",
+        &ws);
+  CHECK(ws.n == 1 && ws.w[0].line == 2);
+  CHECK(c.refusals.n == 1 && refusal_rule_status(&c.refusals, 1) == 500);
+  config_free(&c);
+}
+
+TEST(parse_refusal_several_bad_lines_all_reported)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c,
+        "[refusal \"b\"]\n"
+        "status = 7\n"
+        "status = 500\n"
+        "nope = 1\n"
+        "[refusal \"c\"]\n"
+        "status = 501\n",
+        &ws);
+  CHECK(ws.n == 2 && ws.w[0].line == 2 && ws.w[1].line == 4);
+  CHECK(c.refusals.n == 1);
+  CHECK_STR(refusal_rule_name(&c.refusals, 1), "c");
+  config_free(&c);
+  /* Without a warn callback nothing breaks. */
+  config_init(&c);
+  static const char t[] = "[refusal \"b\"]\nstatus = 7\n[refusal]\n"
+                          "[refusal \"d\"]\n";
+  config_parse(&c, t, sizeof(t) - 1, "x", NULL, NULL);
+  CHECK(c.refusals.n == 0);
+  config_free(&c);
 }
 
 /* ---- globs ----------------------------------------------------------- */
@@ -660,6 +844,11 @@ int main(void)
   RUN(parse_unknown_mode_acts_as_off);
   RUN(parse_warn_gets_file_and_lines);
   RUN(parse_nul_byte_does_not_crash);
+  RUN(parse_refusal_sections);
+  RUN(parse_refusal_then_settings_are_not_global);
+  RUN(parse_refusal_bad_lines);
+  RUN(parse_refusal_duplicate_name);
+  RUN(parse_refusal_several_bad_lines_all_reported);
   RUN(globs_list_items);
   RUN(globs_fnmatch_patterns);
   RUN(globs_first_match_order);

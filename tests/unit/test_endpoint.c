@@ -277,6 +277,35 @@ TEST(empty_and_null)
   CHECK(expect("/v1/responses", EP_RESPONSES, false, "", "/v1/responses"));
 }
 
+/* The host learned refusals are keyed by: lowercase, port kept, user
+ * info dropped; "" when it does not fit. */
+static bool host_is(const char *url, const char *host)
+{
+  struct endpoint ep;
+  memset(&ep, 0xA5, sizeof(ep));
+  endpoint_classify(url, &ep);
+  bool ok = memchr(ep.host, '\0', sizeof(ep.host)) && !strcmp(ep.host, host);
+  if(!ok)
+    printf("#   %s: host [%.60s], want [%s]\n", url, ep.host, host);
+  return ok;
+}
+
+TEST(host_field)
+{
+  char longurl[600];
+  CHECK(host_is("https://API.OpenAI.com/v1/chat/completions", "api.openai.com"));
+  CHECK(host_is("http://127.0.0.1:8080/v1/responses", "127.0.0.1:8080"));
+  CHECK(host_is("https://user:pw@Res.openai.azure.com/openai/responses",
+                "res.openai.azure.com"));
+  CHECK(host_is("api.anthropic.com/v1/messages", "api.anthropic.com"));
+  CHECK(host_is("http://[::1]:9/v1/messages?x=1", "[::1]:9"));
+  CHECK(host_is("https://h.example?q=/v1/chat/completions", "h.example"));
+  memcpy(longurl, "https://", 8);
+  memset(longurl + 8, 'a', 300);
+  memcpy(longurl + 308, "/v1/chat/completions", 21);
+  CHECK(host_is(longurl, ""));
+}
+
 int main(void)
 {
   RUN(names);
@@ -289,5 +318,6 @@ int main(void)
   RUN(schemes_and_authority);
   RUN(no_scheme_with_scheme_like_query);
   RUN(empty_and_null);
+  RUN(host_field);
   return check_done();
 }

@@ -559,6 +559,7 @@ TEST(refuses_what_it_cannot_replay)
   CHECK(refused("[]"));
   CHECK(refused(""));
   CHECK(refused("{\"error\":{\"message\":\"no\"}}"));
+  /* logprobs that do not spell the content (more in test_chat_logprobs) */
   CHECK(refused(TOP "{\"index\":0,\"message\":{\"role\":\"assistant\","
                 "\"content\":\"x\"},\"logprobs\":{\"content\":[]},"
                 "\"finish_reason\":\"stop\"}]}"));

@@ -1,4 +1,7 @@
-/* test_sse_completions.c - the legacy Completions replay, byte for byte. */
+/* test_sse_completions.c - the legacy Completions replay, byte for byte:
+ * text pieces, usage, and logprobs (each chunk carries slices of the four
+ * arrays for its own tokens, grouped until the text ends on a character
+ * boundary; "bytes:\\xHH" tokens are partial characters). */
 #include <stdlib.h>
 
 #include "check.h"
@@ -56,6 +59,7 @@ TEST(refusals)
   const char *why = NULL;
   CHECK(!replay_all("{\"object\":\"chat.completion\"}", 4, 0, &why) && why);
   why = NULL;
+  /* logprobs whose tokens spell nothing of the text "x" */
   CHECK(!replay_all("{\"id\":\"c\",\"object\":\"text_completion\",\"created\":1,"
                     "\"model\":\"m\",\"choices\":[{\"text\":\"x\",\"index\":0,"
                     "\"logprobs\":{\"tokens\":[]},\"finish_reason\":\"stop\"}]}",
@@ -68,10 +72,126 @@ TEST(refusals)
   CHECK(!replay_all("{\"id\":", 4, 0, &why) && why);
 }
 
+/* ---- logprobs ---- */
+
+/* An answer with text t (raw JSON text) and logprobs lp. */
+#define LPANS(t, lp)                                                           \
+  "{\"id\":\"c\",\"object\":\"text_completion\",\"created\":1,\"model\":\"m\","   \
+  "\"choices\":[{\"text\":\"" t "\",\"index\":0,\"logprobs\":" lp               \
+  ",\"finish_reason\":\"length\"}]}"
+/* A chunk with text t, logprobs lp, finish_reason fr. */
+#define LPEV(t, lp, fr)                                                        \
+  HEAD "\"choices\":[{\"text\":\"" t "\",\"index\":0,\"logprobs\":" lp         \
+  ",\"finish_reason\":" fr "}],\"model\":\"m\"}\n\n"
+#define LP4(tok, tlp, top, off)                                                \
+  "{\"tokens\":[" tok "],\"token_logprobs\":[" tlp "],\"top_logprobs\":[" top  \
+  "],\"text_offset\":[" off "]}"
+
+/* Replay answer a with piece size piece and compare with want. */
+static void expect_text(const char *a, size_t piece, const char *want)
+{
+  const char *why = NULL;
+  char *s = replay_all(a, piece, 0, &why);
+  CHECK(s != NULL);
+  if(!s) {
+    printf("#   refused: %s\n", why ? why : "?");
+    return;
+  }
+  CHECK_STR(s, want);
+  free(s);
+}
+
+/* One chunk per token (piece_chars does not matter), top_logprobs copied
+ * compact, the finish_reason on the last token's chunk. */
+TEST(logprobs_ascii_tokens)
+{
+  static const char a[] =
+    LPANS(" Hello world", "{\"tokens\": [\" Hello\", \" world\"],"
+          " \"token_logprobs\": [-0.31, -1.5e-3], \"top_logprobs\": "
+          "[{\" Hello\": -0.31, \" Hi\": -1.4}, {\" world\": -1.5e-3}],"
+          " \"text_offset\": [5, 11]}");
+  static const char want[] =
+    LPEV(" Hello", LP4("\" Hello\"", "-0.31", "{\" Hello\":-0.31,\" Hi\":-1.4}",
+                       "5"), "null")
+    LPEV(" world", LP4("\" world\"", "-1.5e-3", "{\" world\":-1.5e-3}", "11"),
+         "\"length\"")
+    "data: [DONE]\n\n";
+  expect_text(a, 1, want);
+  expect_text(a, 100, want);
+}
+
+/* ’ (E2 80 99) over two "bytes:" tokens: one chunk with both and the
+ * whole character; an escaped newline inside a token is one byte. */
+TEST(logprobs_bytes_tokens)
+{
+  expect_text(LPANS("I\xe2\x80\x99m\\n", LP4("\"I\",\"bytes:\\\\xe2\\\\x80\","
+                    "\"bytes:\\\\x99\",\"m\\n\"", "-1,-2,-3,-4",
+                    "{},{},{},{}", "0,1,1,2")), 4,
+              LPEV("I", LP4("\"I\"", "-1", "{}", "0"), "null")
+              LPEV("\xe2\x80\x99", LP4("\"bytes:\\\\xe2\\\\x80\","
+                   "\"bytes:\\\\x99\"", "-2,-3", "{},{}", "1,1"), "null")
+              LPEV("m\\n", LP4("\"m\\n\"", "-4", "{}", "2"), "\"length\"")
+              "data: [DONE]\n\n");
+}
+
+/* A \u escape and a surrogate pair in the text (copied escaped); echo's
+ * null first entries; a null member stays null, an absent one absent. */
+TEST(logprobs_escapes_nulls_and_members)
+{
+  expect_text(LPANS("caf\\u00e9 \\ud83d\\ude00",
+                    "{\"tokens\":[\"caf\xc3\xa9\",\" \\ud83d\\ude00\"],"
+                    "\"token_logprobs\":[null,-0.5],\"top_logprobs\":null}"), 4,
+              LPEV("caf\\u00e9", "{\"tokens\":[\"caf\xc3\xa9\"],"
+                   "\"token_logprobs\":[null],\"top_logprobs\":null}", "null")
+              LPEV(" \\ud83d\\ude00", "{\"tokens\":[\" \\ud83d\\ude00\"],"
+                   "\"token_logprobs\":[-0.5],\"top_logprobs\":null}",
+                   "\"length\"")
+              "data: [DONE]\n\n");
+}
+
+/* An empty text with empty arrays: one chunk, empty slices. */
+TEST(logprobs_empty_text)
+{
+  expect_text(LPANS("", LP4("", "", "", "")), 4,
+              LPEV("", LP4("", "", "", ""), "\"length\"") "data: [DONE]\n\n");
+}
+
+/* Tokens that do not spell the text, arrays of other lengths, unknown
+ * members, tokens that are not strings. */
+TEST(logprobs_refusals)
+{
+  static const char *const bad[] = {
+    LPANS("ab", LP4("\"a\"", "-1", "{}", "0")),
+    LPANS("ab", LP4("\"a\",\"bc\"", "-1,-1", "{},{}", "0,1")),
+    LPANS("ab", LP4("\"a\",\"c\"", "-1,-1", "{},{}", "0,1")),
+    LPANS("ab", LP4("\"a\",\"b\"", "-1", "{},{}", "0,1")),
+    LPANS("ab", LP4("\"a\",\"b\"", "-1,-1", "{},{}", "0")),
+    LPANS("ab", LP4("\"a\",2", "-1,-1", "{},{}", "0,1")),
+    LPANS("ab", "{\"tokens\":[\"ab\"],\"logprob\":[1]}"),
+    LPANS("ab", "{\"tokens\":\"ab\"}"),
+    LPANS("ab", "{\"tokens\":[\"ab\"],\"text_offset\":0}"),
+    LPANS("ab", "[\"ab\"]"),
+    LPANS("\xe2\x80\x99", LP4("\"bytes:\\\\xe2\\\\x80\"", "-1", "{}", "0")),
+    LPANS("\xe2\x80\x99", LP4("\"bytes:\\\\xe2\\\\x80\\\\x98\"", "-1", "{}",
+                               "0")),
+  };
+  for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    const char *why = NULL;
+    char *s = replay_all(bad[i], 4, 0, &why);
+    CHECK(!s && why && *why);
+    free(s);
+  }
+}
+
 int main(void)
 {
   RUN(pieces_then_finish_on_the_last);
   RUN(usage_chunk_and_empty_text);
   RUN(refusals);
+  RUN(logprobs_ascii_tokens);
+  RUN(logprobs_bytes_tokens);
+  RUN(logprobs_escapes_nulls_and_members);
+  RUN(logprobs_empty_text);
+  RUN(logprobs_refusals);
   return check_done();
 }

@@ -1,0 +1,37 @@
+/* json_shape.c - small checks the answer readers share (see json.h). */
+#include "json.h"
+
+bool json_get_typed(struct json_span obj, const char *name, unsigned mask,
+                    struct json_span *v)
+{
+  json_get(obj, name, v);
+  return (mask >> v->type) & 1u;
+}
+
+bool json_only_members(struct json_span obj, const char *const *names)
+{
+  struct json_iter it;
+  struct json_span key, val;
+  if(obj.type != JSON_OBJECT)
+    return false;
+  json_iter_init(&it, obj);
+  while(json_next_member(&it, &key, &val)) {
+    const char *const *n = names;
+    while(*n && !json_key_is(key, *n))
+      n++;
+    if(!*n)
+      return false;
+  }
+  return true;
+}
+
+int json_hex_digit(int c)
+{
+  if(c >= '0' && c <= '9')
+    return c - '0';
+  if(c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if(c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}

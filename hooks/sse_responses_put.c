@@ -1,0 +1,245 @@
+/* sse_responses_put.c - the event writers of the Responses encoder (see
+ * sse_responses.c for the replay rules): event framing, the in-progress
+ * forms of the response, its items and their parts, and the events of
+ * one streamed text (part added, deltas, annotations, done, part done). */
+#include "sse_responses_int.h"
+
+#include <string.h>
+
+#include "sse_piece.h"
+
+const struct resp_text_kind resp_tk_output_text = {
+  "response.content_part.added", "response.output_text.delta",
+  "response.output_text.done", "response.content_part.done",
+  "content_index", "text"
+};
+const struct resp_text_kind resp_tk_refusal = {
+  "response.content_part.added", "response.refusal.delta",
+  "response.refusal.done", "response.content_part.done",
+  "content_index", "refusal"
+};
+const struct resp_text_kind resp_tk_summary = {
+  "response.reasoning_summary_part.added",
+  "response.reasoning_summary_text.delta",
+  "response.reasoning_summary_text.done",
+  "response.reasoning_summary_part.done", "summary_index", "text"
+};
+const struct resp_text_kind resp_tk_reasoning_text = {
+  "response.content_part.added", "response.reasoning_text.delta",
+  "response.reasoning_text.done", "response.content_part.done",
+  "content_index", "text"
+};
+const struct resp_text_kind resp_tk_arguments = {
+  NULL, "response.function_call_arguments.delta",
+  "response.function_call_arguments.done", NULL, NULL, "arguments"
+};
+const struct resp_text_kind resp_tk_input = {
+  NULL, "response.custom_tool_call_input.delta",
+  "response.custom_tool_call_input.done", NULL, NULL, "input"
+};
+
+/* A member replaced in an in-progress form: its new value, or NULL to
+ * leave the member out. Lists end with a NULL name. */
+struct resp_subst {
+  const char *name;
+  const char *value;
+};
+
+static const struct resp_subst resp_start_subst[] = {
+  {"status", "\"in_progress\""}, {"output", "[]"}, {"usage", "null"},
+  {"error", "null"}, {"incomplete_details", "null"},
+  {"completed_at", "null"}, {"output_text", "\"\""}, {NULL, NULL}
+};
+static const struct resp_subst resp_item_subst[] = {
+  {"status", "\"in_progress\""}, {"content", "[]"}, {"summary", "[]"},
+  {"arguments", "\"\""}, {"input", "\"\""}, {NULL, NULL}
+};
+static const struct resp_subst resp_search_subst[] = {
+  {"status", "\"in_progress\""}, {"action", NULL}, {NULL, NULL}
+};
+static const struct resp_subst resp_part_subst[] = {
+  {"text", "\"\""}, {"refusal", "\"\""}, {"annotations", "[]"},
+  {"logprobs", "[]"}, {NULL, NULL}
+};
+
+void resp_event_open(struct resp_cursor *c, struct buf *b, const char *type)
+{
+  buf_puts(b, "event: ");
+  buf_puts(b, type);
+  buf_puts(b, "\ndata: {\"type\":\"");
+  buf_puts(b, type);
+  buf_puts(b, "\",\"sequence_number\":");
+  sse_put_uint(b, c->seq++);
+}
+
+void resp_event_close(struct buf *b)
+{
+  buf_puts(b, "}\n\n");
+}
+
+void resp_put_item_ref(const struct resp_cursor *c, struct buf *b)
+{
+  buf_puts(b, ",\"item_id\":");
+  sse_put_value(b, c->item.id);
+  buf_puts(b, ",\"output_index\":");
+  sse_put_uint(b, c->item_no);
+}
+
+/* Append object obj with the members named in s replaced (a member whose
+ * value is null keeps it) or left out; the others are copied, in order. */
+static void resp_put_subst(struct buf *b, struct json_span obj,
+                           const struct resp_subst *s)
+{
+  struct json_iter it;
+  struct json_span key, val;
+  bool first = true;
+  buf_puts(b, "{");
+  json_iter_init(&it, obj);
+  while(json_next_member(&it, &key, &val)) {
+    const struct resp_subst *r = s;
+    while(r->name && !json_key_is(key, r->name))
+      r++;
+    if(r->name && !r->value)
+      continue;
+    if(!first)
+      buf_puts(b, ",");
+    first = false;
+    buf_append(b, key.ptr, key.len);
+    buf_puts(b, ":");
+    if(r->name && val.type != JSON_NULL)
+      buf_puts(b, r->value);
+    else
+      sse_put_value(b, val);
+  }
+  buf_puts(b, "}");
+}
+
+void resp_put_start(struct buf *b, struct json_span root)
+{
+  resp_put_subst(b, root, resp_start_subst);
+}
+
+void resp_put_item_start(struct buf *b, const struct resp_item *it)
+{
+  resp_put_subst(b, it->obj, it->kind == RK_WEB_SEARCH ? resp_search_subst
+                                                       : resp_item_subst);
+}
+
+void resp_put_part_start(struct buf *b, struct json_span part)
+{
+  resp_put_subst(b, part, resp_part_subst);
+}
+
+/* Open an event of the current part: type, item reference and index. */
+static void resp_part_open(struct resp_cursor *c, struct buf *b,
+                           const char *type)
+{
+  resp_event_open(c, b, type);
+  resp_put_item_ref(c, b);
+  if(c->part.tk->index) {
+    buf_puts(b, ",\"");
+    buf_puts(b, c->part.tk->index);
+    buf_puts(b, "\":");
+    sse_put_uint(b, c->part_no);
+  }
+}
+
+/* Does the current part carry logprob entries (then deltas follow
+ * them)? */
+static bool resp_has_lp(const struct resp_part *pt)
+{
+  struct json_iter it;
+  struct json_span v;
+  json_iter_init(&it, pt->logprobs);
+  return pt->logprobs.type == JSON_ARRAY && json_next_element(&it, &v);
+}
+
+/* Append the next delta of the current text: a word-sized piece, or the
+ * text of the next logprob entries with those entries. */
+static void resp_put_delta(struct sse_responses *e, struct buf *b)
+{
+  struct resp_cursor *c = &e->c;
+  const char *from = c->pos;
+  struct json_iter first = {NULL, NULL};
+  size_t count = 0;
+  if(resp_has_lp(&c->part))
+    resp_lp_cut(c, &first, &count);
+  else
+    c->pos = piece_next(c->pos, c->end, e->piece_chars);
+  resp_part_open(c, b, c->part.tk->delta);
+  buf_puts(b, ",\"delta\":\"");
+  buf_append(b, from, (size_t)(c->pos - from));
+  buf_puts(b, "\"");
+  if(c->part.logprobs.type == JSON_ARRAY) {
+    buf_puts(b, ",\"logprobs\":");
+    resp_lp_put(b, first, count);
+  }
+  resp_event_close(b);
+}
+
+/* Append the done event of the current text: the whole text (and for
+ * output_text its logprobs, for a function call its name). */
+static void resp_put_done(struct resp_cursor *c, struct buf *b)
+{
+  const struct resp_part *pt = &c->part;
+  resp_part_open(c, b, pt->tk->done);
+  buf_puts(b, ",\"");
+  buf_puts(b, pt->tk->member);
+  buf_puts(b, "\":");
+  sse_put_value(b, pt->text);
+  if(pt->logprobs.type == JSON_ARRAY) {
+    struct json_iter all;
+    size_t n = 0;
+    struct json_span v;
+    json_iter_init(&all, pt->logprobs);
+    for(struct json_iter k = all; json_next_element(&k, &v);)
+      n++;
+    buf_puts(b, ",\"logprobs\":");
+    resp_lp_put(b, all, n);
+  }
+  if(pt->tk == &resp_tk_arguments) {
+    buf_puts(b, ",\"name\":");
+    sse_put_value(b, c->item.name);
+  }
+  resp_event_close(b);
+}
+
+bool resp_put_part_event(struct sse_responses *e, struct buf *b)
+{
+  struct resp_cursor *c = &e->c;
+  const struct resp_text_kind *tk = c->part.tk;
+  struct json_span a;
+  switch(c->st) {
+  case ST_PART_ADDED:
+  case ST_PART_DONE:
+    if(!(c->st == ST_PART_ADDED ? tk->added : tk->part_done))
+      return false;
+    resp_part_open(c, b, c->st == ST_PART_ADDED ? tk->added : tk->part_done);
+    buf_puts(b, ",\"part\":");
+    if(c->st == ST_PART_ADDED)
+      resp_put_part_start(b, c->part.obj);
+    else
+      sse_put_value(b, c->part.obj);
+    resp_event_close(b);
+    return true;
+  case ST_DELTA:
+    if(c->pos >= c->end)
+      return false;
+    resp_put_delta(e, b);
+    return true;
+  case ST_ANNOT:
+    if(c->part.annots.type != JSON_ARRAY ||
+       !json_next_element(&c->annot_it, &a))
+      return false;
+    resp_part_open(c, b, "response.output_text.annotation.added");
+    buf_puts(b, ",\"annotation_index\":");
+    sse_put_uint(b, c->annot_no++);
+    buf_puts(b, ",\"annotation\":");
+    sse_put_value(b, a);
+    resp_event_close(b);
+    return true;
+  default: /* ST_TEXT_DONE */
+    resp_put_done(c, b);
+    return true;
+  }
+}

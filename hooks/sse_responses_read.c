@@ -1,0 +1,281 @@
+/* sse_responses_read.c - reading and validating a Responses API answer
+ * for the encoder (see sse_responses.c for the replay rules): everything
+ * the encoder cannot replay exactly is refused here, once, with a reason.
+ *
+ * Output items and their parts are checked member by member: a member
+ * this encoder does not know might be streamed by events it cannot
+ * produce, so it is refused. Top-level members are not checked beyond
+ * the few the replay needs: they are copied (see sse_responses.c). */
+#include "sse_responses_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const resp_message_names[] = {
+  "id", "type", "status", "role", "content", "phase", NULL
+};
+static const char *const resp_function_names[] = {
+  "id", "type", "status", "arguments", "call_id", "name", "namespace",
+  "caller", NULL
+};
+static const char *const resp_custom_names[] = {
+  "id", "type", "status", "input", "call_id", "name", "namespace",
+  "caller", NULL
+};
+static const char *const resp_reasoning_names[] = {
+  "id", "type", "status", "summary", "content", "encrypted_content", NULL
+};
+static const char *const resp_search_names[] = {
+  "id", "type", "status", "action", NULL
+};
+static const char *const resp_text_names[] = {
+  "type", "text", "annotations", "logprobs", NULL
+};
+static const char *const resp_refusal_names[] = {"type", "refusal", NULL};
+static const char *const resp_plain_names[] = {"type", "text", NULL};
+
+#define T(t) JSON_T(t)
+
+/* Set *why and return false: the shape of every refusal below. */
+static bool resp_fail(const char **why, const char *reason)
+{
+  *why = reason;
+  return false;
+}
+
+/* Is every element of array a an object? */
+static bool resp_all_objects(struct json_span a)
+{
+  struct json_iter it;
+  struct json_span v;
+  json_iter_init(&it, a);
+  while(json_next_element(&it, &v))
+    if(v.type != JSON_OBJECT)
+      return false;
+  return true;
+}
+
+/* Read an output_text part: text, annotations (objects) and logprobs. */
+static bool resp_text_read(struct json_span v, struct resp_part *pt,
+                           const char **why)
+{
+  struct json_iter it;
+  struct json_span first;
+  if(!json_only_members(v, resp_text_names))
+    return resp_fail(why, "output_text part has unknown members");
+  if(!json_get_typed(v, "text", T(JSON_STRING), &pt->text))
+    return resp_fail(why, "output_text text is not a string");
+  if(!json_get_typed(v, "annotations", T(JSON_ARRAY) | T(JSON_NONE), &pt->annots) ||
+     !resp_all_objects(pt->annots))
+    return resp_fail(why, "output_text annotations is not an array of objects");
+  if(!json_get_typed(v, "logprobs", T(JSON_ARRAY) | T(JSON_NONE), &pt->logprobs))
+    return resp_fail(why, "output_text logprobs is not an array");
+  json_iter_init(&it, pt->logprobs);
+  if(json_next_element(&it, &first))
+    return resp_lp_check(pt->text, pt->logprobs, why);
+  return true;
+}
+
+/* Read a part whose text member is `member` and whose type must be
+ * `type`, with only the members in names. */
+static bool resp_plain_read(struct json_span v, const char *type,
+                            const char *member, const char *const *names,
+                            struct json_span *text)
+{
+  struct json_span t;
+  return json_only_members(v, names) && json_get_typed(v, "type", T(JSON_STRING), &t) &&
+         json_key_is(t, type) && json_get_typed(v, member, T(JSON_STRING), text);
+}
+
+/* Read one element of a parts array of item it (already checked): a
+ * message's output_text or refusal part, a reasoning item's summary_text
+ * part, or with `second` its reasoning_text content part. */
+bool resp_part_read(const struct resp_item *it, bool second,
+                    struct json_span v, struct resp_part *pt,
+                    const char **why)
+{
+  struct json_span type;
+  memset(pt, 0, sizeof(*pt));
+  pt->obj = v;
+  if(it->kind == RK_REASONING) {
+    pt->tk = second ? &resp_tk_reasoning_text : &resp_tk_summary;
+    if(!resp_plain_read(v, second ? "reasoning_text" : "summary_text", "text",
+                        resp_plain_names, &pt->text))
+      return resp_fail(why, "reasoning part is not a known text part");
+    return true;
+  }
+  if(!json_get_typed(v, "type", T(JSON_STRING), &type))
+    return resp_fail(why, "message content part has no type");
+  if(json_key_is(type, "output_text")) {
+    pt->tk = &resp_tk_output_text;
+    return resp_text_read(v, pt, why);
+  }
+  pt->tk = &resp_tk_refusal;
+  if(!json_key_is(type, "refusal"))
+    return resp_fail(why, "message content part type not replayed");
+  if(!resp_plain_read(v, "refusal", "refusal", resp_refusal_names,
+                      &pt->text))
+    return resp_fail(why, "refusal part is not a known object");
+  return true;
+}
+
+/* Check every element of a parts array. */
+static bool resp_parts_check(const struct resp_item *it, bool second,
+                             struct json_span parts, const char **why)
+{
+  struct json_iter pi;
+  struct json_span v;
+  struct resp_part pt;
+  json_iter_init(&pi, parts);
+  while(json_next_element(&pi, &v))
+    if(!resp_part_read(it, second, v, &pt, why))
+      return false;
+  return true;
+}
+
+/* Read the members specific to a message or a reasoning item. */
+static bool resp_parts_read(struct json_span v, struct resp_item *it,
+                            const char **why)
+{
+  if(it->kind == RK_MESSAGE) {
+    if(!json_only_members(v, resp_message_names))
+      return resp_fail(why, "message item has unknown members");
+    if(!json_get_typed(v, "content", T(JSON_ARRAY), &it->parts))
+      return resp_fail(why, "message content is not an array");
+    return resp_parts_check(it, false, it->parts, why);
+  }
+  if(!json_only_members(v, resp_reasoning_names))
+    return resp_fail(why, "reasoning item has unknown members");
+  if(!json_get_typed(v, "summary", T(JSON_ARRAY), &it->parts))
+    return resp_fail(why, "reasoning summary is not an array");
+  if(!json_get_typed(v, "content", T(JSON_ARRAY) | T(JSON_NULL) | T(JSON_NONE),
+               &it->parts2))
+    return resp_fail(why, "reasoning content is not an array");
+  return resp_parts_check(it, false, it->parts, why) &&
+         resp_parts_check(it, true, it->parts2, why);
+}
+
+/* Read the members of a function_call or custom_tool_call item. */
+static bool resp_call_read(struct json_span v, struct resp_item *it,
+                           const char **why)
+{
+  struct json_span call_id;
+  bool fn = it->kind == RK_FUNCTION;
+  if(!json_only_members(v, fn ? resp_function_names : resp_custom_names))
+    return resp_fail(why, "tool call item has unknown members");
+  if(!json_get_typed(v, fn ? "arguments" : "input", T(JSON_STRING), &it->text) ||
+     !json_get_typed(v, "name", T(JSON_STRING), &it->name) ||
+     !json_get_typed(v, "call_id", T(JSON_STRING), &call_id))
+    return resp_fail(why, "tool call item lacks a string member");
+  return true;
+}
+
+/* Which kind is type (a string span)? False for types not replayed. */
+static bool resp_kind_of(struct json_span type, enum resp_kind *k)
+{
+  static const char *const names[] = {
+    "message", "function_call", "custom_tool_call", "reasoning",
+    "web_search_call"
+  };
+  for(int i = 0; i < 5; i++)
+    if(json_key_is(type, names[i])) {
+      *k = (enum resp_kind)i;
+      return true;
+    }
+  return false;
+}
+
+/* Read and check one element of "output": its kind, id, status and the
+ * members of its kind (parts included). */
+bool resp_item_read(struct json_span v, struct resp_item *it,
+                    const char **why)
+{
+  struct json_span type, status;
+  memset(it, 0, sizeof(*it));
+  it->obj = v;
+  if(v.type != JSON_OBJECT || !json_get_typed(v, "type", T(JSON_STRING), &type))
+    return resp_fail(why, "output item is not an object with a type");
+  if(!resp_kind_of(type, &it->kind))
+    return resp_fail(why, "output item type not replayed (only message, "
+                          "function_call, custom_tool_call, reasoning, "
+                          "web_search_call)");
+  if(!json_get_typed(v, "id", T(JSON_STRING), &it->id))
+    return resp_fail(why, "output item has no string id");
+  if(!json_get_typed(v, "status", T(JSON_STRING) | T(JSON_NULL) | T(JSON_NONE),
+               &status))
+    return resp_fail(why, "output item status is not a string");
+  switch(it->kind) {
+  case RK_MESSAGE:
+  case RK_REASONING:
+    return resp_parts_read(v, it, why);
+  case RK_FUNCTION:
+  case RK_CUSTOM:
+    return resp_call_read(v, it, why);
+  default: /* RK_WEB_SEARCH */
+    if(!json_only_members(v, resp_search_names))
+      return resp_fail(why, "web_search_call item has unknown members");
+    if(!json_key_is(status, "completed"))
+      return resp_fail(why, "web_search_call item is not completed");
+    return true;
+  }
+}
+
+/* Check the top-level members the replay relies on; the terminal event
+ * follows the answer's status. */
+static bool resp_top_read(struct json_span root, struct sse_responses *e,
+                          const char **why)
+{
+  static const char *const states[] = {"completed", "incomplete", "failed"};
+  static const char *const terminals[] = {
+    "response.completed", "response.incomplete", "response.failed"
+  };
+  struct json_span obj, id, status, item;
+  struct json_iter it;
+  struct resp_item ri;
+  if(!json_get_typed(root, "object", T(JSON_STRING), &obj) ||
+     !json_key_is(obj, "response"))
+    return resp_fail(why, "not a response object");
+  if(!json_get_typed(root, "id", T(JSON_STRING), &id))
+    return resp_fail(why, "response id is not a string");
+  json_get_typed(root, "status", T(JSON_STRING), &status);
+  for(int i = 0; i < 3 && !e->terminal; i++)
+    if(json_key_is(status, states[i]))
+      e->terminal = terminals[i];
+  if(!e->terminal)
+    return resp_fail(why, "response status is not completed, incomplete "
+                          "or failed");
+  if(!json_get_typed(root, "output", T(JSON_ARRAY), &e->output))
+    return resp_fail(why, "response output is not an array");
+  json_iter_init(&it, e->output);
+  while(json_next_element(&it, &item))
+    if(!resp_item_read(item, &ri, why))
+      return false;
+  return true;
+}
+
+struct sse_responses *sse_responses_open(const char *p, size_t n,
+                                         const struct replay_opts *o,
+                                         const char **why)
+{
+  const char *ignored;
+  struct sse_responses tmp;
+  if(!why)
+    why = &ignored;
+  memset(&tmp, 0, sizeof(tmp));
+  if(!p || !json_parse(p, n, &tmp.root) || tmp.root.type != JSON_OBJECT) {
+    *why = "answer is not a JSON object";
+    return NULL;
+  }
+  if(!resp_top_read(tmp.root, &tmp, why))
+    return NULL;
+  struct sse_responses *e = malloc(sizeof(*e));
+  if(!e) {
+    *why = "out of memory";
+    return NULL;
+  }
+  *e = tmp;
+  e->piece_chars = (o && o->piece_chars) ? o->piece_chars : 1;
+  e->c.st = ST_CREATED;
+  json_iter_init(&e->c.item_it, e->output);
+  return e;
+}

@@ -1,0 +1,497 @@
+/* streamshim-ctl.c - `streamshim models`: show and reset what auto mode
+ * knows. The wrapper (scripts/streamshim) execs it for its first argument
+ * `models`; it is built next to the library ($(BUILD)/streamshim-ctl).
+ *
+ *   streamshim-ctl models [--json] [--config FILE] [--cache PATH|off]
+ *                         [--forget [PATTERN] | --forget=PATTERN]
+ *
+ * It reads the configuration as the library does (config_load.h: the file
+ * STREAMSHIM_CONFIG names, then the STREAMSHIM_* variables; --config and
+ * --cache given here win) and prints the mode, the configured models, the
+ * refusal rules (built-in first), the cache file and its TTL, and the
+ * learned entries, expired ones included and marked (they are dropped at
+ * the next write). Names are printed with control bytes and '\' escaped.
+ * --forget removes the entries whose host or model matches the glob
+ * PATTERN (all without one; a PATTERN starting with '-' needs the
+ * --forget=PATTERN form), under the file's lock, and says how many.
+ *
+ * A hidden subcommand seeds the cache for tests and maintenance:
+ *   streamshim-ctl learn [--at UNIX] [--secret S] [--rule NAME] HOST MODEL...
+ * learns each (HOST, MODEL) as the library would (learned_add).
+ *
+ * Exit status: 0; 1 when the cache could not be read or rewritten; 2 for
+ * a usage error. */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <limits.h>
+
+#include "buf.h"
+#include "config.h"
+#include "config_load.h"
+#include "learned.h"
+#include "learned_file.h"
+#include "refusal.h"
+
+#define PROG "streamshim"
+
+struct ctl {
+  struct ss_config cfg;
+  const char *config_path;  /* the file read, or NULL */
+  const char *cache_path;   /* learned_path(), maybe in cache_buf */
+  char cache_buf[PATH_MAX];
+  bool json;
+  bool forget;
+  const char *pattern;      /* --forget's, or NULL for all */
+  time_t now;
+};
+
+/* Config problems go to stderr, as the library would log them. */
+static void warn_stderr(void *arg, const char *where, unsigned line,
+                        const char *msg)
+{
+  (void)arg;
+  if(line)
+    fprintf(stderr, PROG ": config %s:%u: %s\n", where, line, msg);
+  else
+    fprintf(stderr, PROG ": %s: %s\n", where, msg);
+}
+
+static int usage(const char *why)
+{
+  if(why)
+    fprintf(stderr, PROG ": %s\n", why);
+  fprintf(stderr, "Usage: " PROG " models [--json] [--config FILE] "
+                  "[--cache PATH|off] [--forget [PATTERN]]\n");
+  return 2;
+}
+
+/* Load the configuration: file, environment, then the command's options. */
+static bool load_config(struct ctl *c, const char *cache)
+{
+  const char *msg;
+  config_init(&c->cfg);
+  if(!c->config_path) {
+    const char *env = getenv("STREAMSHIM_CONFIG");
+    c->config_path = env && *env ? env : NULL;
+  }
+  if(c->config_path) {
+    size_t len;
+    char *text = config_read_file(c->config_path, &len);
+    if(!text)
+      fprintf(stderr, PROG ": config %s: cannot be read, ignored\n",
+              c->config_path);
+    else
+      config_parse(&c->cfg, text, len, c->config_path, warn_stderr, NULL);
+    free(text);
+  }
+  config_apply_env(&c->cfg, warn_stderr, NULL);
+  if(cache && !config_set(&c->cfg, "cache", cache, false, &msg)) {
+    fprintf(stderr, PROG ": --cache: %s\n", msg);
+    return false;
+  }
+  c->cache_path = learned_path(&c->cfg, c->cache_buf, sizeof(c->cache_buf));
+  return true;
+}
+
+/* ---- text output ------------------------------------------------------ */
+
+/* Append s for a terminal: '\', TAB, LF, CR and other control bytes
+ * escaped, other bytes (UTF-8 included) as they are. */
+static void put_shown(struct buf *b, const char *s)
+{
+  for(const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    char esc[8];
+    if(*p == '\\' || *p == '\t' || *p == '\n' || *p == '\r') {
+      char one[2] = {(char)*p, '\0'};
+      learned_escape(b, one);
+    } else if(*p < 0x20 || *p == 0x7f) {
+      snprintf(esc, sizeof(esc), "\\x%02x", *p);
+      buf_puts(b, esc);
+    } else {
+      buf_append(b, p, 1);
+    }
+  }
+}
+
+/* Columns a shown string takes: UTF-8 lead bytes count, continuations not. */
+static size_t width(const char *s)
+{
+  size_t w = 0;
+  for(; *s; s++)
+    w += ((unsigned char)*s & 0xc0) != 0x80;
+  return w;
+}
+
+/* A Unix time as ISO 8601 UTC ("2025-01-31T12:00:00Z"). */
+static void iso_time(long long t, char *out, size_t cap)
+{
+  struct tm tm;
+  time_t tt = (time_t)t;
+  if(!gmtime_r(&tt, &tm) || !strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    snprintf(out, cap, "@%lld", t);
+}
+
+/* A TTL as the largest whole unit: 7d, 12h, 90s. */
+static void ttl_text(long ttl, char *out, size_t cap)
+{
+  if(ttl > 0 && ttl % 86400 == 0)
+    snprintf(out, cap, "%ldd", ttl / 86400);
+  else if(ttl > 0 && ttl % 3600 == 0)
+    snprintf(out, cap, "%ldh", ttl / 3600);
+  else if(ttl > 0 && ttl % 60 == 0)
+    snprintf(out, cap, "%ldm", ttl / 60);
+  else
+    snprintf(out, cap, "%lds", ttl);
+}
+
+/* One learned entry's cells, shown. */
+struct row {
+  struct buf cell[6];
+};
+
+/* Print rows under a header in aligned columns (two blanks apart). */
+static void print_table(const char *const *head, struct row *rows, size_t n)
+{
+  size_t w[6];
+  for(int k = 0; k < 6; k++) {
+    w[k] = strlen(head[k]);
+    for(size_t i = 0; i < n; i++) {
+      size_t x = width(buf_cstr(&rows[i].cell[k]) ? rows[i].cell[k].ptr : "");
+      w[k] = x > w[k] ? x : w[k];
+    }
+  }
+  for(size_t i = 0; i <= n; i++) {
+    for(int k = 0; k < 6; k++) {
+      const char *s = i ? (rows[i - 1].cell[k].ptr ? rows[i - 1].cell[k].ptr
+                                                   : "") : head[k];
+      if(k == 5)
+        printf("  %s\n", s);
+      else
+        printf("  %s%*s", s, (int)(w[k] - width(s)), "");
+    }
+  }
+}
+
+/* The learned entries as a table. */
+static void print_entries(const struct ctl *c, const struct learned_list *l)
+{
+  static const char *const head[6] = {"SOURCE", "HOST", "MODEL",
+                                      "CREDENTIAL", "LEARNED", "EXPIRES"};
+  struct row *rows = calloc(l->n ? l->n : 1, sizeof(*rows));
+  if(!rows)
+    return;
+  for(size_t i = 0; i < l->n; i++) {
+    const struct learned_entry *e = &l->v[i];
+    char t[64];
+    put_shown(&rows[i].cell[0], e->rule);
+    put_shown(&rows[i].cell[1], e->host);
+    put_shown(&rows[i].cell[2], e->model);
+    buf_puts(&rows[i].cell[3], e->fp);
+    iso_time(e->learned, t, sizeof(t));
+    buf_puts(&rows[i].cell[4], t);
+    iso_time(e->expires, t, sizeof(t));
+    buf_puts(&rows[i].cell[5], t);
+    if(e->expires <= (long long)c->now)
+      buf_puts(&rows[i].cell[5], " (expired)");
+    for(int k = 0; k < 6; k++)
+      buf_cstr(&rows[i].cell[k]);
+  }
+  print_table(head, rows, l->n);
+  for(size_t i = 0; i < l->n; i++)
+    for(int k = 0; k < 6; k++)
+      buf_free(&rows[i].cell[k]);
+  free(rows);
+}
+
+/* The whole report in text; got is learned_file_read's result. */
+static void print_text(const struct ctl *c, const struct learned_list *l,
+                       int got)
+{
+  struct buf b;
+  char ttl[32];
+  buf_init(&b);
+  printf("mode      %s\n", config_mode_name(c->cfg.mode));
+  printf("config    %s\n", c->config_path ? c->config_path
+                                          : "(none: STREAMSHIM_CONFIG unset)");
+  for(size_t i = 0; i < c->cfg.models.n; i++) {
+    put_shown(&b, c->cfg.models.v[i]);
+    if(i + 1 < c->cfg.models.n)
+      buf_puts(&b, ", ");
+  }
+  const char *list = buf_cstr(&b);
+  printf("models    %s%s\n", !c->cfg.models.n ? "(none)" : list ? list : "",
+         c->cfg.models.n ? "  (de-streamed up front)" : "");
+  buf_reset(&b);
+  ttl_text(c->cfg.cache_ttl, ttl, sizeof(ttl));
+  if(c->cache_path) {
+    put_shown(&b, c->cache_path);
+    list = buf_cstr(&b);
+    printf("cache     %s  (entries hold %s)%s\n", list ? list : "", ttl,
+           got < 0 ? "  CANNOT BE READ: processes keep what they learn in "
+                     "memory only" : "");
+  } else {
+    printf("cache     off  (each process keeps what it learns in memory, "
+           "%s)\n", ttl);
+  }
+  printf("\nrefusal rules (tried in order):\n");
+  size_t nr = refusal_rule_count(&c->cfg.refusals), wn = 4;
+  for(size_t i = 0; i < nr; i++)
+    if(width(refusal_rule_name(&c->cfg.refusals, i)) > wn)
+      wn = width(refusal_rule_name(&c->cfg.refusals, i));
+  printf("  %-*s  MATCHES\n", (int)wn, "NAME");
+  for(size_t i = 0; i < nr; i++) {
+    const char *name = refusal_rule_name(&c->cfg.refusals, i);
+    buf_reset(&b);
+    refusal_rule_describe(&c->cfg.refusals, i, &b);
+    printf("  %s%*s  %s\n", name, (int)(wn - width(name)), "",
+           buf_cstr(&b) ? b.ptr : "");
+  }
+  if(!c->cache_path)
+    printf("\nlearned refusals: none in a file (cache off)\n");
+  else if(got < 0)
+    printf("\nlearned refusals: unknown (the cache cannot be read)\n");
+  else if(!l->n)
+    printf("\nlearned refusals: none\n");
+  else {
+    printf("\nlearned refusals (%zu):\n", l->n);
+    print_entries(c, l);
+  }
+  buf_free(&b);
+}
+
+/* ---- JSON output ------------------------------------------------------ */
+
+/* The length of the valid UTF-8 sequence at p (1-4), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+  size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+             : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+             : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+  for(size_t i = 1; i < n; i++)
+    if((p[i] & 0xc0) != 0x80)
+      return 0;
+  if((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) ||
+     (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+     (n == 4 && p[0] == 0xf0 && p[1] < 0x90) ||
+     (n == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+    return 0;
+  return n;
+}
+
+/* Print s as a JSON string (NULL as null); bytes that are not UTF-8
+ * become U+FFFD. */
+static void json_str(const char *s)
+{
+  if(!s) {
+    fputs("null", stdout);
+    return;
+  }
+  putchar('"');
+  for(const unsigned char *p = (const unsigned char *)s; *p;) {
+    size_t n = utf8_len(p);
+    if(*p == '"' || *p == '\\')
+      printf("\\%c", *p);
+    else if(*p < 0x20 || *p == 0x7f)
+      printf("\\u%04x", *p);
+    else if(n)
+      fwrite(p, 1, n, stdout);
+    else
+      fputs("\\ufffd", stdout);
+    p += n ? n : 1;
+  }
+  putchar('"');
+}
+
+/* A time as "iso" and its Unix value under two keys. */
+static void json_time(const char *key, long long t)
+{
+  char iso[64];
+  iso_time(t, iso, sizeof(iso));
+  printf("\"%s\":", key);
+  json_str(iso);
+  printf(",\"%s_unix\":%lld", key, t);
+}
+
+/* The whole report as one JSON object. */
+static void print_json(const struct ctl *c, const struct learned_list *l,
+                       int got)
+{
+  struct buf b;
+  buf_init(&b);
+  printf("{\"mode\":");
+  json_str(config_mode_name(c->cfg.mode));
+  printf(",\"config\":");
+  json_str(c->config_path);
+  printf(",\"models\":[");
+  for(size_t i = 0; i < c->cfg.models.n; i++) {
+    printf(i ? "," : "");
+    json_str(c->cfg.models.v[i]);
+  }
+  printf("],\"cache\":{\"path\":");
+  json_str(c->cache_path);
+  printf(",\"ttl\":%ld,\"readable\":%s},\"rules\":[", c->cfg.cache_ttl,
+         c->cache_path && got < 0 ? "false" : "true");
+  for(size_t i = 0; i < refusal_rule_count(&c->cfg.refusals); i++) {
+    buf_reset(&b);
+    refusal_rule_describe(&c->cfg.refusals, i, &b);
+    printf("%s{\"name\":", i ? "," : "");
+    json_str(refusal_rule_name(&c->cfg.refusals, i));
+    printf(",\"builtin\":%s,\"status\":%d,\"matches\":", i ? "false" : "true",
+           refusal_rule_status(&c->cfg.refusals, i));
+    json_str(buf_cstr(&b) ? b.ptr : "");
+    printf("}");
+  }
+  printf("],\"learned\":[");
+  for(size_t i = 0; i < l->n; i++) {
+    const struct learned_entry *e = &l->v[i];
+    printf("%s{\"source\":", i ? "," : "");
+    json_str(e->rule);
+    printf(",\"host\":");
+    json_str(e->host);
+    printf(",\"model\":");
+    json_str(e->model);
+    printf(",\"fingerprint\":");
+    json_str(e->fp);
+    printf(",");
+    json_time("learned", e->learned);
+    printf(",");
+    json_time("expires", e->expires);
+    printf(",\"expired\":%s}", e->expires <= (long long)c->now ? "true"
+                                                               : "false");
+  }
+  printf("]}\n");
+  buf_free(&b);
+}
+
+/* ---- commands --------------------------------------------------------- */
+
+/* Does the entry's host or model match the pattern (all when NULL)? */
+static size_t drop_matching(struct learned_list *l, void *arg)
+{
+  const char *pattern = arg;
+  size_t n = 0;
+  for(size_t i = l->n; i-- > 0;) {
+    const struct learned_entry *e = &l->v[i];
+    if(!pattern || !fnmatch(pattern, e->model, 0) ||
+       !fnmatch(pattern, e->host, 0)) {
+      learned_list_remove(l, i);
+      n++;
+    }
+  }
+  return n;
+}
+
+/* --forget: rewrite the file without the matching entries. */
+static int forget(const struct ctl *c)
+{
+  struct learned_stamp st;
+  size_t removed = 0;
+  if(!c->cache_path) {
+    printf("the cache is off: nothing to forget\n");
+    return 0;
+  }
+  learned_file_stamp(c->cache_path, &st);
+  if(st.exists &&
+     learned_file_update(c->cache_path, false, c->now, drop_matching,
+                         (void *)c->pattern, &removed, NULL, NULL)) {
+    fprintf(stderr, PROG ": %s: cannot be rewritten (not ours, not a "
+                    "regular file, or locked too long)\n", c->cache_path);
+    return 1;
+  }
+  printf("forgot %zu learned refusal%s%s%s%s\n", removed,
+         removed == 1 ? "" : "s", c->pattern ? " matching '" : "",
+         c->pattern ? c->pattern : "", c->pattern ? "'" : "");
+  return 0;
+}
+
+/* `models`: parse the options, then show or forget. */
+static int cmd_models(int argc, char **argv)
+{
+  struct ctl c = {0};
+  const char *cache = NULL;
+  c.now = time(NULL);
+  for(int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if(!strcmp(a, "--json"))
+      c.json = true;
+    else if(!strcmp(a, "--forget")) {
+      c.forget = true;
+      if(i + 1 < argc && argv[i + 1][0] != '-')
+        c.pattern = argv[++i];
+    } else if(!strncmp(a, "--forget=", 9)) {
+      c.forget = true;
+      c.pattern = a + 9;
+    } else if(!strcmp(a, "--config") && i + 1 < argc) {
+      c.config_path = argv[++i];
+    } else if(!strcmp(a, "--cache") && i + 1 < argc) {
+      cache = argv[++i];
+    } else if(!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(NULL);
+      return 0;
+    } else {
+      return usage("models: unknown or incomplete option");
+    }
+  }
+  if(!load_config(&c, cache)) {
+    config_free(&c.cfg);
+    return 2;
+  }
+  int rc = 0;
+  if(c.forget) {
+    rc = forget(&c);
+  } else {
+    struct learned_list l;
+    struct learned_stamp st;
+    learned_list_init(&l);
+    int got = c.cache_path ? learned_file_read(c.cache_path, &l, &st) : 0;
+    if(c.json)
+      print_json(&c, &l, got);
+    else
+      print_text(&c, &l, got);
+    learned_list_free(&l);
+    rc = got < 0;
+  }
+  config_free(&c.cfg);
+  return rc;
+}
+
+/* Hidden `learn`: learned_add for each MODEL of HOST. */
+static int cmd_learn(int argc, char **argv)
+{
+  struct ctl c = {0};
+  const char *secret = NULL, *rule = "built-in";
+  long long at = (long long)time(NULL);
+  char fp[LEARNED_FP_LEN + 1];
+  int i = 0;
+  for(; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+    if(!strcmp(argv[i], "--at"))
+      at = strtoll(argv[i + 1], NULL, 10);
+    else if(!strcmp(argv[i], "--secret"))
+      secret = argv[i + 1];
+    else if(!strcmp(argv[i], "--rule"))
+      rule = argv[i + 1];
+    else
+      return usage("learn: unknown option");
+  }
+  if(argc - i < 2)
+    return usage("learn: HOST MODEL... expected");
+  load_config(&c, NULL);
+  learned_fingerprint(secret, secret ? strlen(secret) : 0, fp);
+  for(int k = i + 1; k < argc; k++)
+    learned_add(&c.cfg, argv[i], argv[k], fp, rule, (time_t)at);
+  config_free(&c.cfg);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  if(argc >= 2 && !strcmp(argv[1], "models"))
+    return cmd_models(argc - 2, argv + 2);
+  if(argc >= 2 && !strcmp(argv[1], "learn"))
+    return cmd_learn(argc - 2, argv + 2);
+  return usage(argc < 2 ? "a command is needed" : "unknown command");
+}

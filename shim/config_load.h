@@ -1,0 +1,23 @@
+/* config_load.h - the configuration's sources, read alike by the library
+ * (settings.c) and by `streamshim models` (scripts/streamshim-ctl.c): the
+ * file named by STREAMSHIM_CONFIG, then the STREAMSHIM_* variables over
+ * it. No libcurl, no logging: problems go to the caller's warn. */
+#ifndef SS_CONFIG_LOAD_H
+#define SS_CONFIG_LOAD_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+#define CONFIG_FILE_MAX (1u << 20)  /* bytes of a config file read */
+
+/* Read up to CONFIG_FILE_MAX bytes of a file into a malloc'ed buffer
+ * (*len bytes, not NUL-terminated); NULL when it cannot be opened. */
+char *config_read_file(const char *path, size_t *len);
+
+/* Apply each STREAMSHIM_* variable that is set (MODE, MODELS, CHUNK, PACE,
+ * CACHE, CACHE_TTL) over c; a bad value is reported to warn (where: the
+ * variable's name, line 0) and leaves the setting as config_set does. */
+void config_apply_env(struct ss_config *c, config_warn_fn warn, void *arg);
+
+#endif

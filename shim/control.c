@@ -1,0 +1,82 @@
+/* control.c - what stages ask of a transfer besides passing bytes on: a
+ * retry, a failure as libcurl would report it, a pause between replayed
+ * events (see xfer.h). */
+#include "xfer.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "defer.h"
+#include "log.h"
+
+bool xfer_want_retry(struct ss_xfer *x)
+{
+  struct ss_handle *h = x->h;
+  /* curl_easy_perform retries in its hook; a multi handle's transfer is
+   * retried by the drive hook running when this callback returns */
+  if(!h->in_perform && h->in_multi &&
+     !defer_add(h, h->in_multi, SS_DEFER_RETRY, 0))
+    return false;
+  x->retry_wanted = true;
+  return true;
+}
+
+enum ss_flow xfer_fail(struct ss_xfer *x, CURLcode code, const char *text)
+{
+  x->fail_code = code;
+  size_t n = strlen(text);
+  if(n >= sizeof(x->fail_text))
+    n = sizeof(x->fail_text) - 1;
+  memcpy(x->fail_text, text, n);
+  x->fail_text[n] = '\0';
+  x->out.failed = true;  /* libcurl's next calls fail too */
+  x->out.fail_value = 0;
+  return SS_FAILED;
+}
+
+/* Sleep ms milliseconds, through signals. */
+static void sleep_ms(unsigned ms)
+{
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  int saved = errno;
+  while(nanosleep(&ts, &ts) && errno == EINTR)
+    ;
+  errno = saved;
+}
+
+enum ss_flow xfer_pace(struct ss_xfer *x, unsigned ms)
+{
+  struct ss_handle *h = x->h;
+  if(!ms || x->ended)
+    return SS_OK;
+  switch(defer_driver()) {
+  case SS_DRIVE_EASY:
+    sleep_ms(ms);
+    return SS_OK;
+  case SS_DRIVE_PERFORM:
+    if(h->in_multi && !h->in_perform &&
+       defer_add(h, h->in_multi, SS_DEFER_RESUME, defer_now_ms() + ms))
+      return SS_PAUSED;
+    return SS_OK;
+  default:
+    return SS_OK;
+  }
+}
+
+void xfer_restart(struct ss_handle *h)
+{
+  struct ss_xfer *x = h->xfer;
+  if(x && (x->swapped & SS_SWAP_READ) && x->up_complete) {
+    buf_free(&h->kept_upload);
+    h->kept_upload = x->up;
+    h->has_kept_upload = true;
+    buf_init(&x->up);
+  }
+  xfer_finish(h);
+  h->retrying = true;
+  xfer_begin(h);
+  h->retrying = false;
+  h->has_kept_upload = false;
+  buf_free(&h->kept_upload);
+}

@@ -1,0 +1,150 @@
+/* defer.c - deferred work per multi handle, and the thread's driver (see
+ * defer.h). A short list under a mutex: it holds only transfers that wait
+ * for a retry or between paced events, usually none, so the drive hooks
+ * check an atomic count first and pay nothing when it is zero. */
+#include "defer.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct entry {
+  struct ss_handle *h;
+  CURLM *m;
+  enum ss_defer_kind kind;
+  uint64_t due;
+};
+
+static struct entry *list;
+static size_t used, cap;
+static atomic_size_t count;  /* == used; read without the lock */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* initial-exec: no __tls_get_addr, so no dependency on the dynamic
+ * loader's own library (the shim is preloaded, never dlopen'ed late) */
+static _Thread_local enum ss_driver driver
+  __attribute__((tls_model("initial-exec")));
+
+static void lock_all(void) { pthread_mutex_lock(&lock); }
+static void unlock_all(void) { pthread_mutex_unlock(&lock); }
+
+/* A fork while another thread holds the lock must not leave it held. */
+static void install_atfork(void)
+{
+  pthread_atfork(lock_all, unlock_all, unlock_all);
+}
+
+uint64_t defer_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Remove entry i (the lock held). */
+static void drop(size_t i)
+{
+  list[i] = list[--used];
+  atomic_store(&count, used);
+}
+
+/* The index of h's entry, or used (the lock held). */
+static size_t find(const struct ss_handle *h)
+{
+  size_t i = 0;
+  while(i < used && list[i].h != h)
+    i++;
+  return i;
+}
+
+int defer_add(struct ss_handle *h, CURLM *m, enum ss_defer_kind kind,
+              uint64_t due_ms)
+{
+  int ok = 1;
+  pthread_once(&atfork_once, install_atfork);
+  pthread_mutex_lock(&lock);
+  size_t i = find(h);
+  if(i == used && used == cap) {
+    size_t n = cap ? cap * 2 : 16;
+    struct entry *l = realloc(list, n * sizeof(*l));
+    if(l) {
+      list = l;
+      cap = n;
+    }
+    else
+      ok = 0;
+  }
+  if(ok) {
+    list[i] = (struct entry){h, m, kind, due_ms};
+    if(i == used)
+      used++;
+    atomic_store(&count, used);
+  }
+  pthread_mutex_unlock(&lock);
+  return ok;
+}
+
+size_t defer_take_due(CURLM *m, uint64_t now_ms, struct ss_deferred *out,
+                      size_t max)
+{
+  size_t n = 0;
+  if(!atomic_load(&count))
+    return 0;
+  pthread_mutex_lock(&lock);
+  for(size_t i = 0; i < used && n < max;) {
+    if(list[i].m == m && list[i].due <= now_ms) {
+      out[n++] = (struct ss_deferred){list[i].h, list[i].kind};
+      drop(i);
+    }
+    else
+      i++;
+  }
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+long defer_wait_ms(CURLM *m, uint64_t now_ms)
+{
+  long best = -1;
+  if(!atomic_load(&count))
+    return -1;
+  pthread_mutex_lock(&lock);
+  for(size_t i = 0; i < used; i++) {
+    if(list[i].m != m)
+      continue;
+    long w = list[i].due <= now_ms ? 0 : (long)(list[i].due - now_ms);
+    if(best < 0 || w < best)
+      best = w;
+  }
+  pthread_mutex_unlock(&lock);
+  return best;
+}
+
+void defer_forget(const struct ss_handle *h)
+{
+  if(!atomic_load(&count))
+    return;
+  pthread_mutex_lock(&lock);
+  size_t i = find(h);
+  if(i < used)
+    drop(i);
+  pthread_mutex_unlock(&lock);
+}
+
+enum ss_driver defer_drive_begin(enum ss_driver d)
+{
+  enum ss_driver prev = driver;
+  driver = d;
+  return prev;
+}
+
+void defer_drive_end(enum ss_driver previous)
+{
+  driver = previous;
+}
+
+enum ss_driver defer_driver(void)
+{
+  return driver;
+}

@@ -1,0 +1,64 @@
+/* defer.h - work on a multi handle's transfers that must wait for the
+ * program's next call into libcurl, outside every callback.
+ *
+ * Two kinds: a retry (the first attempt was refused: take the handle out
+ * of its multi handle and add it back, rewritten, before the program can
+ * see the attempt end) and a paced resume (the replay paused itself to
+ * wait between events: unpause when due). The drive hooks
+ * (hooks_drive.c) run what is due when the program calls
+ * curl_multi_perform, curl_multi_socket_action, curl_multi_info_read, and
+ * shorten curl_multi_poll/wait timeouts to the next deadline.
+ *
+ * Also here: which entry point is driving libcurl on this thread, so that
+ * a stage inside a callback knows whether it may sleep (the easy
+ * interface: one transfer), must pause (a perform loop) or must not wait
+ * at all (a socket_action loop, whose timers the shim does not own). */
+#ifndef SS_DEFER_H
+#define SS_DEFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <curl/curl.h>
+
+struct ss_handle;
+
+enum ss_defer_kind {
+  SS_DEFER_RETRY = 0,
+  SS_DEFER_RESUME
+};
+
+struct ss_deferred {
+  struct ss_handle *h;
+  enum ss_defer_kind kind;
+};
+
+/* Queue work for h in multi handle m, due at due_ms (defer_now_ms clock;
+ * 0: at once). One entry per handle: a newer one replaces it. False when
+ * memory runs out. */
+int defer_add(struct ss_handle *h, CURLM *m, enum ss_defer_kind kind,
+              uint64_t due_ms);
+/* Take up to max entries of m due at now_ms into out; returns how many. */
+size_t defer_take_due(CURLM *m, uint64_t now_ms, struct ss_deferred *out,
+                      size_t max);
+/* Milliseconds until m's next entry is due (0 if one is), or -1 for none. */
+long defer_wait_ms(CURLM *m, uint64_t now_ms);
+/* Drop h's entry, if any (its transfer ends, or the handle goes). */
+void defer_forget(const struct ss_handle *h);
+/* A monotonic clock in milliseconds. */
+uint64_t defer_now_ms(void);
+
+/* Who drives libcurl on this thread right now. */
+enum ss_driver {
+  SS_DRIVE_OTHER = 0,   /* unknown: a program's own curl_easy_pause, ... */
+  SS_DRIVE_EASY,        /* curl_easy_perform */
+  SS_DRIVE_PERFORM,     /* curl_multi_perform */
+  SS_DRIVE_SOCKET       /* curl_multi_socket_action */
+};
+
+/* Set the driver for the duration of a real call; returns the previous
+ * one, to be given back to defer_drive_end. */
+enum ss_driver defer_drive_begin(enum ss_driver d);
+void defer_drive_end(enum ss_driver previous);
+enum ss_driver defer_driver(void);
+
+#endif

@@ -1,0 +1,121 @@
+/* hooks_drive.c - the calls that drive a multi handle (see hooks.h and
+ * drive.h). Besides forwarding, they run what the shim deferred to the
+ * program's next call: a retry of a refused stream happens before the
+ * call returns, so the program never sees the refused attempt end and its
+ * count of running transfers never drops while a retry is pending; a paced
+ * replay is unpaused when due, and poll/wait/timeout never sleep past
+ * that. libcurl's own calls (7.88 runs curl_easy_perform on these
+ * functions) pass straight through. */
+#include <errno.h>
+
+#include "defer.h"
+#include "drive.h"
+#include "hooks.h"
+#include "log.h"
+#include "registry.h"
+#include "xfer.h"
+
+#define DRIVE_BATCH 32
+
+void drive_retry(const struct ss_real *r, CURLM *m, struct ss_handle *s)
+{
+  if(!s->xfer || s->in_multi != m || !r->multi_remove_handle ||
+     !r->multi_add_handle)
+    return;
+  r->multi_remove_handle(m, s->easy);
+  xfer_restart(s);
+  if(r->multi_add_handle(m, s->easy) != CURLM_OK) {
+    ss_error("the retry could not be added back to its multi handle");
+    xfer_finish(s);
+    registry_set_multi(s, NULL);
+  }
+}
+
+bool drive_deferred(const struct ss_real *r, CURLM *m)
+{
+  struct ss_deferred due[DRIVE_BATCH];
+  bool restarted = false;
+  size_t n;
+  int saved = errno;
+  /* a resume may queue the next pause, never due at once: this ends */
+  while((n = defer_take_due(m, defer_now_ms(), due, DRIVE_BATCH)) > 0) {
+    for(size_t i = 0; i < n; i++) {
+      if(due[i].kind == SS_DEFER_RETRY) {
+        drive_retry(r, m, due[i].h);
+        restarted = true;
+      }
+      else if(r->easy_pause)
+        r->easy_pause(due[i].h->easy, CURLPAUSE_CONT);
+    }
+  }
+  errno = saved;
+  return restarted;
+}
+
+CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
+                           const void *caller)
+{
+  const struct ss_real *r = ss_real(fl);
+  if(!r->multi_perform)
+    return CURLM_INTERNAL_ERROR;
+  if(ss_real_is_libcurl(caller))
+    return r->multi_perform(m, running);
+  enum ss_driver prev = defer_drive_begin(SS_DRIVE_PERFORM);
+  drive_deferred(r, m);
+  CURLMcode rc = r->multi_perform(m, running);
+  if(rc == CURLM_OK && drive_deferred(r, m))
+    rc = r->multi_perform(m, running);
+  defer_drive_end(prev);
+  return rc;
+}
+
+CURLMcode ss_multi_socket_action(enum ss_flavour fl, CURLM *m,
+                                 curl_socket_t s, int ev_bitmask,
+                                 int *running, const void *caller)
+{
+  const struct ss_real *r = ss_real(fl);
+  if(!r->multi_socket_action)
+    return CURLM_INTERNAL_ERROR;
+  if(ss_real_is_libcurl(caller))
+    return r->multi_socket_action(m, s, ev_bitmask, running);
+  enum ss_driver prev = defer_drive_begin(SS_DRIVE_SOCKET);
+  drive_deferred(r, m);
+  CURLMcode rc = r->multi_socket_action(m, s, ev_bitmask, running);
+  if(rc == CURLM_OK && drive_deferred(r, m))
+    rc = r->multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, running);
+  defer_drive_end(prev);
+  return rc;
+}
+
+CURLMcode ss_multi_wait(enum ss_flavour fl, CURLM *m,
+                        struct curl_waitfd *extra, unsigned int n,
+                        int timeout_ms, int *numfds, bool poll,
+                        const void *caller)
+{
+  const struct ss_real *r = ss_real(fl);
+  CURLMcode (*fn)(CURLM *, struct curl_waitfd *, unsigned int, int, int *) =
+    poll ? r->multi_poll : r->multi_wait;
+  if(!fn)
+    return CURLM_INTERNAL_ERROR;
+  if(!ss_real_is_libcurl(caller)) {
+    long w = defer_wait_ms(m, defer_now_ms());
+    if(w >= 0 && w < timeout_ms)
+      timeout_ms = (int)w;
+  }
+  return fn(m, extra, n, timeout_ms, numfds);
+}
+
+CURLMcode ss_multi_timeout(enum ss_flavour fl, CURLM *m, long *timeout_ms,
+                           const void *caller)
+{
+  const struct ss_real *r = ss_real(fl);
+  if(!r->multi_timeout)
+    return CURLM_INTERNAL_ERROR;
+  CURLMcode rc = r->multi_timeout(m, timeout_ms);
+  if(rc == CURLM_OK && timeout_ms && !ss_real_is_libcurl(caller)) {
+    long w = defer_wait_ms(m, defer_now_ms());
+    if(w >= 0 && (*timeout_ms < 0 || w < *timeout_ms))
+      *timeout_ms = w;
+  }
+  return rc;
+}

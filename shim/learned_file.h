@@ -1,0 +1,110 @@
+/* learned_file.h - the learned-refusal cache file: its format, reading it,
+ * and rewriting it under a lock. No libcurl; used by learned.c (the
+ * library's memory of refusals) and by streamshim-ctl (`streamshim
+ * models`, `--forget`).
+ *
+ * Format: a text file of lines ending in '\n'. Lines starting with '#'
+ * are comments (the writer puts a header saying what the file is); every
+ * other line is one entry of six TAB-separated fields:
+ *
+ *   host  model  fingerprint  learned  expires  rule
+ *
+ * learned and expires are decimal Unix times (seconds, UTC); fingerprint
+ * is "-" or LEARNED_FP_LEN lowercase hex digits (learned.h); host, model
+ * and rule are escaped: '\\' as "\\\\", TAB as "\\t", LF as "\\n", CR as
+ * "\\r" (any other byte is itself), so no name can break a line. A line
+ * that does not parse (wrong field count, bad number, bad escape, a field
+ * over LEARNED_MAX_FIELD bytes, empty rule) is skipped, never fatal.
+ *
+ * Updates: flock(LOCK_EX) on "<path>.lock" (created 0600, never removed:
+ * removing a lock file lets two writers lock different inodes), read the
+ * current file, edit, drop expired entries, keep the newest
+ * LEARNED_MAX_ENTRIES, write "<path>.tmp.<pid>" (0600, O_EXCL), fsync,
+ * rename over path, unlock. Readers never lock: rename is atomic, so they
+ * see the old file or the new one, never a torn one, and every writer
+ * starts from the file the previous writer left, so none loses another's
+ * entries. */
+#ifndef SS_LEARNED_FILE_H
+#define SS_LEARNED_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "buf.h"
+#include "learned.h"
+
+#define LEARNED_MAX_ENTRIES 4096
+#define LEARNED_MAX_FIELD 512          /* bytes of a host, model or rule */
+#define LEARNED_FILE_MAX (16u << 20)   /* bytes of the file read */
+
+struct learned_entry {
+  char *host, *model, *rule;          /* owned, NUL-terminated */
+  char fp[LEARNED_FP_LEN + 1];
+  long long learned, expires;         /* Unix times */
+};
+
+struct learned_list {
+  struct learned_entry *v;            /* owned */
+  size_t n;
+};
+
+/* What stat says of the file: any rewrite changes it (a new inode). */
+struct learned_stamp {
+  bool exists;
+  dev_t dev;
+  ino_t ino;
+  off_t size;
+  struct timespec mtime;
+};
+
+void learned_list_init(struct learned_list *l);
+void learned_list_free(struct learned_list *l);
+/* Append a copy of an entry; false when memory runs out. */
+bool learned_list_put(struct learned_list *l, const char *host,
+                      const char *model, const char *fp, const char *rule,
+                      long long learned, long long expires);
+/* Remove entry i (order kept). */
+void learned_list_remove(struct learned_list *l, size_t i);
+/* The index of the entry of this triple, or -1. */
+long learned_list_find(const struct learned_list *l, const char *host,
+                       const char *model, const char *fp);
+/* Is the field a valid credential fingerprint ("-" or hex digits)? */
+bool learned_fp_valid(const char *fp);
+/* Drop entries expired at now, then the oldest beyond max; returns how
+ * many were dropped. The rest is ordered by learned time. */
+size_t learned_list_prune(struct learned_list *l, time_t now, size_t max);
+
+/* Append the entries of a file's text to out; bad lines are skipped. */
+void learned_parse(const char *text, size_t n, struct learned_list *out);
+/* The file's text: the header comment, then one line per entry. */
+bool learned_format(const struct learned_list *l, struct buf *out);
+/* Append s escaped as in the file. */
+bool learned_escape(struct buf *out, const char *s);
+
+/* lstat the path into *st (exists false when absent or unreadable). */
+void learned_file_stamp(const char *path, struct learned_stamp *st);
+/* Is a the same file version as b? */
+bool learned_stamp_same(const struct learned_stamp *a,
+                        const struct learned_stamp *b);
+/* Read the file's entries into out (appended) and its stamp: 1 read, 0
+ * absent, -1 unreadable (not a regular file of ours, I/O error). */
+int learned_file_read(const char *path, struct learned_list *out,
+                      struct learned_stamp *st);
+
+/* An edit of the entries under the lock; returns how many it changed. */
+typedef size_t (*learned_edit_fn)(struct learned_list *l, void *arg);
+
+/* Rewrite the file under the lock with edit applied (see the top). With
+ * create, missing directories are made (0700) and an absent file is
+ * started; without, an absent file is left absent. On success (0) the
+ * entries written and the new stamp go to written/st when not NULL, and
+ * *changed (when not NULL) says how many entries the edit changed; -1 on
+ * any failure, the file then unchanged. */
+int learned_file_update(const char *path, bool create, time_t now,
+                        learned_edit_fn edit, void *arg, size_t *changed,
+                        struct learned_list *written,
+                        struct learned_stamp *st);
+
+#endif

@@ -1,0 +1,260 @@
+/* learned_list.c - learned-refusal entries in memory and their text form
+ * (see learned_file.h for the format). Pure: no I/O. */
+#include "learned_file.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HEADER \
+  "# streamshim learned refusals: models that refused to stream, kept by " \
+  "auto mode (`streamshim models` shows them, `streamshim models --forget` " \
+  "removes them).\n" \
+  "# host\tmodel\tfingerprint\tlearned\texpires\trule (Unix times; \\\\ \\t " \
+  "\\n \\r escaped; rewritten whole under <file>.lock)\n"
+
+void learned_list_init(struct learned_list *l)
+{
+  l->v = NULL;
+  l->n = 0;
+}
+
+/* Free what one entry owns. */
+static void entry_free(struct learned_entry *e)
+{
+  free(e->host);
+  free(e->model);
+  free(e->rule);
+}
+
+void learned_list_free(struct learned_list *l)
+{
+  for(size_t i = 0; i < l->n; i++)
+    entry_free(&l->v[i]);
+  free(l->v);
+  learned_list_init(l);
+}
+
+bool learned_fp_valid(const char *fp)
+{
+  if(!strcmp(fp, "-"))
+    return true;
+  for(size_t i = 0; i < LEARNED_FP_LEN; i++)
+    if(!((fp[i] >= '0' && fp[i] <= '9') || (fp[i] >= 'a' && fp[i] <= 'f')))
+      return false;
+  return fp[LEARNED_FP_LEN] == '\0';
+}
+
+bool learned_list_put(struct learned_list *l, const char *host,
+                      const char *model, const char *fp, const char *rule,
+                      long long learned, long long expires)
+{
+  struct learned_entry e;
+  if(!learned_fp_valid(fp))
+    return false;
+  struct learned_entry *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+  if(!v)
+    return false;
+  l->v = v;
+  e.host = strdup(host);
+  e.model = strdup(model);
+  e.rule = strdup(rule);
+  if(!e.host || !e.model || !e.rule) {
+    entry_free(&e);
+    return false;
+  }
+  memcpy(e.fp, fp, strlen(fp) + 1);
+  e.learned = learned;
+  e.expires = expires;
+  l->v[l->n++] = e;
+  return true;
+}
+
+void learned_list_remove(struct learned_list *l, size_t i)
+{
+  if(i >= l->n)
+    return;
+  entry_free(&l->v[i]);
+  memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(l->v[0]));
+  l->n--;
+}
+
+long learned_list_find(const struct learned_list *l, const char *host,
+                       const char *model, const char *fp)
+{
+  for(size_t i = 0; i < l->n; i++) {
+    const struct learned_entry *e = &l->v[i];
+    if(!strcmp(e->model, model) && !strcmp(e->host, host) &&
+       !strcmp(e->fp, fp))
+      return (long)i;
+  }
+  return -1;
+}
+
+/* Order by learned time, then by the triple (a total order). */
+static int by_learned(const void *a, const void *b)
+{
+  const struct learned_entry *x = a, *y = b;
+  int d;
+  if(x->learned != y->learned)
+    return x->learned < y->learned ? -1 : 1;
+  if((d = strcmp(x->host, y->host)) || (d = strcmp(x->model, y->model)))
+    return d;
+  return strcmp(x->fp, y->fp);
+}
+
+size_t learned_list_prune(struct learned_list *l, time_t now, size_t max)
+{
+  size_t dropped = 0, keep = 0;
+  for(size_t i = 0; i < l->n; i++) {
+    if(l->v[i].expires <= (long long)now) {
+      entry_free(&l->v[i]);
+      dropped++;
+    } else {
+      l->v[keep++] = l->v[i];
+    }
+  }
+  l->n = keep;
+  if(l->n > 1)
+    qsort(l->v, l->n, sizeof(l->v[0]), by_learned);
+  if(l->n > max) {
+    size_t extra = l->n - max;
+    for(size_t i = 0; i < extra; i++)
+      entry_free(&l->v[i]);
+    memmove(l->v, l->v + extra, max * sizeof(l->v[0]));
+    l->n = max;
+    dropped += extra;
+  }
+  return dropped;
+}
+
+/* ---- text ------------------------------------------------------------ */
+
+bool learned_escape(struct buf *out, const char *s)
+{
+  for(; *s; s++) {
+    const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t"
+                      : *s == '\n' ? "\\n" : *s == '\r' ? "\\r" : NULL;
+    if(esc)
+      buf_append(out, esc, 2);
+    else
+      buf_append(out, s, 1);
+  }
+  return !out->oom;
+}
+
+/* Unescape field [p, p+n) into a malloc'ed string; NULL when an escape is
+ * bad, the field is too long or holds a NUL. */
+static char *unescape(const char *p, size_t n)
+{
+  if(n > 2 * LEARNED_MAX_FIELD)
+    return NULL;
+  char *s = malloc(n + 1);
+  size_t o = 0;
+  for(size_t i = 0; s && i < n; i++) {
+    char c = p[i];
+    if(c == '\\') {
+      c = ++i >= n ? '\0' : p[i] == '\\' ? '\\' : p[i] == 't' ? '\t'
+          : p[i] == 'n' ? '\n' : p[i] == 'r' ? '\r' : '\0';
+    }
+    if(!c || o >= LEARNED_MAX_FIELD) {
+      free(s);
+      return NULL;
+    }
+    s[o++] = c;
+  }
+  if(s)
+    s[o] = '\0';
+  return s;
+}
+
+/* A Unix time: 1 to 18 decimal digits. */
+static bool parse_time(const char *p, size_t n, long long *out)
+{
+  long long v = 0;
+  if(!n || n > 18)
+    return false;
+  for(size_t i = 0; i < n; i++) {
+    if(p[i] < '0' || p[i] > '9')
+      return false;
+    v = v * 10 + (p[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+/* Parse one entry line [p, p+n) (no newline) and append it. */
+static void parse_line(const char *p, size_t n, struct learned_list *out)
+{
+  const char *f[6];
+  size_t len[6], k = 0;
+  const char *s = p, *end = p + n;
+  while(k < 6) {
+    const char *tab = memchr(s, '\t', (size_t)(end - s));
+    f[k] = s;
+    len[k++] = (size_t)((tab ? tab : end) - s);
+    if(!tab)
+      break;
+    s = tab + 1;
+  }
+  long long learned, expires;
+  char fp[LEARNED_FP_LEN + 1];
+  if(k != 6 || f[5] + len[5] != end || len[2] > LEARNED_FP_LEN ||
+     !parse_time(f[3], len[3], &learned) ||
+     !parse_time(f[4], len[4], &expires) || !len[5])
+    return;
+  memcpy(fp, f[2], len[2]);
+  fp[len[2]] = '\0';
+  char *host = unescape(f[0], len[0]), *model = unescape(f[1], len[1]);
+  char *rule = unescape(f[5], len[5]);
+  if(host && model && rule && *rule)
+    learned_list_put(out, host, model, fp, rule, learned, expires);
+  free(host);
+  free(model);
+  free(rule);
+}
+
+void learned_parse(const char *text, size_t n, struct learned_list *out)
+{
+  const char *p = text, *end = text + n;
+  while(p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *b = nl ? nl : end;
+    if(b > p && *p != '#')
+      parse_line(p, (size_t)(b - p), out);
+    p = nl ? nl + 1 : end;
+  }
+}
+
+/* Append a decimal number. */
+static void put_number(struct buf *out, long long v)
+{
+  char d[24];
+  size_t i = sizeof(d);
+  unsigned long long u = v < 0 ? 0 : (unsigned long long)v;
+  do {
+    d[--i] = (char)('0' + u % 10);
+    u /= 10;
+  } while(u);
+  buf_append(out, d + i, sizeof(d) - i);
+}
+
+bool learned_format(const struct learned_list *l, struct buf *out)
+{
+  buf_puts(out, HEADER);
+  for(size_t i = 0; i < l->n; i++) {
+    const struct learned_entry *e = &l->v[i];
+    learned_escape(out, e->host);
+    buf_puts(out, "\t");
+    learned_escape(out, e->model);
+    buf_puts(out, "\t");
+    buf_puts(out, e->fp);
+    buf_puts(out, "\t");
+    put_number(out, e->learned);
+    buf_puts(out, "\t");
+    put_number(out, e->expires);
+    buf_puts(out, "\t");
+    learned_escape(out, e->rule);
+    buf_puts(out, "\n");
+  }
+  return !out->oom;
+}

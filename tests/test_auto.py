@@ -1,0 +1,278 @@
+"""Auto mode (the default): a streaming request goes out as the program
+wrote it; when the server refuses to stream, the refusal never reaches the
+program, the request is sent again without stream and the answer replayed,
+and the refusal is learned so that later requests go out non-streaming at
+once. Everything here runs the real curl CLI (easy interface) or the C
+multi clients against tests/server.py, which refuses stream:true for
+o3-mini* and o1* only."""
+
+import concurrent.futures
+import json
+import os
+import re
+import time
+
+import pytest
+
+from conftest import CURL, chat_body, plain_env, run, shim_env
+from shimtest import curl, drop_stream_members, plain_answer
+from sse import check_chat_stream
+
+pytestmark = pytest.mark.needs_lib
+
+
+def cache_env(tmp_path, **settings):
+    """Auto mode (no models configured) with a cache file of this test."""
+    settings.setdefault("cache", str(tmp_path / "refusals"))
+    settings.setdefault("log", f"info:{tmp_path / 'shim.log'}")
+    return shim_env(**settings)
+
+
+def strip_volatile(out):
+    return b"\n".join(l for l in out.split(b"\n")
+                      if not l.lower().startswith((b"date:", b"x-request-id:")))
+
+
+def entries(path):
+    """The learned entries of a cache file: [(host, model, fp, rule)]."""
+    out = []
+    for line in path.read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        f = line.split("\t")
+        out.append((f[0], f[1], f[2], f[5]))
+    return out
+
+
+# --- the curl CLI (easy interface) ------------------------------------------
+
+@pytest.mark.parametrize("refusal", ["azure", "o1-preview", "verify", "relay"])
+def test_refused_stream_is_retried_and_replayed(server, tmp_path, refusal):
+    body = chat_body("o3-mini", stream_options={"include_usage": True})
+    server.clear()
+    r = curl(server.openai_url(), body, "-i", env=cache_env(tmp_path),
+             headers=[f"X-Test-Refusal: {refusal}"])
+    assert r.returncode == 0, r.stderr
+    first, retry = server.requests()
+    assert first["body"] == body  # the program's own request, streaming
+    assert retry.json() == drop_stream_members(body)
+    head, _, stream = r.stdout.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")  # the refusal's 400 never shows
+    assert b"content-type: text/event-stream" in head.lower()
+    check_chat_stream(stream, plain_answer(server.openai_url(), body), expect_usage=True)
+    assert entries(tmp_path / "refusals") == [
+        (f"127.0.0.1:{server.port}", "o3-mini", "-", "built-in")]
+    assert oct((tmp_path / "refusals").stat().st_mode & 0o777) == "0o600"
+
+
+def test_second_request_goes_out_non_streaming(server, tmp_path):
+    env = cache_env(tmp_path)
+    body = chat_body("o3-mini")
+    curl(server.openai_url(), body, env=env)
+    server.clear()
+    r = curl(server.openai_url(), body, env=env)  # a new process: from the file
+    assert r.returncode == 0, r.stderr
+    (only,) = server.requests()
+    assert only.json() == drop_stream_members(body)
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body))
+    assert "refused to stream it before (learned)" in (tmp_path / "shim.log").read_text()
+
+
+def test_learning_is_per_credential(server, tmp_path):
+    env = cache_env(tmp_path)
+    body = chat_body("o3-mini")
+    curl(server.openai_url(), body, env=env, headers=["Authorization: Bearer sk-one-SECRET"])
+    server.clear()
+    curl(server.openai_url(), body, env=env, headers=["Authorization: Bearer sk-two-SECRET"])
+    assert len(server.requests()) == 2  # another account: tried streaming again
+    (e1, e2) = entries(tmp_path / "refusals")
+    assert e1[2] != e2[2] and len(e1[2]) == 16 and e1[2] != "-"
+    text = (tmp_path / "refusals").read_text() + (tmp_path / "shim.log").read_text()
+    assert "SECRET" not in text
+
+
+def test_other_models_stream_natively_untouched(server, tmp_path):
+    body = chat_body("gpt-4o", stream_options={"include_usage": True})
+    server.clear()
+    a = curl(server.openai_url(), body, "-i", env=plain_env())
+    b = curl(server.openai_url(), body, "-i", env=cache_env(tmp_path))
+    first, second = server.requests()
+    assert first["body"] == second["body"] == body
+    assert strip_volatile(a.stdout) == strip_volatile(b.stdout)
+    assert not (tmp_path / "refusals").exists()
+
+
+@pytest.mark.parametrize("case", ["other-param", "status-401", "status-404", "status-429",
+                                  "status-500", "stream-options"])
+@pytest.mark.parametrize("fail", [[], ["-f"], ["--fail-with-body"]], ids=["plain", "f", "fwb"])
+def test_other_errors_pass_through_and_are_not_learned(server, tmp_path, case, fail):
+    headers, body = [], chat_body("o3-mini")
+    if case.startswith("status-"):
+        headers = [f"X-Test-Status: {case[7:]}"]
+    elif case == "other-param":  # a 400 that is not about stream
+        headers = ["X-Test-Status: 400"]
+    else:  # stream_options without stream is about stream_options
+        body = chat_body("o3-mini", stream=None, stream_options={"include_usage": True})
+    server.clear()
+    a = curl(server.openai_url(), body, "-i", *fail, env=plain_env(), headers=headers)
+    b = curl(server.openai_url(), body, "-i", *fail, env=cache_env(tmp_path), headers=headers)
+    assert strip_volatile(a.stdout) == strip_volatile(b.stdout)
+    assert (a.returncode, a.stderr) == (b.returncode, b.stderr)
+    assert a.returncode == (22 if fail else 0)
+    first, second = server.requests()
+    assert first["body"] == second["body"]  # sent once, unchanged
+    assert not (tmp_path / "refusals").exists()
+
+
+def test_fail_on_error_still_retries_a_refusal(server, tmp_path):
+    body = chat_body("o3-mini")
+    r = curl(server.openai_url(), body, "-f", env=cache_env(tmp_path))
+    assert r.returncode == 0, r.stderr
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body))
+
+
+def test_fail_on_error_with_an_auth_challenge_is_libcurls(server, tmp_path):
+    """401 while authenticating is no error for FAILONERROR (libcurl's own
+    rule, applied by libcurl: the shim hands FAILONERROR back at each status
+    that cannot be a refusal)."""
+    body = chat_body("o3-mini")
+    r = curl(server.openai_url(), body, "-f", "-i", "--anyauth", "-u", "me:secret",
+             env=cache_env(tmp_path), headers=["X-Test-Auth: me:secret"])
+    assert r.returncode == 0, r.stderr
+    # the challenge was the refused attempt's: the retry, on a handle that
+    # knows the auth method now, needs none, and only it shows
+    heads = r.stdout.split(b"\r\n\r\n")
+    assert heads[0].startswith(b"HTTP/1.1 200") and b"text/event-stream" in heads[0]
+    check_chat_stream(heads[1], plain_answer(server.openai_url(), body,
+                                             headers=["Authorization: Basic bWU6c2VjcmV0"]))
+    bad = curl(server.openai_url(), body, "-f", env=cache_env(tmp_path),
+               headers=["X-Test-Auth: me:secret"])
+    plain = curl(server.openai_url(), body, "-f", env=plain_env(),
+                 headers=["X-Test-Auth: me:secret"])
+    assert (bad.returncode, bad.stderr) == (plain.returncode, plain.stderr) == \
+        (22, b"curl: (22) The requested URL returned error: 401\n")
+
+
+@pytest.mark.parametrize("fail", [[], ["-f"]], ids=["plain", "f"])
+def test_a_failing_retry_reaches_the_program_unchanged(server, tmp_path, fail):
+    body = chat_body("o3-mini")
+    hdr = ["X-Test-Nonstream-Status: 503"]
+    server.clear()
+    r = curl(server.openai_url(), body, "-i", *fail, env=cache_env(tmp_path), headers=hdr)
+    assert len(server.requests()) == 2
+    # what a program sending the retry itself would get
+    want = curl(server.openai_url(), json.dumps(drop_stream_members(body)).encode(), "-i",
+                *fail, env=plain_env(), headers=hdr)
+    assert strip_volatile(r.stdout) == strip_volatile(want.stdout)
+    assert (r.returncode, r.stderr) == (want.returncode, want.stderr)
+
+
+def test_user_rule_for_another_server(server, tmp_path):
+    conf = tmp_path / "streamshim.conf"
+    conf.write_text('[refusal "llama.cpp tools"]\nstatus = 500\n'
+                    'message = *Cannot use tools with stream*\n')
+    body = chat_body("o3-mini")
+    hdr = ["X-Test-Refusal: llamacpp"]
+    server.clear()
+    r = curl(server.openai_url(), body, env=cache_env(tmp_path, config=conf), headers=hdr)
+    assert r.returncode == 0, r.stderr
+    assert len(server.requests()) == 2
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body))
+    assert entries(tmp_path / "refusals")[0][3] == "llama.cpp tools"
+    # without the rule, that 500 is just an error: passed through
+    r = curl(server.openai_url(), body, env=cache_env(tmp_path, cache="off"), headers=hdr)
+    assert b"Cannot use tools with stream" in r.stdout
+
+
+def test_expired_entries_are_tried_again(server, tmp_path):
+    env = cache_env(tmp_path, cache_ttl="1")
+    body = chat_body("o3-mini")
+    curl(server.openai_url(), body, env=env)
+    time.sleep(2.1)
+    server.clear()
+    r = curl(server.openai_url(), body, env=env)
+    assert r.returncode == 0
+    first, retry = server.requests()
+    assert first["body"] == body and "stream" not in retry.json()
+
+
+def test_unwritable_cache_is_memory_only(server, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    body = chat_body("o3-mini")
+    r = curl(server.openai_url(), body, env=cache_env(tmp_path, cache=str(ro / "x" / "c")))
+    assert r.returncode == 0 and r.stderr == b""
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body))
+
+
+def test_default_cache_is_under_xdg_cache_home(server, tmp_path):
+    env = cache_env(tmp_path, cache=None, XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    curl(server.openai_url(), chat_body("o1-mini"), env=env)
+    path = tmp_path / "xdg" / "streamshim" / "refusals"
+    assert entries(path)[0][1] == "o1-mini"
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_concurrent_processes_learn_at_once(server, tmp_path):
+    env = cache_env(tmp_path)
+    models = [f"o1-model-{i}" for i in range(12)]
+
+    def one(model):
+        body = chat_body(model)
+        r = curl(server.openai_url(), body, env=env)
+        return model, r
+
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(one, models))
+    for model, r in results:
+        assert r.returncode == 0, r.stderr
+        check_chat_stream(r.stdout, plain_answer(server.openai_url(), chat_body(model)))
+    assert sorted(e[1] for e in entries(tmp_path / "refusals")) == sorted(models)
+
+
+def test_force_mode_does_not_watch(server, tmp_path):
+    body = chat_body("o3-mini")
+    r = curl(server.openai_url(), body, env=cache_env(tmp_path, mode="force"))
+    assert json.loads(r.stdout)["error"]["param"] == "stream"
+
+
+def test_azure_deployment_is_learned(server, tmp_path):
+    url = server.azure_url("o3-mini")
+    env = cache_env(tmp_path)
+    body = chat_body("whatever")
+    r = curl(url, body, env=env, headers=["api-key: sk-azure-SECRET"])
+    assert r.returncode == 0, r.stderr
+    check_chat_stream(r.stdout, plain_answer(url, body, headers=["api-key: sk-azure-SECRET"]))
+    assert entries(tmp_path / "refusals")[0][1] == "o3-mini"
+
+
+def test_upload_body_is_sent_again_on_retry(server, tmp_path):
+    f = tmp_path / "req.json"
+    body = chat_body("o3-mini")
+    f.write_bytes(body)
+    server.clear()
+    r = run([CURL, "-sS", "-N", server.openai_url(), "-H", "Content-Type: application/json",
+             "-T", str(f), "-X", "POST"], env=cache_env(tmp_path))
+    assert r.returncode == 0, r.stderr
+    first, retry = server.requests()
+    assert first["body"] == body and retry.json() == drop_stream_members(body)
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body))
+
+
+@pytest.mark.parametrize("case", ["redirect", "continue"])
+def test_refused_attempt_blocks_never_show(server, tmp_path, case):
+    """A redirect or a 100 Continue before the refusal belongs to the
+    refused attempt: the program sees the retry's blocks only, once."""
+    body = chat_body("o3-mini")
+    url, extra, hdrs = server.openai_url(), ["-i"], []
+    if case == "redirect":
+        url, extra = server.url + "/redirect/v1/chat/completions", ["-i", "-L"]
+    else:
+        hdrs = ["Expect: 100-continue"]
+    r = curl(url, body, *extra, env=cache_env(tmp_path), headers=hdrs)
+    assert r.returncode == 0, r.stderr
+    heads = [h.split(b"\r\n")[0] for h in r.stdout.split(b"\r\n\r\n") if h.startswith(b"HTTP/")]
+    first = b"HTTP/1.1 307" if case == "redirect" else b"HTTP/1.1 100"
+    assert [h[:12] for h in heads] == [first, b"HTTP/1.1 200"], heads
+    check_chat_stream(r.stdout.split(b"\r\n\r\n")[-1], plain_answer(server.openai_url(), body))

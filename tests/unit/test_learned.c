@@ -1,0 +1,452 @@
+/* test_learned.c - unit tests for shim/learned.c and the cache file
+ * (shim/learned_list.c, shim/learned_file.c): fingerprints (SHA-256 has
+ * its own vectors in test_sha256.c), add and lookup, expiry, a second "process", unwritable
+ * and corrupt files, escaping, the cap, file modes, threads. Files live in
+ * a fresh directory under /tmp, removed at the end. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "learned.h"
+#include "learned_file.h"
+
+static char dir[64];  /* the test's directory */
+
+/* dir + "/" + name in a static buffer (a ring of 16: a test may hold
+ * a few at once). */
+static const char *in_dir(const char *name)
+{
+  static char b[16][256];
+  static unsigned k;
+  k = (k + 1) % 16;
+  snprintf(b[k], sizeof(b[k]), "%s/%s", dir, name);
+  return b[k];
+}
+
+/* A config caching to path with a TTL (the caller frees it). */
+static void cfg_for(struct ss_config *c, const char *path, long ttl)
+{
+  const char *msg;
+  config_init(c);
+  if(path)
+    CHECK(config_set(c, "cache", path, false, &msg));
+  c->cache_ttl = ttl;
+}
+
+/* The whole file in a static buffer ("" when unreadable). */
+static const char *slurp(const char *path)
+{
+  static char text[1 << 20];
+  size_t n = 0;
+  FILE *f = fopen(path, "rb");
+  if(f) {
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+  }
+  text[n] = '\0';
+  return text;
+}
+
+/* Write text to path as it is. */
+static void spit(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "wb");
+  CHECK(f != NULL);
+  if(f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+/* How many times c occurs in s. */
+static size_t count_char(const char *s, char c)
+{
+  size_t n = 0;
+  for(; *s; s++)
+    n += *s == c;
+  return n;
+}
+
+TEST(fingerprints)
+{
+  char fp[LEARNED_FP_LEN + 1];
+  learned_fingerprint("abc", 3, fp);
+  CHECK_STR(fp, "ba7816bf8f01cfea");
+  learned_fingerprint("", 0, fp);
+  CHECK_STR(fp, "-");
+  learned_fingerprint(NULL, 0, fp);
+  CHECK_STR(fp, "-");
+  learned_fingerprint("abc", 0, fp);
+  CHECK_STR(fp, "-");
+  learned_fingerprint("Bearer sk-abc", 13, fp);
+  CHECK(strlen(fp) == LEARNED_FP_LEN && learned_fp_valid(fp));
+  CHECK(!strstr(fp, "sk"));
+  CHECK(learned_fp_valid("-") && !learned_fp_valid("") &&
+        !learned_fp_valid("ba7816bf8f01cfeA") &&
+        !learned_fp_valid("ba7816bf8f01cfe") &&
+        !learned_fp_valid("ba7816bf8f01cfea0"));
+}
+
+TEST(paths)
+{
+  char pbuf[4096];
+  struct ss_config c;
+  cfg_for(&c, "off", 60);
+  CHECK(learned_path(&c, pbuf, sizeof(pbuf)) == NULL);
+  config_free(&c);
+  cfg_for(&c, "/x/y/refusals", 60);
+  CHECK_STR(learned_path(&c, pbuf, sizeof(pbuf)), "/x/y/refusals");
+  config_free(&c);
+  cfg_for(&c, "relative/refusals", 60);
+  CHECK(learned_path(&c, pbuf, sizeof(pbuf)) == NULL);
+  config_free(&c);
+  cfg_for(&c, NULL, 60);
+  setenv("XDG_CACHE_HOME", "/xdg", 1);
+  setenv("HOME", "/home/u", 1);
+  CHECK(learned_path(&c, pbuf, sizeof(pbuf)) && !strcmp(learned_path(&c, pbuf, sizeof(pbuf)), "/xdg/streamshim/refusals"));
+  setenv("XDG_CACHE_HOME", "rel", 1);  /* not absolute: ignored */
+  CHECK(learned_path(&c, pbuf, sizeof(pbuf)) &&
+        !strcmp(learned_path(&c, pbuf, sizeof(pbuf)), "/home/u/.cache/streamshim/refusals"));
+  unsetenv("XDG_CACHE_HOME");
+  CHECK(learned_path(&c, pbuf, sizeof(pbuf)) &&
+        !strcmp(learned_path(&c, pbuf, sizeof(pbuf)), "/home/u/.cache/streamshim/refusals"));
+  unsetenv("HOME");
+  CHECK(learned_path(&c, pbuf, sizeof(pbuf)) == NULL);
+  setenv("HOME", "", 1);
+  CHECK(learned_path(&c, pbuf, sizeof(pbuf)) == NULL);
+  config_free(&c);
+}
+
+TEST(add_lookup_and_modes)
+{
+  struct ss_config c;
+  struct stat sb;
+  const char *path = in_dir("new/sub/refusals");
+  char fp[LEARNED_FP_LEN + 1];
+  learned_fingerprint("key-1", 5, fp);
+  cfg_for(&c, path, 3600);
+  CHECK(!learned_lookup(&c, "api.example", "o3", fp, 1000));
+  learned_add(&c, "api.example", "o3", fp, "built-in", 1000);
+  CHECK(learned_lookup(&c, "api.example", "o3", fp, 1000));
+  CHECK(learned_lookup(&c, "api.example", "o3", fp, 4599));
+  CHECK(!learned_lookup(&c, "api.example", "o3", "-", 1000));
+  CHECK(!learned_lookup(&c, "api.example", "o3-mini", fp, 1000));
+  CHECK(!learned_lookup(&c, "other.example", "o3", fp, 1000));
+  CHECK(!stat(path, &sb) && (sb.st_mode & 0777) == 0600 && S_ISREG(sb.st_mode));
+  CHECK(!stat(in_dir("new/sub"), &sb) && (sb.st_mode & 0777) == 0700);
+  CHECK(!stat(in_dir("new"), &sb) && (sb.st_mode & 0777) == 0700);
+  CHECK(!stat(in_dir("new/sub/refusals.lock"), &sb) &&
+        (sb.st_mode & 0777) == 0600);
+  const char *text = slurp(path);
+  char line[256];
+  snprintf(line, sizeof(line), "\napi.example\to3\t%s\t1000\t4600\tbuilt-in\n", fp);
+  CHECK(text[0] == '#' && strstr(text, line));
+  /* No temporary file is left behind. */
+  char tmp[300];
+  snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+  CHECK(stat(tmp, &sb) && errno == ENOENT);
+  /* The same triple again replaces the entry. */
+  learned_add(&c, "api.example", "o3", fp, "relay", 2000);
+  text = slurp(path);
+  CHECK(count_char(text, '\n') == 3 && strstr(text, "\t2000\t5600\trelay\n"));
+  config_free(&c);
+  learned_reset_for_tests();
+}
+
+TEST(expiry)
+{
+  struct ss_config c;
+  const char *path = in_dir("expiry");
+  cfg_for(&c, path, 60);
+  learned_add(&c, "h", "old", "-", "built-in", 1000);
+  CHECK(learned_lookup(&c, "h", "old", "-", 1059));
+  CHECK(!learned_lookup(&c, "h", "old", "-", 1060));
+  CHECK(!learned_lookup(&c, "h", "old", "-", 999999));
+  /* The next write drops the expired entry from the file. */
+  learned_add(&c, "h", "new", "-", "built-in", 2000);
+  const char *text = slurp(path);
+  CHECK(!strstr(text, "\told\t") && strstr(text, "\tnew\t"));
+  /* A TTL of 0 learns nothing; a bad fingerprint is ignored. */
+  c.cache_ttl = 0;
+  learned_add(&c, "h", "zero", "-", "built-in", 3000);
+  CHECK(!learned_lookup(&c, "h", "zero", "-", 3000));
+  c.cache_ttl = 60;
+  learned_add(&c, "h", "badfp", "XYZ", "built-in", 3000);
+  CHECK(!learned_lookup(&c, "h", "badfp", "XYZ", 3000));
+  CHECK(!strstr(slurp(path), "badfp"));
+  config_free(&c);
+  learned_reset_for_tests();
+}
+
+TEST(second_process_sees_entries)
+{
+  struct ss_config c;
+  const char *path = in_dir("shared");
+  cfg_for(&c, path, 3600);
+  learned_add(&c, "h", "m1", "-", "built-in", 1000);
+  learned_reset_for_tests();  /* a new process */
+  CHECK(learned_lookup(&c, "h", "m1", "-", 1001));
+  /* Another process adds an entry: the file changes, the lookup sees it. */
+  struct learned_list l;
+  learned_list_init(&l);
+  CHECK(learned_list_put(&l, "h", "m2", "-", "other", 1000, 9000));
+  CHECK(learned_list_put(&l, "h", "m1", "-", "built-in", 1000, 4600));
+  struct buf b;
+  buf_init(&b);
+  CHECK(learned_format(&l, &b));
+  spit(in_dir("shared.new"), buf_cstr(&b));
+  CHECK(!rename(in_dir("shared.new"), path));
+  CHECK(learned_lookup(&c, "h", "m2", "-", 1001));
+  /* Another process forgets everything: so does this one (the entry it
+   * wrote was trusted to the file). */
+  spit(in_dir("shared.new"), "# empty\n");
+  CHECK(!rename(in_dir("shared.new"), path));
+  CHECK(!learned_lookup(&c, "h", "m1", "-", 1001));
+  CHECK(!learned_lookup(&c, "h", "m2", "-", 1001));
+  /* The file removed: nothing. */
+  CHECK(!unlink(path));
+  CHECK(!learned_lookup(&c, "h", "m1", "-", 1001));
+  buf_free(&b);
+  learned_list_free(&l);
+  config_free(&c);
+  learned_reset_for_tests();
+}
+
+TEST(unwritable_path_keeps_memory)
+{
+  struct ss_config c;
+  struct stat sb;
+  spit(in_dir("plainfile"), "not a directory\n");
+  cfg_for(&c, in_dir("plainfile/sub/refusals"), 3600);
+  learned_add(&c, "h", "m", "-", "built-in", 1000);
+  CHECK(learned_lookup(&c, "h", "m", "-", 1000));
+  CHECK(!learned_lookup(&c, "h", "m", "-", 4600));  /* expires in memory too */
+  learned_reset_for_tests();
+  CHECK(!learned_lookup(&c, "h", "m", "-", 1000));
+  config_free(&c);
+  /* Cache off: memory only. */
+  cfg_for(&c, "off", 3600);
+  learned_add(&c, "h", "m", "-", "built-in", 1000);
+  CHECK(learned_lookup(&c, "h", "m", "-", 1001));
+  config_free(&c);
+  learned_reset_for_tests();
+  /* The path is a symlink: never followed, the target untouched. */
+  spit(in_dir("target"), "# target\n");
+  CHECK(!symlink(in_dir("target"), in_dir("link")));
+  cfg_for(&c, in_dir("link"), 3600);
+  learned_add(&c, "h", "sym", "-", "built-in", 1000);
+  CHECK(learned_lookup(&c, "h", "sym", "-", 1000));
+  CHECK_STR(slurp(in_dir("target")), "# target\n");
+  CHECK(!lstat(in_dir("link"), &sb) && S_ISLNK(sb.st_mode));
+  config_free(&c);
+  learned_reset_for_tests();
+  /* The path is a directory. */
+  CHECK(!mkdir(in_dir("isdir"), 0700));
+  cfg_for(&c, in_dir("isdir"), 3600);
+  learned_add(&c, "h", "d", "-", "built-in", 1000);
+  CHECK(learned_lookup(&c, "h", "d", "-", 1000));
+  config_free(&c);
+  learned_reset_for_tests();
+}
+
+TEST(corrupt_lines_skipped)
+{
+  struct ss_config c;
+  const char *path = in_dir("corrupt");
+  spit(path,
+       "# header\n"
+       "h\tgood\t-\t1000\t9000\tbuilt-in\n"
+       "garbage\n"
+       "\n"
+       "h\tfive\t-\t1000\t9000\n"
+       "h\tseven\t-\t1000\t9000\tbuilt-in\textra\n"
+       "h\tbadfp\tXYZ\t1000\t9000\tbuilt-in\n"
+       "h\tbadtime\t-\t1x00\t9000\tbuilt-in\n"
+       "h\tnegtime\t-\t-1\t9000\tbuilt-in\n"
+       "h\tbadesc\\q\t-\t1000\t9000\tbuilt-in\n"
+       "h\ttrailing\\\t-\t1000\t9000\tbuilt-in\n"
+       "h\tnorule\t-\t1000\t9000\t\n"
+       "\xff\xfe\x01\t\t\t\t\t\n"
+       "h\tbytes\xff\t-\t1000\t9000\tbuilt-in\n"
+       "h\tlast\t0123456789abcdef\t1000\t9000\tr");  /* no final newline */
+  struct learned_list l;
+  struct learned_stamp st;
+  learned_list_init(&l);
+  CHECK(learned_file_read(path, &l, &st) == 1 && st.exists);
+  CHECK(l.n == 3);
+  CHECK(l.n == 3 && !strcmp(l.v[0].model, "good") &&
+        !strcmp(l.v[1].model, "bytes\xff") && !strcmp(l.v[2].model, "last"));
+  learned_list_free(&l);
+  cfg_for(&c, path, 3600);
+  CHECK(learned_lookup(&c, "h", "good", "-", 2000));
+  CHECK(learned_lookup(&c, "h", "last", "0123456789abcdef", 2000));
+  CHECK(!learned_lookup(&c, "h", "five", "-", 2000));
+  /* The next write keeps the good entries only. */
+  learned_add(&c, "h", "added", "-", "built-in", 2000);
+  const char *text = slurp(path);
+  CHECK(strstr(text, "\tgood\t") && strstr(text, "\tlast\t") &&
+        strstr(text, "\tadded\t") && !strstr(text, "garbage") &&
+        !strstr(text, "seven"));
+  CHECK(count_char(text, '\n') == 2 + 4);
+  config_free(&c);
+  learned_reset_for_tests();
+}
+
+TEST(names_cannot_break_the_file)
+{
+  struct ss_config c;
+  const char *path = in_dir("names");
+  cfg_for(&c, path, 3600);
+  static const char *const models[] = {
+    "tab\there", "new\nline", "cr\rhere", "back\\slash", "\\t literal",
+    "#hash", "", "\t\n\\\r", "ünïcödé"
+  };
+  size_t n = sizeof(models) / sizeof(models[0]);
+  for(size_t i = 0; i < n; i++)
+    learned_add(&c, "h\tost\n", models[i], "-", "rule\twith\ntab", 1000);
+  const char *text = slurp(path);
+  CHECK(count_char(text, '\n') == 2 + n);
+  CHECK(strstr(text, "h\\tost\\n\ttab\\there\t-\t1000\t4600\trule\\twith\\ntab\n"));
+  CHECK(strstr(text, "\n\\\\t literal\t") == NULL);  /* host comes first */
+  CHECK(strstr(text, "\t\\\\t literal\t"));
+  learned_reset_for_tests();
+  for(size_t i = 0; i < n; i++)
+    CHECK(learned_lookup(&c, "h\tost\n", models[i], "-", 1001));
+  CHECK(!learned_lookup(&c, "h\tost", "tab\there", "-", 1001));
+  struct learned_list l;
+  struct learned_stamp st;
+  learned_list_init(&l);
+  CHECK(learned_file_read(path, &l, &st) == 1 && l.n == n);
+  for(size_t i = 0; i < l.n; i++)
+    CHECK(!strcmp(l.v[i].rule, "rule\twith\ntab"));
+  learned_list_free(&l);
+  /* A name too long for the file stays in memory only. */
+  char longname[LEARNED_MAX_FIELD + 2];
+  memset(longname, 'x', sizeof(longname) - 1);
+  longname[sizeof(longname) - 1] = '\0';
+  learned_add(&c, "h", longname, "-", "built-in", 1000);
+  CHECK(learned_lookup(&c, "h", longname, "-", 1001));
+  CHECK(!strstr(slurp(path), "xxxxxxxxxxxxxxxx"));
+  config_free(&c);
+  learned_reset_for_tests();
+}
+
+TEST(cap_drops_oldest)
+{
+  struct ss_config c;
+  struct buf b;
+  struct learned_list l;
+  char model[32];
+  const char *path = in_dir("cap");
+  learned_list_init(&l);
+  /* LEARNED_MAX_ENTRIES + 10 entries learned at times 1..N (shuffled). */
+  size_t total = LEARNED_MAX_ENTRIES + 10;
+  for(size_t i = 0; i < total; i++) {
+    size_t t = (i * 7919) % total + 1;
+    snprintf(model, sizeof(model), "m%zu", t);
+    CHECK(learned_list_put(&l, "h", model, "-", "built-in", (long long)t,
+                           1000000));
+  }
+  buf_init(&b);
+  CHECK(learned_format(&l, &b));
+  spit(path, buf_cstr(&b));
+  buf_free(&b);
+  learned_list_free(&l);
+  cfg_for(&c, path, 3600);
+  learned_add(&c, "h", "newest", "-", "built-in", 5000);
+  CHECK(learned_file_read(path, &l, &(struct learned_stamp){0}) == 1);
+  CHECK(l.n == LEARNED_MAX_ENTRIES);
+  CHECK(learned_list_find(&l, "h", "newest", "-") >= 0);
+  /* The 11 oldest (m1..m11) went. */
+  for(size_t t = 1; t <= total; t++) {
+    snprintf(model, sizeof(model), "m%zu", t);
+    bool want = t > 11;
+    if((learned_list_find(&l, "h", model, "-") >= 0) != want)
+      printf("#   %s %s\n", model, want ? "missing" : "kept");
+    CHECK((learned_list_find(&l, "h", model, "-") >= 0) == want);
+  }
+  /* Ordered by learned time. */
+  for(size_t i = 1; i < l.n; i++)
+    CHECK(l.v[i - 1].learned <= l.v[i].learned);
+  learned_list_free(&l);
+  config_free(&c);
+  learned_reset_for_tests();
+}
+
+/* One thread's share of the threads test. */
+struct worker {
+  const struct ss_config *c;
+  int id;
+};
+
+#define THREADS 8
+#define PER_THREAD 12
+
+/* Learn PER_THREAD entries, looking each up as it goes. */
+static void *work(void *arg)
+{
+  struct worker *w = arg;
+  char model[32];
+  for(int i = 0; i < PER_THREAD; i++) {
+    snprintf(model, sizeof(model), "t%d-m%d", w->id, i);
+    learned_add(w->c, "h", model, "-", "built-in", 1000);
+    if(!learned_lookup(w->c, "h", model, "-", 1001))
+      return w;  /* non-NULL: failure */
+  }
+  return NULL;
+}
+
+TEST(threads_share_the_file)
+{
+  struct ss_config c;
+  pthread_t t[THREADS];
+  struct worker w[THREADS];
+  const char *path = in_dir("threads");
+  cfg_for(&c, path, 3600);
+  for(int i = 0; i < THREADS; i++) {
+    w[i] = (struct worker){&c, i};
+    CHECK(!pthread_create(&t[i], NULL, work, &w[i]));
+  }
+  for(int i = 0; i < THREADS; i++) {
+    void *r;
+    CHECK(!pthread_join(t[i], &r) && r == NULL);
+  }
+  struct learned_list l;
+  learned_list_init(&l);
+  CHECK(learned_file_read(path, &l, &(struct learned_stamp){0}) == 1);
+  CHECK(l.n == THREADS * PER_THREAD);
+  learned_list_free(&l);
+  config_free(&c);
+  learned_reset_for_tests();
+}
+
+int main(void)
+{
+  snprintf(dir, sizeof(dir), "/tmp/ss-learned-XXXXXX");
+  if(!mkdtemp(dir)) {
+    perror("mkdtemp");
+    return 1;
+  }
+  RUN(fingerprints);
+  RUN(paths);
+  RUN(add_lookup_and_modes);
+  RUN(expiry);
+  RUN(second_process_sees_entries);
+  RUN(unwritable_path_keeps_memory);
+  RUN(corrupt_lines_skipped);
+  RUN(names_cannot_break_the_file);
+  RUN(cap_drops_oldest);
+  RUN(threads_share_the_file);
+  char cmd[128];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  if(system(cmd) != 0)
+    printf("# could not remove %s\n", dir);
+  return check_done();
+}
