@@ -42,6 +42,7 @@ static enum ss_flow fb_release(struct ss_xfer *x, struct destream *d,
   if(!x->h->app.failonerror || d->status < 400)
     return ds_give_up(x, d, why);
   ss_info("%s: failing as CURLOPT_FAILONERROR asks", why);
+  x->h->view.body_withheld = true;
   ds_release_held(d);
   d->state = DS_SWALLOW;
   ds_pump(x, d);  /* the header block, as libcurl delivers it */

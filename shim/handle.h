@@ -56,6 +56,8 @@ struct ss_app_opts {
  * from it so that they agree with the callbacks. */
 struct ss_view {
   bool replayed;
+  bool body_withheld;             /* failed as FAILONERROR asks, before the
+                                     body (which libcurl did receive) */
   curl_off_t body_bytes;          /* bytes given to the write callback */
   long header_bytes;              /* header bytes given to the program */
   struct curl_header content_type;

@@ -223,6 +223,9 @@ CURLcode ss_easy_getinfo(enum ss_flavour fl, CURL *easy, CURLINFO info,
   struct ss_handle *s = easy ? registry_get(easy) : NULL;
   if(s && s->view.replayed)
     view_getinfo(&s->view, info, arg);
+  else if(s && s->view.body_withheld && (info == CURLINFO_SIZE_DOWNLOAD ||
+                                         info == CURLINFO_SIZE_DOWNLOAD_T))
+    view_getinfo(&s->view, info, arg);  /* none of it was delivered */
   return rc;
 }
 

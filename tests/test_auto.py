@@ -276,3 +276,90 @@ def test_refused_attempt_blocks_never_show(server, tmp_path, case):
     first = b"HTTP/1.1 307" if case == "redirect" else b"HTTP/1.1 100"
     assert [h[:12] for h in heads] == [first, b"HTTP/1.1 200"], heads
     check_chat_stream(r.stdout.split(b"\r\n\r\n")[-1], plain_answer(server.openai_url(), body))
+
+
+# --- a C program on the easy and the multi interface ------------------------
+
+IFACES = [[], ["--multi"]]
+
+
+def llmclient(server, tmp_path, *opts, body, body2=None, headers=(), settings=None):
+    """tests/clients/llmclient in auto mode: (result, frames, summaries)."""
+    from test_c_clients import client, summaries
+    extra = []
+    for h in headers:
+        extra += ["--header", h]
+    r, frames = client(server, tmp_path, *extra, *opts, body=body, body2=body2,
+                       settings=settings if settings is not None else {})
+    return r, frames, summaries(r)
+
+
+@pytest.mark.parametrize("iface", IFACES, ids=["easy", "multi"])
+def test_c_program_retry_then_learned(server, tmp_path, iface):
+    """First transfer: refused (never seen), retried and replayed; the
+    second on the same handle goes out non-streaming at once."""
+    from shimtest import body_calls, header_lines
+    body = chat_body("o3-mini", "from C")
+    server.clear()
+    r, frames, sums = llmclient(server, tmp_path, *iface, body=body, body2=body)
+    assert r.returncode == 0, r.stderr
+    assert [(s["result"], s["status"], s["ct"]) for s in sums] == [("0", "200", "text/event-stream;")] * 2
+    reqs = server.requests()
+    assert [q["body"] == body for q in reqs] == [True, False, False]
+    assert all("stream" not in q.json() for q in reqs[1:])
+    heads = header_lines(frames)
+    assert not any(h.startswith(b"HTTP/1.1 400") for h in heads)
+    assert sum(h.startswith(b"HTTP/1.1 200") for h in heads) == 2
+    both = b"".join(body_calls(frames))
+    one, two = both.split(b"data: [DONE]\n\n")[:2]
+    for s in (one, two):
+        check_chat_stream(s + b"data: [DONE]\n\n", plain_answer(server.openai_url(), body))
+
+
+@pytest.mark.parametrize("iface", IFACES, ids=["easy", "multi"])
+@pytest.mark.parametrize("fail", [False, True], ids=["plain", "failonerror"])
+def test_c_program_other_errors_untouched(server, tmp_path, iface, fail):
+    """A 400 about something else: exactly what the program gets without
+    the shim (with FAILONERROR: the header block, no body, error 22 and
+    libcurl's text in the error buffer); nothing learned."""
+    from test_c_clients import CLIENT
+    from shimtest import parse_frames
+    body = chat_body("o3-mini")
+    opts = [*iface] + (["--fail"] if fail else [])
+    hdr = ["X-Test-Status: 400"]
+    r, frames, sums = llmclient(server, tmp_path, *opts, body=body, headers=hdr,
+                                settings={"cache": str(tmp_path / "refusals")})
+    (tmp_path / "b.json").write_bytes(body)
+    plain = run([CLIENT, "--calls", tmp_path / "plain", "--header",
+                 "Content-Type: application/json", "--header", hdr[0], *opts,
+                 server.openai_url(), tmp_path / "b.json"], env=plain_env())
+    want = parse_frames((tmp_path / "plain").read_bytes())
+    strip = [(k, v) for k, v in frames if not v.lower().startswith((b"date:", b"x-request-id:"))]
+    wstrip = [(k, v) for k, v in want if not v.lower().startswith((b"date:", b"x-request-id:"))]
+    assert strip == wstrip
+    gone = re.compile(rb"hsize=\d+")
+    assert gone.sub(b"", r.stderr) == gone.sub(b"", plain.stderr)
+    if fail:
+        assert sums[0]["result"] == "22"
+        assert b"errbuf: The requested URL returned error: 400\n" in r.stderr
+    assert not (tmp_path / "refusals").exists()
+
+
+@pytest.mark.parametrize("iface", IFACES, ids=["easy", "multi"])
+def test_c_program_refusal_with_failonerror(server, tmp_path, iface):
+    body = chat_body("o3-mini")
+    r, frames, sums = llmclient(server, tmp_path, *iface, "--fail", body=body)
+    assert r.returncode == 0, r.stderr
+    assert (sums[0]["result"], sums[0]["status"]) == ("0", "200")
+    from shimtest import body_calls
+    check_chat_stream(b"".join(body_calls(frames)), plain_answer(server.openai_url(), body))
+
+
+@pytest.mark.parametrize("iface", IFACES, ids=["easy", "multi"])
+def test_c_program_failing_retry(server, tmp_path, iface):
+    body = chat_body("o3-mini")
+    r, frames, sums = llmclient(server, tmp_path, *iface, body=body,
+                                headers=["X-Test-Nonstream-Status: 503"])
+    assert (sums[0]["result"], sums[0]["status"]) == ("0", "503")
+    from shimtest import body_calls
+    assert json.loads(b"".join(body_calls(frames)))["error"]["code"] == "503"

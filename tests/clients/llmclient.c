@@ -22,6 +22,7 @@ struct opts {
   int setopt_in_cb, read_body, no_decoding, include_header;
   int dup_in_multi, double_add, no_info_read, cleanup_multi_first, fork;
   int switch_fns;            /* between the two requests: new write fn, no header fn */
+  int fail;                  /* CURLOPT_FAILONERROR + an error buffer */
   const char *size;          /* before | after | large-before | large-after */
   long pause_after;          /* pause after this many body calls (0: never) */
   long abort_after;          /* short count on this body call (0: never) */
@@ -34,6 +35,7 @@ struct opts {
 
 static struct opts o;
 static FILE *calls;
+static char errbuf[CURL_ERROR_SIZE];
 static long body_calls;
 static int paused, pause_done;
 
@@ -176,6 +178,10 @@ static void apply_after(CURL *h)
 static void configure(CURL *h, const char *url, const char *body, size_t len)
 {
   curl_easy_setopt(h, CURLOPT_URL, url);
+  if(o.fail) {
+    curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, o.headers);
   set_body(h, body, len);
   apply_after(h);
@@ -259,6 +265,8 @@ static void summary(CURL *h, CURLcode rc)
   fprintf(stderr, "result=%d status=%ld ct=%s size=%ld cl=%ld hdr_ct=%s "
           "hsize=%ld\n", (int)rc, status, ct ? ct : "(nil)", (long)size,
           (long)cl, hc == CURLHE_OK ? hh->value : "(missing)", hsize);
+  if(o.fail)
+    fprintf(stderr, "errbuf: %s\n", errbuf);
 }
 
 static CURLcode perform(CURL *h)
@@ -286,6 +294,7 @@ static void parse_args(int argc, char **argv, int *first)
     else if(!strcmp(a, "--include-header")) o.include_header = 1;
     else if(!strcmp(a, "--fork")) o.fork = 1;
     else if(!strcmp(a, "--switch-fns")) o.switch_fns = 1;
+    else if(!strcmp(a, "--fail")) o.fail = 1;
     else if(!strcmp(a, "--then") && o.nafter < 8) o.after[o.nafter++] = argv[++i];
     else if(!strcmp(a, "--dup-in-multi")) o.dup_in_multi = 1;
     else if(!strcmp(a, "--double-add")) o.double_add = 1;
