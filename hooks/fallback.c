@@ -7,8 +7,9 @@
  *   stream (xfer_want_retry), replayed as in force mode;
  * - anything else: it goes out unchanged.
  * Other answers (a native stream, other errors) pass through untouched;
- * header blocks wait for the first body byte (or the end), since a
- * refused attempt's redirects or 100 Continue must not show either.
+ * header blocks other than 2xx wait for the next block, the first body
+ * byte or the end, since a refused attempt's redirects or 100 Continue
+ * must not show either.
  *
  * CURLOPT_FAILONERROR would end the transfer after the header block, before
  * the refusal's body, so the program's setting is lifted for the attempt
@@ -124,10 +125,10 @@ enum ss_flow fb_header(struct ss_xfer *x, struct destream *d, const char *p,
     ds_queue_header(d, p, n);
     return ds_pump(x, d);
   }
-  /* Every block is held until one is known to be final (body bytes or
-   * the end follow it): a refused attempt's 100 Continue, redirect or
-   * auth challenge must not reach the program either, since the retry
-   * brings its own. */
+  /* Every block is held until one is known to be final (a 2xx block, or
+   * body bytes or the end follow it): a refused attempt's 100 Continue,
+   * redirect or auth challenge must not reach the program either, since
+   * the retry brings its own. */
   int status = header_status(p, n);
   if(status >= 0) {
     const struct ss_config *c = ss_settings();
@@ -139,7 +140,17 @@ enum ss_flow fb_header(struct ss_xfer *x, struct destream *d, const char *p,
   }
   d->holding = true;
   buf_append(&d->held, p, n);
-  return d->held.oom ? fb_release(x, d, "out of memory") : SS_OK;
+  if(d->held.oom)
+    return fb_release(x, d, "out of memory");
+  /* A 2xx block that cannot be a refusal ends the attempt's doubts: out
+   * it goes with what was held before it, without waiting for the body
+   * (a model may think a while before its first event). */
+  bool block_end = (n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n');
+  if(block_end && !d->candidate && d->status >= 200 && d->status < 300) {
+    ds_release_held(d);
+    return ds_pump(x, d);
+  }
+  return SS_OK;
 }
 
 enum ss_flow fb_body(struct ss_xfer *x, struct destream *d, const char *p,
