@@ -46,6 +46,7 @@ struct destream {
   bool watch;
   int status;            /* the status of the last block */
   bool candidate;        /* it could be a refusal: its body is judged */
+  size_t block_off;      /* where that block starts in `held` */
   char host[256], model[256], fp[LEARNED_FP_LEN + 1];  /* what to learn */
 };
 

@@ -21,9 +21,11 @@
  * CURLE_HTTP_RETURNED_ERROR with "The requested URL returned error: N". */
 #include "destream_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../shim/log.h"
@@ -34,13 +36,23 @@
 /* More than any error answer: an answer this large is no refusal. */
 #define FB_MAX_HELD (256u * 1024)
 
+/* Will libcurl fail this error answer for FAILONERROR right after its
+ * header block (http.c http_should_fail), rather than authenticate? */
+static bool fb_fails_now(const struct ss_xfer *x, int status)
+{
+  const struct ss_app_opts *a = &x->h->app;
+  return a->failonerror && status >= 400 &&
+         !(status == 401 && a->has_user) &&
+         !(status == 407 && a->has_proxy_user);
+}
+
 /* The held answer is not a refusal: out it goes, unchanged, or failed as
  * libcurl would have failed it for a program asking FAILONERROR. */
 static enum ss_flow fb_release(struct ss_xfer *x, struct destream *d,
                                const char *why)
 {
   char text[64];
-  if(!x->h->app.failonerror || d->status < 400)
+  if(!fb_fails_now(x, d->status))
     return ds_give_up(x, d, why);
   ss_info("%s: failing as CURLOPT_FAILONERROR asks", why);
   x->h->view.body_withheld = true;
@@ -52,7 +64,9 @@ static enum ss_flow fb_release(struct ss_xfer *x, struct destream *d,
   return xfer_fail(x, CURLE_HTTP_RETURNED_ERROR, text);
 }
 
-/* The held answer is complete: a refusal, or not. */
+/* The held answer is complete: a refusal, or not. A refusal is learned
+ * either way, and retried unless the transfer is past that point (judged
+ * when a multi handle's transfer ended: the program saw it finish). */
 static enum ss_flow fb_judge(struct ss_xfer *x, struct destream *d)
 {
   const struct ss_config *c = ss_settings();
@@ -60,9 +74,12 @@ static enum ss_flow fb_judge(struct ss_xfer *x, struct destream *d)
                                    d->answer.len);
   if(!rule)
     return fb_release(x, d, "an error answer, not a refusal to stream");
-  if(!xfer_want_retry(x))
-    return fb_release(x, d, "a refusal to stream, but no retry possible");
+  int saved = errno;
   learned_add(c, d->host, d->model, d->fp, rule, time(NULL));
+  errno = saved;
+  if(!xfer_want_retry(x))
+    return fb_release(x, d, "a refusal to stream, learned, but judged too "
+                            "late to retry");
   ss_info("the server refused to stream model %s (rule %s): retrying "
           "without stream", d->model, rule);
   buf_reset(&d->held);
@@ -71,30 +88,55 @@ static enum ss_flow fb_judge(struct ss_xfer *x, struct destream *d)
   return SS_OK;
 }
 
-/* The Content-Length of the held block when its body is not encoded:
- * then the body's end is known before the transfer's. -1 otherwise. */
-static long fb_length(const struct destream *d)
+/* The value of field `name` in the last held block, or NULL; *len gets
+ * its length (blanks around it dropped). */
+static const char *fb_field(const struct destream *d, const char *name,
+                            size_t *len)
 {
-  const char *p = d->held.ptr, *end = p + d->held.len;
-  long len = -1;
+  const char *p = d->held.ptr + d->block_off, *end = d->held.ptr + d->held.len;
   while(p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-    if(header_is(p, n, "Content-Encoding"))
-      return -1;
-    if(header_is(p, n, "Content-Length")) {
-      const char *v = memchr(p, ':', n);
-      char num[24];
-      size_t k = 0;
-      for(v++; v < p + n && k + 1 < sizeof(num); v++)
-        if(*v >= '0' && *v <= '9')
-          num[k++] = *v;
-      num[k] = '\0';
-      len = k ? strtol(num, NULL, 10) : -1;
+    if(header_is(p, n, name)) {
+      const char *v = (const char *)memchr(p, ':', n) + 1, *e = p + n;
+      while(v < e && (*v == ' ' || *v == '\t'))
+        v++;
+      while(e > v && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' '))
+        e--;
+      *len = (size_t)(e - v);
+      return v;
     }
     p += n;
   }
-  return len;
+  return NULL;
+}
+
+/* The Content-Length of the last held block when its body is neither
+ * encoded nor chunked: the body's end is then known before the
+ * transfer's. -1 otherwise. */
+static long fb_length(const struct destream *d)
+{
+  size_t n;
+  char num[24];
+  const char *v = fb_field(d, "Content-Length", &n);
+  if(!v || !n || n >= sizeof(num) || fb_field(d, "Content-Encoding", &n) ||
+     fb_field(d, "Transfer-Encoding", &n))
+    return -1;
+  fb_field(d, "Content-Length", &n);
+  memcpy(num, v, n);
+  num[n] = '\0';
+  char *stop;
+  long len = strtol(num, &stop, 10);
+  return *stop || len < 0 ? -1 : len;
+}
+
+/* Is the last held block a Server-Sent Events stream (an answer that
+ * streams: no refusal, whatever a rule's status says)? */
+static bool fb_is_stream(const struct destream *d)
+{
+  size_t n;
+  const char *v = fb_field(d, "Content-Type", &n);
+  return v && n >= 17 && !strncasecmp(v, "text/event-stream", 17);
 }
 
 /* Add body bytes of the held answer; judge once it is complete. */
@@ -112,6 +154,28 @@ static enum ss_flow fb_collect(struct ss_xfer *x, struct destream *d,
   return complete ? fb_judge(x, d) : SS_OK;
 }
 
+/* The end of a held block: go out now when it is final and cannot be a
+ * refusal: a 2xx answer (not a proxy's CONNECT answer, which has no
+ * Content-Type and precedes the real one), or an error libcurl will fail
+ * at once for FAILONERROR (it delivers the block, then stops). */
+static enum ss_flow fb_block_end(struct ss_xfer *x, struct destream *d)
+{
+  size_t n;
+  if(d->candidate && fb_is_stream(d)) {
+    d->candidate = false;
+    xfer_fail_on_error(x, true);
+  }
+  if(d->candidate)
+    return SS_OK;
+  bool final = (d->status >= 200 && d->status < 300 &&
+                fb_field(d, "Content-Type", &n)) ||
+               fb_fails_now(x, d->status);
+  if(!final)
+    return SS_OK;
+  ds_release_held(d);
+  return ds_pump(x, d);
+}
+
 enum ss_flow fb_header(struct ss_xfer *x, struct destream *d, const char *p,
                        size_t n)
 {
@@ -125,7 +189,7 @@ enum ss_flow fb_header(struct ss_xfer *x, struct destream *d, const char *p,
     ds_queue_header(d, p, n);
     return ds_pump(x, d);
   }
-  /* Every block is held until one is known to be final (a 2xx block, or
+  /* Every block is held until one is known to be final (fb_block_end, or
    * body bytes or the end follow it): a refused attempt's 100 Continue,
    * redirect or auth challenge must not reach the program either, since
    * the retry brings its own. */
@@ -133,24 +197,18 @@ enum ss_flow fb_header(struct ss_xfer *x, struct destream *d, const char *p,
   if(status >= 0) {
     const struct ss_config *c = ss_settings();
     d->status = status;
-    d->candidate = status >= 200 &&
+    d->block_off = d->held.len;
+    /* 401 and 407 belong to libcurl's authentication */
+    d->candidate = status >= 200 && status != 401 && status != 407 &&
                    refusal_status_candidate(&c->refusals, status);
     /* libcurl judges what cannot be a refusal itself */
     xfer_fail_on_error(x, !d->candidate);
   }
   d->holding = true;
-  buf_append(&d->held, p, n);
-  if(d->held.oom)
+  if(!buf_append(&d->held, p, n))
     return fb_release(x, d, "out of memory");
-  /* A 2xx block that cannot be a refusal ends the attempt's doubts: out
-   * it goes with what was held before it, without waiting for the body
-   * (a model may think a while before its first event). */
   bool block_end = (n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n');
-  if(block_end && !d->candidate && d->status >= 200 && d->status < 300) {
-    ds_release_held(d);
-    return ds_pump(x, d);
-  }
-  return SS_OK;
+  return block_end ? fb_block_end(x, d) : SS_OK;
 }
 
 enum ss_flow fb_body(struct ss_xfer *x, struct destream *d, const char *p,
@@ -165,8 +223,10 @@ enum ss_flow fb_body(struct ss_xfer *x, struct destream *d, const char *p,
         ds_release_held(d);
       d->state = DS_PASS;
       d->raw_off = d->answer.len;
-      if(!buf_append(&d->answer, p, n))
-        return xfer_fail(x, CURLE_OUT_OF_MEMORY, "Out of memory");
+      if(!buf_append(&d->answer, p, n)) {  /* pass on, come what may */
+        enum ss_flow r = ds_pump(x, d);
+        return r == SS_OK ? xfer_pass_body(x, p, n) : r;
+      }
       return ds_pump(x, d);
     }
     d->state = DS_COLLECT;

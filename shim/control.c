@@ -13,10 +13,13 @@
 bool xfer_want_retry(struct ss_xfer *x)
 {
   struct ss_handle *h = x->h;
-  /* curl_easy_perform retries in its hook; a multi handle's transfer is
-   * retried by the drive hook running when this callback returns */
-  if(!h->in_perform && h->in_multi &&
-     !defer_add(h, h->in_multi, SS_DEFER_RETRY, 0))
+  /* curl_easy_perform retries in its hook, even after libcurl ended. A
+   * multi handle's transfer is retried by the drive hook running when
+   * this callback returns; once libcurl reported its end, the program's
+   * loop knows it finished and would never run a retry. */
+  if(!h->in_perform &&
+     (!h->in_multi || x->ended ||
+      !defer_add(h, h->in_multi, SS_DEFER_RETRY, 0)))
     return false;
   x->retry_wanted = true;
   return true;

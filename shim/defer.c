@@ -85,23 +85,35 @@ int defer_add(struct ss_handle *h, CURLM *m, enum ss_defer_kind kind,
   return ok;
 }
 
-size_t defer_take_due(CURLM *m, uint64_t now_ms, struct ss_deferred *out,
-                      size_t max)
+bool defer_take_due(CURLM *m, uint64_t now_ms, unsigned kinds,
+                    struct ss_deferred *out)
 {
-  size_t n = 0;
+  bool found = false;
   if(!atomic_load(&count))
-    return 0;
+    return false;
   pthread_mutex_lock(&lock);
-  for(size_t i = 0; i < used && n < max;) {
-    if(list[i].m == m && list[i].due <= now_ms) {
-      out[n++] = (struct ss_deferred){list[i].h, list[i].kind};
+  for(size_t i = 0; i < used && !found; i++) {
+    if(list[i].m == m && list[i].due <= now_ms &&
+       (kinds & (1u << list[i].kind))) {
+      *out = (struct ss_deferred){list[i].h, list[i].kind};
       drop(i);
+      found = true;
     }
-    else
-      i++;
   }
   pthread_mutex_unlock(&lock);
-  return n;
+  return found;
+}
+
+bool defer_pending(const struct ss_handle *h, enum ss_defer_kind kind)
+{
+  bool found = false;
+  if(!atomic_load(&count))
+    return false;
+  pthread_mutex_lock(&lock);
+  size_t i = find(h);
+  found = i < used && list[i].kind == kind;
+  pthread_mutex_unlock(&lock);
+  return found;
 }
 
 long defer_wait_ms(CURLM *m, uint64_t now_ms)

@@ -16,6 +16,7 @@
 #ifndef SS_DEFER_H
 #define SS_DEFER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <curl/curl.h>
@@ -37,11 +38,14 @@ struct ss_deferred {
  * memory runs out. */
 int defer_add(struct ss_handle *h, CURLM *m, enum ss_defer_kind kind,
               uint64_t due_ms);
-/* Take up to max entries of m due at now_ms into out; returns how many. */
-size_t defer_take_due(CURLM *m, uint64_t now_ms, struct ss_deferred *out,
-                      size_t max);
+/* Take one entry of m due at now_ms whose kind is in kinds (bits
+ * 1u << kind) into *out; false when there is none. */
+bool defer_take_due(CURLM *m, uint64_t now_ms, unsigned kinds,
+                    struct ss_deferred *out);
 /* Milliseconds until m's next entry is due (0 if one is), or -1 for none. */
 long defer_wait_ms(CURLM *m, uint64_t now_ms);
+/* Is work of this kind queued for h? */
+bool defer_pending(const struct ss_handle *h, enum ss_defer_kind kind);
 /* Drop h's entry, if any (its transfer ends, or the handle goes). */
 void defer_forget(const struct ss_handle *h);
 /* A monotonic clock in milliseconds. */

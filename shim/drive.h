@@ -9,14 +9,11 @@
 #include "handle.h"
 #include "real.h"
 
-/* Run m's deferred work that is due now (outside every callback): paced
- * transfers are unpaused, refused ones retried. True when a retry added a
- * handle back, so that the caller lets libcurl start it before it reports
- * a count of running transfers. */
-bool drive_deferred(const struct ss_real *r, CURLM *m);
-/* Retry s's refused attempt now: take the handle out of m (which also
- * drops the attempt's DONE message), restart the transfer and add the
- * handle back. */
-void drive_retry(const struct ss_real *r, CURLM *m, struct ss_handle *s);
+/* Run m's deferred work that is due now (outside every callback): refused
+ * transfers are retried and, with resume, paced ones unpaused (that calls
+ * the program's callbacks: only from curl_multi_perform). True when a
+ * retry added a handle back, so that the caller lets libcurl start it
+ * before it reports a count of running transfers. */
+bool drive_deferred(const struct ss_real *r, CURLM *m, bool resume);
 
 #endif

@@ -34,6 +34,9 @@
   }                                                                          \
   EXPORT CURLcode tag##_easy_perform(CURL *h);                               \
   CURLcode tag##_easy_perform(CURL *h) { return ss_easy_perform(fl, h); }    \
+  EXPORT CURLcode tag##_easy_pause(CURL *h, int b);                          \
+  CURLcode tag##_easy_pause(CURL *h, int b)                                  \
+  { return ss_easy_pause(fl, h, b, CALLER); }                                \
   EXPORT CURLcode tag##_easy_getinfo(CURL *h, CURLINFO i, ...);              \
   CURLcode tag##_easy_getinfo(CURL *h, CURLINFO i, ...)                      \
   {                                                                          \
@@ -102,6 +105,7 @@ FLAVOUR_HOOKS(SS_FL_NSS, nss)
   BIND(tag, easy_cleanup, ver)             \
   BIND(tag, easy_setopt, ver)              \
   BIND(tag, easy_perform, ver)             \
+  BIND(tag, easy_pause, ver)               \
   BIND(tag, easy_getinfo, ver)             \
   BIND(tag, easy_header, ver)              \
   BIND(tag, easy_nextheader, ver)          \

@@ -206,6 +206,10 @@ void handle_record(struct ss_handle *h, CURLoption opt,
   case CURLOPT_MIMEPOST: a->method = SS_METHOD_POST_MIME; a->nobody = false; break;
   case CURLOPT_HEADER: a->include_header = v->l != 0; break;
   case CURLOPT_FAILONERROR: a->failonerror = v->l != 0; break;
+  case CURLOPT_USERPWD: case CURLOPT_USERNAME: a->has_user = v->p != NULL; break;
+  case CURLOPT_PROXYUSERPWD: case CURLOPT_PROXYUSERNAME:
+    a->has_proxy_user = v->p != NULL;
+    break;
   case CURLOPT_ERRORBUFFER: a->errorbuffer = v->p; break;
   case CURLOPT_PUT:  /* an old name of UPLOAD */
     record_method(a, CURLOPT_UPLOAD, v->l != 0);

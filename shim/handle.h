@@ -49,6 +49,9 @@ struct ss_app_opts {
   long content_decoding;
   long low_speed_limit, low_speed_time;
   bool failonerror;               /* CURLOPT_FAILONERROR */
+  bool has_user;                  /* USERPWD or USERNAME set: libcurl may
+                                     authenticate after a 401 */
+  bool has_proxy_user;            /* the same for a proxy's 407 */
   char *errorbuffer;              /* CURLOPT_ERRORBUFFER: the program's */
 };
 
@@ -76,6 +79,7 @@ struct ss_handle {
   struct ss_view view;
   bool retrying;          /* the transfer starting is the retry of a
                              refused stream: send it without stream */
+  int app_paused;         /* the program's last curl_easy_pause bitmask */
   bool has_kept_upload;   /* the refused attempt's upload body, read ahead,
                              kept for the retry (the program's reader is
                              at its end) */

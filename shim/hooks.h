@@ -21,6 +21,8 @@ void ss_easy_cleanup(enum ss_flavour fl, CURL *easy);
 CURLcode ss_easy_setopt(enum ss_flavour fl, CURL *easy, CURLoption opt,
                         va_list ap);
 CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy);
+CURLcode ss_easy_pause(enum ss_flavour fl, CURL *easy, int bitmask,
+                       const void *caller);
 CURLcode ss_easy_getinfo(enum ss_flavour fl, CURL *easy, CURLINFO info,
                          va_list ap);
 CURLHcode ss_easy_header(enum ss_flavour fl, CURL *easy, const char *name,

@@ -17,36 +17,58 @@
 
 #define DRIVE_BATCH 32
 
-void drive_retry(const struct ss_real *r, CURLM *m, struct ss_handle *s)
+/* Retry s's refused attempt now: take the handle out of m (which also
+ * drops the attempt's DONE message), restart the transfer and add the
+ * handle back. libcurl refuses while inside its callbacks (a program
+ * calling info_read from one): then the retry waits for the next call. */
+static bool drive_retry(const struct ss_real *r, CURLM *m,
+                        struct ss_handle *s)
 {
   if(!s->xfer || s->in_multi != m || !r->multi_remove_handle ||
      !r->multi_add_handle)
-    return;
-  r->multi_remove_handle(m, s->easy);
+    return false;
+  if(r->multi_remove_handle(m, s->easy) != CURLM_OK) {
+    defer_add(s, m, SS_DEFER_RETRY, 0);
+    return false;
+  }
   xfer_restart(s);
   if(r->multi_add_handle(m, s->easy) != CURLM_OK) {
     ss_error("the retry could not be added back to its multi handle");
     xfer_finish(s);
     registry_set_multi(s, NULL);
+    return false;
   }
+  return true;
 }
 
-bool drive_deferred(const struct ss_real *r, CURLM *m)
+/* Unpause a paced transfer's receiving, unless the program paused it
+ * itself meanwhile (its own unpause then resumes the replay); a sending
+ * pause of the program's stays. */
+static void drive_resume(const struct ss_real *r, struct ss_handle *s)
 {
-  struct ss_deferred due[DRIVE_BATCH];
+  if(r->easy_pause && !(s->app_paused & CURLPAUSE_RECV))
+    r->easy_pause(s->easy, s->app_paused & CURLPAUSE_SEND);
+}
+
+bool drive_deferred(const struct ss_real *r, CURLM *m, bool resume)
+{
+  struct ss_deferred d;
+  unsigned kinds = (1u << SS_DEFER_RETRY) | (resume ? 1u << SS_DEFER_RESUME : 0);
   bool restarted = false;
-  size_t n;
   int saved = errno;
-  /* a resume may queue the next pause, never due at once: this ends */
-  while((n = defer_take_due(m, defer_now_ms(), due, DRIVE_BATCH)) > 0) {
-    for(size_t i = 0; i < n; i++) {
-      if(due[i].kind == SS_DEFER_RETRY) {
-        drive_retry(r, m, due[i].h);
-        restarted = true;
-      }
-      else if(r->easy_pause)
-        r->easy_pause(due[i].h->easy, CURLPAUSE_CONT);
+  /* One at a time: a resume runs program callbacks, which may change the
+   * list. A resume may queue the next pause, never due at once: this ends;
+   * a retry libcurl refused is queued again: taken once per call. */
+  uint64_t now = defer_now_ms();
+  size_t budget = 1024;
+  while(budget-- && defer_take_due(m, now, kinds, &d)) {
+    if(d.kind == SS_DEFER_RETRY) {
+      if(!drive_retry(r, m, d.h))
+        break;
+      restarted = true;
     }
+    else
+      drive_resume(r, d.h);
   }
   errno = saved;
   return restarted;
@@ -61,9 +83,9 @@ CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
   if(ss_real_is_libcurl(caller))
     return r->multi_perform(m, running);
   enum ss_driver prev = defer_drive_begin(SS_DRIVE_PERFORM);
-  drive_deferred(r, m);
+  drive_deferred(r, m, true);
   CURLMcode rc = r->multi_perform(m, running);
-  if(rc == CURLM_OK && drive_deferred(r, m))
+  if(rc == CURLM_OK && drive_deferred(r, m, true))
     rc = r->multi_perform(m, running);
   defer_drive_end(prev);
   return rc;
@@ -79,9 +101,9 @@ CURLMcode ss_multi_socket_action(enum ss_flavour fl, CURLM *m,
   if(ss_real_is_libcurl(caller))
     return r->multi_socket_action(m, s, ev_bitmask, running);
   enum ss_driver prev = defer_drive_begin(SS_DRIVE_SOCKET);
-  drive_deferred(r, m);
+  drive_deferred(r, m, false);
   CURLMcode rc = r->multi_socket_action(m, s, ev_bitmask, running);
-  if(rc == CURLM_OK && drive_deferred(r, m))
+  if(rc == CURLM_OK && drive_deferred(r, m, false))
     rc = r->multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, running);
   defer_drive_end(prev);
   return rc;

@@ -183,6 +183,19 @@ CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
   return rc;
 }
 
+CURLcode ss_easy_pause(enum ss_flavour fl, CURL *easy, int bitmask,
+                       const void *caller)
+{
+  const struct ss_real *r = ss_real(fl);
+  if(!r->easy_pause)
+    return CURLE_FAILED_INIT;
+  struct ss_handle *s = easy && !ss_real_is_libcurl(caller)
+                        ? registry_get(easy) : NULL;
+  if(s)  /* before the call: an unpause delivers from inside it */
+    s->app_paused = bitmask;
+  return r->easy_pause(easy, bitmask);
+}
+
 /* A replayed answer's values for what getinfo reports about the body. */
 static void view_getinfo(const struct ss_view *v, CURLINFO info, void *arg)
 {

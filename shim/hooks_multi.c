@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "defer.h"
 #include "drive.h"
 #include "handle.h"
 #include "hooks.h"
@@ -54,6 +55,10 @@ CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
 static void leave(struct ss_handle *s)
 {
   int saved = errno;
+  /* Taken out between two paced events: the program cancelled the rest
+   * of the replay (no callback may reach a removed transfer). */
+  if(s->xfer && !s->xfer->ended && defer_pending(s, SS_DEFER_RESUME))
+    s->xfer->ended = true;
   if(s->xfer && !s->xfer->ended)
     xfer_end(s->xfer, CURLE_OK);
   xfer_finish(s);
@@ -97,27 +102,18 @@ CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_info_read)
     return NULL;
+  /* retries only: a resume would call the program from info_read */
   if(!ss_real_is_libcurl(caller))
-    drive_deferred(r, m);
-  CURLMsg *msg;
-  struct ss_handle *s;
-  CURLcode rc;
-  for(;;) {
-    msg = r->multi_info_read(m, queued);
-    if(!msg || msg->msg != CURLMSG_DONE)
-      return msg;
-    s = program_handle(msg->easy_handle, caller);
-    if(!s || !s->xfer || s->xfer->ended || s->in_multi != m)
-      return msg;
-    int saved = errno;
-    rc = xfer_end(s->xfer, msg->data.result);
-    bool retry = s->xfer->retry_wanted;
-    if(retry)  /* judged at the end: the program never sees this attempt */
-      drive_retry(r, m, s);
-    errno = saved;
-    if(!retry)
-      break;
-  }
+    drive_deferred(r, m, false);
+  CURLMsg *msg = r->multi_info_read(m, queued);
+  if(!msg || msg->msg != CURLMSG_DONE)
+    return msg;
+  struct ss_handle *s = program_handle(msg->easy_handle, caller);
+  if(!s || !s->xfer || s->xfer->ended || s->in_multi != m)
+    return msg;
+  int saved = errno;
+  CURLcode rc = xfer_end(s->xfer, msg->data.result);
+  errno = saved;
   if(rc == msg->data.result)
     return msg;
   /* libcurl's message is its own; answer with a copy. */

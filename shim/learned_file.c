@@ -18,7 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define LOCK_WAIT_MS 2000
+/* A writer holds the lock for one read, write and rename of a small file;
+ * the learning writer runs inside the host's write callback, which must
+ * not stall for long. */
+#define LOCK_WAIT_MS 250
 #define LOCK_STEP_MS 2
 
 /* The stamp of an open file or an lstat result. */

@@ -54,8 +54,7 @@ struct ss_real {
                           unsigned int extra_nfds, int timeout_ms,
                           int *numfds);
   CURLMcode (*multi_timeout)(CURLM *m, long *timeout_ms);
-  CURLcode (*easy_pause)(CURL *h, int bitmask);  /* not hooked: the shim's
-                                                    own unpause */
+  CURLcode (*easy_pause)(CURL *h, int bitmask);
 };
 
 /* The real functions of a flavour; never NULL, members may be. */

@@ -41,7 +41,7 @@ Test knobs (request headers):
   X-Test-Status: N      answer status N with a JSON error body
   X-Test-Refusal: NAME  which refusal a refusing model gets for stream:true
                         (REFUSALS: azure (default), o1-preview, verify, relay,
-                        llamacpp)
+                        llamacpp, plain500: text, not JSON)
   X-Test-Nonstream-Status: N  answer non-streaming requests with status N
                         (a retry without stream that fails)
   X-Test-Ascii: 1       JSON with ensure_ascii (\\uXXXX escapes, surrogate pairs)
@@ -99,6 +99,7 @@ REFUSALS = {
                    b'"param":"stream","code":"unsupported_value"}}'),
     "llamacpp": (500, b'{"error":{"code":500,"message":"Cannot use tools with stream",'
                       b'"type":"server_error"}}'),
+    "plain500": (500, b"streaming is not available for this model\n", "text/plain"),
 }
 AZURE_401_BODY = (b'{"error":{"code":"401","message":"Access denied due to invalid subscription'
                   b' key or wrong API endpoint. Make sure to provide a valid key for an active'
@@ -704,8 +705,8 @@ class Handler(BaseHTTPRequestHandler):
             refusal = REFUSALS.get(self._hdr("X-Test-Refusal", "azure"))
             if refusal is None:
                 return self.send_body(400, error_body("bad X-Test-Refusal"))
-            status, text = refusal
-            return self.send_body(status, text)
+            status, text, *ctype = refusal
+            return self.send_body(status, text, *ctype)
         failing = self._hdr("X-Test-Nonstream-Status")
         if failing and not stream:
             code = int(failing)

@@ -363,3 +363,120 @@ def test_c_program_failing_retry(server, tmp_path, iface):
     assert (sums[0]["result"], sums[0]["status"]) == ("0", "503")
     from shimtest import body_calls
     assert json.loads(b"".join(body_calls(frames)))["error"]["code"] == "503"
+
+
+# --- corners found in review --------------------------------------------------
+
+PLAIN_RULE = '[refusal "plain"]\nstatus = 500\nbody = *streaming is not available*\n'
+
+
+def test_refusal_judged_at_the_end_easy_is_retried(server, tmp_path):
+    """A chunked non-JSON refusal (a user rule): its end is known only when
+    the transfer ends; curl_easy_perform still retries."""
+    conf = tmp_path / "c.conf"
+    conf.write_text(PLAIN_RULE)
+    body = chat_body("o3-mini")
+    server.clear()
+    r = curl(server.openai_url(), body, env=cache_env(tmp_path, config=conf),
+             headers=["X-Test-Refusal: plain500", "X-Test-Chunked: 1"])
+    assert r.returncode == 0, r.stderr
+    assert len(server.requests()) == 2
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body))
+
+
+def test_refusal_judged_at_the_end_multi_is_released_and_learned(server, tmp_path):
+    """On a multi handle the program has seen that transfer end: no retry
+    can run, so the refusal reaches it unchanged (not lost) and is learned;
+    the handle's next transfer goes out non-streaming."""
+    conf = tmp_path / "c.conf"
+    conf.write_text(PLAIN_RULE)
+    body = chat_body("o3-mini")
+    server.clear()
+    r, frames, sums = llmclient(server, tmp_path, "--multi", body=body, body2=body,
+                                headers=["X-Test-Refusal: plain500", "X-Test-Chunked: 1"],
+                                settings={"config": str(conf)})
+    assert [s["status"] for s in sums] == ["500", "200"], r.stderr
+    from shimtest import body_calls
+    out = b"".join(body_calls(frames))
+    assert out.startswith(b"streaming is not available for this model\n")
+    reqs = server.requests()
+    assert [q["body"] == body for q in reqs] == [True, False]
+
+
+def test_chunked_refusal_behind_a_redirect(server, tmp_path):
+    body = chat_body("o3-mini")
+    r = curl(server.url + "/redirect/v1/chat/completions", body, "-L", "-i",
+             env=cache_env(tmp_path), headers=["X-Test-Chunked: 1"])
+    assert r.returncode == 0, r.stderr
+    heads = [h.split(b"\r\n")[0][:12] for h in r.stdout.split(b"\r\n\r\n")
+             if h.startswith(b"HTTP/")]
+    assert heads == [b"HTTP/1.1 307", b"HTTP/1.1 200"], r.stdout[:300]
+
+
+def test_a_rule_on_200_leaves_accepted_streams_alone(server, tmp_path):
+    conf = tmp_path / "c.conf"
+    conf.write_text('[refusal "odd"]\nstatus = 200\nbody = *not streaming*\n')
+    body = chat_body("gpt-4o")
+    a = curl(server.openai_url(), body, "-i", env=plain_env())
+    b = curl(server.openai_url(), body, "-i", env=cache_env(tmp_path, config=conf))
+    assert strip_volatile(a.stdout) == strip_volatile(b.stdout)
+    assert "passed through unchanged" not in (tmp_path / "shim.log").read_text()
+
+
+def test_refusal_through_a_proxy_tunnel(server, tmp_path):
+    """The proxy's CONNECT answer is not the refusal's: held with the
+    attempt, then the retry's blocks (the tunnel is reused) follow."""
+    from proxy import start_proxy
+    port, stop = start_proxy()
+    try:
+        body = chat_body("o3-mini")
+        env = cache_env(tmp_path)
+        env.pop("NO_PROXY")
+        env.pop("no_proxy")
+        r = curl(server.openai_url(), body, "-i", "-p", "-x", f"http://127.0.0.1:{port}",
+                 env=env)
+    finally:
+        stop()
+    assert r.returncode == 0, r.stderr
+    heads = [h.split(b"\r\n")[0] for h in r.stdout.split(b"\r\n\r\n") if h.startswith(b"HTTP/")]
+    assert heads[-1].startswith(b"HTTP/1.1 200 OK")
+    assert heads.count(b"HTTP/1.1 200 Connection established") <= 1
+    check_chat_stream(r.stdout.split(b"\r\n\r\n")[-1], plain_answer(server.openai_url(), body))
+
+
+PYCURL_MULTI_FAIL = r"""
+import sys, pycurl
+url, body, status = sys.argv[1], open(sys.argv[2], 'rb').read(), sys.argv[3]
+m = pycurl.CurlMulti()
+c = pycurl.Curl()
+c.setopt(pycurl.URL, url)
+c.setopt(pycurl.POSTFIELDS, body)
+c.setopt(pycurl.HTTPHEADER, ['Content-Type: application/json', 'X-Test-Status: ' + status])
+c.setopt(pycurl.FAILONERROR, True)
+heads, out = [], []
+c.setopt(pycurl.HEADERFUNCTION, heads.append)
+c.setopt(pycurl.WRITEFUNCTION, out.append)
+m.add_handle(c)
+while True:
+    ret, active = m.perform()
+    if ret != pycurl.E_CALL_MULTI_PERFORM and not active:
+        break
+    if ret != pycurl.E_CALL_MULTI_PERFORM:
+        m.select(1.0)
+queued, ok, failed = m.info_read()
+print(len(heads), len(out), [f[1] for f in failed])
+"""
+
+
+@pytest.mark.parametrize("status", ["404", "400"])
+def test_pycurl_multi_failonerror_sees_the_header_block(server, tmp_path, status):
+    """pycurl drops callbacks outside perform: the header block of an error
+    libcurl fails for FAILONERROR must reach it from inside perform."""
+    from conftest import PYTHON
+    f = tmp_path / "b.json"
+    f.write_bytes(chat_body("o3-mini"))
+    a = run([PYTHON, "-c", PYCURL_MULTI_FAIL, server.openai_url(), f, status], env=plain_env())
+    b = run([PYTHON, "-c", PYCURL_MULTI_FAIL, server.openai_url(), f, status],
+            env=cache_env(tmp_path))
+    assert a.returncode == b.returncode == 0, b.stderr
+    assert a.stdout == b.stdout and a.stdout.startswith(b"8 0 [22]"), (a.stdout, b.stdout)

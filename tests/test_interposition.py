@@ -18,7 +18,7 @@ HOOKS = {"curl_easy_init", "curl_easy_duphandle", "curl_easy_reset", "curl_easy_
          "curl_easy_nextheader", "curl_multi_add_handle", "curl_multi_remove_handle",
          "curl_multi_info_read", "curl_multi_cleanup", "curl_multi_perform",
          "curl_multi_socket_action", "curl_multi_poll", "curl_multi_wait",
-         "curl_multi_timeout"}
+         "curl_multi_timeout", "curl_easy_pause"}
 FLAVOURS = ["CURL_OPENSSL_4", "CURL_GNUTLS_3", "CURL_NSS_3"]
 
 

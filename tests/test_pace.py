@@ -64,3 +64,42 @@ def test_socket_action_loops_are_not_paced(server, tmp_path):
             env=shim_env(models="o3-mini", pace="2000"), timeout=60)
     assert r.returncode == 0, r.stderr
     assert SOCKET_RE.search(r.stdout), r.stdout
+
+
+def pace_run(server, tmp_path, *opts, pace="60"):
+    body_a = chat_body("o3-mini", "Say hello")
+    body_b = chat_body("gpt-4o", "Say hello slowly")
+    out_a = tmp_path / "a.sse"
+    r = run([PACE, *opts, server.openai_url(), body_a, body_b, out_a],
+            env=shim_env(models="o3-mini", pace=pace), timeout=60)
+    text = r.stdout.decode()
+    assert "FAIL" not in text, text
+    a_times = [int(l.split()[1]) for l in text.splitlines() if l.startswith("A ")]
+    return r, text, a_times, out_a, body_a
+
+
+def test_info_read_before_perform_keeps_the_pace(server, tmp_path):
+    """A loop that calls curl_multi_info_read before curl_multi_perform:
+    paced events are resumed from perform only, never all at once."""
+    r, text, a_times, out_a, body_a = pace_run(server, tmp_path, "--poll-first")
+    assert r.returncode == 0, r.stderr
+    check_chat_stream(out_a.read_bytes(), plain_answer(server.openai_url(), body_a))
+    gaps = [b - a for a, b in zip(a_times, a_times[1:])]
+    assert min(gaps) >= 50, gaps
+
+
+def test_a_program_pause_wins_over_the_pace(server, tmp_path):
+    """The program pauses the paced transfer itself: no event reaches it
+    until it unpauses (the client prints FAIL otherwise)."""
+    r, text, a_times, out_a, body_a = pace_run(server, tmp_path, "--program-pause", "700")
+    assert r.returncode == 0, r.stderr
+    assert "program unpaused A" in text
+    check_chat_stream(out_a.read_bytes(), plain_answer(server.openai_url(), body_a))
+
+
+def test_removing_a_paced_transfer_cancels_its_replay(server, tmp_path):
+    """Taken out of the multi handle between two paced events: the rest of
+    the replay is dropped (no callback after removal)."""
+    r, text, a_times, out_a, body_a = pace_run(server, tmp_path, "--cancel-after", "3")
+    assert r.returncode == 0, r.stderr
+    assert "program removed A" in text and len(a_times) == 3
