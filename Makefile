@@ -67,7 +67,7 @@ $(LIB): $(LIB_OBJ) shim/exports.map
 	  -Wl,--version-script=shim/exports.map -Wl,-z,defs -Wl,-z,now \
 	  -ldl -lpthread
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(PURE_SRC) tests/unit/check.h
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(PURE_SRC) $(wildcard tests/unit/*.h shim/*.h hooks/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ishim -Ihooks -o $@ $< $(PURE_SRC)
 
