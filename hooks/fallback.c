@@ -116,13 +116,13 @@ static const char *fb_field(const struct destream *d, const char *name,
  * transfer's. -1 otherwise. */
 static long fb_length(const struct destream *d)
 {
-  size_t n;
+  size_t n, other;
   char num[24];
   const char *v = fb_field(d, "Content-Length", &n);
-  if(!v || !n || n >= sizeof(num) || fb_field(d, "Content-Encoding", &n) ||
-     fb_field(d, "Transfer-Encoding", &n))
+  if(!v || !n || n >= sizeof(num) ||
+     fb_field(d, "Content-Encoding", &other) ||
+     fb_field(d, "Transfer-Encoding", &other))
     return -1;
-  fb_field(d, "Content-Length", &n);
   memcpy(num, v, n);
   num[n] = '\0';
   char *stop;

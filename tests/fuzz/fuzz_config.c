@@ -29,18 +29,10 @@
 #include "config.h"
 #include "glob.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_config"
+#include "fuzz_util.h"
 
 #define FUZZ_WHERE "fuzz.conf"
-
-/* Stop the fuzzer on a broken property. */
-static void fuzz_assert(int ok, const char *what)
-{
-  if(!ok) {
-    fprintf(stderr, "fuzz_config: %s\n", what);
-    abort();
-  }
-}
 
 /* What the warn callback saw. */
 struct fuzz_warns {
@@ -194,21 +186,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   fuzz_strings(p, size);
   return 0;
 }
-
-#ifdef SS_FUZZ_MAIN
-/* Run each file named on the command line through the harness. */
-int main(int argc, char **argv)
-{
-  for(int i = 1; i < argc; i++) {
-    static char text[1 << 16];
-    size_t got;
-    FILE *f = fopen(argv[i], "rb");
-    if(!f)
-      continue;
-    got = fread(text, 1, sizeof(text), f);
-    fclose(f);
-    LLVMFuzzerTestOneInput((const uint8_t *)text, got);
-  }
-  return 0;
-}
-#endif

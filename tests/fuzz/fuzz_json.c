@@ -16,7 +16,8 @@
 #include "body.h"
 #include "json.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_json"
+#include "fuzz_util.h"
 
 #define FUZZ_ASSERT(c) \
   do {                 \

@@ -34,7 +34,8 @@
 #include "json.h"
 #include "refusal.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_refusal"
+#include "fuzz_util.h"
 
 /* The fixed configuration's rules. */
 static const char fixed_conf[] =
@@ -69,15 +70,6 @@ static const char *const probe_bodies[] = {
   "plain text stream",
   "",
 };
-
-/* Stop the fuzzer on a broken property. */
-static void fuzz_assert(int ok, const char *what)
-{
-  if(!ok) {
-    fprintf(stderr, "fuzz_refusal: %s\n", what);
-    abort();
-  }
-}
 
 /* The fixed configuration, parsed once. */
 static const struct ss_config *fixed(void)
@@ -159,21 +151,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   check_match(NULL, status, p + 2, size - 2);
   return 0;
 }
-
-#ifdef SS_FUZZ_MAIN
-/* Run each file named on the command line through the harness. */
-int main(int argc, char **argv)
-{
-  for(int i = 1; i < argc; i++) {
-    static char text[1 << 16];
-    size_t got;
-    FILE *f = fopen(argv[i], "rb");
-    if(!f)
-      continue;
-    got = fread(text, 1, sizeof(text), f);
-    fclose(f);
-    LLVMFuzzerTestOneInput((const uint8_t *)text, got);
-  }
-  return 0;
-}
-#endif

@@ -31,7 +31,8 @@
 #include "sse_chat.h"
 #include "sse_piece.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_sse_chat"
+#include "fuzz_util.h"
 
 #define FUZZ_DONE "data: [DONE]\n\n"
 #define FUZZ_SYNTH 0x40
@@ -43,21 +44,6 @@ struct fuzz_acc {
   struct buf pieces;   /* raw text of every content piece */
   struct buf entries;  /* every logprobs entry, compact, each + "," */
 };
-
-/* Stop the fuzzer on a broken property. */
-static void fuzz_assert(int ok, const char *what)
-{
-  if(!ok) {
-    fprintf(stderr, "fuzz_sse_chat: %s\n", what);
-    abort();
-  }
-}
-
-/* Do the two buffers hold the same bytes? */
-static int fuzz_same(const struct buf *x, const struct buf *y)
-{
-  return x->len == y->len && (!x->len || !memcmp(x->ptr, y->ptr, x->len));
-}
 
 /* Append the bytes entry e stands for: its "bytes" array, else its
  * token decoded (an independent reading of what logprobs.c does). False
@@ -365,11 +351,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 "synthesised answer refused, or corrupt one accepted");
   if(accepted) {
     fuzz_replay(ans, alen, &o, &b, &pb);
-    fuzz_assert(fuzz_same(&a, &b), "output not deterministic");
+    fuzz_assert(fuzz_same_buf(&a, &b), "output not deterministic");
     fuzz_expected(ans, alen, &want);
-    fuzz_assert(fuzz_same(&pa.pieces, &want.pieces),
+    fuzz_assert(fuzz_same_buf(&pa.pieces, &want.pieces),
                 "content pieces do not rebuild the content");
-    fuzz_assert(fuzz_same(&pa.entries, &want.entries),
+    fuzz_assert(fuzz_same_buf(&pa.entries, &want.entries),
                 "logprobs entries of the chunks are not the answer's");
   }
   buf_free(&a);
@@ -383,25 +369,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   buf_free(&want.entries);
   return 0;
 }
-
-#ifdef SS_FUZZ_MAIN
-/* Run each file named on the command line through the harness. */
-int main(int argc, char **argv)
-{
-  for(int i = 1; i < argc; i++) {
-    struct buf in;
-    char chunk[4096];
-    size_t got;
-    FILE *f = fopen(argv[i], "rb");
-    if(!f)
-      continue;
-    buf_init(&in);
-    while((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-      buf_append(&in, chunk, got);
-    fclose(f);
-    LLVMFuzzerTestOneInput((const uint8_t *)in.ptr, in.len);
-    buf_free(&in);
-  }
-  return 0;
-}
-#endif

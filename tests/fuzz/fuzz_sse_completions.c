@@ -25,7 +25,8 @@
 #include "sse_completions.h"
 #include "sse_piece.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_sse_completions"
+#include "fuzz_util.h"
 
 #define FUZZ_DONE "data: [DONE]\n\n"
 #define FUZZ_SYNTH 0x40
@@ -34,21 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const names[] = {"text", "tokens", "token_logprobs",
                                     "top_logprobs", "text_offset"};
 #define NAMES 5
-
-/* Stop the fuzzer on a broken property. */
-static void fuzz_assert(int ok, const char *what)
-{
-  if(!ok) {
-    fprintf(stderr, "fuzz_sse_completions: %s\n", what);
-    abort();
-  }
-}
-
-/* Do the two buffers hold the same bytes? */
-static int fuzz_same(const struct buf *x, const struct buf *y)
-{
-  return x->len == y->len && (!x->len || !memcmp(x->ptr, y->ptr, x->len));
-}
 
 /* Append the bytes legacy token t stands for (an independent reading of
  * logprobs.c: "bytes:" then \xHH or literal characters); false when it
@@ -298,7 +284,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct json_span root, ch, c;
     struct json_iter it;
     fuzz_replay(ans, alen, &o, &b, acc[1]);
-    fuzz_assert(fuzz_same(&a, &b), "output not deterministic");
+    fuzz_assert(fuzz_same_buf(&a, &b), "output not deterministic");
     json_parse(ans, alen, &root);
     json_get(root, "choices", &ch);
     json_iter_init(&it, ch);
@@ -306,7 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       fuzz_collect(c, acc[2], 0);
     for(int k = 0; k < 4; k++)
       for(int i = 0; i < NAMES; i++)
-        fuzz_assert(fuzz_same(&acc[0][k][i], &acc[2][k][i]),
+        fuzz_assert(fuzz_same_buf(&acc[0][k][i], &acc[2][k][i]),
                     "the chunks do not join back to the answer's choice");
   }
   for(int r = 0; r < 3; r++)

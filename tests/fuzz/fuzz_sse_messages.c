@@ -23,24 +23,10 @@
 #include "json.h"
 #include "sse_messages.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_sse_messages"
+#include "fuzz_util.h"
 
 #define FUZZ_STOP "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
-
-/* Stop the fuzzer on a broken property. */
-static void fuzz_assert(int ok, const char *what)
-{
-  if(!ok) {
-    fprintf(stderr, "fuzz_sse_messages: %s\n", what);
-    abort();
-  }
-}
-
-/* Do the two buffers hold the same bytes? */
-static int fuzz_same(const struct buf *x, const struct buf *y)
-{
-  return x->len == y->len && (!x->len || !memcmp(x->ptr, y->ptr, x->len));
-}
 
 /* Is the decoded partial_json text in json (the pieces of one block) one
  * JSON object? (A \u0000 of the input is escaped text there, never a
@@ -149,9 +135,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   fuzz_replay((const char *)data + 1, size - 1, &o, &a, &pa);
   if(a.len) {
     fuzz_replay((const char *)data + 1, size - 1, &o, &b, &pb);
-    fuzz_assert(fuzz_same(&a, &b), "output not deterministic");
+    fuzz_assert(fuzz_same_buf(&a, &b), "output not deterministic");
     fuzz_texts((const char *)data + 1, size - 1, &want);
-    fuzz_assert(fuzz_same(&pa, &want), "text pieces do not rebuild the text");
+    fuzz_assert(fuzz_same_buf(&pa, &want), "text pieces do not rebuild the text");
   }
   buf_free(&a);
   buf_free(&b);
@@ -160,25 +146,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   buf_free(&want);
   return 0;
 }
-
-#ifdef SS_FUZZ_MAIN
-/* Run each file named on the command line through the harness. */
-int main(int argc, char **argv)
-{
-  for(int i = 1; i < argc; i++) {
-    struct buf in;
-    char chunk[4096];
-    size_t got;
-    FILE *f = fopen(argv[i], "rb");
-    if(!f)
-      continue;
-    buf_init(&in);
-    while((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-      buf_append(&in, chunk, got);
-    fclose(f);
-    LLVMFuzzerTestOneInput((const uint8_t *)in.ptr, in.len);
-    buf_free(&in);
-  }
-  return 0;
-}
-#endif

@@ -23,22 +23,8 @@
 #include "sse_piece.h"
 #include "sse_responses.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stop the fuzzer on a broken property. */
-static void fuzz_assert(int ok, const char *what)
-{
-  if(!ok) {
-    fprintf(stderr, "fuzz_sse_responses: %s\n", what);
-    abort();
-  }
-}
-
-/* Do the two buffers hold the same bytes? */
-static int fuzz_same(const struct buf *x, const struct buf *y)
-{
-  return x->len == y->len && (!x->len || !memcmp(x->ptr, y->ptr, x->len));
-}
+#define FUZZ_NAME "fuzz_sse_responses"
+#include "fuzz_util.h"
 
 /* Does string span s hold exactly the characters of name? */
 static int fuzz_is(struct json_span s, const char *name)
@@ -149,12 +135,12 @@ static void fuzz_replay(const char *p, size_t n, const struct replay_opts *o,
   fuzz_assert(r == 0 && st->terminal && ev.len == 0,
               "stream did not end cleanly");
   fuzz_assert(sse_responses_next(e, &ev) == 0, "stream restarted");
-  fuzz_assert(fuzz_same(&st->deltas, &st->dones),
+  fuzz_assert(fuzz_same_buf(&st->deltas, &st->dones),
               "deltas do not rebuild the done texts");
   buf_init(&want);
   fuzz_assert(json_parse(p, n, &root), "accepted an invalid answer");
   sse_put_value(&want, root);
-  fuzz_assert(fuzz_same(&want, &st->final),
+  fuzz_assert(fuzz_same_buf(&want, &st->final),
               "terminal response is not the answer");
   sse_responses_close(e);
   buf_free(&ev);
@@ -185,7 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   fuzz_replay((const char *)data + 1, size - 1, &o, &a, &sa);
   if(a.len) {
     fuzz_replay((const char *)data + 1, size - 1, &o, &b, &sb);
-    fuzz_assert(fuzz_same(&a, &b), "output not deterministic");
+    fuzz_assert(fuzz_same_buf(&a, &b), "output not deterministic");
   }
   buf_free(&a);
   buf_free(&b);
@@ -193,25 +179,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   fuzz_state_free(&sb);
   return 0;
 }
-
-#ifdef SS_FUZZ_MAIN
-/* Run each file named on the command line through the harness. */
-int main(int argc, char **argv)
-{
-  for(int i = 1; i < argc; i++) {
-    struct buf in;
-    char chunk[4096];
-    size_t got;
-    FILE *f = fopen(argv[i], "rb");
-    if(!f)
-      continue;
-    buf_init(&in);
-    while((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-      buf_append(&in, chunk, got);
-    fclose(f);
-    LLVMFuzzerTestOneInput((const uint8_t *)in.ptr, in.len);
-    buf_free(&in);
-  }
-  return 0;
-}
-#endif

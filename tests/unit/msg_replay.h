@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "json.h"
+#include "replay_check.h"
 #include "sse_messages.h"
 
 /* ---- answer and event templates ---- */
@@ -80,38 +81,23 @@ static inline int event_ok(const char *ev, size_t n, struct json_span *data)
   return 1;
 }
 
-/* Replay answer into all, checking each call appends exactly one good
- * event of at most maxev bytes (0: any). The event count, -1 when the
- * encoder refused the answer. */
+/* event_ok for replay_checked. */
+static inline int msg_event_ok(const char *ev, size_t n, long index)
+{
+  struct json_span data;
+  (void)index;
+  return event_ok(ev, n, &data);
+}
+
+/* Replay answer into all (replay_checked); the stream ends with
+ * message_stop. The event count, -1 when the encoder refused the answer. */
 static inline long replay(const char *ans, size_t alen, size_t piece,
                           size_t maxev, struct buf *all)
 {
   struct replay_opts o = {piece, false};
-  const char *why = NULL;
-  struct json_span data;
-  struct buf ev;
-  long count = 0;
-  int r;
-  struct sse_messages *e = sse_messages_open(ans, alen, &o, &why);
-  if(!e) {
-    CHECK(why != NULL);
-    return -1;
-  }
-  buf_init(&ev);
-  while((r = sse_messages_next(e, &ev)) == 1) {
-    CHECK(event_ok(ev.ptr, ev.len, &data));
-    CHECK(maxev == 0 || ev.len <= maxev);
-    buf_append(all, ev.ptr, ev.len);
-    buf_reset(&ev);
-    count++;
-  }
-  CHECK(r == 0);
-  CHECK(ev.len == 0);
-  CHECK(sse_messages_next(e, &ev) == 0);  /* stays complete */
-  CHECK(all->len >= strlen(MSTOP) &&
-        !memcmp(all->ptr + all->len - strlen(MSTOP), MSTOP, strlen(MSTOP)));
-  sse_messages_close(e);
-  buf_free(&ev);
+  long count = replay_checked(replay_encoder_for(EP_MESSAGES), ans, alen,
+                              &o, maxev, msg_event_ok, all);
+  CHECK(count < 0 || replay_ends_with(all, MSTOP));
   return count;
 }
 
@@ -152,17 +138,7 @@ static inline long pieces(const char *p, const char *end, const char *name,
       break;
     if(event_ok(p, (size_t)(nl + 2 - p), &v) && json_get(v, "delta", &d) &&
        json_get(d, name, &s) && s.type == JSON_STRING && s.len > 2) {
-      buf_append(raw, s.ptr + 1, s.len - 2);
-      if(list) {
-        buf_append(list, s.ptr + 1, s.len - 2);
-        buf_append(list, "|", 1);
-      }
-      if(dec) {
-        static char tmp[8192];
-        size_t got = 0;
-        CHECK(json_string_decode(s, tmp, sizeof(tmp), &got));
-        buf_append(dec, tmp, got);
-      }
+      replay_collect(s, raw, dec, list);
       n++;
     }
     p = nl + 2;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "replay_check.h"
 #include "sse_responses.h"
 
 /* ---- event templates ---- */
@@ -90,36 +91,14 @@ static inline int event_ok(const char *ev, size_t n, long seq)
   return s.len == (size_t)k && !memcmp(s.ptr, num, s.len);
 }
 
-/* Replay answer into all, checking each call appends exactly one good
- * event of at most maxev bytes (0: any). The event count, -1 when the
- * encoder refused the answer. */
-static inline long replay(const char *ans, size_t alen, size_t piece, size_t maxev,
-                   struct buf *all)
+/* Replay answer into all (replay_checked, events numbered from 0). The
+ * event count, -1 when the encoder refused the answer. */
+static inline long replay(const char *ans, size_t alen, size_t piece,
+                          size_t maxev, struct buf *all)
 {
   struct replay_opts o = {piece, false};
-  const char *why = NULL;
-  struct buf ev;
-  long count = 0;
-  int r;
-  struct sse_responses *e = sse_responses_open(ans, alen, &o, &why);
-  if(!e) {
-    CHECK(why != NULL);
-    return -1;
-  }
-  buf_init(&ev);
-  while((r = sse_responses_next(e, &ev)) == 1) {
-    CHECK(event_ok(ev.ptr, ev.len, count));
-    CHECK(maxev == 0 || ev.len <= maxev);
-    buf_append(all, ev.ptr, ev.len);
-    buf_reset(&ev);
-    count++;
-  }
-  CHECK(r == 0);
-  CHECK(ev.len == 0);
-  CHECK(sse_responses_next(e, &ev) == 0);  /* stays complete */
-  sse_responses_close(e);
-  buf_free(&ev);
-  return count;
+  return replay_checked(replay_encoder_for(EP_RESPONSES), ans, alen, &o,
+                        maxev, event_ok, all);
 }
 
 /* Replay a NUL-terminated answer and compare all bytes with want. */

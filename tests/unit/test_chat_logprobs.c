@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "replay_check.h"
 #include "json.h"
 #include "sse_chat.h"
 
@@ -52,31 +53,23 @@ static int event_ok(const char *ev, size_t n)
   return json_parse(ev + 6, n - 8, &v) && v.type == JSON_OBJECT;
 }
 
+/* event_ok for replay_checked. */
+static int lp_event_ok(const char *ev, size_t n, long index)
+{
+  (void)index;
+  return event_ok(ev, n);
+}
+
 /* Replay ans (piece size piece) and compare all events with want; each
  * call must append exactly one well-formed event. */
 static void expect(const char *ans, size_t piece, const char *want)
 {
   struct replay_opts o = {piece, false};
-  const char *why = NULL;
-  struct buf ev, all;
-  int r;
-  struct sse_chat *e = sse_chat_open(ans, strlen(ans), &o, &why);
-  CHECK(e != NULL);
-  if(!e) {
-    printf("#   refused: %s\n", why ? why : "?");
-    return;
-  }
-  buf_init(&ev);
+  struct buf all;
   buf_init(&all);
-  while((r = sse_chat_next(e, &ev)) == 1) {
-    CHECK(event_ok(ev.ptr, ev.len));
-    buf_append(&all, ev.ptr, ev.len);
-    buf_reset(&ev);
-  }
-  CHECK(r == 0);
+  CHECK(replay_checked(replay_encoder_for(EP_CHAT), ans, strlen(ans), &o, 0,
+                       lp_event_ok, &all) > 0);
   CHECK_MEM(all.ptr, all.len, want, strlen(want));
-  sse_chat_close(e);
-  buf_free(&ev);
   buf_free(&all);
 }
 

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "json.h"
+#include "replay_check.h"
 #include "sse_chat.h"
 
 /* ---- answer and event templates ---- */
@@ -54,37 +55,22 @@ static int event_ok(const char *ev, size_t n)
   return json_parse(ev + 6, n - 8, &v) && v.type == JSON_OBJECT;
 }
 
-/* Replay answer into all, checking each call appends exactly one good
- * event of at most maxev bytes (0: any). The event count, -1 when the
- * encoder refused the answer. */
+/* event_ok for replay_checked. */
+static int chat_event_ok(const char *ev, size_t n, long index)
+{
+  (void)index;
+  return event_ok(ev, n);
+}
+
+/* Replay answer into all (replay_checked); the stream ends with [DONE].
+ * The event count, -1 when the encoder refused the answer. */
 static long replay(const char *ans, size_t alen, size_t piece, int usage,
                    size_t maxev, struct buf *all)
 {
   struct replay_opts o = {piece, usage != 0};
-  const char *why = NULL;
-  struct buf ev;
-  long count = 0;
-  int r;
-  struct sse_chat *e = sse_chat_open(ans, alen, &o, &why);
-  if(!e) {
-    CHECK(why != NULL);
-    return -1;
-  }
-  buf_init(&ev);
-  while((r = sse_chat_next(e, &ev)) == 1) {
-    CHECK(event_ok(ev.ptr, ev.len));
-    CHECK(maxev == 0 || ev.len <= maxev);
-    buf_append(all, ev.ptr, ev.len);
-    buf_reset(&ev);
-    count++;
-  }
-  CHECK(r == 0);
-  CHECK(ev.len == 0);
-  CHECK(sse_chat_next(e, &ev) == 0);  /* stays complete */
-  CHECK(all->len >= strlen(DONE) &&
-        !memcmp(all->ptr + all->len - strlen(DONE), DONE, strlen(DONE)));
-  sse_chat_close(e);
-  buf_free(&ev);
+  long count = replay_checked(replay_encoder_for(EP_CHAT), ans, alen, &o,
+                              maxev, chat_event_ok, all);
+  CHECK(count < 0 || replay_ends_with(all, DONE));
   return count;
 }
 
@@ -139,17 +125,7 @@ static long pieces(const char *p, const char *end, const char *name,
       json_iter_init(&it, ch);
       if(json_next_element(&it, &c0) && json_get(c0, "delta", &d) &&
          json_get(d, name, &s) && s.type == JSON_STRING && s.len > 2) {
-        buf_append(raw, s.ptr + 1, s.len - 2);
-        if(list) {
-          buf_append(list, s.ptr + 1, s.len - 2);
-          buf_append(list, "|", 1);
-        }
-        if(dec) {
-          static char tmp[4096];
-          size_t got = 0;
-          CHECK(json_string_decode(s, tmp, sizeof(tmp), &got));
-          buf_append(dec, tmp, got);
-        }
+        replay_collect(s, raw, dec, list);
         n++;
       }
     }
@@ -463,16 +439,7 @@ TEST(decoded_pieces_equal_decoded_content)
     "Caf\xc3\xa9 \\ud83d\\ude00 is \xf0\x9f\x98\x80, \\\"quoted\\\" "
     "back\\\\slash \\u00e9t\\u00e9\\n\\ud834\\udd1e end";
   static char want[4096];
-  size_t wlen = 0;
-  struct json_span s = {NULL, 0, JSON_STRING};
-  struct buf q;
-  buf_init(&q);
-  buf_puts(&q, "\"");
-  buf_puts(&q, text);
-  buf_puts(&q, "\"");
-  s.ptr = q.ptr;
-  s.len = q.len;
-  CHECK(json_string_decode(s, want, sizeof(want), &wlen));
+  size_t wlen = replay_decode_text(text, want, sizeof(want));
   for(size_t k = 1; k <= 9; k++) {
     struct buf a, all, raw, dec;
     buf_init(&a);
@@ -489,7 +456,6 @@ TEST(decoded_pieces_equal_decoded_content)
     buf_free(&raw);
     buf_free(&dec);
   }
-  buf_free(&q);
 }
 
 TEST(piece_chars_one_ascii)
