@@ -17,7 +17,7 @@ PURE_SRC := shim/buf.c shim/config.c shim/glob.c hooks/json.c hooks/json_end.c h
             hooks/sse_chat.c hooks/sse_chat_read.c hooks/logprobs.c hooks/sse_completions.c hooks/sse_responses.c hooks/sse_responses_read.c hooks/sse_responses_put.c hooks/sse_responses_lp.c \
             hooks/sse_messages.c hooks/sse_messages_read.c hooks/replay.c hooks/sse_piece.c hooks/endpoint.c hooks/headers.c
 # Auto mode's pure parts: refusal rules, the learned-refusal cache (file I/O, no libcurl).
-AUTO_SRC := shim/config_rules.c shim/config_load.c hooks/refusal.c shim/learned.c \
+AUTO_SRC := shim/safe_file.c shim/config_rules.c shim/config_load.c hooks/refusal.c shim/learned.c \
             shim/learned_list.c shim/learned_file.c shim/sha256.c
 PURE_SRC += $(AUTO_SRC)
 # The interposition core and the stages that need libcurl.

@@ -1,0 +1,31 @@
+/* safe_file.h - opening the shim's own files (configuration, log, the
+ * learned-refusal cache and its lock) inside someone else's process.
+ *
+ * A path the user names, or one under a shared directory, may turn out to
+ * be a FIFO (an open would block the host forever), a device, a
+ * directory, a symlink planted by another user, or a file another user
+ * owns. safe_open() never blocks in open (O_NONBLOCK, cleared again once
+ * the file is known to be regular), never gives the host a controlling
+ * terminal, never leaks the descriptor into an exec'ed child, and accepts
+ * only a regular file, optionally not through a symlink and owned by the
+ * effective user (or root, for files root may provide). No libcurl. */
+#ifndef SS_SAFE_FILE_H
+#define SS_SAFE_FILE_H
+
+#include <sys/types.h>
+
+enum ss_safe_open {
+  SS_SAFE_NOFOLLOW = 1u << 0,  /* the last component is not a symlink */
+  SS_SAFE_MINE = 1u << 1,      /* owned by the effective user */
+  SS_SAFE_ROOT_OK = 1u << 2    /* with MINE: owned by root is fine too */
+};
+
+/* open(2) path with flags (O_RDONLY, O_WRONLY|O_APPEND|O_CREAT, ...) and
+ * mode, checked as `how` (enum ss_safe_open bits) asks. The descriptor, or
+ * -1 with errno set: ENXIO for a FIFO without a reader when writing,
+ * EISDIR for a directory, EINVAL for anything else not a regular file
+ * (a FIFO, a device), EPERM for an owner not accepted, ELOOP for a
+ * refused symlink. */
+int safe_open(const char *path, int flags, mode_t mode, unsigned how);
+
+#endif
