@@ -23,7 +23,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 /* initial-exec: no __tls_get_addr, so no dependency on the dynamic
  * loader's own library (the shim is preloaded, never dlopen'ed late) */
-static _Thread_local enum ss_driver driver
+static _Thread_local struct ss_drive driver
   __attribute__((tls_model("initial-exec")));
 
 static void lock_all(void) { pthread_mutex_lock(&lock); }
@@ -144,19 +144,36 @@ void defer_forget(const struct ss_handle *h)
   pthread_mutex_unlock(&lock);
 }
 
-enum ss_driver defer_drive_begin(enum ss_driver d)
+struct ss_drive defer_drive_begin(enum ss_driver d, CURLM *m)
 {
-  enum ss_driver prev = driver;
-  driver = d;
+  struct ss_drive prev = driver;
+  driver = (struct ss_drive){d, m};
   return prev;
 }
 
-void defer_drive_end(enum ss_driver previous)
+void defer_drive_end(struct ss_drive previous)
 {
   driver = previous;
 }
 
 enum ss_driver defer_driver(void)
 {
-  return driver;
+  return driver.d;
+}
+
+bool defer_in_callback_of(CURLM *m)
+{
+  return m && driver.m == m;
+}
+
+size_t defer_count(CURLM *m, enum ss_defer_kind kind)
+{
+  size_t n = 0;
+  if(!atomic_load(&count))
+    return 0;
+  pthread_mutex_lock(&lock);
+  for(size_t i = 0; i < used; i++)
+    n += list[i].m == m && list[i].kind == kind;
+  pthread_mutex_unlock(&lock);
+  return n;
 }

@@ -59,10 +59,24 @@ enum ss_driver {
   SS_DRIVE_SOCKET       /* curl_multi_socket_action */
 };
 
+/* The driver of this thread, and the multi handle it drives (NULL under
+ * curl_easy_perform: libcurl's own). */
+struct ss_drive {
+  enum ss_driver d;
+  CURLM *m;
+};
+
 /* Set the driver for the duration of a real call; returns the previous
  * one, to be given back to defer_drive_end. */
-enum ss_driver defer_drive_begin(enum ss_driver d);
-void defer_drive_end(enum ss_driver previous);
+struct ss_drive defer_drive_begin(enum ss_driver d, CURLM *m);
+void defer_drive_end(struct ss_drive previous);
 enum ss_driver defer_driver(void);
+/* Is this thread inside a real curl_multi_perform/socket_action of m, so
+ * that the program's code running now is one of m's callbacks? libcurl
+ * refuses to add, remove or clean up there (CURLM_RECURSIVE_API_CALL):
+ * the shim must not act as if those calls had succeeded. */
+bool defer_in_callback_of(CURLM *m);
+/* How many retries are queued for m. */
+size_t defer_count(CURLM *m, enum ss_defer_kind kind);
 
 #endif

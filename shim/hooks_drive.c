@@ -74,19 +74,38 @@ bool drive_deferred(const struct ss_real *r, CURLM *m, bool resume)
   return restarted;
 }
 
+/* Retries are due at once: a refusal judged during a real call is retried
+ * before the hook returns, and so is one judged during the call that
+ * starts those retries. Each transfer is retried once at most, so the
+ * rounds end by themselves; the bound is a guard. */
+#define DRIVE_ROUNDS 64
+
+/* After the last real call: a retry still queued (libcurl refused to take
+ * the handle back, or the guard stopped the rounds) is a transfer the
+ * program must still count as running, or its loop ends without it. */
+static void count_queued(CURLM *m, int *running)
+{
+  size_t n = defer_count(m, SS_DEFER_RETRY);
+  if(n && running)
+    *running += (int)n;
+}
+
 CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
                            const void *caller)
 {
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_perform)
     return CURLM_INTERNAL_ERROR;
-  if(ss_real_is_libcurl(caller))
-    return r->multi_perform(m, running);
-  enum ss_driver prev = defer_drive_begin(SS_DRIVE_PERFORM);
+  if(ss_real_is_libcurl(caller) || defer_in_callback_of(m))
+    return r->multi_perform(m, running);  /* libcurl's, or refused */
+  struct ss_drive prev = defer_drive_begin(SS_DRIVE_PERFORM, m);
   drive_deferred(r, m, true);
   CURLMcode rc = r->multi_perform(m, running);
-  if(rc == CURLM_OK && drive_deferred(r, m, true))
+  for(int i = 0; rc == CURLM_OK && i < DRIVE_ROUNDS &&
+                 drive_deferred(r, m, true); i++)
     rc = r->multi_perform(m, running);
+  if(rc == CURLM_OK)
+    count_queued(m, running);
   defer_drive_end(prev);
   return rc;
 }
@@ -98,13 +117,16 @@ CURLMcode ss_multi_socket_action(enum ss_flavour fl, CURLM *m,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_socket_action)
     return CURLM_INTERNAL_ERROR;
-  if(ss_real_is_libcurl(caller))
+  if(ss_real_is_libcurl(caller) || defer_in_callback_of(m))
     return r->multi_socket_action(m, s, ev_bitmask, running);
-  enum ss_driver prev = defer_drive_begin(SS_DRIVE_SOCKET);
+  struct ss_drive prev = defer_drive_begin(SS_DRIVE_SOCKET, m);
   drive_deferred(r, m, false);
   CURLMcode rc = r->multi_socket_action(m, s, ev_bitmask, running);
-  if(rc == CURLM_OK && drive_deferred(r, m, false))
+  for(int i = 0; rc == CURLM_OK && i < DRIVE_ROUNDS &&
+                 drive_deferred(r, m, false); i++)
     rc = r->multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, running);
+  if(rc == CURLM_OK)
+    count_queued(m, running);
   defer_drive_end(prev);
   return rc;
 }

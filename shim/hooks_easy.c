@@ -161,13 +161,14 @@ CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
   if(!s || s->in_perform || s->in_multi)
     return r->easy_perform(easy);
   xfer_begin(s);
-  enum ss_driver prev = defer_drive_begin(SS_DRIVE_EASY);
+  struct ss_drive prev = defer_drive_begin(SS_DRIVE_EASY, NULL);
   s->in_perform = true;
   CURLcode rc = r->easy_perform(easy);
   if(s->xfer) {
     int saved = errno;
     rc = xfer_end(s->xfer, rc);
-    if(s->xfer->retry_wanted) {  /* refused: once more, without stream */
+    /* (a reset from a callback during xfer_end lets go of the transfer) */
+    if(s->xfer && s->xfer->retry_wanted) {  /* refused: once more */
       xfer_restart(s);
       errno = saved;
       rc = r->easy_perform(easy);

@@ -34,9 +34,9 @@ CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   if(!r->multi_add_handle)
     return CURLM_INTERNAL_ERROR;
   struct ss_handle *s = program_handle(easy, caller);
-  /* Already in a multi handle: libcurl refuses; the running transfer
-   * must not be touched. */
-  if(!s || s->in_multi)
+  /* Already in a multi handle, or called from one of m's callbacks:
+   * libcurl refuses; nothing may be started (an upload read ahead). */
+  if(!s || s->in_multi || defer_in_callback_of(m))
     return r->multi_add_handle(m, easy);
   xfer_begin(s);
   CURLMcode rc = r->multi_add_handle(m, easy);
@@ -73,7 +73,8 @@ CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
     return CURLM_INTERNAL_ERROR;
   struct ss_handle *s = program_handle(easy, caller);
   CURLMcode rc = r->multi_remove_handle(m, easy);
-  if(s && s->in_multi == m) {
+  /* refused (from a callback: the transfer goes on) changes nothing */
+  if(rc == CURLM_OK && s && s->in_multi == m) {
     registry_set_multi(s, NULL);
     leave(s);
   }
@@ -86,13 +87,17 @@ CURLMcode ss_multi_cleanup(enum ss_flavour fl, CURLM *m, const void *caller)
   struct ss_handle *held[256];
   if(!r->multi_cleanup)
     return CURLM_INTERNAL_ERROR;
-  if(!m || ss_real_is_libcurl(caller))
+  if(!m || ss_real_is_libcurl(caller) || defer_in_callback_of(m))
     return r->multi_cleanup(m);
   /* libcurl detaches the handles without curl_multi_remove_handle */
   size_t n = registry_leave_multi(m, held, sizeof(held) / sizeof(held[0]));
   CURLMcode rc = r->multi_cleanup(m);
-  for(size_t i = 0; i < n; i++)
-    leave(held[i]);
+  for(size_t i = 0; i < n; i++) {
+    if(rc == CURLM_OK)
+      leave(held[i]);
+    else  /* refused: the handles are still in m */
+      registry_set_multi(held[i], m);
+  }
   return rc;
 }
 
@@ -102,8 +107,9 @@ CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_info_read)
     return NULL;
-  /* retries only: a resume would call the program from info_read */
-  if(!ss_real_is_libcurl(caller))
+  /* retries only: a resume would call the program from info_read; none
+   * from m's own callbacks, where libcurl refuses to re-add */
+  if(!ss_real_is_libcurl(caller) && !defer_in_callback_of(m))
     drive_deferred(r, m, false);
   CURLMsg *msg = r->multi_info_read(m, queued);
   if(!msg || msg->msg != CURLMSG_DONE)
@@ -114,7 +120,8 @@ CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
   int saved = errno;
   CURLcode rc = xfer_end(s->xfer, msg->data.result);
   errno = saved;
-  if(rc == msg->data.result)
+  /* the program may have reset the handle from a callback xfer_end made */
+  if(rc == msg->data.result || !s->xfer)
     return msg;
   /* libcurl's message is its own; answer with a copy. */
   s->xfer->msg = *msg;

@@ -94,6 +94,8 @@ enum ss_flow out_deliver(struct ss_xfer *x, enum ss_out_kind kind,
   const struct ss_app_opts *a = &x->h->app;
   if(o->failed)
     return SS_FAILED;
+  if(x->orphaned)  /* the program reset the handle: its callbacks are gone */
+    return SS_OK;
   if(kind == SS_OUT_HEADER)
     x->h->view.header_bytes += (long)n;
   if(kind == SS_OUT_HEADER && (x->swapped & SS_SWAP_INCLUDE))

@@ -40,11 +40,14 @@ struct ss_xfer *xfer_start(struct ss_handle *h)
   return x;
 }
 
+static void xfer_leave(struct ss_xfer *x);
+
 CURLcode xfer_end(struct ss_xfer *x, CURLcode result)
 {
   if(x->ended)
     return result;
   x->ended = true;
+  x->busy++;
   x->out.at_end = true;
   resume_all(x);  /* a backlog left by a pause goes out first */
   for(int i = 0; i < x->nstages; i++) {
@@ -61,6 +64,7 @@ CURLcode xfer_end(struct ss_xfer *x, CURLcode result)
   }
   else if(x->out.failed && result == CURLE_OK)
     result = CURLE_WRITE_ERROR;
+  xfer_leave(x);  /* the caller checks h->xfer: x may be gone */
   return result;
 }
 
@@ -74,7 +78,28 @@ void xfer_begin(struct ss_handle *h)
   errno = saved;
 }
 
-/* Free the transfer: the stages, then what the core owns. */
+/* Free what the stages and the client writer hold, and x. */
+static void xfer_free_stages(struct ss_xfer *x)
+{
+  for(int i = 0; i < x->nstages; i++)
+    if(x->stage[i].type->finish)
+      x->stage[i].type->finish(x, x->stage[i].ctx);
+  out_free(&x->out);
+  free(x);
+}
+
+/* One of the shim's calls on x returns: free it if the handle let go of
+ * it meanwhile and this was the last. */
+static void xfer_leave(struct ss_xfer *x)
+{
+  if(!--x->busy && x->orphaned)
+    xfer_free_stages(x);
+}
+
+/* Free the transfer: the handle's options, then the stages. When the
+ * program lets go of it from inside one of its callbacks (a reset), the
+ * stage that called the program is still on the stack: x is detached
+ * from the handle now and freed when that call returns. */
 static void xfer_free(struct ss_handle *h, bool put_back)
 {
   struct ss_xfer *x = h->xfer;
@@ -84,12 +109,11 @@ static void xfer_free(struct ss_handle *h, bool put_back)
   if(put_back)
     xfer_put_back(x, h->easy, x->swapped);
   xfer_release(x, x->swapped);
-  for(int i = 0; i < x->nstages; i++)
-    if(x->stage[i].type->finish)
-      x->stage[i].type->finish(x, x->stage[i].ctx);
-  out_free(&x->out);
   h->xfer = NULL;
-  free(x);
+  if(x->busy)
+    x->orphaned = true;
+  else
+    xfer_free_stages(x);
 }
 
 void xfer_finish(struct ss_handle *h)
@@ -163,8 +187,8 @@ static size_t fail_value(const struct ss_xfer *x, size_t n)
 /* One call from libcurl. After a pause libcurl hands the same input back
  * (possibly with more appended, as newer cw-out does); the prefix already
  * absorbed is skipped. */
-static size_t xfer_input(struct ss_xfer *x, enum ss_out_kind kind,
-                         const char *p, size_t n)
+static size_t xfer_feed(struct ss_xfer *x, enum ss_out_kind kind,
+                        const char *p, size_t n)
 {
   if(x->out.failed)
     return fail_value(x, n);
@@ -183,6 +207,15 @@ static size_t xfer_input(struct ss_xfer *x, enum ss_out_kind kind,
     return CURL_WRITEFUNC_PAUSE;
   }
   return r == SS_OK ? n : fail_value(x, n);
+}
+
+static size_t xfer_input(struct ss_xfer *x, enum ss_out_kind kind,
+                         const char *p, size_t n)
+{
+  x->busy++;
+  size_t w = xfer_feed(x, kind, p, n);
+  xfer_leave(x);
+  return w;
 }
 
 size_t ss_write_cb(char *p, size_t size, size_t nmemb, void *ud)

@@ -64,6 +64,12 @@ struct ss_xfer {
   size_t absorbed;              /* prefix of libcurl's next input handled */
   enum ss_out_kind absorbed_kind;
   bool ended;
+  int busy;                     /* calls of the shim's running on it: a
+                                   callback, or xfer_end */
+  bool orphaned;                /* the handle let go of it while busy
+                                   (curl_easy_reset from a callback): freed
+                                   when the last call returns; nothing more
+                                   reaches the program */
   bool retry_wanted;            /* send again without stream (defer.h) */
   CURLcode fail_code;           /* a stage failed the transfer as libcurl
                                    would have, with fail_text */

@@ -220,3 +220,23 @@ def test_multi_socket_passthrough_without_shim(server, tmp_path, pause):
     transfers = dumped(dump)
     check_transfers(transfers, shim=False)
     check_server_log(server, transfers)
+
+
+REFUSALS = BUILD_DIR / "clients" / "multi_refusals"
+
+
+@pytest.mark.needs_lib
+@pytest.mark.parametrize("loop", ["perform", "socket"])
+def test_running_count_holds_while_refusals_are_retried(server, loop):
+    """200 refused streams at once, and a loop that trusts the running
+    count (as curl's examples do) and reads the messages only after it
+    says 0: every transfer must be done by then, with its whole replay and
+    one DONE message. A refusal judged during the call that starts other
+    retries is retried before the call returns, on both drive loops."""
+    assert REFUSALS.is_file(), f"{REFUSALS} is missing: `make clients`"
+    args = ["-n", "200", "--max-conns", "0"] + (["--socket"] if loop == "socket" else [])
+    env = own_client_env(shim_env(models=None), REFUSALS)
+    r = run([REFUSALS, *args, server.openai_url()], env=env, timeout=120)
+    detail = f"exit {r.returncode}\n{r.stdout.decode()}\n{r.stderr.decode(errors='replace')[-3000:]}"
+    assert r.returncode == 0, detail
+    assert b"multi_refusals: 200/200 transfers ok, 200 done messages, 0 failures" in r.stdout, detail
