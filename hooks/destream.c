@@ -181,13 +181,14 @@ static enum ss_flow collect(struct ss_xfer *x, struct destream *d,
     ss_error("out of memory collecting the answer: transfer failed");
     return SS_FAILED;
   }
+  /* before judging: a whole answer over the limit in one piece too */
+  if(d->answer.len > d->max_answer)
+    return ds_give_up(x, d, "the answer is larger than max_answer");
   enum json_end_result e = json_end_feed(&d->end, p, n, &at);
   if(e == JSON_END_BAD)
     return ds_give_up(x, d, "the answer is not a JSON object");
   if(e == JSON_END_MORE)
-    return d->answer.len > d->max_answer
-           ? ds_give_up(x, d, "the answer is larger than max_answer")
-           : SS_OK;
+    return SS_OK;
   if(!blank(p + at, n - at))
     return ds_give_up(x, d, "bytes follow the answer's JSON value");
   d->answer_len = d->answer.len - (n - at);

@@ -196,6 +196,10 @@ static size_t xfer_feed(struct ss_xfer *x, enum ss_out_kind kind,
   if(x->absorbed && x->absorbed_kind == kind)
     skip = x->absorbed < n ? x->absorbed : n;
   x->absorbed = 0;
+  /* The answer flows: the program's low-speed limit holds again (it was
+   * lifted only for the silence before the answer). */
+  if(kind == SS_OUT_BODY && (x->swapped & SS_SWAP_LOWSPEED))
+    xfer_restore(x, SS_SWAP_LOWSPEED);
   enum ss_flow r = resume_all(x);
   if(r == SS_OK && skip < n) {
     r = chain(x, 0, kind, p + skip, n - skip);

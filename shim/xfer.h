@@ -32,7 +32,8 @@ enum ss_swap {
   SS_SWAP_BODY = 1u << 2,       /* POSTFIELDS + size */
   SS_SWAP_HTTPHEADER = 1u << 3, /* HTTPHEADER (Content-Length fixed) */
   SS_SWAP_ENCODING = 1u << 4,   /* ACCEPT_ENCODING */
-  SS_SWAP_LOWSPEED = 1u << 5,   /* LOW_SPEED_LIMIT/TIME */
+  SS_SWAP_LOWSPEED = 1u << 5,   /* LOW_SPEED_LIMIT, lifted until the
+                                   first body byte arrives */
   SS_SWAP_READ = 1u << 6,       /* READ/SEEK FUNCTION/DATA: the upload
                                    read ahead is served from memory */
   SS_SWAP_UPSIZE = 1u << 7,     /* INFILESIZE or POSTFIELDSIZE of an
@@ -97,6 +98,9 @@ bool xfer_owns_option(const struct ss_xfer *x, CURLoption opt);
  * then restores anything already changed). */
 bool xfer_set_body(struct ss_xfer *x, char *body, size_t len);
 bool xfer_decode_answer(struct ss_xfer *x);
+/* Lift the program's CURLOPT_LOW_SPEED_LIMIT while the answer is awaited
+ * (a de-streamed answer is silent until it is whole); the core puts it
+ * back at the first body byte, so a trickling answer still times out. */
 bool xfer_lift_low_speed(struct ss_xfer *x);
 bool xfer_watch_response(struct ss_xfer *x);
 /* Read the program's upload body (read callback or fread on READDATA) in

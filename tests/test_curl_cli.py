@@ -146,6 +146,39 @@ def test_low_speed_limit_survives_the_silence(server):
     check_chat_stream(r.stdout, plain_answer(openai(server), body))
 
 
+@pytest.mark.parametrize("mode", ["force", "auto"])
+def test_low_speed_limit_applies_once_the_answer_trickles(server, mode):
+    """The limit is lifted only while nothing of the answer has arrived:
+    an answer trickling at ~30 bytes/s against "abort below 100 bytes/s for
+    3 s" fails with error 28 under the shim as it does without it (it used
+    to hang for the whole answer)."""
+    body = chat_body("o3-mini", "long:4000")
+    slow = ["X-Test-Chunked: 1", "X-Test-Event-Delay: 0.5", "X-Test-Gzip: 0"]
+    plain = curl(openai(server), chat_body("o3-mini", "long:4000", stream=None),
+                 "-Y", "100", "-y", "3", env=plain_env(), headers=slow, timeout=100)
+    assert plain.returncode == 28, plain.stderr
+    env = shim_env(models="o3-mini") if mode == "force" else shim_env(models=None)
+    r = curl(openai(server), body, "-Y", "100", "-y", "3", env=env, headers=slow,
+             timeout=100)
+    assert r.returncode == 28, r.stderr
+    assert b"Operation too slow" in r.stderr
+
+
+def test_max_answer_holds_for_an_answer_in_one_piece(server, tmp_path):
+    """max_answer is checked whatever the answer's pieces: a whole answer
+    over it, in one write, passes through unchanged instead of being
+    buffered and replayed."""
+    conf = tmp_path / "config"
+    conf.write_text("max_answer = 1024\n")
+    log = tmp_path / "log"
+    body = chat_body("o3-mini", "long:3000")
+    r = curl(openai(server), body, env=shim_env(models="o3-mini", config=conf,
+                                                log=f"info:{log}"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == plain_answer(openai(server), body)
+    assert "larger than max_answer" in log.read_text()
+
+
 def test_write_error_is_reported(server, tmp_path):
     # stdout is a closed pipe: curl's write callback fails -> exit 23
     body = chat_body("o3-mini")
