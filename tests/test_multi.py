@@ -227,16 +227,21 @@ REFUSALS = BUILD_DIR / "clients" / "multi_refusals"
 
 @pytest.mark.needs_lib
 @pytest.mark.parametrize("loop", ["perform", "socket"])
-def test_running_count_holds_while_refusals_are_retried(server, loop):
-    """200 refused streams at once, and a loop that trusts the running
-    count (as curl's examples do) and reads the messages only after it
-    says 0: every transfer must be done by then, with its whole replay and
-    one DONE message. A refusal judged during the call that starts other
-    retries is retried before the call returns, on both drive loops."""
+@pytest.mark.parametrize("n,slow", [(200, 0), (20, 20)], ids=["200-fast", "20-slow"])
+def test_running_count_holds_while_refusals_are_retried(server, loop, n, slow):
+    """Refused streams at once, and a loop that trusts the running count
+    (as curl's examples do) and reads the messages only after it says 0:
+    every transfer must be done by then, with its whole replay and one DONE
+    message. With slow progress callbacks (20 ms each) one drive call lasts
+    long enough for a retry started in it to finish in it while other
+    refusals are judged: those are retried before the call returns (the
+    shim used to return with them pending and a count of 0)."""
     assert REFUSALS.is_file(), f"{REFUSALS} is missing: `make clients`"
-    args = ["-n", "200", "--max-conns", "0"] + (["--socket"] if loop == "socket" else [])
+    args = ["-n", str(n), "--max-conns", "0", "--slow", str(slow)]
+    args += ["--socket"] if loop == "socket" else []
     env = own_client_env(shim_env(models=None), REFUSALS)
     r = run([REFUSALS, *args, server.openai_url()], env=env, timeout=120)
     detail = f"exit {r.returncode}\n{r.stdout.decode()}\n{r.stderr.decode(errors='replace')[-3000:]}"
     assert r.returncode == 0, detail
-    assert b"multi_refusals: 200/200 transfers ok, 200 done messages, 0 failures" in r.stdout, detail
+    want = f"multi_refusals: {n}/{n} transfers ok, {n} done messages, 0 failures"
+    assert want.encode() in r.stdout, detail

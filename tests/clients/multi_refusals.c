@@ -1,7 +1,7 @@
 /* multi_refusals - many refused streams at once on one multi handle,
  * driven the way the curl examples drive one: trust the running count.
  *
- *   multi_refusals [-n N] [--socket] [--max-conns C] URL
+ *   multi_refusals [-n N] [--socket] [--max-conns C] [--slow MS] URL
  *
  * N transfers (default 200) ask o3-mini for a stream; in auto mode the
  * server refuses each and the shim retries it without stream. The loop
@@ -12,7 +12,10 @@
  *             and the timer libcurl asks for, while(running)
  * and only then are the messages read (curl_multi_info_read). A count that
  * drops to 0 while a retry is pending ends the loop early: transfers then
- * lack their DONE message or their answer. Checked per transfer: exactly
+ * lack their DONE message or their answer. --slow MS makes every progress
+ * callback take MS milliseconds, as a program doing work there does: one
+ * drive call then lasts long enough for a retry started in it to finish
+ * in it too. Checked per transfer: exactly
  * one DONE, CURLE_OK, HTTP 200, an event stream that ends in one
  * "data: [DONE]" and quotes the transfer's tag, nothing after DONE.
  *
@@ -88,6 +91,17 @@ static int on_timer(CURLM *m, long ms, void *u)
 {
   (void)m; (void)u;
   timer_ms = ms;
+  return 0;
+}
+
+static long slow_ms;
+
+static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c,
+                       curl_off_t d)
+{
+  (void)ud; (void)a; (void)b; (void)c; (void)d;
+  struct timespec ts = {0, slow_ms * 1000000L};
+  nanosleep(&ts, NULL);
   return 0;
 }
 
@@ -174,6 +188,8 @@ int main(int argc, char **argv)
       n = atoi(argv[++a]);
     else if(!strcmp(argv[a], "--max-conns") && a + 1 < argc)
       max_conns = atol(argv[++a]);
+    else if(!strcmp(argv[a], "--slow") && a + 1 < argc)
+      slow_ms = atol(argv[++a]);
     else if(!strcmp(argv[a], "--socket"))
       socket_loop = 1;
     else if(argv[a][0] != '-')
@@ -182,7 +198,7 @@ int main(int argc, char **argv)
       url = NULL, a = argc;
   }
   if(!url || n < 1) {
-    fprintf(stderr, "usage: multi_refusals [-n N] [--socket] [--max-conns C] URL\n");
+    fprintf(stderr, "usage: multi_refusals [-n N] [--socket] [--max-conns C] [--slow MS] URL\n");
     return 2;
   }
   curl_global_init(CURL_GLOBAL_ALL);
@@ -209,6 +225,10 @@ int main(int argc, char **argv)
     curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
+    if(slow_ms) {
+      curl_easy_setopt(x->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+      curl_easy_setopt(x->h, CURLOPT_NOPROGRESS, 0L);
+    }
     if(curl_multi_add_handle(m, x->h) != CURLM_OK)
       return 1;
   }
