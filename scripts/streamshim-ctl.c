@@ -3,6 +3,7 @@
  * `models`; it is built next to the library ($(BUILD)/streamshim-ctl).
  *
  *   streamshim-ctl models [--json] [--config FILE] [--cache PATH|off]
+ *                         [--wait SECONDS]
  *                         [--forget [PATTERN] | --forget=PATTERN]
  *
  * It reads the configuration as the library does (config_load.h: the file
@@ -10,18 +11,27 @@
  * --cache given here win) and prints the mode, the configured models, the
  * refusal rules (built-in first), the cache file and its TTL, and the
  * learned entries, expired ones included and marked (they are dropped at
- * the next write). Names are printed with control bytes and '\' escaped.
+ * the next write), and what keeps the cache from being read or written
+ * (a FIFO, a symlink, a directory, another owner, at the file or its
+ * lock). Names are printed with control bytes and '\' escaped.
  * --forget removes the entries whose host or model matches the glob
  * PATTERN (all without one; a PATTERN starting with '-' needs the
- * --forget=PATTERN form), under the file's lock, and says how many.
+ * --forget=PATTERN form), under the file's lock, and says how many; it
+ * leaves a forget record (learned_file.h) so that a refusal a running
+ * process learned before the forget, and writes only after it, does not
+ * come back. The lock is waited for --wait SECONDS (default 30).
  *
  * A hidden subcommand seeds the cache for tests and maintenance:
- *   streamshim-ctl learn [--at UNIX] [--secret S] [--rule NAME] HOST MODEL...
- * learns each (HOST, MODEL) as the library would (learned_add).
+ *   streamshim-ctl learn [--at UNIX] [--secret S] [--rule NAME] [--wait S]
+ *                        HOST MODEL...
+ * learns each (HOST, MODEL) as the library would (learned_add), then
+ * writes them (learned_flush_at, waiting for the lock) and checks that
+ * the file holds them.
  *
- * Exit status: 0; 1 when the cache could not be read or rewritten; 2 for
- * a usage error. */
-#include <fnmatch.h>
+ * Exit status: 0; 1 when the cache could not be read or rewritten (for
+ * `models`: it cannot be read, or something stands against writing it;
+ * for --forget and learn: the file was not written); 2 for a usage
+ * error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +47,7 @@
 #include "refusal.h"
 
 #define PROG "streamshim"
+#define WAIT_DEFAULT_S 30  /* for the lock: another writer holds it briefly */
 
 struct ctl {
   struct ss_config cfg;
@@ -46,7 +57,10 @@ struct ctl {
   bool json;
   bool forget;
   const char *pattern;      /* --forget's, or NULL for all */
+  long wait_ms;             /* --wait */
   time_t now;
+  char why[PATH_MAX + 64];  /* learned_file_problem() */
+  const char *problem;      /* what stands against the cache, or NULL */
 };
 
 /* Config problems go to stderr, as the library would log them. */
@@ -65,7 +79,8 @@ static int usage(const char *why)
   if(why)
     fprintf(stderr, PROG ": %s\n", why);
   fprintf(stderr, "Usage: " PROG " models [--json] [--config FILE] "
-                  "[--cache PATH|off] [--forget [PATTERN]]\n");
+                  "[--cache PATH|off] [--wait SECONDS] "
+                  "[--forget [PATTERN]]\n");
   return 2;
 }
 
@@ -230,9 +245,15 @@ static void print_text(const struct ctl *c, const struct learned_list *l,
   if(c->cache_path) {
     put_shown(&b, c->cache_path);
     list = buf_cstr(&b);
-    printf("cache     %s  (entries hold %s)%s\n", list ? list : "", ttl,
-           got < 0 ? "  CANNOT BE READ: processes keep what they learn in "
-                     "memory only" : "");
+    printf("cache     %s  (entries hold %s)", list ? list : "", ttl);
+    buf_reset(&b);
+    if(c->problem)
+      put_shown(&b, c->problem);
+    if(got < 0 || c->problem)
+      printf("  CANNOT BE %s (%s): processes keep what they learn in "
+             "memory only", got < 0 ? "READ" : "WRITTEN",
+             buf_cstr(&b) && c->problem ? b.ptr : "unreadable");
+    printf("\n");
   } else {
     printf("cache     off  (each process keeps what it learns in memory, "
            "%s)\n", ttl);
@@ -333,8 +354,11 @@ static void print_json(const struct ctl *c, const struct learned_list *l,
   }
   printf("],\"cache\":{\"path\":");
   json_str(c->cache_path);
-  printf(",\"ttl\":%ld,\"readable\":%s},\"rules\":[", c->cfg.cache_ttl,
-         c->cache_path && got < 0 ? "false" : "true");
+  printf(",\"ttl\":%ld,\"readable\":%s,\"writable\":%s,\"problem\":",
+         c->cfg.cache_ttl, c->cache_path && got < 0 ? "false" : "true",
+         c->cache_path && (got < 0 || c->problem) ? "false" : "true");
+  json_str(c->problem);
+  printf("},\"rules\":[");
   for(size_t i = 0; i < refusal_rule_count(&c->cfg.refusals); i++) {
     buf_reset(&b);
     refusal_rule_describe(&c->cfg.refusals, i, &b);
@@ -369,43 +393,60 @@ static void print_json(const struct ctl *c, const struct learned_list *l,
 
 /* ---- commands --------------------------------------------------------- */
 
-/* Does the entry's host or model match the pattern (all when NULL)? */
-static size_t drop_matching(struct learned_list *l, void *arg)
+/* --forget's edit: drop the matching entries and leave a forget record
+ * (at the time of the edit, under the lock). */
+struct forget_arg {
+  const char *pattern;      /* NULL: all */
+  size_t removed;
+};
+
+static size_t forget_edit(struct learned_list *l, void *arg)
 {
-  const char *pattern = arg;
-  size_t n = 0;
+  struct forget_arg *a = arg;
   for(size_t i = l->n; i-- > 0;) {
-    const struct learned_entry *e = &l->v[i];
-    if(!pattern || !fnmatch(pattern, e->model, 0) ||
-       !fnmatch(pattern, e->host, 0)) {
+    if(learned_forget_matches(a->pattern, &l->v[i])) {
       learned_list_remove(l, i);
-      n++;
+      a->removed++;
     }
   }
-  return n;
+  return a->removed + learned_list_forget(l, a->pattern, learned_clock_ns());
 }
 
-/* --forget: rewrite the file without the matching entries. */
+/* --forget: rewrite the file without the matching entries. The file is
+ * created when absent: the forget record must be there for a writer that
+ * is under way. */
 static int forget(const struct ctl *c)
 {
-  struct learned_stamp st;
-  size_t removed = 0;
+  struct forget_arg a = {c->pattern, 0};
   if(!c->cache_path) {
     printf("the cache is off: nothing to forget\n");
     return 0;
   }
-  learned_file_stamp(c->cache_path, &st);
-  if(st.exists &&
-     learned_file_update(c->cache_path, false, c->now, drop_matching,
-                         (void *)c->pattern, &removed, NULL, NULL)) {
-    fprintf(stderr, PROG ": %s: cannot be rewritten (not ours, not a "
-                    "regular file, or locked too long)\n", c->cache_path);
+  int rc = learned_file_update(c->cache_path, true, c->now, c->wait_ms,
+                               forget_edit, &a, NULL, NULL, NULL);
+  if(rc != LEARNED_FILE_OK) {
+    char why[PATH_MAX + 64];
+    const char *p = learned_file_problem(c->cache_path, why, sizeof(why));
+    fprintf(stderr, PROG ": %s: cannot be rewritten (%s)\n", c->cache_path,
+            rc == LEARNED_FILE_BUSY ? "another writer held its lock too long"
+            : p ? p : "not ours, or not a regular file");
     return 1;
   }
-  printf("forgot %zu learned refusal%s%s%s%s\n", removed,
-         removed == 1 ? "" : "s", c->pattern ? " matching '" : "",
+  printf("forgot %zu learned refusal%s%s%s%s\n", a.removed,
+         a.removed == 1 ? "" : "s", c->pattern ? " matching '" : "",
          c->pattern ? c->pattern : "", c->pattern ? "'" : "");
   return 0;
+}
+
+/* --wait SECONDS: a whole number, 0 to 3600. */
+static bool parse_wait(const char *s, long *ms)
+{
+  char *end;
+  long v = strtol(s, &end, 10);
+  if(!*s || *end || v < 0 || v > 3600)
+    return false;
+  *ms = v * 1000;
+  return true;
 }
 
 /* `models`: parse the options, then show or forget. */
@@ -414,10 +455,15 @@ static int cmd_models(int argc, char **argv)
   struct ctl c = {0};
   const char *cache = NULL;
   c.now = time(NULL);
+  c.wait_ms = WAIT_DEFAULT_S * 1000L;
   for(int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if(!strcmp(a, "--json"))
       c.json = true;
+    else if(!strcmp(a, "--wait") && i + 1 < argc) {
+      if(!parse_wait(argv[++i], &c.wait_ms))
+        return usage("--wait: a number of seconds, 0 to 3600");
+    }
     else if(!strcmp(a, "--forget")) {
       c.forget = true;
       if(i + 1 < argc && argv[i + 1][0] != '-')
@@ -448,23 +494,45 @@ static int cmd_models(int argc, char **argv)
     struct learned_stamp st;
     learned_list_init(&l);
     int got = c.cache_path ? learned_file_read(c.cache_path, &l, &st) : 0;
+    if(c.cache_path)
+      c.problem = learned_file_problem(c.cache_path, c.why, sizeof(c.why));
     if(c.json)
       print_json(&c, &l, got);
     else
       print_text(&c, &l, got);
     learned_list_free(&l);
-    rc = got < 0;
+    rc = got < 0 || c.problem;
   }
   config_free(&c.cfg);
   return rc;
 }
 
-/* Hidden `learn`: learned_add for each MODEL of HOST. */
+/* Is (host, model, fp) in the file at path, or covered by one of its
+ * forget records made after since_ns (then it was forgotten meanwhile)? */
+static bool in_file(const char *path, const char *host, const char *model,
+                    const char *fp, long long since_ns)
+{
+  struct learned_list l;
+  struct learned_stamp st;
+  struct learned_entry e = {.host = (char *)host, .model = (char *)model};
+  learned_list_init(&l);
+  bool found = learned_file_read(path, &l, &st) > 0 &&
+               (learned_list_find(&l, host, model, fp) >= 0 ||
+                learned_forgotten(&l, &e, since_ns));
+  learned_list_free(&l);
+  return found;
+}
+
+/* Hidden `learn`: learned_add for each MODEL of HOST, then the write the
+ * library would do at its next flush point, waited for; and a check.
+ * stdout says when the entries are in memory (tests wait for that line),
+ * then where they were written. */
 static int cmd_learn(int argc, char **argv)
 {
   struct ctl c = {0};
   const char *secret = NULL, *rule = "built-in";
   long long at = (long long)time(NULL);
+  long wait_ms = WAIT_DEFAULT_S * 1000L;
   char fp[LEARNED_FP_LEN + 1];
   int i = 0;
   for(; i + 1 < argc && argv[i][0] == '-'; i += 2) {
@@ -474,6 +542,8 @@ static int cmd_learn(int argc, char **argv)
       secret = argv[i + 1];
     else if(!strcmp(argv[i], "--rule"))
       rule = argv[i + 1];
+    else if(!strcmp(argv[i], "--wait") && parse_wait(argv[i + 1], &wait_ms))
+      continue;
     else
       return usage("learn: unknown option");
   }
@@ -481,10 +551,31 @@ static int cmd_learn(int argc, char **argv)
     return usage("learn: HOST MODEL... expected");
   load_config(&c, NULL);
   learned_fingerprint(secret, secret ? strlen(secret) : 0, fp);
+  long long since = learned_clock_ns();
   for(int k = i + 1; k < argc; k++)
     learned_add(&c.cfg, argv[i], argv[k], fp, rule, (time_t)at);
+  printf("learned %d refusal%s in memory\n", argc - i - 1,
+         argc - i - 1 == 1 ? "" : "s");
+  fflush(stdout);
+  int rc = 0;
+  if(c.cache_path && c.cfg.cache_ttl > 0) {
+    int fl = learned_flush_at((time_t)at, wait_ms);
+    for(int k = i + 1; k < argc && !rc; k++)
+      rc = !in_file(c.cache_path, argv[i], argv[k], fp, since);
+    if(rc) {
+      const char *p = learned_file_problem(c.cache_path, c.why,
+                                           sizeof(c.why));
+      fprintf(stderr, PROG ": %s: not written, kept in memory only (%s)\n",
+              c.cache_path, fl == LEARNED_FLUSH_BUSY
+              ? "another writer held its lock too long"
+              : p ? p : "cannot be written");
+      learned_discard_pending();  /* no second wait at exit */
+    } else {
+      printf("written to %s\n", c.cache_path);
+    }
+  }
   config_free(&c.cfg);
-  return 0;
+  return rc;
 }
 
 int main(int argc, char **argv)

@@ -11,6 +11,7 @@
 #include "defer.h"
 #include "drive.h"
 #include "hooks.h"
+#include "learned.h"
 #include "log.h"
 #include "registry.h"
 #include "xfer.h"
@@ -90,6 +91,18 @@ static void count_queued(CURLM *m, int *running)
     *running += (int)n;
 }
 
+/* What transfers learned goes to the cache file once the program is out
+ * of libcurl, never from inside one of its callbacks (prev: the driver
+ * of the call that returns). */
+static void learn_outside_callbacks(struct ss_drive prev)
+{
+  if(prev.d == SS_DRIVE_OTHER) {
+    int saved = errno;
+    learned_flush();
+    errno = saved;
+  }
+}
+
 CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
                            const void *caller)
 {
@@ -107,6 +120,7 @@ CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
   if(rc == CURLM_OK)
     count_queued(m, running);
   defer_drive_end(prev);
+  learn_outside_callbacks(prev);
   return rc;
 }
 
@@ -128,6 +142,7 @@ CURLMcode ss_multi_socket_action(enum ss_flavour fl, CURLM *m,
   if(rc == CURLM_OK)
     count_queued(m, running);
   defer_drive_end(prev);
+  learn_outside_callbacks(prev);
   return rc;
 }
 

@@ -7,6 +7,7 @@
 #include "defer.h"
 #include "handle.h"
 #include "hooks.h"
+#include "learned.h"
 #include "registry.h"
 #include "xfer.h"
 
@@ -181,6 +182,8 @@ CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
   }
   s->in_perform = false;
   defer_drive_end(prev);
+  if(defer_driver() == SS_DRIVE_OTHER)  /* not inside another's callback */
+    learned_flush();  /* what the transfer learned, to the file */
   return rc;
 }
 

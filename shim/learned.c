@@ -1,20 +1,29 @@
 /* learned.c - refusals learned at run time (see learned.h; the file's
  * format and locking are in learned_file.h). No libcurl.
  *
- * The process keeps two lists under one mutex:
- * - mem: what this process learned and could not put in the file (no
- *   path, "off", a write failure, a name over LEARNED_MAX_FIELD bytes);
- *   it lives as long as the process (until its entries expire);
+ * The process keeps two lists under learned_mu:
+ * - mem: what this process learned and has not trusted to the file: the
+ *   pending entries (to be written at the next flush) and the ones kept
+ *   in memory only (no path, "off", the file cannot be written, a name
+ *   over LEARNED_MAX_FIELD bytes); the latter live as long as the process
+ *   (until they expire). pending_n counts the pending ones, read without
+ *   the lock by the flush points' fast path;
  * - snap: the file as last read, with its stamp. A lookup lstat()s the
  *   file and re-reads it only when the stamp changed (every rewrite
  *   renames a new inode in), so the usual lookup costs one lstat.
- * Entries this process wrote to the file are then trusted to the file:
- * `streamshim models --forget` reaches running processes too.
+ * Entries this process wrote to the file leave mem and are then trusted
+ * to the file: `streamshim models --forget` reaches running processes
+ * too; its forget records in the file drop the matching entries of mem
+ * noted before the forget (a pending one is then never written).
  *
- * The mutex is never held while waiting for the file lock: learned_add
- * rewrites the file first (serialised by flock, which also orders threads
- * of one process, as each opens the lock file itself) and then takes the
- * mutex to record the outcome. Nothing here calls into libcurl.
+ * A flush holds file_mu around one attempt at the file's locked section
+ * (open the lock, flock without waiting, read, merge, write, rename,
+ * close), and takes learned_mu only to copy the pending entries and to
+ * record the outcome: learned_mu is never held while the file is locked
+ * or waited for, file_mu never while waiting (the waits of
+ * learned_flush_at are between attempts). The fork handlers take both
+ * (file_mu first), so no child is born inside either section: it never
+ * inherits a held mutex nor a descriptor that holds the file's lock.
  *
  * The default path uses secure_getenv (XDG_CACHE_HOME, then HOME; only
  * absolute values count), so under AT_SECURE there is no default file
@@ -23,8 +32,10 @@
  * directory. A cache_ttl of 0 learns nothing. */
 #include "learned.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +44,42 @@
 #include "sha256.h"
 
 static pthread_mutex_t learned_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t file_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static struct learned_list mem;        /* learned here, not in the file */
+static char *pend_path;                /* where mem's pending entries go */
+static atomic_size_t pending_n;        /* mem's pending entries */
 static struct learned_list snap;       /* the file as last read */
 static struct learned_stamp snap_stamp;
 static char *snap_path;                /* the file snap was read from */
+
+static unsigned fork_depth;             /* under glibc's fork lock */
+
+/* A fork while another thread learns, looks up or writes must not leave
+ * a lock held in the child (issue 9, defect 3). The depth makes a second
+ * registration harmless: a child forked while the once routine ran runs
+ * it again (glibc's fork generation), and two plain lock_all handlers
+ * would deadlock the child's own next fork. */
+static void lock_all(void)
+{
+  if(!fork_depth++) {
+    pthread_mutex_lock(&file_mu);
+    pthread_mutex_lock(&learned_mu);
+  }
+}
+
+static void unlock_all(void)
+{
+  if(!--fork_depth) {
+    pthread_mutex_unlock(&learned_mu);
+    pthread_mutex_unlock(&file_mu);
+  }
+}
+
+static void install_atfork(void)
+{
+  pthread_atfork(lock_all, unlock_all, unlock_all);
+}
 
 void learned_fingerprint(const char *secret, size_t n, char *out)
 {
@@ -88,7 +131,28 @@ static bool holds(const struct learned_list *l, const char *host,
   return false;
 }
 
-/* Make snap the current content of path (caller holds the mutex). */
+/* Count mem's pending entries into pending_n (learned_mu held). */
+static void recount(void)
+{
+  size_t n = 0;
+  for(size_t i = 0; i < mem.n; i++)
+    n += mem.v[i].pending;
+  atomic_store(&pending_n, n);
+}
+
+/* Drop the entries of mem that a forget record of the file covers
+ * (learned_mu held). */
+static void apply_forgets(const struct learned_list *file)
+{
+  if(!file->nf)
+    return;
+  for(size_t i = mem.n; i-- > 0;)
+    if(learned_forgotten(file, &mem.v[i], mem.v[i].noted_ns))
+      learned_list_remove(&mem, i);
+  recount();
+}
+
+/* Make snap the current content of path (learned_mu held). */
 static void refresh(const char *path)
 {
   struct learned_stamp now_st;
@@ -109,6 +173,8 @@ static void refresh(const char *path)
   learned_list_free(&snap);
   if(learned_file_read(path, &snap, &snap_stamp) < 0)
     snap_stamp = now_st;  /* unreadable: try again when it changes */
+  else if(pend_path && !strcmp(pend_path, path))
+    apply_forgets(&snap);
 }
 
 bool learned_lookup(const struct ss_config *c, const char *host,
@@ -116,17 +182,17 @@ bool learned_lookup(const struct ss_config *c, const char *host,
 {
   char buf[PATH_MAX];
   const char *path = learned_path(c, buf, sizeof(buf));
+  pthread_once(&atfork_once, install_atfork);
   pthread_mutex_lock(&learned_mu);
-  bool found = holds(&mem, host, model, fp, now);
-  if(!found && path) {
+  if(path)
     refresh(path);
-    found = holds(&snap, host, model, fp, now);
-  }
+  bool found = holds(&mem, host, model, fp, now) ||
+               (path && holds(&snap, host, model, fp, now));
   pthread_mutex_unlock(&learned_mu);
   return found;
 }
 
-/* The entry learned_add writes, and the edit that puts it in a list. */
+/* The entry learned_add records, and the edit that puts it in a list. */
 struct learned_new {
   const char *host, *model, *fp, *rule;
   long long learned, expires;
@@ -151,50 +217,216 @@ static bool fits_file(const struct learned_new *e)
          strlen(e->rule) <= LEARNED_MAX_FIELD && *e->rule;
 }
 
+/* Make path the target of pending entries (learned_mu held): entries
+ * pending for another path (only tests change it) stay in memory only.
+ * False when memory runs out. */
+static bool pend_to(const char *path)
+{
+  if(pend_path && !strcmp(pend_path, path))
+    return true;
+  char *dup = strdup(path);
+  if(!dup)
+    return false;
+  for(size_t i = 0; i < mem.n; i++)
+    mem.v[i].pending = false;
+  free(pend_path);
+  pend_path = dup;
+  return true;
+}
+
 void learned_add(const struct ss_config *c, const char *host,
                  const char *model, const char *fp, const char *rule,
                  time_t now)
 {
-  struct learned_list written;
-  struct learned_stamp st;
   struct learned_new e = {host, model, fp, rule && *rule ? rule : "?",
                           (long long)now, (long long)now + c->cache_ttl};
   if(c->cache_ttl <= 0 || !host || !model || !fp || !learned_fp_valid(fp))
     return;
   char buf[PATH_MAX];
-  const char *p = learned_path(c, buf, sizeof(buf));
-  char *path = p ? strdup(p) : NULL;
-  size_t changed = 0;
-  learned_list_init(&written);
-  bool in_file = path && fits_file(&e) &&
-                 !learned_file_update(path, true, now, put_new, &e, &changed,
-                                      &written, &st) && changed;
+  const char *path = learned_path(c, buf, sizeof(buf));
+  long long noted = learned_clock_ns();
+  pthread_once(&atfork_once, install_atfork);
   pthread_mutex_lock(&learned_mu);
-  long i = learned_list_find(&mem, host, model, fp);
-  if(i >= 0)
-    learned_list_remove(&mem, (size_t)i);
-  if(in_file && snap_path && !strcmp(snap_path, path)) {
-    learned_list_free(&snap);
-    snap = written;
-    snap_stamp = st;
-    learned_list_init(&written);
-  }
-  if(!in_file) {
-    put_new(&mem, &e);
+  /* learn once: a burst of refusals of one triple is one entry */
+  bool known = holds(&mem, host, model, fp, now) ||
+               (path && snap_path && !strcmp(snap_path, path) &&
+                holds(&snap, host, model, fp, now));
+  if(!known && put_new(&mem, &e)) {
+    struct learned_entry *n = &mem.v[mem.n - 1];
+    n->noted_ns = noted;
+    n->pending = path && fits_file(&e) && pend_to(path);
     learned_list_prune(&mem, now, LEARNED_MAX_ENTRIES);
+    recount();
   }
   pthread_mutex_unlock(&learned_mu);
+}
+
+/* ---- writing the pending entries -------------------------------------- */
+
+/* The edit of a flush: the batch (a copy of the pending entries) into
+ * the file's entries, except what a forget record covers (noted before
+ * a forget: dropped, never written back); a newer entry of the same
+ * triple stays. */
+static size_t merge_batch(struct learned_list *l, void *arg)
+{
+  const struct learned_list *b = arg;
+  size_t changes = 0;
+  for(size_t i = 0; i < b->n; i++) {
+    const struct learned_entry *e = &b->v[i];
+    long k = learned_list_find(l, e->host, e->model, e->fp);
+    if(learned_forgotten(l, e, e->noted_ns))
+      continue;
+    if(k < 0 || l->v[k].learned < e->learned) {
+      struct learned_new n = {e->host, e->model, e->fp, e->rule, e->learned,
+                              e->expires};
+      changes += put_new(l, &n);
+    }
+  }
+  return changes;
+}
+
+/* Copy mem's pending entries into b and pend_path into *path; false when
+ * there are none or memory runs out. */
+static bool take_batch(struct learned_list *b, char **path)
+{
+  pthread_mutex_lock(&learned_mu);
+  *path = atomic_load(&pending_n) && pend_path ? strdup(pend_path) : NULL;
+  bool ok = *path != NULL;
+  for(size_t i = 0; ok && i < mem.n; i++) {
+    const struct learned_entry *e = &mem.v[i];
+    if(!e->pending)
+      continue;
+    ok = learned_list_put(b, e->host, e->model, e->fp, e->rule, e->learned,
+                          e->expires);
+    if(ok)
+      b->v[b->n - 1].noted_ns = e->noted_ns;
+  }
+  pthread_mutex_unlock(&learned_mu);
+  return ok && b->n;
+}
+
+/* The index of mem's pending entry that b's entry i copied, or -1. */
+static long pending_of(const struct learned_list *b, size_t i)
+{
+  const struct learned_entry *e = &b->v[i];
+  long k = learned_list_find(&mem, e->host, e->model, e->fp);
+  return k >= 0 && mem.v[k].pending && mem.v[k].noted_ns == e->noted_ns
+         ? k : -1;
+}
+
+/* Record a flush's outcome (learned_mu taken here): written or forgotten
+ * entries leave mem, the file as written becomes snap; a file that cannot
+ * be written leaves them in memory only; a busy lock leaves them pending. */
+static void settle(const struct learned_list *b, const char *path, int rc,
+                   struct learned_list *written,
+                   const struct learned_stamp *st)
+{
+  pthread_mutex_lock(&learned_mu);
+  for(size_t i = b->n; rc != LEARNED_FILE_BUSY && i-- > 0;) {
+    long k = pending_of(b, i);
+    if(k >= 0 && rc == LEARNED_FILE_OK)
+      learned_list_remove(&mem, (size_t)k);
+    else if(k >= 0)
+      mem.v[k].pending = false;
+  }
+  if(rc == LEARNED_FILE_OK) {
+    apply_forgets(written);
+    if(snap_path && !strcmp(snap_path, path)) {
+      learned_list_free(&snap);
+      snap = *written;
+      snap_stamp = *st;
+      learned_list_init(written);
+    }
+  }
+  recount();
+  pthread_mutex_unlock(&learned_mu);
+}
+
+/* One attempt at writing the pending entries (file_mu held), the lock
+ * tried once. */
+static int flush_once(time_t now)
+{
+  struct learned_list b, written;
+  struct learned_stamp st;
+  char *path = NULL;
+  learned_list_init(&b);
+  learned_list_init(&written);
+  int rc = LEARNED_FILE_OK;
+  if(take_batch(&b, &path)) {
+    rc = learned_file_update(path, true, now, 0, merge_batch, &b, NULL,
+                             &written, &st);
+    settle(&b, path, rc, &written, &st);
+  }
   learned_list_free(&written);
+  learned_list_free(&b);
   free(path);
+  return rc;
+}
+
+int learned_flush_at(time_t now, long wait_ms)
+{
+  int rc;
+  int saved = errno;
+  pthread_once(&atfork_once, install_atfork);
+  for(long waited = 0, step = 1;; waited += step) {
+    pthread_mutex_lock(&file_mu);
+    rc = flush_once(now);
+    pthread_mutex_unlock(&file_mu);
+    if(rc != LEARNED_FILE_BUSY || waited >= wait_ms)
+      break;
+    /* the lock is free again within one small rewrite, usually */
+    step = step * 2 > 16 ? 16 : step * 2;
+    if(step > wait_ms - waited)
+      step = wait_ms - waited;
+    struct timespec ts = {0, step * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  errno = saved;
+  return rc;
+}
+
+void learned_flush(void)
+{
+  if(!atomic_load_explicit(&pending_n, memory_order_relaxed))
+    return;
+  learned_flush_at(time(NULL), 0);
+}
+
+size_t learned_pending(void)
+{
+  return atomic_load(&pending_n);
+}
+
+void learned_discard_pending(void)
+{
+  pthread_mutex_lock(&learned_mu);
+  for(size_t i = 0; i < mem.n; i++)
+    mem.v[i].pending = false;
+  recount();
+  pthread_mutex_unlock(&learned_mu);
+}
+
+/* What is still pending at exit gets a last chance, waiting for the lock
+ * a while: a process that learned during a busy spell keeps its entries.
+ * Nothing at all in a process that learned nothing. */
+__attribute__((destructor)) static void learned_at_exit(void)
+{
+  if(atomic_load_explicit(&pending_n, memory_order_relaxed))
+    learned_flush_at(time(NULL), LEARNED_EXIT_WAIT_MS);
 }
 
 void learned_reset_for_tests(void)
 {
+  pthread_mutex_lock(&file_mu);
   pthread_mutex_lock(&learned_mu);
   learned_list_free(&mem);
   learned_list_free(&snap);
   free(snap_path);
   snap_path = NULL;
+  free(pend_path);
+  pend_path = NULL;
+  atomic_store(&pending_n, 0);
   memset(&snap_stamp, 0, sizeof(snap_stamp));
   pthread_mutex_unlock(&learned_mu);
+  pthread_mutex_unlock(&file_mu);
 }

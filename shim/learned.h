@@ -7,14 +7,31 @@
  * the configured TTL (cache_ttl, default 7 days) so that a model that
  * gains streaming is tried again.
  *
- * Memory always holds what this process learned. The file (config key
- * cache / STREAMSHIM_CACHE; default $XDG_CACHE_HOME/streamshim/refusals,
- * else ~/.cache/streamshim/refusals; "off" for none) shares entries between
- * processes: created mode 0600 in a 0700 directory, updated under an
- * flock'ed lock file by writing a temporary file and renaming it over, so
- * concurrent processes never see a torn file and never lose each other's
- * entries. Any file problem (unwritable, corrupt, missing HOME) degrades to
- * memory only, never to an error. Thread-safe. */
+ * Learning never touches the disk: learned_add runs inside the program's
+ * write callback, so it only records the entry in memory (lookups of this
+ * process see it at once), once per triple (a burst of refusals of one
+ * triple learns it once), and marks it pending. The file is written
+ * later, outside libcurl's callbacks, by learned_flush(): the hooks call
+ * it after curl_easy_perform returns and from the multi drive calls; a
+ * destructor flushes what is left at exit, waiting for the lock up to
+ * LEARNED_EXIT_WAIT_MS. A flush point tries the lock once: when another
+ * writer holds it the entries stay pending for the next flush point, so
+ * a refusal is never dropped while the cache can be written. Only a cache
+ * that cannot be written (not a regular file of ours, an uncreatable
+ * directory, no space) leaves an entry in memory only.
+ *
+ * The file (config key cache / STREAMSHIM_CACHE; default
+ * $XDG_CACHE_HOME/streamshim/refusals, else ~/.cache/streamshim/refusals;
+ * "off" for none) shares entries between processes: created mode 0600 in
+ * a 0700 directory, updated under an flock'ed lock file by writing a
+ * temporary file and renaming it over (learned_file.h), so concurrent
+ * processes never see a torn file and never lose each other's entries; a
+ * forget is never undone by an entry learned before it and written after
+ * it (the file's forget records). Any file problem (unwritable, corrupt,
+ * a FIFO, missing HOME) degrades to memory only, never to an error or a
+ * hang. Thread-safe, and fork-safe at any point: a child is never born
+ * while a thread holds the lists' mutex or is inside the file's locked
+ * section (pthread_atfork), so it never inherits a held lock. */
 #ifndef SS_LEARNED_H
 #define SS_LEARNED_H
 
@@ -36,10 +53,37 @@ bool learned_lookup(const struct ss_config *c, const char *host,
                     const char *model, const char *fp, time_t now);
 
 /* Remember that (host, model, fp) refused at time now, by rule (a name
- * from refusal_match). Replaces an older entry of the same triple. */
+ * from refusal_match): in memory at once, in the file at the next flush.
+ * Nothing when the triple is already known (learned or pending) and
+ * unexpired; an expired entry of the triple is replaced. Never blocks,
+ * never does I/O. */
 void learned_add(const struct ss_config *c, const char *host,
                  const char *model, const char *fp, const char *rule,
                  time_t now);
+
+/* Write the pending entries to the file if the lock is free at once;
+ * else they wait for the next call. Costs one atomic load when nothing
+ * is pending. Call it only outside libcurl's callbacks. errno is kept. */
+void learned_flush(void);
+
+/* learned_flush_at's results (the same values as learned_file.h's). */
+#define LEARNED_FLUSH_DONE 0        /* nothing pending is left */
+#define LEARNED_FLUSH_FAILED (-1)   /* the file cannot be written: memory */
+#define LEARNED_FLUSH_BUSY (-2)     /* the lock stayed held: still pending */
+
+/* Flush with now as the time that expires entries, waiting up to wait_ms
+ * for the lock. For the destructor, `streamshim-ctl learn` and tests. */
+int learned_flush_at(time_t now, long wait_ms);
+
+/* How many entries wait to be written (for tests and the ctl). */
+size_t learned_pending(void);
+
+/* Keep the pending entries in memory only: the ctl gave up writing them
+ * and must not wait again at exit. */
+void learned_discard_pending(void);
+
+/* How long the destructor waits for the lock at exit. */
+#define LEARNED_EXIT_WAIT_MS 5000
 
 /* The path of the cache file for c, or NULL when caching to a file is
  * off or no directory can be found: c's own string, or built in buf (cap

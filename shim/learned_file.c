@@ -2,11 +2,12 @@
  * (format and locking scheme in learned_file.h). No libcurl.
  *
  * Every function fails soft: it returns an error and leaves the file as
- * it was. Files are opened O_CLOEXEC (the host may fork and exec at any
- * time) and O_NOFOLLOW (the file, its lock and its temporary file are
- * never symlinks we follow); a file to read must be a regular file owned
- * by the effective user. The lock is waited for LOCK_WAIT_MS at most: a
- * stuck writer must not stall the host program's request. */
+ * it was. Files are opened with safe_open (safe_file.h): O_CLOEXEC (the
+ * host may fork and exec at any time), never blocking in open (a FIFO),
+ * never through a symlink, regular files of the effective user only. The
+ * lock is waited for as long as the caller says: the library tries once
+ * from its flush points and waits only at exit (learned.c); the ctl
+ * waits long. */
 #include "learned_file.h"
 
 #include <errno.h>
@@ -18,11 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A writer holds the lock for one read, write and rename of a small file;
- * the learning writer runs inside the host's write callback, which must
- * not stall for long. */
-#define LOCK_WAIT_MS 250
-#define LOCK_STEP_MS 2
+#include "safe_file.h"
+
+#define SAFE_MINE (SS_SAFE_NOFOLLOW | SS_SAFE_MINE)
+#define LOCK_STEP_MAX_MS 16  /* the longest pause between two tries */
 
 /* The stamp of an open file or an lstat result. */
 static void stamp_of(const struct stat *sb, struct learned_stamp *st)
@@ -84,11 +84,11 @@ int learned_file_read(const char *path, struct learned_list *out,
 {
   struct stat sb;
   memset(st, 0, sizeof(*st));
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+  int fd = safe_open(path, O_RDONLY, 0, SAFE_MINE);
   if(fd < 0)
     return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
   int rc = -1;
-  if(!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_uid == geteuid()) {
+  if(!fstat(fd, &sb)) {
     stamp_of(&sb, st);
     rc = read_entries(fd, (size_t)sb.st_size, out) ? 1 : -1;
   }
@@ -124,24 +124,37 @@ static char *path_with(const char *path, const char *suffix)
   return s;
 }
 
-/* Open and flock "<path>.lock"; the fd (closing it unlocks) or -1. */
-static int lock_file(const char *path)
+/* Sleep ms milliseconds. */
+static void pause_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Open and flock "<path>.lock", waiting up to wait_ms; the fd (closing
+ * it unlocks), or LEARNED_FILE_BUSY or LEARNED_FILE_FAILED. */
+static int lock_file(const char *path, long wait_ms)
 {
   char *name = path_with(path, ".lock");
-  int fd = name ? open(name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-                                 O_NOCTTY, 0600) : -1;
+  int fd = name ? safe_open(name, O_RDWR | O_CREAT, 0600, SAFE_MINE) : -1;
   free(name);
-  for(int waited = 0; fd >= 0; waited += LOCK_STEP_MS) {
+  if(fd < 0)
+    return LEARNED_FILE_FAILED;
+  /* short pauses first (a writer holds it for one small rewrite), then
+   * longer ones, never more than LOCK_STEP_MAX_MS */
+  for(long waited = 0, step = 1;; waited += step) {
     if(!flock(fd, LOCK_EX | LOCK_NB))
       return fd;
-    if((errno != EWOULDBLOCK && errno != EINTR) || waited >= LOCK_WAIT_MS)
+    if((errno != EWOULDBLOCK && errno != EINTR) || waited >= wait_ms)
       break;
-    struct timespec ts = {0, LOCK_STEP_MS * 1000000L};
-    nanosleep(&ts, NULL);
+    step = step * 2 > LOCK_STEP_MAX_MS ? LOCK_STEP_MAX_MS : step * 2;
+    if(step > wait_ms - waited)
+      step = wait_ms - waited;
+    pause_ms(step);
   }
-  if(fd >= 0)
-    close(fd);
-  return -1;
+  int busy = errno == EWOULDBLOCK || errno == EINTR;
+  close(fd);
+  return busy ? LEARNED_FILE_BUSY : LEARNED_FILE_FAILED;
 }
 
 /* Write all of [p, p+n) to fd. */
@@ -171,8 +184,7 @@ static bool replace_file(const char *path, const struct buf *text,
   if(!tmp)
     return false;
   unlink(tmp);  /* a dead process's, with our pid; we hold the lock */
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW |
-                         O_NOCTTY, 0600);
+  int fd = safe_open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600, SAFE_MINE);
   bool ok = fd >= 0 && write_all(fd, text->ptr, text->len) && !fsync(fd) &&
             !fstat(fd, &sb);
   if(fd >= 0 && close(fd))
@@ -188,18 +200,18 @@ static bool replace_file(const char *path, const struct buf *text,
 }
 
 int learned_file_update(const char *path, bool create, time_t now,
-                        learned_edit_fn edit, void *arg, size_t *changed,
-                        struct learned_list *written,
+                        long wait_ms, learned_edit_fn edit, void *arg,
+                        size_t *changed, struct learned_list *written,
                         struct learned_stamp *st)
 {
   struct learned_list l;
   struct learned_stamp old, fresh;
   struct buf text;
   if(create && !make_parents(path))
-    return -1;
-  int lock = lock_file(path);
+    return LEARNED_FILE_FAILED;
+  int lock = lock_file(path, wait_ms);
   if(lock < 0)
-    return -1;
+    return lock;
   learned_list_init(&l);
   buf_init(&text);
   int got = learned_file_read(path, &l, &old);
@@ -222,5 +234,79 @@ int learned_file_update(const char *path, bool create, time_t now,
     learned_list_free(&l);
   }
   buf_free(&text);
-  return ok ? 0 : -1;
+  return ok ? LEARNED_FILE_OK : LEARNED_FILE_FAILED;
+}
+
+/* ---- what stands against a cache (for `streamshim models`) ------------ */
+
+/* What is wrong with an existing file to be used as ours, or NULL. */
+static const char *kind_problem(const struct stat *sb, char *buf, size_t cap)
+{
+  if(S_ISLNK(sb->st_mode))
+    return "a symlink (never followed)";
+  if(S_ISDIR(sb->st_mode))
+    return "a directory";
+  if(S_ISFIFO(sb->st_mode))
+    return "a FIFO, not a regular file";
+  if(!S_ISREG(sb->st_mode))
+    return "not a regular file";
+  if(sb->st_uid != geteuid()) {
+    snprintf(buf, cap, "owned by uid %lu, not by this user",
+             (unsigned long)sb->st_uid);
+    return buf;
+  }
+  return NULL;
+}
+
+/* The directory of path (malloc'ed), or NULL. */
+static char *dir_of(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  size_t n = slash && slash > path ? (size_t)(slash - path) : 1;
+  char *d = malloc(n + 1);
+  if(d) {
+    memcpy(d, slash ? path : ".", n);
+    d[n] = '\0';
+  }
+  return d;
+}
+
+/* What keeps the directory of path (or the nearest one that exists)
+ * from holding the cache, in buf, or NULL. */
+static const char *dir_problem(const char *path, char *buf, size_t cap)
+{
+  struct stat sb;
+  const char *why = NULL;
+  char *d = dir_of(path);
+  while(d && lstat(d, &sb) && (errno == ENOENT || errno == ENOTDIR) &&
+        strcmp(d, "/")) {
+    char *up = dir_of(d);
+    free(d);
+    d = up;
+  }
+  if(d && !lstat(d, &sb) && !S_ISDIR(sb.st_mode))
+    snprintf(buf, cap, "%s is not a directory", d), why = buf;
+  else if(d && access(d, W_OK | X_OK))
+    snprintf(buf, cap, "%s is not writable", d), why = buf;
+  free(d);
+  return why;
+}
+
+const char *learned_file_problem(const char *path, char *buf, size_t cap)
+{
+  struct stat sb;
+  char why[128];
+  const char *k;
+  if(!lstat(path, &sb) && (k = kind_problem(&sb, why, sizeof(why)))) {
+    snprintf(buf, cap, "%s", k);
+    return buf;
+  }
+  char *lock = path_with(path, ".lock");
+  k = lock && !lstat(lock, &sb) ? kind_problem(&sb, why, sizeof(why)) : NULL;
+  free(lock);
+  if(k) {
+    snprintf(buf, cap, "its lock file is %s", k);
+    return buf;
+  }
+  return dir_problem(path, buf, cap);
 }

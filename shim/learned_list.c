@@ -2,6 +2,8 @@
  * (see learned_file.h for the format). Pure: no I/O. */
 #include "learned_file.h"
 
+#include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +14,14 @@
   "# host\tmodel\tfingerprint\tlearned\texpires\trule (Unix times; \\\\ \\t " \
   "\\n \\r escaped; rewritten whole under <file>.lock)\n"
 
+#define FORGET_TAG "#!forget\t"
+
 void learned_list_init(struct learned_list *l)
 {
   l->v = NULL;
   l->n = 0;
+  l->fv = NULL;
+  l->nf = 0;
 }
 
 /* Free what one entry owns. */
@@ -31,6 +37,9 @@ void learned_list_free(struct learned_list *l)
   for(size_t i = 0; i < l->n; i++)
     entry_free(&l->v[i]);
   free(l->v);
+  for(size_t i = 0; i < l->nf; i++)
+    free(l->fv[i].pattern);
+  free(l->fv);
   learned_list_init(l);
 }
 
@@ -65,6 +74,8 @@ bool learned_list_put(struct learned_list *l, const char *host,
   memcpy(e.fp, fp, strlen(fp) + 1);
   e.learned = learned;
   e.expires = expires;
+  e.noted_ns = 0;
+  e.pending = false;
   l->v[l->n++] = e;
   return true;
 }
@@ -102,9 +113,39 @@ static int by_learned(const void *a, const void *b)
   return strcmp(x->fp, y->fp);
 }
 
+/* Drop forget record i (order kept). */
+static void forget_remove(struct learned_list *l, size_t i)
+{
+  free(l->fv[i].pattern);
+  memmove(&l->fv[i], &l->fv[i + 1], (l->nf - i - 1) * sizeof(l->fv[0]));
+  l->nf--;
+}
+
+/* Forget records in time order. */
+static int by_time(const void *a, const void *b)
+{
+  const struct learned_forget *x = a, *y = b;
+  return x->at_ns < y->at_ns ? -1 : x->at_ns > y->at_ns;
+}
+
+/* Drop the forget records older than LEARNED_FORGET_KEEP at now, then the
+ * oldest beyond LEARNED_MAX_FORGETS. */
+static size_t prune_forgets(struct learned_list *l, time_t now)
+{
+  size_t dropped = 0;
+  long long horizon = ((long long)now - LEARNED_FORGET_KEEP) * 1000000000LL;
+  if(l->nf > 1)
+    qsort(l->fv, l->nf, sizeof(l->fv[0]), by_time);
+  while(l->nf && (l->fv[0].at_ns < horizon || l->nf > LEARNED_MAX_FORGETS)) {
+    forget_remove(l, 0);
+    dropped++;
+  }
+  return dropped;
+}
+
 size_t learned_list_prune(struct learned_list *l, time_t now, size_t max)
 {
-  size_t dropped = 0, keep = 0;
+  size_t dropped = prune_forgets(l, now), keep = 0;
   for(size_t i = 0; i < l->n; i++) {
     if(l->v[i].expires <= (long long)now) {
       entry_free(&l->v[i]);
@@ -125,6 +166,55 @@ size_t learned_list_prune(struct learned_list *l, time_t now, size_t max)
     dropped += extra;
   }
   return dropped;
+}
+
+/* ---- forget records --------------------------------------------------- */
+
+bool learned_forget_matches(const char *pattern,
+                            const struct learned_entry *e)
+{
+  return !pattern || !fnmatch(pattern, e->model, 0) ||
+         !fnmatch(pattern, e->host, 0);
+}
+
+bool learned_list_forget(struct learned_list *l, const char *pattern,
+                         long long at_ns)
+{
+  char *dup = pattern ? strdup(pattern) : NULL;
+  if(pattern && !dup)
+    return false;
+  struct learned_forget *v = realloc(l->fv, (l->nf + 1) * sizeof(*v));
+  if(!v) {
+    free(dup);
+    return false;
+  }
+  l->fv = v;
+  /* an older record of the same pattern, or any older one when this one
+   * forgets everything, covers nothing this one does not */
+  for(size_t i = l->nf; i-- > 0;) {
+    if(l->fv[i].at_ns <= at_ns &&
+       (!pattern || (l->fv[i].pattern && !strcmp(l->fv[i].pattern, pattern))))
+      forget_remove(l, i);
+  }
+  l->fv[l->nf++] = (struct learned_forget){dup, at_ns};
+  return true;
+}
+
+bool learned_forgotten(const struct learned_list *l,
+                       const struct learned_entry *e, long long noted_ns)
+{
+  for(size_t i = 0; i < l->nf; i++)
+    if(noted_ns <= l->fv[i].at_ns &&
+       learned_forget_matches(l->fv[i].pattern, e))
+      return true;
+  return false;
+}
+
+long long learned_clock_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* ---- text ------------------------------------------------------------ */
@@ -213,13 +303,51 @@ static void parse_line(const char *p, size_t n, struct learned_list *out)
   free(rule);
 }
 
+/* A forget record's time: SECONDS.NANOSECONDS (9 digits) in ns. */
+static bool parse_ns(const char *p, size_t n, long long *out)
+{
+  const char *dot = memchr(p, '.', n);
+  long long sec, ns;
+  if(!dot || (size_t)(p + n - dot - 1) != 9 || dot - p > 10 ||
+     !parse_time(p, (size_t)(dot - p), &sec) ||
+     !parse_time(dot + 1, 9, &ns))
+    return false;
+  *out = sec * 1000000000LL + ns;
+  return true;
+}
+
+/* Parse a forget record [p, p+n) (after its tag) and add it. */
+static void parse_forget(const char *p, size_t n, struct learned_list *out)
+{
+  const char *tab = memchr(p, '\t', n);
+  size_t tlen = tab ? (size_t)(tab - p) : n;
+  long long at;
+  if(!parse_ns(p, tlen, &at))
+    return;
+  if(!tab) {
+    learned_list_forget(out, NULL, at);
+    return;
+  }
+  const char *pat = tab + 1;
+  size_t plen = n - tlen - 1;
+  if(memchr(pat, '\t', plen))
+    return;
+  char *pattern = unescape(pat, plen);
+  if(pattern)
+    learned_list_forget(out, pattern, at);
+  free(pattern);
+}
+
 void learned_parse(const char *text, size_t n, struct learned_list *out)
 {
   const char *p = text, *end = text + n;
   while(p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     const char *b = nl ? nl : end;
-    if(b > p && *p != '#')
+    size_t tag = sizeof(FORGET_TAG) - 1;
+    if((size_t)(b - p) > tag && !memcmp(p, FORGET_TAG, tag))
+      parse_forget(p + tag, (size_t)(b - p) - tag, out);
+    else if(b > p && *p != '#')
       parse_line(p, (size_t)(b - p), out);
     p = nl ? nl + 1 : end;
   }
@@ -238,9 +366,26 @@ static void put_number(struct buf *out, long long v)
   buf_append(out, d + i, sizeof(d) - i);
 }
 
+/* Append a forget record's line. */
+static void put_forget(struct buf *out, const struct learned_forget *f)
+{
+  char t[48];
+  snprintf(t, sizeof(t), "%lld.%09lld", f->at_ns / 1000000000LL,
+           f->at_ns % 1000000000LL);
+  buf_puts(out, FORGET_TAG);
+  buf_puts(out, t);
+  if(f->pattern) {
+    buf_puts(out, "\t");
+    learned_escape(out, f->pattern);
+  }
+  buf_puts(out, "\n");
+}
+
 bool learned_format(const struct learned_list *l, struct buf *out)
 {
   buf_puts(out, HEADER);
+  for(size_t i = 0; i < l->nf; i++)
+    put_forget(out, &l->fv[i]);
   for(size_t i = 0; i < l->n; i++) {
     const struct learned_entry *e = &l->v[i];
     learned_escape(out, e->host);

@@ -139,7 +139,8 @@ def test_models_json(setup):
     doc = json.loads(out)
     assert doc["mode"] == "auto" and doc["config"] == str(conf)
     assert doc["models"] == ["o3-mini*", "o1*"]
-    assert doc["cache"] == {"path": str(cache), "ttl": 7 * 86400, "readable": True}
+    assert doc["cache"] == {"path": str(cache), "ttl": 7 * 86400, "readable": True,
+                            "writable": True, "problem": None}
     assert [r["name"] for r in doc["rules"]] == ["built-in", "relay", "gate"]
     assert doc["rules"][0]["builtin"] and doc["rules"][1]["status"] == 500
     old, new = doc["learned"]
@@ -197,7 +198,13 @@ def test_absent_cache(setup, tmp_path):
     assert "learned refusals: none\n" in out
     rc, out, err = models("--forget", env=env)
     assert rc == 0 and out == "forgot 0 learned refusals\n"
-    assert not cache.parent.exists()  # nothing created just to forget
+    # The file is started for its forget record: a process that learned
+    # before the forget and writes only now must find it.
+    assert "#!forget\t" in cache.read_text()
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    assert stat.S_IMODE(cache.parent.stat().st_mode) == 0o700
+    rc, out, err = models(env=env)
+    assert rc == 0 and "learned refusals: none\n" in out
     # No HOME, no XDG_CACHE_HOME, no cache setting: no file at all.
     env2 = dict(env)
     for k in ("HOME", "XDG_CACHE_HOME", "STREAMSHIM_CACHE"):
@@ -221,12 +228,13 @@ def test_unreadable_or_unwritable_cache(setup, tmp_path):
     cache.mkdir(parents=True)
     rc, out, err = models(env=env)
     assert rc == 1
-    assert "CANNOT BE READ" in out and "learned refusals: unknown" in out
+    assert "CANNOT BE READ (a directory)" in out and "learned refusals: unknown" in out
     rc, out, err = models("--forget", env=env)
-    assert rc == 1 and "cannot be rewritten" in err
+    assert rc == 1 and "cannot be rewritten (a directory)" in err
     assert cache.is_dir()
-    # Learning there fails soft (memory only), exit 0, nothing written.
-    learn(env, "h", "m")
+    # Learning there stays in memory: nothing written, and the ctl says so.
+    r = run([CTL, "learn", "h", "m"], env=env)
+    assert r.returncode == 1 and b"not written, kept in memory only (a directory)" in r.stderr
     assert cache.is_dir() and list(cache.iterdir()) == []
     # A symlink is not followed.
     target = tmp_path / "target"
@@ -235,14 +243,17 @@ def test_unreadable_or_unwritable_cache(setup, tmp_path):
     link.symlink_to(target)
     env["STREAMSHIM_CACHE"] = str(link)
     rc, out, _ = models(env=env)
-    assert rc == 1 and "CANNOT BE READ" in out
-    learn(env, "h", "m2")
+    assert rc == 1 and "CANNOT BE READ (a symlink (never followed))" in out
+    r = run([CTL, "learn", "h", "m2"], env=env)
+    assert r.returncode == 1 and b"kept in memory only" in r.stderr
     assert target.read_text() == "h\tm\t-\t1\t99999999999\tbuilt-in\n"
-    # Under a regular file: absent, and learning cannot create it.
+    # Under a regular file: absent, and it cannot be created.
     env["STREAMSHIM_CACHE"] = str(target / "sub" / "refusals")
     rc, out, _ = models(env=env)
-    assert rc == 0 and "learned refusals: none" in out
-    learn(env, "h", "m3")
+    assert rc == 1 and "learned refusals: none" in out
+    assert f"CANNOT BE WRITTEN ({target} is not a directory)" in out
+    r = run([CTL, "learn", "h", "m3"], env=env)
+    assert r.returncode == 1 and b"is not a directory" in r.stderr
 
 
 def test_models_usage_errors(setup):

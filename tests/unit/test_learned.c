@@ -1,8 +1,11 @@
 /* test_learned.c - unit tests for shim/learned.c and the cache file
  * (shim/learned_list.c, shim/learned_file.c): fingerprints (SHA-256 has
  * its own vectors in test_sha256.c), add and lookup, expiry, a second "process", unwritable
- * and corrupt files, escaping, the cap, file modes, threads. Files live in
- * a fresh directory under /tmp, removed at the end. */
+ * and corrupt files, escaping, the cap, file modes, threads. Learning
+ * writes nothing until a flush: learn() below does both, as a flush point
+ * after the transfer would (test_learned_pending.c tests the pending
+ * writes themselves). Files live in a fresh directory under /tmp, removed
+ * at the end. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -63,6 +66,16 @@ static void spit(const char *path, const char *text)
     fputs(text, f);
     fclose(f);
   }
+}
+
+/* learned_add, then the flush a flush point does (waiting, so that a
+ * busy lock cannot make a test flaky). */
+static void learn(const struct ss_config *c, const char *host,
+                  const char *model, const char *fp, const char *rule,
+                  time_t now)
+{
+  learned_add(c, host, model, fp, rule, now);
+  learned_flush_at(now, 30000);
 }
 
 /* How many times c occurs in s. */
@@ -135,6 +148,9 @@ TEST(add_lookup_and_modes)
   CHECK(!learned_lookup(&c, "api.example", "o3", fp, 1000));
   learned_add(&c, "api.example", "o3", fp, "built-in", 1000);
   CHECK(learned_lookup(&c, "api.example", "o3", fp, 1000));
+  CHECK(stat(path, &sb) && errno == ENOENT);  /* learning does no I/O */
+  CHECK(learned_flush_at(1000, 30000) == LEARNED_FLUSH_DONE);
+  CHECK(learned_lookup(&c, "api.example", "o3", fp, 1000));
   CHECK(learned_lookup(&c, "api.example", "o3", fp, 4599));
   CHECK(!learned_lookup(&c, "api.example", "o3", "-", 1000));
   CHECK(!learned_lookup(&c, "api.example", "o3-mini", fp, 1000));
@@ -152,10 +168,14 @@ TEST(add_lookup_and_modes)
   char tmp[300];
   snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
   CHECK(stat(tmp, &sb) && errno == ENOENT);
-  /* The same triple again replaces the entry. */
+  /* The same triple again, while known: learned once, nothing to write. */
   learned_add(&c, "api.example", "o3", fp, "relay", 2000);
+  CHECK(learned_pending() == 0);
+  CHECK(!strstr(slurp(path), "relay"));
+  /* Once expired, it is learned again and replaces the entry. */
+  learn(&c, "api.example", "o3", fp, "relay", 5000);
   text = slurp(path);
-  CHECK(count_char(text, '\n') == 3 && strstr(text, "\t2000\t5600\trelay\n"));
+  CHECK(count_char(text, '\n') == 3 && strstr(text, "\t5000\t8600\trelay\n"));
   config_free(&c);
   learned_reset_for_tests();
 }
@@ -165,20 +185,20 @@ TEST(expiry)
   struct ss_config c;
   const char *path = in_dir("expiry");
   cfg_for(&c, path, 60);
-  learned_add(&c, "h", "old", "-", "built-in", 1000);
+  learn(&c, "h", "old", "-", "built-in", 1000);
   CHECK(learned_lookup(&c, "h", "old", "-", 1059));
   CHECK(!learned_lookup(&c, "h", "old", "-", 1060));
   CHECK(!learned_lookup(&c, "h", "old", "-", 999999));
   /* The next write drops the expired entry from the file. */
-  learned_add(&c, "h", "new", "-", "built-in", 2000);
+  learn(&c, "h", "new", "-", "built-in", 2000);
   const char *text = slurp(path);
   CHECK(!strstr(text, "\told\t") && strstr(text, "\tnew\t"));
   /* A TTL of 0 learns nothing; a bad fingerprint is ignored. */
   c.cache_ttl = 0;
-  learned_add(&c, "h", "zero", "-", "built-in", 3000);
+  learn(&c, "h", "zero", "-", "built-in", 3000);
   CHECK(!learned_lookup(&c, "h", "zero", "-", 3000));
   c.cache_ttl = 60;
-  learned_add(&c, "h", "badfp", "XYZ", "built-in", 3000);
+  learn(&c, "h", "badfp", "XYZ", "built-in", 3000);
   CHECK(!learned_lookup(&c, "h", "badfp", "XYZ", 3000));
   CHECK(!strstr(slurp(path), "badfp"));
   config_free(&c);
@@ -190,7 +210,7 @@ TEST(second_process_sees_entries)
   struct ss_config c;
   const char *path = in_dir("shared");
   cfg_for(&c, path, 3600);
-  learned_add(&c, "h", "m1", "-", "built-in", 1000);
+  learn(&c, "h", "m1", "-", "built-in", 1000);
   learned_reset_for_tests();  /* a new process */
   CHECK(learned_lookup(&c, "h", "m1", "-", 1001));
   /* Another process adds an entry: the file changes, the lookup sees it. */
@@ -225,7 +245,7 @@ TEST(unwritable_path_keeps_memory)
   struct stat sb;
   spit(in_dir("plainfile"), "not a directory\n");
   cfg_for(&c, in_dir("plainfile/sub/refusals"), 3600);
-  learned_add(&c, "h", "m", "-", "built-in", 1000);
+  learn(&c, "h", "m", "-", "built-in", 1000);
   CHECK(learned_lookup(&c, "h", "m", "-", 1000));
   CHECK(!learned_lookup(&c, "h", "m", "-", 4600));  /* expires in memory too */
   learned_reset_for_tests();
@@ -233,7 +253,7 @@ TEST(unwritable_path_keeps_memory)
   config_free(&c);
   /* Cache off: memory only. */
   cfg_for(&c, "off", 3600);
-  learned_add(&c, "h", "m", "-", "built-in", 1000);
+  learn(&c, "h", "m", "-", "built-in", 1000);
   CHECK(learned_lookup(&c, "h", "m", "-", 1001));
   config_free(&c);
   learned_reset_for_tests();
@@ -241,7 +261,7 @@ TEST(unwritable_path_keeps_memory)
   spit(in_dir("target"), "# target\n");
   CHECK(!symlink(in_dir("target"), in_dir("link")));
   cfg_for(&c, in_dir("link"), 3600);
-  learned_add(&c, "h", "sym", "-", "built-in", 1000);
+  learn(&c, "h", "sym", "-", "built-in", 1000);
   CHECK(learned_lookup(&c, "h", "sym", "-", 1000));
   CHECK_STR(slurp(in_dir("target")), "# target\n");
   CHECK(!lstat(in_dir("link"), &sb) && S_ISLNK(sb.st_mode));
@@ -250,7 +270,7 @@ TEST(unwritable_path_keeps_memory)
   /* The path is a directory. */
   CHECK(!mkdir(in_dir("isdir"), 0700));
   cfg_for(&c, in_dir("isdir"), 3600);
-  learned_add(&c, "h", "d", "-", "built-in", 1000);
+  learn(&c, "h", "d", "-", "built-in", 1000);
   CHECK(learned_lookup(&c, "h", "d", "-", 1000));
   config_free(&c);
   learned_reset_for_tests();
@@ -289,7 +309,7 @@ TEST(corrupt_lines_skipped)
   CHECK(learned_lookup(&c, "h", "last", "0123456789abcdef", 2000));
   CHECK(!learned_lookup(&c, "h", "five", "-", 2000));
   /* The next write keeps the good entries only. */
-  learned_add(&c, "h", "added", "-", "built-in", 2000);
+  learn(&c, "h", "added", "-", "built-in", 2000);
   const char *text = slurp(path);
   CHECK(strstr(text, "\tgood\t") && strstr(text, "\tlast\t") &&
         strstr(text, "\tadded\t") && !strstr(text, "garbage") &&
@@ -310,7 +330,7 @@ TEST(names_cannot_break_the_file)
   };
   size_t n = sizeof(models) / sizeof(models[0]);
   for(size_t i = 0; i < n; i++)
-    learned_add(&c, "h\tost\n", models[i], "-", "rule\twith\ntab", 1000);
+    learn(&c, "h\tost\n", models[i], "-", "rule\twith\ntab", 1000);
   const char *text = slurp(path);
   CHECK(count_char(text, '\n') == 2 + n);
   CHECK(strstr(text, "h\\tost\\n\ttab\\there\t-\t1000\t4600\trule\\twith\\ntab\n"));
@@ -331,7 +351,7 @@ TEST(names_cannot_break_the_file)
   char longname[LEARNED_MAX_FIELD + 2];
   memset(longname, 'x', sizeof(longname) - 1);
   longname[sizeof(longname) - 1] = '\0';
-  learned_add(&c, "h", longname, "-", "built-in", 1000);
+  learn(&c, "h", longname, "-", "built-in", 1000);
   CHECK(learned_lookup(&c, "h", longname, "-", 1001));
   CHECK(!strstr(slurp(path), "xxxxxxxxxxxxxxxx"));
   config_free(&c);
@@ -360,7 +380,7 @@ TEST(cap_drops_oldest)
   buf_free(&b);
   learned_list_free(&l);
   cfg_for(&c, path, 3600);
-  learned_add(&c, "h", "newest", "-", "built-in", 5000);
+  learn(&c, "h", "newest", "-", "built-in", 5000);
   CHECK(learned_file_read(path, &l, &(struct learned_stamp){0}) == 1);
   CHECK(l.n == LEARNED_MAX_ENTRIES);
   CHECK(learned_list_find(&l, "h", "newest", "-") >= 0);
@@ -396,7 +416,7 @@ static void *work(void *arg)
   char model[32];
   for(int i = 0; i < PER_THREAD; i++) {
     snprintf(model, sizeof(model), "t%d-m%d", w->id, i);
-    learned_add(w->c, "h", model, "-", "built-in", 1000);
+    learn(w->c, "h", model, "-", "built-in", 1000);
     if(!learned_lookup(w->c, "h", model, "-", 1001))
       return w;  /* non-NULL: failure */
   }
