@@ -1,9 +1,12 @@
 /* config_load.c - the configuration's sources (see config_load.h). */
 #include "config_load.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "safe_file.h"
 
 /* The variables and the keys they set, in the order they apply. */
 static const char *const env_keys[][2] = {
@@ -17,7 +20,10 @@ static const char *const env_keys[][2] = {
 
 char *config_read_file(const char *path, size_t *len)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* A symlink is fine (dotfile managers link configs), but only to a
+   * regular file the user or root owns, as ssh asks of its config; never
+   * a FIFO or a device, which would block the host in open or read. */
+  int fd = safe_open(path, O_RDONLY, 0, SS_SAFE_MINE | SS_SAFE_ROOT_OK);
   if(fd < 0)
     return NULL;
   char *text = malloc(CONFIG_FILE_MAX);
@@ -29,14 +35,22 @@ char *config_read_file(const char *path, size_t *len)
     n += (size_t)r;
   }
   close(fd);
+  if(!text)
+    errno = ENOMEM;
   *len = n;
   return text;
 }
 
 void config_apply_env(struct ss_config *c, config_warn_fn warn, void *arg)
 {
+  config_apply_vars(c, getenv, warn, arg);
+}
+
+void config_apply_vars(struct ss_config *c, config_getenv_fn get,
+                       config_warn_fn warn, void *arg)
+{
   for(size_t i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++) {
-    const char *v = getenv(env_keys[i][0]);
+    const char *v = get(env_keys[i][0]);
     const char *msg;
     if(v && !config_set(c, env_keys[i][1], v, true, &msg) && warn)
       warn(arg, env_keys[i][0], 0, msg);

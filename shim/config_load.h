@@ -12,12 +12,20 @@
 #define CONFIG_FILE_MAX (1u << 20)  /* bytes of a config file read */
 
 /* Read up to CONFIG_FILE_MAX bytes of a file into a malloc'ed buffer
- * (*len bytes, not NUL-terminated); NULL when it cannot be opened. */
+ * (*len bytes, not NUL-terminated); NULL with errno set when it cannot be
+ * opened or is refused: it may be reached through a symlink but must be a
+ * regular file owned by the effective user or root (safe_open; a FIFO
+ * never blocks). */
 char *config_read_file(const char *path, size_t *len);
 
 /* Apply each STREAMSHIM_* variable that is set (MODE, MODELS, CHUNK, PACE,
  * CACHE, CACHE_TTL) over c; a bad value is reported to warn (where: the
  * variable's name, line 0) and leaves the setting as config_set does. */
 void config_apply_env(struct ss_config *c, config_warn_fn warn, void *arg);
+
+/* The same with the variables' values from get (getenv's contract). */
+typedef char *(*config_getenv_fn)(const char *name);
+void config_apply_vars(struct ss_config *c, config_getenv_fn get,
+                       config_warn_fn warn, void *arg);
 
 #endif

@@ -5,68 +5,101 @@
  * or bind deeply (RTLD_DEEPBIND, as PHP does without the companion). The
  * shim cannot see their calls, but at exit it can see that libcurl was
  * there and no call came through: then it logs a warning naming the
- * likely reason. Nothing runs unless STREAMSHIM_LOG is set. */
-#include <fcntl.h>
+ * likely reason.
+ *
+ * Every process the shim is preloaded into runs this at exit (a wrapped
+ * shell script loads it into each child), so it first looks without
+ * touching anything: no libcurl call came, logging was asked for, and
+ * libcurl is in the process (the loaded objects, then the executable's
+ * own mapped bytes). Only then are the settings loaded and the log opened.
+ *
+ * PHP unloads its extensions, and with them libcurl, before exit, and
+ * empties its environment: the STREAMSHIM_* variables are kept from the
+ * start (settings.c), and a PHP host without the companion is recognised
+ * by the engine's own exported symbol instead. */
+#include <dlfcn.h>
 #include <link.h>
-#include <stdatomic.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "real.h"
 #include "settings.h"
 
-/* dl_iterate_phdr callback: the first loaded object named like libcurl. */
-static int find_libcurl(struct dl_phdr_info *info, size_t size, void *arg)
+struct seen {
+  const char *libcurl;  /* the first loaded object named like libcurl */
+  bool companion;       /* libstreamshim-deepbind.so is loaded */
+};
+
+/* dl_iterate_phdr callback: note libcurl and the deepbind companion. */
+static int find_objects(struct dl_phdr_info *info, size_t size, void *arg)
 {
-  (void)size;
+  struct seen *s = arg;
   const char *name = info->dlpi_name;
   const char *base = name ? strrchr(name, '/') : NULL;
+  (void)size;
   base = base ? base + 1 : name;
-  if(base && !strncmp(base, "libcurl", 7) && !strstr(base, "streamshim")) {
-    *(const char **)arg = name;
-    return 1;
-  }
+  if(!base)
+    return 0;
+  if(strstr(base, "streamshim-deepbind"))
+    s->companion = true;
+  else if(!s->libcurl && !strncmp(base, "libcurl", 7) &&
+          !strstr(base, "streamshim"))
+    s->libcurl = name;
   return 0;
 }
 
-/* Does the executable carry libcurl's version string (a static libcurl)? */
-static bool exe_has_libcurl(void)
+/* dl_iterate_phdr callback, main program only (it comes first): does a
+ * read-only segment hold libcurl's version string (a static libcurl)?
+ * The bytes are already mapped: nothing is opened. Writable segments
+ * (data, bss) are skipped: zero pages would be faulted in for nothing. */
+static int scan_main(struct dl_phdr_info *info, size_t size, void *arg)
 {
-  int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  bool found = false;
-  if(fd < 0)
-    return false;
-  if(!fstat(fd, &st) && st.st_size > 0 && st.st_size < (256 << 20)) {
-    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if(p != MAP_FAILED) {
-      found = memmem(p, (size_t)st.st_size, "libcurl/", 8) != NULL;
-      munmap(p, (size_t)st.st_size);
+  (void)size;
+  for(size_t i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if(ph->p_type != PT_LOAD || !(ph->p_flags & PF_R) ||
+       (ph->p_flags & PF_W) || !ph->p_filesz)
+      continue;
+    const void *p = (const void *)(info->dlpi_addr + ph->p_vaddr);
+    if(memmem(p, ph->p_filesz, "libcurl/", 8)) {
+      *(bool *)arg = true;
+      break;
     }
   }
-  close(fd);
-  return found;
+  return 1;
+}
+
+/* Is this PHP (the CLI, CGI, FPM, or libphp in a server)? Its engine
+ * exports the API extensions link against. */
+static bool host_is_php(void)
+{
+  return dlsym(RTLD_DEFAULT, "php_module_startup") != NULL;
 }
 
 __attribute__((destructor)) static void diagnose_at_exit(void)
 {
-  if(getauxval(AT_SECURE) || !getenv("STREAMSHIM_LOG") || ss_real_used())
+  if(ss_real_used() || !ss_settings_may_log())
+    return;
+  struct seen s = {NULL, false};
+  bool is_static = false;
+  dl_iterate_phdr(find_objects, &s);
+  bool php = !s.companion && host_is_php();
+  if(!php && !s.libcurl)
+    dl_iterate_phdr(scan_main, &is_static);
+  if(s.companion || (!php && !s.libcurl && !is_static))
     return;
   ss_settings();  /* opens the log */
-  const char *lib = NULL;
-  dl_iterate_phdr(find_libcurl, &lib);
-  if(lib)
+  if(php)
+    ss_warn("PHP opens its curl extension with RTLD_DEEPBIND, out of a "
+            "plain preload's reach, and no libcurl call reached the shim: "
+            "run PHP with streamshim, which adds the deepbind companion "
+            "(libstreamshim-deepbind.so), or preload both libraries");
+  else if(s.libcurl)
     ss_warn("%s was loaded but no libcurl call reached the shim; if the "
             "program used it, it looks functions up by handle (FFI, "
-            "ctypes) or binds with RTLD_DEEPBIND (PHP: run it with "
-            "streamshim, which adds the deepbind companion)", lib);
-  else if(exe_has_libcurl())
+            "ctypes) or binds with RTLD_DEEPBIND", s.libcurl);
+  else
     ss_warn("no libcurl call reached the shim and the program carries "
             "libcurl's version string: a statically linked libcurl cannot "
             "be interposed");

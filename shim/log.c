@@ -4,10 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "safe_file.h"
 
 static enum ss_log_level log_level = SS_LOG_OFF;
 static int log_fd = 2;
@@ -26,6 +30,53 @@ static int parse_level(const char *s, size_t n)
   return -1;
 }
 
+const char *ss_file_why(int err)
+{
+  switch(err) {
+  case ELOOP:
+    return "is a symbolic link";
+  case EISDIR:
+    return "is a directory";
+  case EINVAL:
+  case ENXIO:
+    return "is not a regular file";
+  case EPERM:
+    return "is owned by another user";
+  case EMLINK:
+    return "has other hard links";
+  case ENOENT:
+    return "does not exist";
+  case EACCES:
+    return "is not accessible";
+  default:
+    return "cannot be opened";
+  }
+}
+
+/* Open the log file: a regular file of the effective user's, never through
+ * a symlink (the path may be in /tmp) and not a hard link of another file;
+ * created 0600. A FIFO is refused too: a stalled reader would block the
+ * host in write(2). The descriptor, or -1 with errno set. */
+static int open_log_file(const char *path)
+{
+  int fd = safe_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600,
+                     SS_SAFE_NOFOLLOW | SS_SAFE_MINE);
+  struct stat sb;
+  if(fd >= 0 && !fstat(fd, &sb) && sb.st_nlink > 1) {
+    close(fd);
+    errno = EMLINK;
+    return -1;
+  }
+  return fd;
+}
+
+/* A descriptor of the host's stdout of our own (the host may close or
+ * reuse its fd 1), or -1. */
+static int dup_stdout(void)
+{
+  return fcntl(1, F_DUPFD_CLOEXEC, 3);
+}
+
 int ss_log_open(const char *spec)
 {
   if(!spec || !*spec)
@@ -35,12 +86,28 @@ int ss_log_open(const char *spec)
   int lvl = parse_level(spec, n);
   if(lvl < 0) {
     log_level = SS_LOG_WARN;
+    ss_log(SS_LOG_WARN, "STREAMSHIM_LOG: expected level[:file] with level "
+           "one of error, warn, info, debug");
     return -1;
   }
+  if(lvl == SS_LOG_OFF)
+    return 0;
+  /* the process's own standard streams, named as users name them */
+  if(colon && (!strcmp(colon + 1, "/dev/stderr") ||
+               !strcmp(colon + 1, "/dev/fd/2")))
+    colon = NULL;
   if(colon && colon[1]) {
-    int fd = open(colon + 1, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    int fd = !strcmp(colon + 1, "/dev/stdout") ||
+             !strcmp(colon + 1, "/dev/fd/1") ? dup_stdout()
+                                             : open_log_file(colon + 1);
     if(fd < 0) {
-      log_level = SS_LOG_WARN;
+      /* The user asked for a log: say once on stderr why it is not where
+       * they asked, and keep errors and warnings there, not the chatter. */
+      int err = errno;
+      log_level = lvl < SS_LOG_WARN ? (enum ss_log_level)lvl : SS_LOG_WARN;
+      ss_log(SS_LOG_WARN, "log file %s %s: not used, %s go to stderr",
+             colon + 1, ss_file_why(err),
+             lvl > SS_LOG_ERROR ? "errors and warnings" : "errors");
       return -1;
     }
     log_fd = fd;
@@ -54,19 +121,84 @@ enum ss_log_level ss_log_level(void)
   return log_level;
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 when the
+ * bytes there are not one (bad lead, truncated, overlong, surrogate, above
+ * U+10FFFF) or encode a C1 control (U+0080..U+009F, which some terminals
+ * obey as they do ESC sequences). */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+  size_t len = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
+  if(p[0] < 0xc2 || p[0] > 0xf4 || n < len)
+    return 0;
+  for(size_t i = 1; i < len; i++)
+    if((p[i] & 0xc0) != 0x80)
+      return 0;
+  if((p[0] == 0xc2 && p[1] < 0xa0) ||         /* C1 controls */
+     (p[0] == 0xe0 && p[1] < 0xa0) ||         /* overlong */
+     (p[0] == 0xed && p[1] >= 0xa0) ||        /* surrogates */
+     (p[0] == 0xf0 && p[1] < 0x90) ||         /* overlong */
+     (p[0] == 0xf4 && p[1] >= 0x90))          /* above U+10FFFF */
+    return 0;
+  return len;
+}
+
+/* Append src[0..n) to out (holding *o of cap bytes) escaped for a log line:
+ * '\' as "\\", TAB, LF and CR as "\t", "\n", "\r", other control bytes,
+ * DEL and bytes that are not valid UTF-8 as "\xNN"; valid UTF-8 as it is.
+ * An escape or character that does not fit whole is left out, and so is
+ * the rest. */
+static void put_escaped(char *out, size_t *o, size_t cap, const char *src,
+                        size_t n)
+{
+  const unsigned char *p = (const unsigned char *)src;
+  for(size_t i = 0; i < n;) {
+    char esc[5];
+    const char *s = esc;
+    size_t len = 1, step = 1;
+    if(p[i] == '\\' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
+      esc[0] = '\\';
+      esc[1] = p[i] == '\\' ? '\\' : p[i] == '\t' ? 't' : p[i] == '\n' ? 'n'
+               : 'r';
+      len = 2;
+    }
+    else if(p[i] < 0x20 || p[i] == 0x7f) {
+      snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+      len = 4;
+    }
+    else if(p[i] < 0x80)
+      s = src + i;
+    else if((step = len = utf8_len(p + i, n - i)) > 0)
+      s = src + i;
+    else {
+      snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+      len = 4;
+      step = 1;
+    }
+    if(*o + len > cap)
+      return;
+    memcpy(out + *o, s, len);
+    *o += len;
+    i += step;
+  }
+}
+
 void ss_log(enum ss_log_level level, const char *fmt, ...)
 {
-  char line[1024];
+  char msg[1024], line[2048];
   int saved = errno;
-  int n = snprintf(line, sizeof(line), "streamshim[%ld]: %s: ", (long)getpid(),
-                   level_names[level]);
   va_list ap;
   va_start(ap, fmt);
-  int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+  int m = vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
-  size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-  if(len > sizeof(line) - 2)
-    len = sizeof(line) - 2;
+  size_t mlen = m < 0 ? 0 : (size_t)m < sizeof(msg) ? (size_t)m
+                : sizeof(msg) - 1;
+  int n = snprintf(line, sizeof(line), "streamshim[%ld]: %s: ",
+                   (long)getpid(), level_names[level]);
+  size_t len = n < 0 ? 0 : (size_t)n;
+  /* Escaped here, for every caller: names and paths come from requests,
+   * the environment and files, and must not forge lines or reach a
+   * terminal as control sequences. */
+  put_escaped(line, &len, sizeof(line) - 1, msg, mlen);
   line[len++] = '\n';
   ssize_t w = write(log_fd, line, len);
   (void)w;

@@ -2,7 +2,10 @@
  *
  * Each line is written with a single write(2) on an O_APPEND descriptor, so
  * lines from threads and processes sharing the file never interleave.
- * Callers never pass secrets: header values are redacted before logging. */
+ * Callers never pass secrets: header values are redacted before logging.
+ * ss_log escapes the message itself (control bytes, DEL, '\', invalid
+ * UTF-8), so that no name or path a caller passes can forge a line or
+ * reach a terminal as an escape sequence. */
 #ifndef SS_LOG_H
 #define SS_LOG_H
 
@@ -15,9 +18,15 @@ enum ss_log_level {
 };
 
 /* Open the log from a "level[:file]" spec; NULL or "" keeps it silent.
- * Returns 0, or -1 when the spec is bad (then the log stays on stderr at
- * warn level so the mistake can be reported). */
+ * The file must be a regular file of the effective user's, reached
+ * without a symlink (safe_open), not hard-linked elsewhere; it is created
+ * mode 0600. Returns 0, or -1 after logging why on stderr: a bad spec
+ * (then the log is on stderr at warn level) or a file refused (then on
+ * stderr at the level asked, at most warn). */
 int ss_log_open(const char *spec);
+/* A short reason for a safe_open() failure's errno ("is a symbolic
+ * link", "is owned by another user", ...). */
+const char *ss_file_why(int err);
 /* Current level; a cheap check to skip building messages. */
 enum ss_log_level ss_log_level(void);
 /* Write one line "streamshim[pid]: LEVEL: message\n". */

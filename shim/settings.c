@@ -1,6 +1,7 @@
 /* settings.c - load the configuration once (see settings.h). */
 #include "settings.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <pthread.h>
@@ -17,6 +18,41 @@
 
 static struct ss_config settings;
 static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
+
+/* The STREAMSHIM_* variables as the process started with them. Some hosts
+ * empty their environment before the shim reads it: PHP's CLI points
+ * environ at an empty array at shutdown (before the exit diagnosis),
+ * PHP-FPM clears it in each worker (clear_env). Copying a few strings is
+ * all the constructor does; nothing is parsed or opened there. */
+#define KEPT_MAX 16
+static char kept_text[8192];
+static const char *kept_vars[KEPT_MAX];
+
+__attribute__((constructor)) static void keep_env(void)
+{
+  size_t used = 0, k = 0;
+  if(!environ || getauxval(AT_SECURE))
+    return;
+  for(char **e = environ; *e && k < KEPT_MAX; e++) {
+    size_t n = strlen(*e) + 1;
+    if(strncmp(*e, "STREAMSHIM_", 11) || n > sizeof(kept_text) - used)
+      continue;
+    memcpy(kept_text + used, *e, n);
+    kept_vars[k++] = kept_text + used;
+    used += n;
+  }
+}
+
+/* getenv(name), else its value when the process started. */
+static char *settings_getenv(const char *name)
+{
+  char *v = getenv(name);
+  size_t n = strlen(name);
+  for(size_t i = 0; !v && i < KEPT_MAX && kept_vars[i]; i++)
+    if(!strncmp(kept_vars[i], name, n) && kept_vars[i][n] == '=')
+      v = (char *)kept_vars[i] + n + 1;
+  return v;
+}
 
 /* Route config problems to the log. */
 static void warn_to_log(void *arg, const char *where, unsigned line,
@@ -61,28 +97,35 @@ static void settings_load(void)
     return;
   }
   /* The log first, so that problems below can be reported. */
-  const char *log = getenv("STREAMSHIM_LOG");
-  const char *path = getenv("STREAMSHIM_CONFIG");
+  const char *log = settings_getenv("STREAMSHIM_LOG");
+  const char *path = settings_getenv("STREAMSHIM_CONFIG");
   char *text = NULL;
   size_t len = 0;
-  struct buf kept;
-  buf_init(&kept);
-  if(path && *path)
-    text = config_read_file(path, &len);
-  bool unreadable = path && *path && !text;
+  struct buf warnings;
+  buf_init(&warnings);
+  int read_err = 0;
+  if(path && *path && !(text = config_read_file(path, &len)))
+    read_err = errno;
   if(text)
-    config_parse(&settings, text, len, path, warn_to_buf, &kept);
+    config_parse(&settings, text, len, path, warn_to_buf, &warnings);
   free(text);
-  if(ss_log_open(log ? log : settings.log))
-    ss_warn("STREAMSHIM_LOG: expected level[:file] with level one of "
-            "error, warn, info, debug");
-  flush_warnings(&kept);
-  if(unreadable)
-    ss_warn("config %s: cannot be read, ignored", path);
-  config_apply_env(&settings, warn_to_log, NULL);
+  ss_log_open(log ? log : settings.log);  /* says itself what went wrong */
+  flush_warnings(&warnings);
+  if(read_err)
+    ss_warn("config %s %s: ignored", path, ss_file_why(read_err));
+  config_apply_vars(&settings, settings_getenv, warn_to_log, NULL);
   ss_info("mode %s, %zu model pattern%s configured",
           config_mode_name(settings.mode), settings.models.n,
           settings.models.n == 1 ? "" : "s");
+}
+
+bool ss_settings_may_log(void)
+{
+  if(getauxval(AT_SECURE))
+    return false;
+  const char *log = settings_getenv("STREAMSHIM_LOG");
+  const char *path = settings_getenv("STREAMSHIM_CONFIG");
+  return (log && *log) || (path && *path);
 }
 
 const struct ss_config *ss_settings(void)

@@ -1,14 +1,22 @@
 /* settings.h - the process's configuration, loaded once on first need.
  *
- * Nothing is read in the constructor: the first libcurl call loads the
- * environment and the config file. Under AT_SECURE (setuid programs) no
- * environment or file is read and the shim passes everything through. */
+ * The constructor only copies the STREAMSHIM_* variables (a host may
+ * empty its environment later: PHP at shutdown, PHP-FPM in its workers);
+ * the first libcurl call (or the exit diagnosis) loads the settings: each
+ * variable from the environment, else as the process started with it,
+ * and the config file. Under AT_SECURE (setuid programs) no environment
+ * or file is read and the shim passes everything through. */
 #ifndef SS_SETTINGS_H
 #define SS_SETTINGS_H
+
+#include <stdbool.h>
 
 #include "config.h"
 
 /* The configuration (never NULL; thread-safe; loaded on first call). */
 const struct ss_config *ss_settings(void);
+/* Could the settings turn a log on (STREAMSHIM_LOG or STREAMSHIM_CONFIG
+ * set, not AT_SECURE)? Reads nothing but the variables. */
+bool ss_settings_may_log(void);
 
 #endif

@@ -3,6 +3,8 @@ programs that never use libcurl, and that each libcurl flavour is reached,
 including one a plugin loaded privately (pycurl)."""
 
 import json
+import os
+import shutil
 import subprocess
 
 import pytest
@@ -206,3 +208,96 @@ def test_renamed_soname_is_found(server, tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stderr.decode().count("ct=text/event-stream; charset=utf-8") == 2
     assert f"{renamed} via the loaded objects" in log.read_text()
+
+
+def test_no_work_at_exit_without_libcurl(tmp_path):
+    """A process with no libcurl in it does nothing at exit, even with
+    logging asked for (a wrapped script loads the shim into every child):
+    no settings loaded (a FIFO config would hang), no log file opened, not
+    a line written."""
+    fifo = tmp_path / "config.fifo"
+    os.mkfifo(fifo)
+    log = tmp_path / "log"
+    for spec in (f"debug:{log}", "debug"):
+        env = shim_env(log=spec, config=fifo)
+        for cmd in (["/bin/true"], ["/bin/sh", "-c", "true; /bin/true"], [PYTHON, "-c", "pass"]):
+            r = run(cmd, env=env, timeout=15)
+            assert (r.returncode, r.stdout, r.stderr) == (0, b"", b""), cmd
+    assert not log.exists()
+
+
+def test_static_libcurl_is_diagnosed(tmp_path):
+    """No libcurl object, but its version string among the executable's
+    own bytes: a statically linked libcurl, which no preload can reach."""
+    src = tmp_path / "static.c"
+    src.write_text('#include <stdio.h>\n'
+                   'const char version[] = "libcurl/7.88.1 OpenSSL/3.0.15";\n'
+                   'int main(void) { return puts(version) < 0; }\n')
+    exe = tmp_path / "static"
+    subprocess.run(["cc", "-O2", "-o", str(exe), str(src)], check=True)
+    r = run([exe], env=shim_env(log="warn"), timeout=15)
+    assert r.returncode == 0
+    assert b"a statically linked libcurl cannot be interposed" in r.stderr
+    r = run([exe], env=shim_env(), timeout=15)
+    assert r.stderr == b""
+
+
+CLEARED = r"""
+import ctypes, os, sys
+os.environ.clear()  # as PHP does at shutdown, and PHP-FPM in its workers
+ctypes.CDLL('libcurl.so.4')
+"""
+
+
+def test_diagnosis_survives_an_emptied_environment():
+    """The settings come from the environment the process started with
+    when the host has emptied it since."""
+    r = run([PYTHON, "-c", CLEARED], env=shim_env(log="warn"), timeout=15)
+    assert r.returncode == 0
+    assert b"libcurl.so.4 was loaded but no libcurl call reached the shim" in r.stderr
+
+
+PYCURL_CLEARED = r"""
+import os, sys, pycurl
+url, body = sys.argv[1], open(sys.argv[2], 'rb').read()
+os.environ.clear()
+c = pycurl.Curl()
+c.setopt(pycurl.URL, url)
+c.setopt(pycurl.POSTFIELDS, body)
+c.setopt(pycurl.HTTPHEADER, ['Content-Type: application/json'])
+c.setopt(pycurl.WRITEFUNCTION, sys.stdout.buffer.write)
+c.perform()
+"""
+
+
+def test_settings_survive_an_emptied_environment(server, tmp_path):
+    """PHP-FPM clears its workers' environment (clear_env) before their
+    first libcurl call: STREAMSHIM_MODELS still applies (one request, de-
+    streamed, instead of auto mode's streaming attempt and retry)."""
+    body = tmp_path / "body.json"
+    body.write_bytes(chat_body("o3-mini"))
+    server.clear()
+    r = run([PYTHON, "-c", PYCURL_CLEARED, server.openai_url(), body],
+            env=shim_env(models="o3-mini"), timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert len(server.requests()) == 1
+    check_chat_stream(r.stdout, plain_answer(server.openai_url(), body.read_bytes()))
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="strace is not installed")
+def test_nothing_opened_at_exit_without_libcurl(tmp_path):
+    """The same, seen by strace: the shim opens neither the executable
+    (the static check reads the bytes already mapped), nor the config, nor
+    the log."""
+    conf = tmp_path / "streamshim.conf"
+    conf.write_text("mode = auto\n")
+    log = tmp_path / "log"
+    trace = tmp_path / "trace"
+    r = run(["strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", trace,
+             "/bin/sh", "-c", "/bin/true"],
+            env=shim_env(log=f"debug:{log}", config=conf), timeout=30)
+    assert r.returncode == 0, r.stderr
+    opened = trace.read_text()
+    assert "libstreamshim.so" in opened  # the trace saw the shim loaded
+    for name in ("/proc/self/exe", str(conf), str(log)):
+        assert name not in opened, name

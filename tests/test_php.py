@@ -40,6 +40,43 @@ def test_plain_preload_does_not_reach_php(server, tmp_path):
     assert b"unsupported_value" in r.stdout  # the documented reason for the companion
 
 
+DEEPBIND_WARNING = b"PHP opens its curl extension with RTLD_DEEPBIND"
+
+
+@php_runs
+def test_plain_preload_of_php_is_diagnosed(server, tmp_path):
+    """A new user's first try: a plain LD_PRELOAD with a log. PHP unloads
+    its extensions (and libcurl) and empties its environment before the
+    shim's destructor runs, so nothing used to be said; now the log says
+    why nothing was reached and what to do, to stderr or to the file."""
+    body = tmp_path / "b.json"
+    body.write_bytes(chat_body("o3-mini"))
+    r = run([PHP, ROOT / "tests/php/stream.php", server.openai_url(), body],
+            env=shim_env(log="info"), timeout=30)
+    assert b"unsupported_value" in r.stdout  # not reached, as documented
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith(b"ok=1 status=400")
+    assert [l for l in lines[1:] if DEEPBIND_WARNING in l]
+    assert all(l.startswith(b"streamshim[") for l in lines[1:]), lines
+    log = tmp_path / "log"
+    r = run([PHP, "-r", "echo 1;"], env=shim_env(log=f"warn:{log}"), timeout=30)
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"1", b"")
+    assert DEEPBIND_WARNING.decode() in log.read_text()
+
+
+@php_runs
+def test_php_with_the_companion_is_not_diagnosed(server, tmp_path):
+    """With the companion the calls reach the shim; a script that makes
+    none is not warned about either."""
+    body = tmp_path / "b.json"
+    body.write_bytes(chat_body("o3-mini"))
+    for cmd in ([PHP, ROOT / "tests/php/stream.php", server.openai_url(), body],
+                [PHP, "-r", "echo 1;"]):
+        r = run([WRAPPER, "--log", "info", "--", *cmd], env=wrapper_env(), timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert DEEPBIND_WARNING not in r.stderr and b"no libcurl call" not in r.stderr
+
+
 @php_runs
 def test_php_writefunction_closure_streams(server, tmp_path):
     body = tmp_path / "b.json"
