@@ -34,8 +34,10 @@ __attribute__((constructor)) static void keep_env(void)
   if(!environ || getauxval(AT_SECURE))
     return;
   for(char **e = environ; *e && k < KEPT_MAX; e++) {
+    if(strncmp(*e, "STREAMSHIM_", 11))
+      continue;
     size_t n = strlen(*e) + 1;
-    if(strncmp(*e, "STREAMSHIM_", 11) || n > sizeof(kept_text) - used)
+    if(n > sizeof(kept_text) - used)
       continue;
     memcpy(kept_text + used, *e, n);
     kept_vars[k++] = kept_text + used;
