@@ -30,4 +30,16 @@ bool body_inspect(const char *p, size_t n, struct body_info *bi);
 size_t body_remove_members(const char *p, size_t n, const char *const *names,
                            size_t count, char *out);
 
+/* The work one body_remove_members_work() call did, so that tests can
+ * bound it: it is linear in n however many members are removed. */
+struct body_work {
+  size_t scanned;  /* bytes read: the validation and the member walk */
+  size_t moved;    /* bytes copied: the first copy and each kept run */
+};
+
+/* body_remove_members(), reporting its work in *work (may be NULL). */
+size_t body_remove_members_work(const char *p, size_t n,
+                                const char *const *names, size_t count,
+                                char *out, struct body_work *work);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "body.h"
+#include "body_ref.h"
 #include "buf.h"
 #include "check.h"
 #include "json.h"
@@ -108,12 +109,20 @@ static void check_remove(const char *in, const char *const *names,
   struct json_span v;
   if(!out)
     return;
-  size_t len = body_remove_members(in, n, names, count, out);
+  struct body_work w;
+  size_t len = body_remove_members_work(in, n, names, count, out, &w);
   if(len != strlen(want) || memcmp(out, want, len))
     printf("#   line %d: in  [%s]\n#   got [%.*s]\n#   want [%s]\n", line,
            in, (int)len, out, want);
   CHECK_MEM(out, len, want, strlen(want));
   CHECK(json_parse(out, len, &v) && v.type == JSON_OBJECT);
+  CHECK(w.scanned <= 2 * n && w.moved <= 2 * n);
+  char *ref = malloc(n ? n : 1);
+  if(ref) {
+    size_t rlen = body_ref_remove(in, n, names, count, ref, &w);
+    CHECK_MEM(out, len, ref, rlen);
+    free(ref);
+  }
   free(out);
 }
 
@@ -311,6 +320,189 @@ static void check_members(struct json_span in, struct json_span out)
   CHECK(!json_next_member(&b, &kb, &vb));
 }
 
+/* Does body_ref_remove() give out[0, len) for [p, p+n)? */
+static void check_same_as_reference(const char *p, size_t n, const char *out,
+                                    size_t len)
+{
+  struct body_work w;
+  char *ref = malloc(n ? n : 1);
+  if(!ref)
+    return;
+  size_t rlen = body_ref_remove(p, n, stream_names, 2, ref, &w);
+  if(rlen != len || memcmp(ref, out, len))
+    printf("#   in [%.*s]\n#   got [%.*s]\n#   ref [%.*s]\n", (int)n, p,
+           (int)len, out, (int)rlen, ref);
+  CHECK_MEM(out, len, ref, rlen);
+  free(ref);
+}
+
+/* Every object of up to 6 members drawn from a removed "stream", a
+ * removed "stream_options" and a kept member, with two kinds of
+ * whitespace around each comma: the one pass cuts what the reference
+ * cuts, byte for byte, in place and not. */
+TEST(remove_exhaustive_small)
+{
+  static const char *const mem[] = {
+    "\"stream\":true", "\"stream_options\" : {\"include_usage\":true}",
+    "\"k\":[1,{\"stream\":1}]",
+  };
+  static const char *const ws[] = { "", " \n\t" };
+  for(unsigned len = 0; len <= 6; len++) {
+    unsigned combos = 1;
+    for(unsigned i = 0; i < len; i++)
+      combos *= 3 * 2;
+    for(unsigned c = 0; c < combos; c++) {
+      struct buf b;
+      unsigned k = c;
+      buf_init(&b);
+      buf_puts(&b, ws[(c >> 3) & 1]);
+      buf_puts(&b, "{");
+      for(unsigned i = 0; i < len; i++, k /= 6) {
+        if(i) {
+          buf_puts(&b, ws[(k / 3) & 1]);
+          buf_puts(&b, ",");
+        }
+        buf_puts(&b, ws[(k / 3 + i) & 1]);
+        buf_puts(&b, mem[k % 3]);
+      }
+      buf_puts(&b, ws[c & 1]);
+      buf_puts(&b, "}");
+      char *res = malloc(b.len + 1);
+      if(b.oom || !res) {
+        free(res);
+        buf_free(&b);
+        return;
+      }
+      size_t n = body_remove_members(b.ptr, b.len, stream_names, 2, res);
+      check_same_as_reference(b.ptr, b.len, res, n);
+      memcpy(res, b.ptr, b.len);  /* again, in place */
+      n = body_remove_members(res, b.len, stream_names, 2, res);
+      check_same_as_reference(b.ptr, b.len, res, n);
+      free(res);
+      buf_free(&b);
+    }
+  }
+}
+
+/* ---- many members: one pass, whatever their number ----------------------- */
+
+/* A ~2 MB body with `copies` top-level "stream" members among padded
+ * kept ones (where: 0 interleaved, 1 all at the end, 2 all at the start)
+ * into *in, and what removing them must give into *want. */
+static void many_streams(struct buf *in, struct buf *want, int copies,
+                         int where)
+{
+  char pad[401], key[32];
+  memset(pad, 'x', 400);
+  pad[400] = '\0';
+  buf_puts(in, "{\"model\":\"o3-mini\"");
+  buf_puts(want, "{\"model\":\"o3-mini\"");
+  for(int i = 0; i < copies; i++) {
+    if(where == 2) {
+      /* keep "model" first: the removed run follows it */
+      buf_puts(in, i % 2 ? ", \"stream\": false" : ",\"stream\":true");
+      continue;
+    }
+    snprintf(key, sizeof(key), ",\"k%d\":\"", i);
+    buf_puts(in, key);
+    buf_puts(in, pad);
+    buf_puts(in, "\"");
+    buf_puts(want, key);
+    buf_puts(want, pad);
+    buf_puts(want, "\"");
+    if(where == 0)  /* a kept gap precedes it: no whitespace to keep */
+      buf_puts(in, i % 2 ? ",\"stream\":false" : ",\"stream\":true");
+  }
+  for(int i = 0; where != 0 && i < copies; i++) {
+    if(where == 2) {
+      snprintf(key, sizeof(key), ",\"k%d\":\"", i);
+      buf_puts(in, key);
+      buf_puts(in, pad);
+      buf_puts(in, "\"");
+      buf_puts(want, key);
+      buf_puts(want, pad);
+      buf_puts(want, "\"");
+    }
+    else
+      buf_puts(in, i % 2 ? ",\n  \"stream_options\": {}" : ",\"stream\":true");
+  }
+  buf_puts(in, "}");
+  buf_puts(want, "}");
+}
+
+/* Compare big outputs, showing where they part rather than all of them. */
+static void check_big(const char *got, size_t glen, const char *want,
+                      size_t wlen, int line)
+{
+  size_t i = 0;
+  while(i < glen && i < wlen && got[i] == want[i])
+    i++;
+  if(i == glen && i == wlen)
+    return;
+  printf("#   line %d: %zu bytes, want %zu; they part at %zu: [%.40s]\n",
+         line, glen, wlen, i, got + (i < glen ? i : glen));
+  check_failed_case = 1;
+}
+
+/* Defect 9: 5,000 "stream" members in a 2 MB body are removed exactly,
+ * reading and copying each byte a bounded number of times (the cut-and-
+ * restart version read ~5,000 times the body). */
+TEST(remove_many_linear)
+{
+  for(int where = 0; where < 3; where++) {
+    struct buf in, want;
+    struct body_work w;
+    buf_init(&in);
+    buf_init(&want);
+    many_streams(&in, &want, 5000, where);
+    char *out = malloc(in.len);
+    if(in.oom || want.oom || !out) {
+      free(out);
+      buf_free(&in);
+      buf_free(&want);
+      return;
+    }
+    CHECK(in.len > 2000000 || where == 1 || where == 2);
+    size_t len = body_remove_members_work(in.ptr, in.len, stream_names, 2,
+                                          out, &w);
+    check_big(out, len, want.ptr, want.len, __LINE__);
+    if(w.scanned > 2 * in.len || w.moved > 2 * in.len)
+      printf("#   where %d: %zu bytes, scanned %zu, moved %zu\n", where,
+             in.len, w.scanned, w.moved);
+    CHECK(w.scanned <= 2 * in.len);
+    CHECK(w.moved <= 2 * in.len);
+    free(out);
+    buf_free(&in);
+    buf_free(&want);
+  }
+}
+
+/* The bound above tells the algorithms apart: the reference (cut the
+ * first, start over) already exceeds it many times on 200 members. */
+TEST(reference_is_quadratic)
+{
+  struct buf in, want;
+  struct body_work w, ref;
+  buf_init(&in);
+  buf_init(&want);
+  many_streams(&in, &want, 200, 0);
+  char *out = malloc(in.len), *rout = malloc(in.len);
+  if(!in.oom && !want.oom && out && rout) {
+    size_t len = body_remove_members_work(in.ptr, in.len, stream_names, 2,
+                                          out, &w);
+    size_t rlen = body_ref_remove(in.ptr, in.len, stream_names, 2, rout,
+                                  &ref);
+    check_big(out, len, rout, rlen, __LINE__);
+    check_big(out, len, want.ptr, want.len, __LINE__);
+    CHECK(ref.scanned > 20 * in.len && ref.moved > 20 * in.len);
+    CHECK(w.scanned <= 2 * in.len && w.moved <= 2 * in.len);
+  }
+  free(out);
+  free(rout);
+  buf_free(&in);
+  buf_free(&want);
+}
+
 TEST(property_remove)
 {
   for(int round = 0; round < 20000; round++) {
@@ -326,6 +518,7 @@ TEST(property_remove)
       break;
     size_t len = body_remove_members(b.ptr, b.len, stream_names, 2, res);
     CHECK(len <= b.len);
+    check_same_as_reference(b.ptr, b.len, res, len);
     CHECK(json_parse(b.ptr, b.len, &in) && in.type == JSON_OBJECT);
     bool ok = json_parse(res, len, &out) && out.type == JSON_OBJECT;
     if(!ok)
@@ -362,6 +555,9 @@ int main(void)
   RUN(remove_other_names);
   RUN(remove_not_an_object);
   RUN(remove_in_place);
+  RUN(remove_exhaustive_small);
+  RUN(remove_many_linear);
+  RUN(reference_is_quadratic);
   RUN(property_remove);
   return check_done();
 }
