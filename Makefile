@@ -33,7 +33,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 CLIENT_SRC := $(wildcard tests/clients/*.c)
 CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
               $(BUILD)/clients/llmclient-gnutls \
-              $(BUILD)/clients/libflavour_user.so
+              $(BUILD)/clients/libflavour_user.so $(BUILD)/clients/libforklock.so
 
 .PHONY: all deps unit clients test check-asan check-tsan fuzz demo clean bench
 
@@ -84,6 +84,13 @@ $(BUILD)/clients/llmclient-gnutls: tests/clients/llmclient.c
 $(BUILD)/clients/libflavour_user.so: tests/clients/lib/flavour_user.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $< -l:libcurl-gnutls.so.4
+
+# tests/test_fork.py's interposer: forks while the shim holds a lock. Not
+# instrumented (it wraps pthread_mutex_lock, fork and close for everyone).
+$(BUILD)/clients/libforklock.so: tests/clients/lib/forklock.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -fvisibility=hidden \
+	  -shared -o $@ $< -ldl -lpthread
 
 $(BUILD)/clients/two_flavours: tests/clients/two_flavours.c
 	@mkdir -p $(dir $@)

@@ -20,17 +20,19 @@ static struct entry *list;
 static size_t used, cap;
 static atomic_size_t count;  /* == used; read without the lock */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 /* initial-exec: no __tls_get_addr, so no dependency on the dynamic
  * loader's own library (the shim is preloaded, never dlopen'ed late) */
-static _Thread_local struct ss_drive driver
+static _Thread_local struct ss_drive *top
   __attribute__((tls_model("initial-exec")));
 
 static void lock_all(void) { pthread_mutex_lock(&lock); }
 static void unlock_all(void) { pthread_mutex_unlock(&lock); }
 
-/* A fork while another thread holds the lock must not leave it held. */
-static void install_atfork(void)
+/* A fork while another thread holds the lock must not leave it held.
+ * Registered at load, before any thread can take the lock: a handler
+ * registered lazily could miss a fork already under way, and one
+ * registered by a once routine a child re-runs would run twice. */
+__attribute__((constructor)) static void install_atfork(void)
 {
   pthread_atfork(lock_all, unlock_all, unlock_all);
 }
@@ -62,7 +64,6 @@ int defer_add(struct ss_handle *h, CURLM *m, enum ss_defer_kind kind,
               uint64_t due_ms)
 {
   int ok = 1;
-  pthread_once(&atfork_once, install_atfork);
   pthread_mutex_lock(&lock);
   size_t i = find(h);
   if(i == used && used == cap) {
@@ -144,26 +145,47 @@ void defer_forget(const struct ss_handle *h)
   pthread_mutex_unlock(&lock);
 }
 
-struct ss_drive defer_drive_begin(enum ss_driver d, CURLM *m)
+void defer_drive_begin(struct ss_drive *f, enum ss_driver d, CURLM *m)
 {
-  struct ss_drive prev = driver;
-  driver = (struct ss_drive){d, m};
-  return prev;
+  *f = (struct ss_drive){d, m, false, top};
+  top = f;
 }
 
-void defer_drive_end(struct ss_drive previous)
+void defer_deliver_begin(struct ss_drive *f, CURLM *m)
 {
-  driver = previous;
+  *f = (struct ss_drive){SS_DRIVE_OTHER, m, true, top};
+  top = f;
+}
+
+void defer_drive_end(struct ss_drive *f)
+{
+  top = f->up;
 }
 
 enum ss_driver defer_driver(void)
 {
-  return driver.d;
+  return top ? top->d : SS_DRIVE_OTHER;
+}
+
+bool defer_outside_callbacks(void)
+{
+  return !top;
 }
 
 bool defer_in_callback_of(CURLM *m)
 {
-  return m && driver.m == m;
+  for(const struct ss_drive *f = top; m && f; f = f->up)
+    if(f->m == m)
+      return true;
+  return false;
+}
+
+bool defer_delivering(CURLM *m)
+{
+  for(const struct ss_drive *f = top; f; f = f->up)
+    if(f->delivering && f->m == m)
+      return true;
+  return false;
 }
 
 size_t defer_count(CURLM *m, enum ss_defer_kind kind)

@@ -59,23 +59,41 @@ enum ss_driver {
   SS_DRIVE_SOCKET       /* curl_multi_socket_action */
 };
 
-/* The driver of this thread, and the multi handle it drives (NULL under
- * curl_easy_perform: libcurl's own). */
+/* A frame of the thread's drive stack: one per call of the shim's that
+ * runs program code (a real perform, socket_action or easy perform, or
+ * the shim delivering held bytes itself), innermost on top. Frames live
+ * on the hooks' stacks. */
 struct ss_drive {
   enum ss_driver d;
-  CURLM *m;
+  CURLM *m;                 /* the multi handle driven; NULL: none, or
+                               libcurl's own under curl_easy_perform */
+  bool delivering;          /* the shim calls the program outside libcurl
+                               (what it held, once libcurl ended) */
+  struct ss_drive *up;      /* the frame this one runs in */
 };
 
-/* Set the driver for the duration of a real call; returns the previous
- * one, to be given back to defer_drive_end. */
-struct ss_drive defer_drive_begin(enum ss_driver d, CURLM *m);
-void defer_drive_end(struct ss_drive previous);
+/* Push frame f for a real call driving m with d (f lives until the
+ * matching defer_drive_end). */
+void defer_drive_begin(struct ss_drive *f, enum ss_driver d, CURLM *m);
+/* Push frame f: the shim is about to call the program itself for a
+ * transfer of m (NULL: of curl_easy_perform) outside libcurl; calls that
+ * libcurl refuses inside its callbacks must be refused there too. */
+void defer_deliver_begin(struct ss_drive *f, CURLM *m);
+void defer_drive_end(struct ss_drive *f);
+/* The innermost driver (SS_DRIVE_OTHER outside every frame). */
 enum ss_driver defer_driver(void);
-/* Is this thread inside a real curl_multi_perform/socket_action of m, so
- * that the program's code running now is one of m's callbacks? libcurl
- * refuses to add, remove or clean up there (CURLM_RECURSIVE_API_CALL):
- * the shim must not act as if those calls had succeeded. */
+/* Is this thread outside every frame (the program's own code, not a
+ * callback)? */
+bool defer_outside_callbacks(void);
+/* Is this thread inside a frame of m, so that the program code running
+ * now is one of m's callbacks? libcurl refuses to add, remove or clean up
+ * there (CURLM_RECURSIVE_API_CALL): the shim must not act as if those
+ * calls had succeeded. */
 bool defer_in_callback_of(CURLM *m);
+/* Is the shim delivering for m (or, with NULL, for curl_easy_perform)
+ * right now? Then the hooks refuse what libcurl would refuse in one of
+ * its callbacks, since libcurl itself is not in a callback to refuse. */
+bool defer_delivering(CURLM *m);
 /* How many retries are queued for m. */
 size_t defer_count(CURLM *m, enum ss_defer_kind kind);
 

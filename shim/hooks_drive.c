@@ -92,15 +92,48 @@ static void count_queued(CURLM *m, int *running)
 }
 
 /* What transfers learned goes to the cache file once the program is out
- * of libcurl, never from inside one of its callbacks (prev: the driver
- * of the call that returns). */
-static void learn_outside_callbacks(struct ss_drive prev)
+ * of libcurl, never from inside one of its callbacks. */
+static void learn_outside_callbacks(void)
 {
-  if(prev.d == SS_DRIVE_OTHER) {
+  if(defer_outside_callbacks()) {
     int saved = errno;
     learned_flush();
     errno = saved;
   }
+}
+
+/* The running count says every transfer of m is over: what the shim still
+ * holds for one of them (a header block without a body, an answer cut
+ * short) goes out now, from inside the call as libcurl delivers, before
+ * the program's loop ends (a program that never reads its messages then
+ * removes the handles, and no callback may follow a remove). */
+static void hand_over_held(CURLM *m)
+{
+  struct ss_handle *in[64];
+  if(!xfer_open_count())
+    return;
+  int saved = errno;
+  size_t n = registry_in_multi(m, in, sizeof(in) / sizeof(in[0]));
+  for(size_t i = 0; i < n && i < sizeof(in) / sizeof(in[0]); i++) {
+    struct ss_handle *s = in[i];
+    if(!s->xfer || s->xfer->ended)
+      continue;
+    struct ss_drive f;
+    defer_deliver_begin(&f, m);
+    xfer_end(s->xfer, CURLE_OK);  /* the result is mapped at info_read */
+    defer_drive_end(&f);
+  }
+  errno = saved;
+}
+
+/* After the last real call of a drive hook. */
+static void drive_done(CURLM *m, CURLMcode rc, int *running)
+{
+  if(rc != CURLM_OK)
+    return;
+  count_queued(m, running);
+  if(running && !*running)
+    hand_over_held(m);
 }
 
 CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
@@ -109,18 +142,20 @@ CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_perform)
     return CURLM_INTERNAL_ERROR;
+  if(defer_delivering(m))
+    return CURLM_RECURSIVE_API_CALL;
   if(ss_real_is_libcurl(caller) || defer_in_callback_of(m))
     return r->multi_perform(m, running);  /* libcurl's, or refused */
-  struct ss_drive prev = defer_drive_begin(SS_DRIVE_PERFORM, m);
+  struct ss_drive f;
+  defer_drive_begin(&f, SS_DRIVE_PERFORM, m);
   drive_deferred(r, m, true);
   CURLMcode rc = r->multi_perform(m, running);
   for(int i = 0; rc == CURLM_OK && i < DRIVE_ROUNDS &&
                  drive_deferred(r, m, true); i++)
     rc = r->multi_perform(m, running);
-  if(rc == CURLM_OK)
-    count_queued(m, running);
-  defer_drive_end(prev);
-  learn_outside_callbacks(prev);
+  drive_done(m, rc, running);
+  defer_drive_end(&f);
+  learn_outside_callbacks();
   return rc;
 }
 
@@ -131,18 +166,20 @@ CURLMcode ss_multi_socket_action(enum ss_flavour fl, CURLM *m,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_socket_action)
     return CURLM_INTERNAL_ERROR;
+  if(defer_delivering(m))
+    return CURLM_RECURSIVE_API_CALL;
   if(ss_real_is_libcurl(caller) || defer_in_callback_of(m))
     return r->multi_socket_action(m, s, ev_bitmask, running);
-  struct ss_drive prev = defer_drive_begin(SS_DRIVE_SOCKET, m);
+  struct ss_drive f;
+  defer_drive_begin(&f, SS_DRIVE_SOCKET, m);
   drive_deferred(r, m, false);
   CURLMcode rc = r->multi_socket_action(m, s, ev_bitmask, running);
   for(int i = 0; rc == CURLM_OK && i < DRIVE_ROUNDS &&
                  drive_deferred(r, m, false); i++)
     rc = r->multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, running);
-  if(rc == CURLM_OK)
-    count_queued(m, running);
-  defer_drive_end(prev);
-  learn_outside_callbacks(prev);
+  drive_done(m, rc, running);
+  defer_drive_end(&f);
+  learn_outside_callbacks();
   return rc;
 }
 

@@ -152,37 +152,57 @@ CURLcode ss_easy_setopt(enum ss_flavour fl, CURL *easy, CURLoption opt,
   return rc;
 }
 
+/* libcurl finished the attempt: the shim's end of it, delivering what it
+ * holds from outside libcurl, where a callback's calls libcurl would
+ * refuse must be refused too. */
+static CURLcode end_attempt(struct ss_handle *s, CURLcode rc)
+{
+  struct ss_drive f;
+  defer_deliver_begin(&f, NULL);
+  rc = xfer_end(s->xfer, rc);
+  defer_drive_end(&f);
+  return rc;
+}
+
 CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
 {
   const struct ss_real *r = ss_real(fl);
   if(!r->easy_perform)
     return CURLE_FAILED_INIT;
   struct ss_handle *s = easy ? registry_get(easy) : NULL;
+  /* From a callback of its own transfer, which the shim delivers after
+   * libcurl returned: refused as libcurl refuses it inside. */
+  if(s && s->in_perform && defer_delivering(NULL)) {
+    if(s->app.errorbuffer)
+      strcpy(s->app.errorbuffer, "easy handle already used in multi handle");
+    return CURLE_FAILED_INIT;
+  }
   /* in a multi handle libcurl refuses: leave that transfer alone */
   if(!s || s->in_perform || s->in_multi)
     return r->easy_perform(easy);
   xfer_begin(s);
-  struct ss_drive prev = defer_drive_begin(SS_DRIVE_EASY, NULL);
+  struct ss_drive f;
+  defer_drive_begin(&f, SS_DRIVE_EASY, NULL);
   s->in_perform = true;
   CURLcode rc = r->easy_perform(easy);
   if(s->xfer) {
     int saved = errno;
-    rc = xfer_end(s->xfer, rc);
-    /* (a reset from a callback during xfer_end lets go of the transfer) */
+    rc = end_attempt(s, rc);
+    /* (a reset from a callback during the end lets go of the transfer) */
     if(s->xfer && s->xfer->retry_wanted) {  /* refused: once more */
       xfer_restart(s);
       errno = saved;
       rc = r->easy_perform(easy);
       saved = errno;
       if(s->xfer)
-        rc = xfer_end(s->xfer, rc);
+        rc = end_attempt(s, rc);
     }
     xfer_finish(s);
     errno = saved;
   }
   s->in_perform = false;
-  defer_drive_end(prev);
-  if(defer_driver() == SS_DRIVE_OTHER)  /* not inside another's callback */
+  defer_drive_end(&f);
+  if(defer_outside_callbacks())  /* not inside another's callback */
     learned_flush();  /* what the transfer learned, to the file */
   return rc;
 }

@@ -33,11 +33,21 @@ CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_add_handle)
     return CURLM_INTERNAL_ERROR;
+  if(defer_delivering(m))  /* as libcurl inside one of m's callbacks */
+    return CURLM_RECURSIVE_API_CALL;
   struct ss_handle *s = program_handle(easy, caller);
-  /* Already in a multi handle, or called from one of m's callbacks:
-   * libcurl refuses; nothing may be started (an upload read ahead). */
-  if(!s || s->in_multi || defer_in_callback_of(m))
+  /* Already in a multi handle: libcurl refuses; the running transfer
+   * must not be touched. */
+  if(!s || s->in_multi)
     return r->multi_add_handle(m, easy);
+  /* From one of m's callbacks libcurl refuses too, and nothing may be
+   * started (an upload read ahead). Should it take the handle after all
+   * (a nested callback cleared its flag), take it back to prepare it. */
+  if(defer_in_callback_of(m)) {
+    CURLMcode rc = r->multi_add_handle(m, easy);
+    if(rc != CURLM_OK || r->multi_remove_handle(m, easy) != CURLM_OK)
+      return rc;
+  }
   xfer_begin(s);
   CURLMcode rc = r->multi_add_handle(m, easy);
   int saved = errno;
@@ -49,18 +59,15 @@ CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   return rc;
 }
 
-/* The program takes h out of its transfer: a transfer that was not
- * reported DONE ends now (what the shim holds goes out), then the handle
- * is restored. */
+/* The program takes h out of its transfer. One libcurl has not reported
+ * done was cancelled (a transfer stopped mid-answer, the rest of a paced
+ * replay): nothing more of it reaches the program, as no callback reaches
+ * a removed transfer without the shim. Then the handle is restored. */
 static void leave(struct ss_handle *s)
 {
   int saved = errno;
-  /* Taken out between two paced events: the program cancelled the rest
-   * of the replay (no callback may reach a removed transfer). */
-  if(s->xfer && !s->xfer->ended && defer_pending(s, SS_DEFER_RESUME))
-    s->xfer->ended = true;
-  if(s->xfer && !s->xfer->ended)
-    xfer_end(s->xfer, CURLE_OK);
+  if(s->xfer)
+    xfer_cancel(s->xfer);
   xfer_finish(s);
   errno = saved;
 }
@@ -71,6 +78,8 @@ CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_remove_handle)
     return CURLM_INTERNAL_ERROR;
+  if(defer_delivering(m))
+    return CURLM_RECURSIVE_API_CALL;
   struct ss_handle *s = program_handle(easy, caller);
   CURLMcode rc = r->multi_remove_handle(m, easy);
   /* refused (from a callback: the transfer goes on) changes nothing */
@@ -87,8 +96,10 @@ CURLMcode ss_multi_cleanup(enum ss_flavour fl, CURLM *m, const void *caller)
   struct ss_handle *held[256];
   if(!r->multi_cleanup)
     return CURLM_INTERNAL_ERROR;
-  if(!m || ss_real_is_libcurl(caller) || defer_in_callback_of(m))
+  if(!m || ss_real_is_libcurl(caller))
     return r->multi_cleanup(m);
+  if(defer_delivering(m))
+    return CURLM_RECURSIVE_API_CALL;
   /* libcurl detaches the handles without curl_multi_remove_handle */
   size_t n = registry_leave_multi(m, held, sizeof(held) / sizeof(held[0]));
   CURLMcode rc = r->multi_cleanup(m);
@@ -115,10 +126,13 @@ CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
   if(!msg || msg->msg != CURLMSG_DONE)
     return msg;
   struct ss_handle *s = program_handle(msg->easy_handle, caller);
-  if(!s || !s->xfer || s->xfer->ended || s->in_multi != m)
+  if(!s || !s->xfer || s->in_multi != m)
     return msg;
   int saved = errno;
+  struct ss_drive f;
+  defer_deliver_begin(&f, m);
   CURLcode rc = xfer_end(s->xfer, msg->data.result);
+  defer_drive_end(&f);
   errno = saved;
   /* the program may have reset the handle from a callback xfer_end made */
   if(rc == msg->data.result || !s->xfer)

@@ -45,7 +45,6 @@
 
 static pthread_mutex_t learned_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t file_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static struct learned_list mem;        /* learned here, not in the file */
 static char *pend_path;                /* where mem's pending entries go */
 static atomic_size_t pending_n;        /* mem's pending entries */
@@ -56,10 +55,8 @@ static char *snap_path;                /* the file snap was read from */
 static unsigned fork_depth;             /* under glibc's fork lock */
 
 /* A fork while another thread learns, looks up or writes must not leave
- * a lock held in the child (issue 9, defect 3). The depth makes a second
- * registration harmless: a child forked while the once routine ran runs
- * it again (glibc's fork generation), and two plain lock_all handlers
- * would deadlock the child's own next fork. */
+ * a lock held in the child (issue 9, defect 3). The depth is a guard:
+ * handlers that ran twice for one fork must not lock twice. */
 static void lock_all(void)
 {
   if(!fork_depth++) {
@@ -76,7 +73,10 @@ static void unlock_all(void)
   }
 }
 
-static void install_atfork(void)
+/* Registered at load, before any thread can take the lock: a handler
+ * registered lazily could miss a fork already under way, and one
+ * registered by a once routine a child re-runs would run twice. */
+__attribute__((constructor)) static void install_atfork(void)
 {
   pthread_atfork(lock_all, unlock_all, unlock_all);
 }
@@ -182,7 +182,6 @@ bool learned_lookup(const struct ss_config *c, const char *host,
 {
   char buf[PATH_MAX];
   const char *path = learned_path(c, buf, sizeof(buf));
-  pthread_once(&atfork_once, install_atfork);
   pthread_mutex_lock(&learned_mu);
   if(path)
     refresh(path);
@@ -245,7 +244,6 @@ void learned_add(const struct ss_config *c, const char *host,
   char buf[PATH_MAX];
   const char *path = learned_path(c, buf, sizeof(buf));
   long long noted = learned_clock_ns();
-  pthread_once(&atfork_once, install_atfork);
   pthread_mutex_lock(&learned_mu);
   /* learn once: a burst of refusals of one triple is one entry */
   bool known = holds(&mem, host, model, fp, now) ||
@@ -367,7 +365,6 @@ int learned_flush_at(time_t now, long wait_ms)
 {
   int rc;
   int saved = errno;
-  pthread_once(&atfork_once, install_atfork);
   for(long waited = 0, step = 1;; waited += step) {
     pthread_mutex_lock(&file_mu);
     rc = flush_once(now);

@@ -51,6 +51,31 @@ struct flavour_state {
 static struct flavour_state state[SS_FL_COUNT];
 static const struct ss_real none;  /* returned until a flavour resolves */
 static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned fork_depth;  /* under glibc's fork lock */
+
+/* A fork while another thread publishes must not leave the lock held in
+ * the child: it resolves there again if that flavour was not ready. The
+ * depth is a guard: handlers that ran twice for one fork must not lock
+ * twice. */
+static void lock_all(void)
+{
+  if(!fork_depth++)
+    pthread_mutex_lock(&publish_lock);
+}
+
+static void unlock_all(void)
+{
+  if(fork_depth && !--fork_depth)
+    pthread_mutex_unlock(&publish_lock);
+}
+
+/* Registered at load, before any thread can take the lock: a handler
+ * registered lazily could miss a fork already under way, and one
+ * registered by a once routine a child re-runs would run twice. */
+__attribute__((constructor)) static void install_atfork(void)
+{
+  pthread_atfork(lock_all, unlock_all, unlock_all);
+}
 
 /* The load address of the shim itself, to skip it when searching. */
 static uintptr_t self_base(void)

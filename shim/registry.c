@@ -3,6 +3,7 @@
 #include "registry.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -11,12 +12,14 @@
 static struct ss_handle **slots;
 static size_t nslots, nused;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void lock_all(void) { pthread_mutex_lock(&lock); }
 static void unlock_all(void) { pthread_mutex_unlock(&lock); }
 
-static void install_atfork(void)
+/* Registered at load, before any thread can take the lock: a handler
+ * registered lazily could miss a fork already under way, and one
+ * registered by a once routine a child re-runs would run twice. */
+__attribute__((constructor)) static void install_atfork(void)
 {
   pthread_atfork(lock_all, unlock_all, unlock_all);
 }
@@ -67,7 +70,6 @@ struct ss_handle *registry_get(const CURL *h)
 struct ss_handle *registry_put(struct ss_handle *s, int *failed)
 {
   struct ss_handle *stale = NULL;
-  pthread_once(&atfork_once, install_atfork);
   pthread_mutex_lock(&lock);
   *failed = 0;
   if((nused + 1) * 2 > nslots && !grow())
@@ -125,18 +127,31 @@ void registry_set_multi(struct ss_handle *s, CURLM *m)
   pthread_mutex_unlock(&lock);
 }
 
-size_t registry_leave_multi(CURLM *m, struct ss_handle **out, size_t max)
+/* The handles in m into out (up to max); with leave, out of m. */
+static size_t collect_multi(CURLM *m, struct ss_handle **out, size_t max,
+                            bool leave)
 {
   size_t n = 0;
   pthread_mutex_lock(&lock);
   for(size_t i = 0; i < nslots; i++) {
     struct ss_handle *s = slots[i];
     if(s && s->in_multi == m) {
-      s->in_multi = NULL;
+      if(leave)
+        s->in_multi = NULL;
       if(n < max)
         out[n++] = s;
     }
   }
   pthread_mutex_unlock(&lock);
   return n;
+}
+
+size_t registry_in_multi(CURLM *m, struct ss_handle **out, size_t max)
+{
+  return collect_multi(m, out, max, false);
+}
+
+size_t registry_leave_multi(CURLM *m, struct ss_handle **out, size_t max)
+{
+  return collect_multi(m, out, max, true);
 }

@@ -23,6 +23,9 @@ struct ss_handle *registry_take(const CURL *h);
 
 /* Record that s is in multi handle m (NULL: in none). */
 void registry_set_multi(struct ss_handle *s, CURLM *m);
+/* Up to max of the handles recorded in m go to out (their count is
+ * returned); they stay in m. */
+size_t registry_in_multi(CURLM *m, struct ss_handle **out, size_t max);
 /* Take every handle recorded in m out of it; up to max of them go to out
  * (their count is returned). For curl_multi_cleanup, which detaches its
  * handles without curl_multi_remove_handle. */

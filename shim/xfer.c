@@ -2,6 +2,7 @@
 #include "xfer.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,25 @@
 #include "defer.h"
 
 static enum ss_flow resume_all(struct ss_xfer *x);
+
+/* Transfers started and not yet ended, in all threads: the drive hooks
+ * look for held answers to hand over only when there may be one. */
+static atomic_long open_xfers;
+
+size_t xfer_open_count(void)
+{
+  long n = atomic_load_explicit(&open_xfers, memory_order_relaxed);
+  return n > 0 ? (size_t)n : 0;
+}
+
+/* x ends (or goes without ending): no longer open. */
+static void xfer_close_count(struct ss_xfer *x)
+{
+  if(!x->ended) {
+    x->ended = true;
+    atomic_fetch_sub_explicit(&open_xfers, 1, memory_order_relaxed);
+  }
+}
 
 struct ss_xfer *xfer_start(struct ss_handle *h)
 {
@@ -19,6 +39,7 @@ struct ss_xfer *xfer_start(struct ss_handle *h)
   x->real = ss_real(h->fl);
   x->cur = -1;
   out_init(&x->out);
+  atomic_fetch_add_explicit(&open_xfers, 1, memory_order_relaxed);
   h->xfer = x;  /* stages and the setopt hook look it up from here */
   for(int i = 0; ss_stages[i] && x->nstages < SS_MAX_STAGES; i++) {
     unsigned before = x->swapped;
@@ -33,6 +54,7 @@ struct ss_xfer *xfer_start(struct ss_handle *h)
   }
   if(!x->nstages && !x->swapped) {
     h->xfer = NULL;
+    xfer_close_count(x);
     out_free(&x->out);
     free(x);
     return NULL;
@@ -42,11 +64,30 @@ struct ss_xfer *xfer_start(struct ss_handle *h)
 
 static void xfer_leave(struct ss_xfer *x);
 
+CURLcode xfer_result(const struct ss_xfer *x, CURLcode result)
+{
+  if(x->fail_code)
+    return x->fail_code;
+  return x->out.failed && result == CURLE_OK ? CURLE_WRITE_ERROR : result;
+}
+
+void xfer_cancel(struct ss_xfer *x)
+{
+  x->out.at_end = true;
+  xfer_close_count(x);
+}
+
 CURLcode xfer_end(struct ss_xfer *x, CURLcode result)
 {
   if(x->ended)
+    return xfer_result(x, result);
+  /* The program stopped it itself (a progress callback's abort): nothing
+   * more reaches it, as without the shim. */
+  if(result == CURLE_ABORTED_BY_CALLBACK) {
+    xfer_cancel(x);
     return result;
-  x->ended = true;
+  }
+  xfer_close_count(x);
   x->busy++;
   x->out.at_end = true;
   resume_all(x);  /* a backlog left by a pause goes out first */
@@ -57,13 +98,9 @@ CURLcode xfer_end(struct ss_xfer *x, CURLcode result)
     x->stage[i].type->end(x, x->stage[i].ctx, &result);
     x->cur = -1;
   }
-  if(x->fail_code) {
-    result = x->fail_code;
-    if(x->h->app.errorbuffer)  /* what libcurl's failf would have left */
-      memcpy(x->h->app.errorbuffer, x->fail_text, sizeof(x->fail_text));
-  }
-  else if(x->out.failed && result == CURLE_OK)
-    result = CURLE_WRITE_ERROR;
+  if(x->fail_code && x->h->app.errorbuffer)  /* as libcurl's failf */
+    memcpy(x->h->app.errorbuffer, x->fail_text, sizeof(x->fail_text));
+  result = xfer_result(x, result);
   xfer_leave(x);  /* the caller checks h->xfer: x may be gone */
   return result;
 }
@@ -106,6 +143,7 @@ static void xfer_free(struct ss_handle *h, bool put_back)
   if(!x)
     return;
   defer_forget(h);
+  xfer_close_count(x);
   if(put_back)
     xfer_put_back(x, h->easy, x->swapped);
   xfer_release(x, x->swapped);

@@ -83,8 +83,19 @@ struct ss_xfer *xfer_start(struct ss_handle *h);
 /* The program starts a transfer of h: finish one left open, forget the
  * last transfer's view, and start (errno preserved). */
 void xfer_begin(struct ss_handle *h);
-/* libcurl finished with result; returns the result the program sees. */
+/* libcurl finished with result: what the shim holds goes out (the last
+ * resort: pauses are not honoured there); returns the result the program
+ * sees. Once ended, only the result is mapped again. The caller must
+ * check h->xfer afterwards: a callback may have let go of the transfer. */
 CURLcode xfer_end(struct ss_xfer *x, CURLcode result);
+/* The result the program sees for libcurl's result: a stage's failure
+ * (FAILONERROR emulated) or the program's refusal of bytes. */
+CURLcode xfer_result(const struct ss_xfer *x, CURLcode result);
+/* The program stopped the transfer (removed it before it ended, or
+ * aborted it): it ends with nothing more delivered. */
+void xfer_cancel(struct ss_xfer *x);
+/* How many transfers, in all threads, have started and not ended. */
+size_t xfer_open_count(void);
 /* Restore the handle and free h's transfer. */
 void xfer_finish(struct ss_handle *h);
 /* Free h's transfer without touching the handle (it is gone, or libcurl
