@@ -33,13 +33,13 @@ CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_add_handle)
     return CURLM_INTERNAL_ERROR;
-  if(defer_delivering(m))  /* as libcurl inside one of m's callbacks */
-    return CURLM_RECURSIVE_API_CALL;
   struct ss_handle *s = program_handle(easy, caller);
   /* Already in a multi handle: libcurl refuses; the running transfer
    * must not be touched. */
   if(!s || s->in_multi)
     return r->multi_add_handle(m, easy);
+  if(defer_delivering(m))  /* as libcurl inside one of m's callbacks */
+    return CURLM_RECURSIVE_API_CALL;
   /* From one of m's callbacks libcurl refuses too, and nothing may be
    * started (an upload read ahead). Should it take the handle after all
    * (a nested callback cleared its flag), take it back to prepare it. */
