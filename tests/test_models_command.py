@@ -320,3 +320,21 @@ def test_wrapper_options(setup, tmp_path):
     help_text = r.stdout.decode()
     assert "auto, force or off" in help_text and "--cache PATH|off" in help_text
     assert "--pace MS" in help_text and "streamshim -- models" in help_text
+
+
+def test_the_readme_configuration_example_parses_as_it_reads(setup, tmp_path):
+    """The README's example file, copied as it stands, gives what its
+    comments say: no warning, every value exactly as written."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index("    # Comments are whole lines starting with")
+    block = text[start:text.index("\n\n", text.index("[refusal", start))]
+    conf = tmp_path / "readme.conf"
+    conf.write_text("\n".join(line[4:] for line in block.splitlines()) + "\n")
+    env = wrapper_env(STREAMSHIM_CONFIG=conf, STREAMSHIM_CACHE="off", STREAMSHIM_MODELS=None)
+    rc, out, err = models("--json", env=env)
+    assert rc == 0 and "config" not in err.lower(), err
+    doc = json.loads(out)
+    assert doc["mode"] == "auto"
+    assert doc["models"] == ["o3-mini*", "o1*", "my deployment"]
+    assert [r["name"] for r in doc["rules"]] == ["built-in", "llama.cpp with tools"]
+    assert doc["rules"][1]["status"] == 500
