@@ -1,5 +1,6 @@
-/* test_body.c - unit tests for hooks/body.c: inspecting a request body and
- * removing top-level members surgically. */
+/* test_body.c - unit tests for hooks/body.c: inspecting a request body,
+ * removing top-level members surgically, and editing them (set a value,
+ * append a member, remove) in one pass. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -540,6 +541,381 @@ TEST(property_remove)
   }
 }
 
+/* ---- body_edit_members(): set, append and remove in one pass ------------ */
+
+#define SET(name, json) BODY_SET(name, json)
+#define DEL(name) BODY_REMOVE(name)
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The bytes of the edits' values and names, for the work bound. */
+static size_t edits_size(const struct body_edit *e, size_t count)
+{
+  size_t sum = 0;
+  for(size_t i = 0; i < count; i++)
+    sum += strlen(e[i].name) + (e[i].value ? e[i].value_len : 0);
+  return sum;
+}
+
+/* Edit in (appending to a buf that already holds a byte) and compare with
+ * want (NULL: the call must fail and leave the buf alone); the result must
+ * also pass the reference's rules, and a remove-only list must give what
+ * body_remove_members() gives. */
+static void check_edit(const char *in, const struct body_edit *e,
+                       size_t count, const char *want, int line)
+{
+  size_t n = strlen(in);
+  struct body_work w;
+  struct buf out;
+  buf_init(&out);
+  buf_puts(&out, "#");
+  bool ok = body_edit_members_work(in, n, e, count, &out, &w);
+  if(!want) {
+    CHECK(!ok && !out.oom);
+    CHECK_MEM(out.ptr, out.len, "#", 1);
+    buf_free(&out);
+    return;
+  }
+  CHECK(ok && !out.oom);
+  const char *got = out.ptr + 1;
+  size_t len = out.len - 1;
+  if(len != strlen(want) || memcmp(got, want, len))
+    printf("#   line %d: in  [%s]\n#   got [%.*s]\n#   want [%s]\n", line,
+           in, (int)len, got, want);
+  CHECK_MEM(got, len, want, strlen(want));
+  const char *why = body_ref_check_edit(in, n, e, count, got, len);
+  if(why)
+    printf("#   line %d: %s\n", line, why);
+  CHECK(!why);
+  CHECK(w.scanned <= 3 * n + edits_size(e, count));
+  CHECK(w.moved <= n && len <= w.moved + w.inserted);
+  bool removes = true;
+  const char *names[8];
+  for(size_t i = 0; i < count && i < 8; i++) {
+    removes = removes && !e[i].value;
+    names[i] = e[i].name;
+  }
+  if(removes && count <= 8) {
+    char *ref = malloc(n);
+    size_t rlen = ref ? body_remove_members(in, n, names, count, ref) : 0;
+    if(ref)
+      CHECK_MEM(got, len, ref, rlen);
+    free(ref);
+  }
+  buf_free(&out);
+}
+
+#define EDIT(in, edits, want) \
+  check_edit(in, edits, COUNT(edits), want, __LINE__)
+
+static const struct body_edit to_stream[] = {
+  SET("stream", "true"),
+  SET("stream_options", "{\"include_usage\":true}"),
+};
+static const struct body_edit stream_on[] = { SET("stream", "true") };
+
+TEST(edit_append_compact)
+{
+  EDIT("{\"model\":\"m\",\"messages\":[]}", stream_on,
+       "{\"model\":\"m\",\"messages\":[],\"stream\":true}");
+  EDIT("{\"model\": \"m\", \"messages\": []}", to_stream,
+       "{\"model\": \"m\", \"messages\": [], \"stream\": true, "
+       "\"stream_options\": {\"include_usage\":true}}");
+  EDIT("{\"model\" : \"m\" , \"n\" : 1}", stream_on,
+       "{\"model\" : \"m\" , \"n\" : 1 , \"stream\" : true}");
+  /* one member: a comma and the whitespace after '{' */
+  EDIT("{ \"model\": \"m\" }", stream_on,
+       "{ \"model\": \"m\", \"stream\": true }");
+  EDIT("{\"model\":\"m\"}", to_stream,
+       "{\"model\":\"m\",\"stream\":true,"
+       "\"stream_options\":{\"include_usage\":true}}");
+  /* the style is the last member's, whatever the first ones do */
+  EDIT("{\"a\":1, \"b\" :2,\"c\": 3}", stream_on,
+       "{\"a\":1, \"b\" :2,\"c\": 3,\"stream\": true}");
+  EDIT("  {\"model\":\"m\"} \n", stream_on,
+       "  {\"model\":\"m\",\"stream\":true} \n");
+}
+
+TEST(edit_append_pretty)
+{
+  EDIT("{\n  \"model\": \"m\",\n  \"messages\": []\n}\n", to_stream,
+       "{\n  \"model\": \"m\",\n  \"messages\": [],\n  \"stream\": true,\n"
+       "  \"stream_options\": {\"include_usage\":true}\n}\n");
+  EDIT("{\n  \"model\": \"m\"\n}", stream_on,
+       "{\n  \"model\": \"m\",\n  \"stream\": true\n}");
+  EDIT("{\n\t\"model\":\t\"m\",\n\t\"n\":\t1\n}", stream_on,
+       "{\n\t\"model\":\t\"m\",\n\t\"n\":\t1,\n\t\"stream\":\ttrue\n}");
+  EDIT("{\r\n  \"model\" : \"m\",\r\n  \"n\" : 1\r\n}\r\n", stream_on,
+       "{\r\n  \"model\" : \"m\",\r\n  \"n\" : 1,\r\n"
+       "  \"stream\" : true\r\n}\r\n");
+  EDIT("{\r\n\t\"model\": \"m\"\r\n}", stream_on,
+       "{\r\n\t\"model\": \"m\",\r\n\t\"stream\": true\r\n}");
+  /* comma-first */
+  EDIT("{ \"a\": 1\n, \"b\": 2\n}", stream_on,
+       "{ \"a\": 1\n, \"b\": 2\n, \"stream\": true\n}");
+  /* nested pretty values: only the top-level style counts */
+  EDIT("{\n    \"m\": {\n        \"x\": 1\n    }\n}", stream_on,
+       "{\n    \"m\": {\n        \"x\": 1\n    },\n    \"stream\": true\n}");
+}
+
+TEST(edit_append_empty)
+{
+  EDIT("{}", stream_on, "{\"stream\":true}");
+  EDIT("{ }", stream_on, "{\"stream\":true }");
+  EDIT("{\n}\n", stream_on, "{\"stream\":true\n}\n");
+  EDIT(" {\r\n\t} ", stream_on, " {\"stream\":true\r\n\t} ");
+  EDIT("{}", to_stream,
+       "{\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+}
+
+TEST(edit_replace)
+{
+  EDIT("{\"model\":\"m\",\"stream\":false,\"n\":1}", stream_on,
+       "{\"model\":\"m\",\"stream\":true,\"n\":1}");
+  EDIT("{\n  \"stream\" : false\n}", stream_on,
+       "{\n  \"stream\" : true\n}");
+  EDIT("{\"str\\u0065am\":false}", stream_on, "{\"str\\u0065am\":true}");
+  EDIT("{\"stream\":{\"a\":[1,\"}\"]},\"z\":0}", stream_on,
+       "{\"stream\":true,\"z\":0}");
+  EDIT("{\"stream\":false,\"stream_options\":null}", to_stream,
+       "{\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+  /* one present, one appended */
+  EDIT("{\"stream\": false, \"model\": \"m\"}", to_stream,
+       "{\"stream\": true, \"model\": \"m\", "
+       "\"stream_options\": {\"include_usage\":true}}");
+  static const struct body_edit spaced[] = { SET("stream", " true\n") };
+  EDIT("{\"stream\":false}", spaced, "{\"stream\": true\n}");
+}
+
+TEST(edit_duplicates)
+{
+  /* the last occurrence is set, the earlier ones go */
+  EDIT("{\"stream\":false,\"model\":\"m\",\"stream\":null}", stream_on,
+       "{\"model\":\"m\",\"stream\":true}");
+  EDIT("{\"stream\":1,\"stream\":2}", stream_on, "{\"stream\":true}");
+  EDIT("{\"stream\":1, \"a\":0, \"str\\u0065am\":2, \"b\":0}", stream_on,
+       "{\"a\":0, \"str\\u0065am\":true, \"b\":0}");
+  EDIT("{\n  \"stream\": 1,\n  \"stream\": 2,\n  \"stream\": 3\n}", stream_on,
+       "{\n  \"stream\": true\n}");
+  /* several edits of one name: the last wins */
+  static const struct body_edit set_del[] = { SET("stream", "true"),
+                                              DEL("stream") };
+  static const struct body_edit del_set[] = { DEL("stream"),
+                                              SET("stream", "true") };
+  static const struct body_edit set_set[] = { SET("stream", "false"),
+                                              SET("stream", "true") };
+  EDIT("{\"a\":1,\"stream\":false}", set_del, "{\"a\":1}");
+  EDIT("{\"a\":1}", set_del, "{\"a\":1}");
+  EDIT("{\"stream\":false,\"a\":1}", del_set, "{\"stream\":true,\"a\":1}");
+  EDIT("{\"a\":1}", del_set, "{\"a\":1,\"stream\":true}");
+  EDIT("{\"a\":1}", set_set, "{\"a\":1,\"stream\":true}");
+  EDIT("{\"stream\":0,\"a\":1}", set_set, "{\"stream\":true,\"a\":1}");
+}
+
+TEST(edit_nested_untouched)
+{
+  EDIT("{\"o\":{\"stream\":false},\"a\":[{\"stream\":false}],"
+       "\"s\":\"\\\"stream\\\":false\"}", stream_on,
+       "{\"o\":{\"stream\":false},\"a\":[{\"stream\":false}],"
+       "\"s\":\"\\\"stream\\\":false\",\"stream\":true}");
+  EDIT("{\"streams\":false,\"Stream\":false,\"stream \":false}", stream_on,
+       "{\"streams\":false,\"Stream\":false,\"stream \":false,"
+       "\"stream\":true}");
+  EDIT("{\"stream\":{\"stream\":false},\"k\":\"stream\"}", stream_on,
+       "{\"stream\":true,\"k\":\"stream\"}");
+}
+
+TEST(edit_tricky_values)
+{
+  /* values with braces, quotes, commas and escapes, in and out */
+  static const struct body_edit stop[] = {
+    SET("stop", "[\"}\", \"\\\"{\", \",\\\\\", \"\\u007d\"]"),
+  };
+  EDIT("{\"s\":\"{\\\"a\\\":}\",\"t\":\"\\\\\"}", stop,
+       "{\"s\":\"{\\\"a\\\":}\",\"t\":\"\\\\\","
+       "\"stop\":[\"}\", \"\\\"{\", \",\\\\\", \"\\u007d\"]}");
+  EDIT("{\"stop\":\"}\",\"n\":12345678901234567890}", stop,
+       "{\"stop\":[\"}\", \"\\\"{\", \",\\\\\", \"\\u007d\"],"
+       "\"n\":12345678901234567890}");
+  EDIT("{\"t\":\"\\u00e9\\ud83d\\ude00\\/\",\"z\":\"\xc3\xa9\"}", stream_on,
+       "{\"t\":\"\\u00e9\\ud83d\\ude00\\/\",\"z\":\"\xc3\xa9\","
+       "\"stream\":true}");
+}
+
+TEST(edit_insert_and_remove)
+{
+  /* a program that does not stream, sent to a model that only streams */
+  static const struct body_edit restream[] = {
+    SET("stream", "true"), SET("stream_options", "{\"include_usage\":true}"),
+    DEL("user"),
+  };
+  EDIT("{\"model\":\"m\",\"stream\":false,\"messages\":[]}", restream,
+       "{\"model\":\"m\",\"stream\":true,\"messages\":[],"
+       "\"stream_options\":{\"include_usage\":true}}");
+  EDIT("{\"model\":\"m\", \"user\":\"u\"}", restream,
+       "{\"model\":\"m\", \"stream\":true, "
+       "\"stream_options\":{\"include_usage\":true}}");
+  EDIT("{\"user\":\"u\", \"model\":\"m\"}", restream,
+       "{\"model\":\"m\", \"stream\":true, "
+       "\"stream_options\":{\"include_usage\":true}}");
+  EDIT("{\n  \"model\": \"m\",\n  \"user\": \"u\"\n}", restream,
+       "{\n  \"model\": \"m\",\n  \"stream\": true,\n"
+       "  \"stream_options\": {\"include_usage\":true}\n}");
+  /* nothing left before it: the appended member takes the first place */
+  static const struct body_edit swap[] = { DEL("a"), SET("b", "2") };
+  EDIT("{ \"a\": 1 }", swap, "{ \"b\": 2 }");
+  EDIT("{\n  \"a\": 1\n}", swap, "{\n  \"b\": 2\n}");
+  EDIT("{\"a\":1,\"a\":1}", swap, "{\"b\":2}");
+  static const struct body_edit swap2[] = { DEL("a"), SET("b", "2"),
+                                            SET("c", "3") };
+  EDIT("{\n  \"a\": 1,\n  \"a\": 0\n}", swap2,
+       "{\n  \"b\": 2,\n  \"c\": 3\n}");
+  /* remove-only lists cut what body_remove_members() cuts */
+  static const struct body_edit destream[] = { DEL("stream"),
+                                               DEL("stream_options") };
+  EDIT("{\"model\":\"x\" , \"stream\" : true }", destream,
+       "{\"model\":\"x\" }");
+  EDIT("{\n\t\"stream\": true,\n\t\"stream_options\": {}\n}", destream,
+       "{\n\t\n}");
+  EDIT("{\"a\":1}", destream, "{\"a\":1}");
+  static const struct body_edit none[1] = { DEL("x") };
+  check_edit("{\"a\" : 1 }", none, 0, "{\"a\" : 1 }", __LINE__);
+}
+
+TEST(edit_rejects)
+{
+  static const char *bad[] = { "", "[]", "{\"a\":1", "{\"a\":1}x", "1",
+                               "{\"a\":tru}" };
+  for(size_t i = 0; i < COUNT(bad); i++)
+    EDIT(bad[i], stream_on, NULL);
+  static const struct body_edit badv[][1] = {
+    { SET("stream", "tru") }, { SET("stream", "") }, { SET("stream", "1 2") },
+    { SET("stream", "{\"a\":}") }, { SET("st\"ream", "true") },
+    { SET("st\\u0065am", "true") }, { SET("str\xc3\xa9", "true") },
+    { SET("a\nb", "true") }, { { NULL, NULL, 0 } },
+  };
+  for(size_t i = 0; i < COUNT(badv); i++)
+    check_edit("{\"a\":1}", badv[i], 1, NULL, __LINE__);
+  /* a name that is only removed need not be plain */
+  static const struct body_edit odd[] = { DEL("str\xc3\xa9") };
+  EDIT("{\"str\\u00e9\":1,\"b\":2}", odd, "{\"b\":2}");
+  /* a value's length is what counts, not a NUL */
+  static const struct body_edit cut[] = { { "stream", "true}", 4 } };
+  EDIT("{}", cut, "{\"stream\":true}");
+}
+
+/* ---- many edited members: still one pass ---------------------------------- */
+
+/* A ~2 MB body in the style of many_streams(): `copies` padded kept
+ * members, each followed by a "stream" or "stream_options" member, so
+ * setting them keeps only the last of each; and what the edits below
+ * must make of it. copies is even. */
+static void many_edits(struct buf *in, struct buf *want, int copies)
+{
+  char pad[401], key[32];
+  memset(pad, 'y', 400);
+  pad[400] = '\0';
+  buf_puts(in, "{\"model\":\"o3-mini\", ");
+  buf_puts(want, "{");
+  for(int i = 0; i < copies; i++) {
+    snprintf(key, sizeof(key), "%s\"k%d\": \"", i ? ", " : "", i);
+    buf_puts(in, key);
+    buf_puts(want, key);
+    buf_puts(in, pad);
+    buf_puts(want, pad);
+    buf_puts(in, "\"");
+    buf_puts(want, "\"");
+    buf_puts(in, i % 2 ? ", \"stream\": false" : ", \"stream_options\": {}");
+    if(i == copies - 2)  /* the last occurrences stay where they are */
+      buf_puts(want, ", \"stream_options\": {}");
+    if(i == copies - 1)
+      buf_puts(want, ", \"stream\": true");
+  }
+  buf_puts(want, ", \"seed\": 1}");
+  buf_puts(in, "}");
+}
+
+/* 5,000 edited members (and a list of many edits, most naming nothing) in
+ * a 2 MB body: the result is right, and each byte is read and copied a
+ * bounded number of times. */
+TEST(edit_many_linear)
+{
+  static const struct body_edit e[] = {
+    DEL("model"), DEL("user"), SET("stream", "true"), DEL("n"),
+    SET("stream_options", "{}"), DEL("stop"), SET("seed", "1"),
+    DEL("tools"), DEL("top_p"), DEL("stream_options"),
+    SET("stream_options", "{}"),
+  };
+  struct buf in, want, out;
+  struct body_work w;
+  buf_init(&in);
+  buf_init(&want);
+  buf_init(&out);
+  many_edits(&in, &want, 5000);
+  if(!in.oom && !want.oom) {
+    CHECK(in.len > 2000000);
+    CHECK(body_edit_members_work(in.ptr, in.len, e, COUNT(e), &out, &w));
+    check_big(out.ptr, out.len, want.ptr, want.len, __LINE__);
+    if(w.scanned > 3 * in.len + edits_size(e, COUNT(e)) ||
+       w.moved > in.len || w.inserted > 100)
+      printf("#   %zu bytes, scanned %zu, moved %zu, inserted %zu\n", in.len,
+             w.scanned, w.moved, w.inserted);
+    CHECK(w.scanned <= 3 * in.len + edits_size(e, COUNT(e)));
+    CHECK(w.moved <= in.len && w.inserted <= 100);
+    CHECK(!body_ref_check_edit(in.ptr, in.len, e, COUNT(e), out.ptr,
+                               out.len));
+  }
+  buf_free(&in);
+  buf_free(&want);
+  buf_free(&out);
+}
+
+/* ---- property test: random objects, random edit lists ------------------- */
+
+/* Pick 0..5 edits from names and values that hit the generated keys. */
+static size_t gen_edits(struct body_edit *e)
+{
+  static const char *const names[] = { "stream", "stream_options", "model",
+                                       "n", "", "seed", "stream_" };
+  static const struct body_edit vals[] = {
+    BODY_REMOVE(""), BODY_SET("", "true"), BODY_SET("", "false"),
+    BODY_SET("", "{\"include_usage\":true}"), BODY_SET("", "\"}\\\"{,\""),
+    BODY_SET("", " [1, {\"a\": \"]\"}]\n"), BODY_REMOVE(""),
+  };
+  size_t count = rnd(6);
+  for(size_t i = 0; i < count; i++) {
+    e[i] = vals[rnd(COUNT(vals))];
+    e[i].name = names[rnd(COUNT(names))];
+  }
+  return count;
+}
+
+TEST(property_edit)
+{
+  for(int round = 0; round < 20000; round++) {
+    struct buf b, out;
+    struct body_edit e[5];
+    size_t count = gen_edits(e);
+    buf_init(&b);
+    buf_init(&out);
+    gen_object(&b);
+    bool ok = !b.oom && body_edit_members(b.ptr, b.len, e, count, &out);
+    const char *why = ok ? body_ref_check_edit(b.ptr, b.len, e, count,
+                                               out.ptr, out.len)
+                         : "failed";
+    if(why) {
+      printf("#   %s\n#   in [%.*s]\n#   out [%.*s]\n", why, (int)b.len,
+             b.ptr, (int)out.len, out.ptr);
+      for(size_t i = 0; i < count; i++)
+        printf("#   edit %s = %s\n", e[i].name,
+               e[i].value ? e[i].value : "(remove)");
+      CHECK(!why);
+      round = 20000;
+    }
+    buf_free(&b);
+    buf_free(&out);
+  }
+}
+
 int main(void)
 {
   RUN(inspect_basic);
@@ -559,5 +935,16 @@ int main(void)
   RUN(remove_many_linear);
   RUN(reference_is_quadratic);
   RUN(property_remove);
+  RUN(edit_append_compact);
+  RUN(edit_append_pretty);
+  RUN(edit_append_empty);
+  RUN(edit_replace);
+  RUN(edit_duplicates);
+  RUN(edit_nested_untouched);
+  RUN(edit_tricky_values);
+  RUN(edit_insert_and_remove);
+  RUN(edit_rejects);
+  RUN(edit_many_linear);
+  RUN(property_edit);
   return check_done();
 }
