@@ -15,7 +15,7 @@ SOFLAGS := -fPIC -fvisibility=hidden -DCURL_DISABLE_TYPECHECK -DCURL_DISABLE_DEP
 # The pure parts: bytes in, bytes out; no libcurl. Unit-tested and fuzzed alone.
 PURE_SRC := shim/buf.c shim/config.c shim/glob.c hooks/json.c hooks/json_end.c hooks/json_shape.c hooks/body.c \
             hooks/sse_chat.c hooks/sse_chat_read.c hooks/logprobs.c hooks/sse_completions.c hooks/sse_responses.c hooks/sse_responses_read.c hooks/sse_responses_put.c hooks/sse_responses_lp.c \
-            hooks/sse_messages.c hooks/sse_messages_read.c hooks/replay.c hooks/sse_piece.c hooks/endpoint.c hooks/headers.c
+            hooks/sse_messages.c hooks/sse_messages_read.c hooks/replay.c hooks/sse_encoder.c hooks/sse_piece.c hooks/endpoint.c hooks/headers.c
 # Auto mode's pure parts: refusal rules, the learned-refusal cache (file I/O, no libcurl).
 AUTO_SRC := shim/safe_file.c shim/config_rules.c shim/config_load.c hooks/refusal.c shim/learned.c \
             shim/learned_list.c shim/learned_file.c shim/sha256.c

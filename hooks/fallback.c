@@ -93,22 +93,10 @@ static enum ss_flow fb_judge(struct ss_xfer *x, struct destream *d)
 static const char *fb_field(const struct destream *d, const char *name,
                             size_t *len)
 {
-  const char *p = d->held.ptr + d->block_off, *end = d->held.ptr + d->held.len;
-  while(p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-    if(header_is(p, n, name)) {
-      const char *v = (const char *)memchr(p, ':', n) + 1, *e = p + n;
-      while(v < e && (*v == ' ' || *v == '\t'))
-        v++;
-      while(e > v && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' '))
-        e--;
-      *len = (size_t)(e - v);
-      return v;
-    }
-    p += n;
-  }
-  return NULL;
+  if(d->block_off >= d->held.len)
+    return NULL;
+  return headers_field(d->held.ptr + d->block_off,
+                       d->held.len - d->block_off, name, len);
 }
 
 /* The Content-Length of the last held block when its body is neither

@@ -27,15 +27,53 @@ int header_status(const char *p, size_t n)
   return code;
 }
 
-bool header_is(const char *p, size_t n, const char *name)
+const char *header_value(const char *p, size_t n, const char *name,
+                         size_t *vlen)
 {
   size_t m = strlen(name);
   if(n <= m || strncasecmp(p, name, m))
-    return false;
+    return NULL;
   size_t i = m;
   while(i < n && (p[i] == ' ' || p[i] == '\t'))
     i++;
-  return i < n && p[i] == ':';
+  if(i == n || p[i] != ':')
+    return NULL;
+  const char *v = p + i + 1, *e = p + n;
+  while(v < e && (*v == ' ' || *v == '\t'))
+    v++;
+  /* A trailing tab stays: "Content-Length: 5\t" is not a length. */
+  while(e > v && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' '))
+    e--;
+  if(vlen)
+    *vlen = (size_t)(e - v);
+  return v;
+}
+
+bool header_is(const char *p, size_t n, const char *name)
+{
+  return header_value(p, n, name, NULL) != NULL;
+}
+
+/* The length of the line at p, its '\n' included (the last line of a
+ * block may have none). */
+static size_t line_len(const char *p, size_t left)
+{
+  const char *nl = memchr(p, '\n', left);
+  return nl ? (size_t)(nl - p) + 1 : left;
+}
+
+const char *headers_field(const char *block, size_t n, const char *name,
+                          size_t *vlen)
+{
+  size_t off = 0;
+  while(off < n) {
+    size_t len = line_len(block + off, n - off);
+    const char *v = header_value(block + off, len, name, vlen);
+    if(v)
+      return v;
+    off += len;
+  }
+  return NULL;
 }
 
 /* The line ending of a line: "\r\n" or "\n". */
@@ -64,25 +102,19 @@ static bool each_line(const char *block, size_t n,
                       bool (*fn)(const char *p, size_t len, void *arg),
                       void *arg)
 {
-  const char *p = block, *end = block + n;
-  while(p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-    if(fn(p, len, arg))
+  size_t off = 0;
+  while(off < n) {
+    size_t len = line_len(block + off, n - off);
+    if(fn(block + off, len, arg))
       return true;
-    p += len;
+    off += len;
   }
   return false;
 }
 
-static bool line_is(const char *p, size_t len, void *name)
-{
-  return header_is(p, len, name);
-}
-
 bool headers_has(const char *block, size_t n, const char *name)
 {
-  return each_line(block, n, line_is, (void *)name);
+  return headers_field(block, n, name, NULL) != NULL;
 }
 
 /* Copy a line unless it is an encoding or length field. */
@@ -107,8 +139,7 @@ bool headers_rewrite_for_sse(const char *block, size_t n,
   bool have_type = false;
   bool lower = n >= 6 && (!memcmp(block, "HTTP/2", 6) || !memcmp(block, "HTTP/3", 6));
   while(p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+    size_t len = line_len(p, (size_t)(end - p));
     bool blank = len <= 2 && (len == 1 || p[0] == '\r');
     if(blank && !have_type)
       put_content_type(out, p, len, NULL, lower, content_type);

@@ -13,6 +13,13 @@
 /* The status code of a status line ("HTTP/1.1 200 OK", "HTTP/2 200"), or
  * -1 when the line is not one. */
 int header_status(const char *p, size_t n);
+/* The value of field `name` in the line [p, p+n) ("Name: value", with
+ * its line end or without, as in a curl_slist), or NULL when the line is
+ * another field or none. Blanks may stand between the name and the colon.
+ * *vlen (when not NULL) gets the value's length: the spaces and tabs
+ * before it and the spaces, CR and LF after it are not counted. */
+const char *header_value(const char *p, size_t n, const char *name,
+                         size_t *vlen);
 /* Is this line the field `name` ("Name: value")? */
 bool header_is(const char *p, size_t n, const char *name);
 /* Rewrite a final header block (lines ending in '\n') for an answer
@@ -22,6 +29,11 @@ bool header_is(const char *p, size_t n, const char *name);
 bool headers_rewrite_for_sse(const char *block, size_t n,
                              const char *content_type, struct buf *out);
 
+/* The value of the first field `name` among the lines of a block (as
+ * header_value()), or NULL. Which block of a transfer (the last one,
+ * after redirects and 1xx answers) is the caller's business. */
+const char *headers_field(const char *block, size_t n, const char *name,
+                          size_t *vlen);
 /* Does the block have a field `name`? */
 bool headers_has(const char *block, size_t n, const char *name);
 /* Copy the block without the Content-Encoding and Content-Length fields:

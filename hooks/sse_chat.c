@@ -3,7 +3,7 @@
  * sse_chat.h; wire format in specs/sse-formats.md sections 1 and 10).
  *
  * sse_chat_open() validates the whole answer once and refuses anything it
- * cannot replay exactly; sse_chat_next() then walks the answer's own bytes
+ * cannot replay exactly; its next() then walks the answer's own bytes
  * with a small cursor, one event per call, copying strings and numbers
  * raw. Per choice, in array order: role chunk, reasoning_content pieces,
  * content pieces, refusal pieces, tool call fragments, function_call
@@ -417,14 +417,19 @@ static bool chat_step_any(void *e, struct buf *b)
   return chat_step(e, b);
 }
 
-int sse_chat_next(struct sse_chat *e, struct buf *out)
+static int chat_next(void *enc, struct buf *out)
 {
+  struct sse_chat *e = enc;
   struct chat_cursor saved;
   return replay_next_event(e, &e->c, &saved, sizeof(saved), chat_done,
                            chat_step_any, out);
 }
 
-void sse_chat_close(struct sse_chat *e)
+static void chat_close(void *enc)
 {
-  free(e);
+  free(enc);
 }
+
+const struct replay_encoder sse_chat_encoder = {
+  "chat.completion", sse_chat_open, chat_next, chat_close
+};

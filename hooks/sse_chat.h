@@ -8,25 +8,11 @@
 #ifndef SS_SSE_CHAT_H
 #define SS_SSE_CHAT_H
 
-#include <stdbool.h>
-#include <stddef.h>
+#include "sse_encoder.h"
 
-#include "../shim/buf.h"
-#include "replay.h"
-
-struct sse_chat;
-
-/* Check that answer [p, p+n) is a chat.completion this encoder replays
- * exactly; NULL with *why set (a static string) when it is not, or when
- * memory runs out. The answer bytes must outlive the encoder. */
-struct sse_chat *sse_chat_open(const char *p, size_t n,
-                               const struct replay_opts *o, const char **why);
-
-/* Append the next whole event ("data: ...\n\n") to out.
- * Returns 1 when an event was appended, 0 when the stream is complete
- * (after "data: [DONE]\n\n"), -1 when memory ran out. */
-int sse_chat_next(struct sse_chat *e, struct buf *out);
-
-void sse_chat_close(struct sse_chat *e);
+/* open: NULL unless answer [p, p+n) is a chat.completion this encoder
+ * replays exactly. next: the next whole event ("data: ...\n\n"); 0
+ * after "data: [DONE]\n\n". */
+extern const struct replay_encoder sse_chat_encoder;
 
 #endif

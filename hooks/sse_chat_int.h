@@ -73,4 +73,10 @@ bool chat_tool_read(struct json_span call, struct chat_tool *t,
 bool chat_choice_read(struct json_span c, struct chat_choice *ch,
                       const char **why);
 
+/* The table's open (the reader): check the whole answer once; NULL with
+ * *why set (a static string) when it cannot be replayed exactly, or when
+ * memory runs out. The answer bytes must outlive the encoder. */
+void *sse_chat_open(const char *p, size_t n, const struct replay_opts *o,
+                    const char **why);
+
 #endif

@@ -240,8 +240,8 @@ static bool chat_choices_check(struct json_span choices, const char **why)
   return true;
 }
 
-struct sse_chat *sse_chat_open(const char *p, size_t n,
-                               const struct replay_opts *o, const char **why)
+void *sse_chat_open(const char *p, size_t n, const struct replay_opts *o,
+                    const char **why)
 {
   const char *ignored;
   struct json_span root;

@@ -128,9 +128,8 @@ static bool answer_ok(struct sse_completions *e, struct json_span root,
   return true;
 }
 
-struct sse_completions *sse_completions_open(const char *p, size_t n,
-                                             const struct replay_opts *o,
-                                             const char **why)
+static void *text_open(const char *p, size_t n, const struct replay_opts *o,
+                       const char **why)
 {
   struct json_span root;
   struct sse_completions *e = calloc(1, sizeof(*e));
@@ -292,14 +291,19 @@ static bool text_step_any(void *e, struct buf *b)
   return step(e, b);
 }
 
-int sse_completions_next(struct sse_completions *e, struct buf *out)
+static int text_next(void *enc, struct buf *out)
 {
+  struct sse_completions *e = enc;
   struct text_cursor saved;
   return replay_next_event(e, &e->c, &saved, sizeof(saved), text_done,
                            text_step_any, out);
 }
 
-void sse_completions_close(struct sse_completions *e)
+static void text_close(void *enc)
 {
-  free(e);
+  free(enc);
 }
+
+const struct replay_encoder sse_completions_encoder = {
+  "text_completion", text_open, text_next, text_close
+};

@@ -8,15 +8,8 @@
 #ifndef SS_SSE_COMPLETIONS_H
 #define SS_SSE_COMPLETIONS_H
 
-#include "../shim/buf.h"
-#include "replay.h"
+#include "sse_encoder.h"
 
-struct sse_completions;
-
-struct sse_completions *sse_completions_open(const char *p, size_t n,
-                                             const struct replay_opts *o,
-                                             const char **why);
-int sse_completions_next(struct sse_completions *e, struct buf *out);
-void sse_completions_close(struct sse_completions *e);
+extern const struct replay_encoder sse_completions_encoder;
 
 #endif

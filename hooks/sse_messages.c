@@ -5,7 +5,7 @@
  * @anthropic-ai/sdk 1.13.0 MessageStream, which must rebuild the answer).
  *
  * sse_messages_open() (sse_messages_read.c) validates the whole answer once
- * and refuses anything it cannot replay exactly; sse_messages_next() then
+ * and refuses anything it cannot replay exactly; its next() then
  * walks the answer's own bytes with a small cursor, one event per call,
  * copying strings and numbers raw. Every event is "event: T\ndata: {...}"
  * with T equal to data.type (the SDK drops events without an event line):
@@ -466,14 +466,19 @@ static bool msg_step_any(void *e, struct buf *b)
   return msg_step(e, b);
 }
 
-int sse_messages_next(struct sse_messages *e, struct buf *out)
+static int msg_next(void *enc, struct buf *out)
 {
+  struct sse_messages *e = enc;
   struct msg_cursor saved;
   return replay_next_event(e, &e->c, &saved, sizeof(saved), msg_done,
                            msg_step_any, out);
 }
 
-void sse_messages_close(struct sse_messages *e)
+static void msg_close(void *enc)
 {
-  free(e);
+  free(enc);
 }
+
+const struct replay_encoder sse_messages_encoder = {
+  "message", sse_messages_open, msg_next, msg_close
+};

@@ -9,24 +9,11 @@
 #ifndef SS_SSE_MESSAGES_H
 #define SS_SSE_MESSAGES_H
 
-#include "../shim/buf.h"
-#include "replay.h"
+#include "sse_encoder.h"
 
-struct sse_messages;
-
-/* Check that answer [p, p+n) is a message this encoder replays exactly;
- * NULL with *why set (a static string) when it is not, or when memory
- * runs out. The answer bytes must outlive the encoder. */
-struct sse_messages *sse_messages_open(const char *p, size_t n,
-                                       const struct replay_opts *o,
-                                       const char **why);
-
-/* Append the next whole event ("event: T\ndata: {...}\n\n") to out.
- * Returns 1 when an event was appended, 0 when the stream is complete
- * (after message_stop), -1 when memory ran out (the same event comes
- * again on the next call). */
-int sse_messages_next(struct sse_messages *e, struct buf *out);
-
-void sse_messages_close(struct sse_messages *e);
+/* open: NULL unless answer [p, p+n) is a message this encoder replays
+ * exactly. next: the next whole event ("event: T\ndata: {...}\n\n");
+ * 0 after message_stop. */
+extern const struct replay_encoder sse_messages_encoder;
 
 #endif

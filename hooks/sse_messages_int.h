@@ -68,4 +68,10 @@ bool msg_block_read(struct json_span blk, struct msg_block *b,
  * counters MessageStream overwrites from there)? */
 bool msg_delta_usage_key(struct json_span key);
 
+/* The table's open (the reader): check the whole answer once; NULL with
+ * *why set (a static string) when it cannot be replayed exactly, or when
+ * memory runs out. The answer bytes must outlive the encoder. */
+void *sse_messages_open(const char *p, size_t n, const struct replay_opts *o,
+                        const char **why);
+
 #endif

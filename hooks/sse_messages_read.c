@@ -185,9 +185,8 @@ static bool msg_blocks_check(struct json_span content, const char **why)
   return true;
 }
 
-struct sse_messages *sse_messages_open(const char *p, size_t n,
-                                       const struct replay_opts *o,
-                                       const char **why)
+void *sse_messages_open(const char *p, size_t n, const struct replay_opts *o,
+                        const char **why)
 {
   const char *ignored;
   struct json_span root;

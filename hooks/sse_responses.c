@@ -4,7 +4,7 @@
  * ResponseStream types and accumulator read them).
  *
  * sse_responses_open() (sse_responses_read.c) validates the whole answer
- * once and refuses anything it cannot replay exactly; sse_responses_next()
+ * once and refuses anything it cannot replay exactly; its next()
  * then walks the answer's own bytes with a small cursor, one event per
  * call, copying strings and numbers raw. Every event is
  * "event: T\ndata: {"type":"T","sequence_number":N,...}\n\n", N counting
@@ -254,14 +254,19 @@ static bool resp_step_any(void *e, struct buf *b)
   return resp_step(e, b);
 }
 
-int sse_responses_next(struct sse_responses *e, struct buf *out)
+static int resp_next(void *enc, struct buf *out)
 {
+  struct sse_responses *e = enc;
   struct resp_cursor saved;
   return replay_next_event(e, &e->c, &saved, sizeof(saved), resp_done,
                            resp_step_any, out);
 }
 
-void sse_responses_close(struct sse_responses *e)
+static void resp_close(void *enc)
 {
-  free(e);
+  free(enc);
 }
+
+const struct replay_encoder sse_responses_encoder = {
+  "response", sse_responses_open, resp_next, resp_close
+};

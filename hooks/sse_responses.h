@@ -9,25 +9,11 @@
 #ifndef SS_SSE_RESPONSES_H
 #define SS_SSE_RESPONSES_H
 
-#include "../shim/buf.h"
-#include "replay.h"
+#include "sse_encoder.h"
 
-struct sse_responses;
-
-/* Check that answer [p, p+n) is a response this encoder replays exactly;
- * NULL with *why set (a static string) when it is not, or when memory
- * runs out. The answer bytes must outlive the encoder. */
-struct sse_responses *sse_responses_open(const char *p, size_t n,
-                                         const struct replay_opts *o,
-                                         const char **why);
-
-/* Append the next whole event ("event: T\ndata: {...}\n\n") to out.
- * Returns 1 when an event was appended, 0 when the stream is complete
- * (after the terminal response.completed / .incomplete / .failed), -1
- * when memory ran out (out is left as it was; the next call after
- * buf_reset() produces the same event). */
-int sse_responses_next(struct sse_responses *e, struct buf *out);
-
-void sse_responses_close(struct sse_responses *e);
+/* open: NULL unless answer [p, p+n) is a response this encoder replays
+ * exactly. next: the next whole event ("event: T\ndata: {...}\n\n");
+ * 0 after the terminal response.completed / .incomplete / .failed. */
+extern const struct replay_encoder sse_responses_encoder;
 
 #endif

@@ -122,4 +122,10 @@ void resp_put_part_start(struct buf *b, struct json_span part);
  * false when the stage has no event (e.g. no annotation left). */
 bool resp_put_part_event(struct sse_responses *e, struct buf *b);
 
+/* The table's open (the reader): check the whole answer once; NULL with
+ * *why set (a static string) when it cannot be replayed exactly, or when
+ * memory runs out. The answer bytes must outlive the encoder. */
+void *sse_responses_open(const char *p, size_t n, const struct replay_opts *o,
+                         const char **why);
+
 #endif

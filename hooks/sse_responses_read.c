@@ -253,9 +253,8 @@ static bool resp_top_read(struct json_span root, struct sse_responses *e,
   return true;
 }
 
-struct sse_responses *sse_responses_open(const char *p, size_t n,
-                                         const struct replay_opts *o,
-                                         const char **why)
+void *sse_responses_open(const char *p, size_t n, const struct replay_opts *o,
+                         const char **why)
 {
   const char *ignored;
   struct sse_responses tmp;

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+
+#include "../hooks/headers.h"
 
 
 /* Each node of a shim-built header list; `owned` data is ours to free. */
@@ -29,13 +30,7 @@ static void free_headers(struct curl_slist *l)
 /* Is this header line (NUL-terminated) the field `name`? */
 static bool is_field(const char *s, const char *name)
 {
-  size_t n = strlen(name);
-  if(strncasecmp(s, name, n))
-    return false;
-  s += n;
-  while(*s == ' ' || *s == '\t')
-    s++;
-  return *s == ':';
+  return header_is(s, strlen(s), name);
 }
 
 /* Does the program's header list send this field? */

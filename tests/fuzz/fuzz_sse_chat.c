@@ -188,21 +188,21 @@ static int fuzz_replay(const char *p, size_t n, const struct replay_opts *o,
   const char *why = NULL;
   struct buf ev;
   int r, done = 0;
-  struct sse_chat *e = sse_chat_open(p, n, o, &why);
+  void *e = sse_chat_encoder.open(p, n, o, &why);
   if(!e) {
     fuzz_assert(why && *why, "refusal without a reason");
     return 0;
   }
   buf_init(&ev);
-  while((r = sse_chat_next(e, &ev)) == 1) {
+  while((r = sse_chat_encoder.next(e, &ev)) == 1) {
     fuzz_assert(!done, "event after [DONE]");
     done = fuzz_event(ev.ptr, ev.len, acc);
     buf_append(all, ev.ptr, ev.len);
     buf_reset(&ev);
   }
   fuzz_assert(r == 0 && done && ev.len == 0, "stream did not end cleanly");
-  fuzz_assert(sse_chat_next(e, &ev) == 0, "stream restarted");
-  sse_chat_close(e);
+  fuzz_assert(sse_chat_encoder.next(e, &ev) == 0, "stream restarted");
+  sse_chat_encoder.close(e);
   buf_free(&ev);
   return 1;
 }

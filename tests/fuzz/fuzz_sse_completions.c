@@ -125,13 +125,13 @@ static int fuzz_replay(const char *p, size_t n, const struct replay_opts *o,
   struct json_span v, ch, c;
   struct json_iter it;
   int r, done = 0;
-  struct sse_completions *e = sse_completions_open(p, n, o, &why);
+  void *e = sse_completions_encoder.open(p, n, o, &why);
   if(!e) {
     fuzz_assert(why && *why, "refusal without a reason");
     return 0;
   }
   buf_init(&ev);
-  while((r = sse_completions_next(e, &ev)) == 1) {
+  while((r = sse_completions_encoder.next(e, &ev)) == 1) {
     fuzz_assert(!done, "event after [DONE]");
     buf_append(all, ev.ptr, ev.len);
     if(ev.len == strlen(FUZZ_DONE) && !memcmp(ev.ptr, FUZZ_DONE, ev.len))
@@ -150,7 +150,7 @@ static int fuzz_replay(const char *p, size_t n, const struct replay_opts *o,
     buf_reset(&ev);
   }
   fuzz_assert(r == 0 && done, "stream did not end cleanly");
-  sse_completions_close(e);
+  sse_completions_encoder.close(e);
   buf_free(&ev);
   return 1;
 }

@@ -96,14 +96,14 @@ static void fuzz_replay(const char *p, size_t n, const struct replay_opts *o,
   const char *why = NULL;
   struct buf ev, json;
   int r, done = 0;
-  struct sse_messages *e = sse_messages_open(p, n, o, &why);
+  void *e = sse_messages_encoder.open(p, n, o, &why);
   if(!e) {
     fuzz_assert(why && *why, "refusal without a reason");
     return;
   }
   buf_init(&ev);
   buf_init(&json);
-  while((r = sse_messages_next(e, &ev)) == 1) {
+  while((r = sse_messages_encoder.next(e, &ev)) == 1) {
     fuzz_assert(!done, "event after message_stop");
     done = fuzz_event(ev.ptr, ev.len, pieces, &json);
     buf_append(all, ev.ptr, ev.len);
@@ -113,8 +113,8 @@ static void fuzz_replay(const char *p, size_t n, const struct replay_opts *o,
   fuzz_assert(all->len >= strlen(FUZZ_STOP) &&
               !memcmp(all->ptr + all->len - strlen(FUZZ_STOP), FUZZ_STOP,
                       strlen(FUZZ_STOP)), "last event is not message_stop");
-  fuzz_assert(sse_messages_next(e, &ev) == 0, "stream restarted");
-  sse_messages_close(e);
+  fuzz_assert(sse_messages_encoder.next(e, &ev) == 0, "stream restarted");
+  sse_messages_encoder.close(e);
   buf_free(&ev);
   buf_free(&json);
 }

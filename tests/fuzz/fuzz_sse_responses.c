@@ -121,20 +121,20 @@ static void fuzz_replay(const char *p, size_t n, const struct replay_opts *o,
   struct buf ev, want;
   struct json_span root;
   int r;
-  struct sse_responses *e = sse_responses_open(p, n, o, &why);
+  void *e = sse_responses_encoder.open(p, n, o, &why);
   if(!e) {
     fuzz_assert(why && *why, "refusal without a reason");
     return;
   }
   buf_init(&ev);
-  while((r = sse_responses_next(e, &ev)) == 1) {
+  while((r = sse_responses_encoder.next(e, &ev)) == 1) {
     fuzz_event(ev.ptr, ev.len, st);
     buf_append(all, ev.ptr, ev.len);
     buf_reset(&ev);
   }
   fuzz_assert(r == 0 && st->terminal && ev.len == 0,
               "stream did not end cleanly");
-  fuzz_assert(sse_responses_next(e, &ev) == 0, "stream restarted");
+  fuzz_assert(sse_responses_encoder.next(e, &ev) == 0, "stream restarted");
   fuzz_assert(fuzz_same_buf(&st->deltas, &st->dones),
               "deltas do not rebuild the done texts");
   buf_init(&want);
@@ -142,7 +142,7 @@ static void fuzz_replay(const char *p, size_t n, const struct replay_opts *o,
   sse_put_value(&want, root);
   fuzz_assert(fuzz_same_buf(&want, &st->final),
               "terminal response is not the answer");
-  sse_responses_close(e);
+  sse_responses_encoder.close(e);
   buf_free(&ev);
   buf_free(&want);
 }

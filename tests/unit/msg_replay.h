@@ -95,7 +95,7 @@ static inline long replay(const char *ans, size_t alen, size_t piece,
                           size_t maxev, struct buf *all)
 {
   struct replay_opts o = {piece, false};
-  long count = replay_checked(replay_encoder_for(EP_MESSAGES), ans, alen,
+  long count = replay_checked(&sse_messages_encoder, ans, alen,
                               &o, maxev, msg_event_ok, all);
   CHECK(count < 0 || replay_ends_with(all, MSTOP));
   return count;
@@ -116,9 +116,9 @@ static inline int refused(const char *ans)
 {
   struct replay_opts o = {8, false};
   const char *why = NULL;
-  struct sse_messages *e = sse_messages_open(ans, strlen(ans), &o, &why);
+  void *e = sse_messages_encoder.open(ans, strlen(ans), &o, &why);
   if(e) {
-    sse_messages_close(e);
+    sse_messages_encoder.close(e);
     return 0;
   }
   return why != NULL && why[0] != '\0';

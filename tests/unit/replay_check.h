@@ -1,5 +1,5 @@
 /* replay_check.h - the encoders' unit tests share their replay loop: any
- * encoder through the common interface (hooks/replay.h). Include after
+ * encoder through the common interface (hooks/sse_encoder.h). Include after
  * check.h. */
 #ifndef SS_REPLAY_CHECK_H
 #define SS_REPLAY_CHECK_H
@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "json.h"
-#include "replay.h"
+#include "sse_encoder.h"
 
 /* Is ev (n bytes, the index-th event of its stream) a good event? */
 typedef int (*replay_event_ok)(const char *ev, size_t n, long index);

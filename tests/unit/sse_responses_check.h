@@ -97,7 +97,7 @@ static inline long replay(const char *ans, size_t alen, size_t piece,
                           size_t maxev, struct buf *all)
 {
   struct replay_opts o = {piece, false};
-  return replay_checked(replay_encoder_for(EP_RESPONSES), ans, alen, &o,
+  return replay_checked(&sse_responses_encoder, ans, alen, &o,
                         maxev, event_ok, all);
 }
 
@@ -116,9 +116,9 @@ static inline const char *refusal(const char *ans)
 {
   struct replay_opts o = {8, false};
   const char *why = NULL;
-  struct sse_responses *e = sse_responses_open(ans, strlen(ans), &o, &why);
+  void *e = sse_responses_encoder.open(ans, strlen(ans), &o, &why);
   if(e) {
-    sse_responses_close(e);
+    sse_responses_encoder.close(e);
     return NULL;
   }
   return why ? why : "";

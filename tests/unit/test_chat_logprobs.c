@@ -67,7 +67,7 @@ static void expect(const char *ans, size_t piece, const char *want)
   struct replay_opts o = {piece, false};
   struct buf all;
   buf_init(&all);
-  CHECK(replay_checked(replay_encoder_for(EP_CHAT), ans, strlen(ans), &o, 0,
+  CHECK(replay_checked(&sse_chat_encoder, ans, strlen(ans), &o, 0,
                        lp_event_ok, &all) > 0);
   CHECK_MEM(all.ptr, all.len, want, strlen(want));
   buf_free(&all);
@@ -78,9 +78,9 @@ static int refused(const char *ans)
 {
   struct replay_opts o = {4, false};
   const char *why = NULL;
-  struct sse_chat *e = sse_chat_open(ans, strlen(ans), &o, &why);
+  void *e = sse_chat_encoder.open(ans, strlen(ans), &o, &why);
   if(e) {
-    sse_chat_close(e);
+    sse_chat_encoder.close(e);
     return 0;
   }
   return why != NULL && why[0] != '\0';
@@ -256,23 +256,23 @@ TEST(oom_group_is_redone)
   struct replay_opts o = {4, false};
   const char *why = NULL;
   struct buf ev, again;
-  struct sse_chat *e = sse_chat_open(ascii, strlen(ascii), &o, &why);
+  void *e = sse_chat_encoder.open(ascii, strlen(ascii), &o, &why);
   CHECK(e != NULL);
   if(!e)
     return;
   buf_init(&ev);
   buf_init(&again);
-  CHECK(sse_chat_next(e, &ev) == 1);  /* role */
+  CHECK(sse_chat_encoder.next(e, &ev) == 1);  /* role */
   buf_reset(&ev);
-  CHECK(sse_chat_next(e, &ev) == 1);  /* "Hello" */
+  CHECK(sse_chat_encoder.next(e, &ev) == 1);  /* "Hello" */
   buf_reset(&ev);
   again.oom = true;
-  CHECK(sse_chat_next(e, &again) == -1);
+  CHECK(sse_chat_encoder.next(e, &again) == -1);
   buf_reset(&again);
-  CHECK(sse_chat_next(e, &again) == 1);
+  CHECK(sse_chat_encoder.next(e, &again) == 1);
   CHECK_STR(buf_cstr(&again), EV("\"content\":\" big\"",
                                  LPC(ENT(" big", "[32,98,105,103]")), "null"));
-  sse_chat_close(e);
+  sse_chat_encoder.close(e);
   buf_free(&ev);
   buf_free(&again);
 }

@@ -1,5 +1,6 @@
 /* test_headers.c - unit tests for hooks/headers.c: status lines, header
- * names, and rewriting a header block for a replayed SSE answer. */
+ * names, field values in a line and in a block, and rewriting a header
+ * block for a replayed SSE answer. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,27 @@ static int status(const char *s)
 static bool is(const char *s, const char *name)
 {
   return header_is(s, strlen(s), name);
+}
+
+/* header_value on a NUL-terminated line: does it give want (NULL: no
+ * value at all)? */
+static bool value_is(const char *s, const char *name, const char *want)
+{
+  size_t n = 99;
+  const char *v = header_value(s, strlen(s), name, &n);
+  if(!want)
+    return v == NULL && n == 99;  /* *vlen untouched on a miss */
+  return v && n == strlen(want) && !memcmp(v, want, n);
+}
+
+/* headers_field on a NUL-terminated block, as value_is(). */
+static bool field_is(const char *block, const char *name, const char *want)
+{
+  size_t n = 99;
+  const char *v = headers_field(block, strlen(block), name, &n);
+  if(!want)
+    return v == NULL;
+  return v && n == strlen(want) && !memcmp(v, want, n);
 }
 
 /* Rewrite block with SSE and compare with want, byte for byte. */
@@ -107,6 +129,86 @@ TEST(is_names)
   CHECK(!header_is("Content-Type: x", 12, "Content-Type"));
   CHECK(header_is("Content-Type: x", 13, "Content-Type"));
   CHECK(!header_is("Content-Type  : x", 14, "Content-Type"));
+}
+
+TEST(value_of_a_line)
+{
+  /* Names compare case-insensitively; HTTP/2 sends them lowercase. */
+  CHECK(value_is("Content-Type: application/json\r\n", "Content-Type",
+                 "application/json"));
+  CHECK(value_is("content-type: application/json\r\n", "Content-Type",
+                 "application/json"));
+  CHECK(value_is("CONTENT-TYPE: a\n", "content-type", "a"));
+  /* Blanks: before the colon, around the value; CRLF, LF or no end. */
+  CHECK(value_is("Content-Length \t: \t 42  \r\n", "Content-Length", "42"));
+  CHECK(value_is("Content-Length:42\n", "Content-Length", "42"));
+  CHECK(value_is("Content-Length: 42", "Content-Length", "42"));
+  CHECK(value_is("api-key: k", "api-key", "k"));
+  /* Blanks inside the value stay; so does a trailing tab (as ever). */
+  CHECK(value_is("X-A:  a b  c \r\n", "X-A", "a b  c"));
+  CHECK(value_is("X-A: 5\t\r\n", "X-A", "5\t"));
+  /* An empty value is a value. */
+  CHECK(value_is("X-A:\r\n", "X-A", ""));
+  CHECK(value_is("X-A:   \r\n", "X-A", ""));
+  CHECK(value_is("X-A:", "X-A", ""));
+  /* The value is everything after the first colon. */
+  CHECK(value_is("Location: http://h:8080/x\r\n", "Location",
+                 "http://h:8080/x"));
+}
+
+TEST(value_misses)
+{
+  /* A name that is a prefix of another, and the other way round. */
+  CHECK(value_is("Content-Types: x\r\n", "Content-Type", NULL));
+  CHECK(value_is("Content-Type: x\r\n", "Content-Types", NULL));
+  CHECK(value_is("X-Api-Key: k\r\n", "api-key", NULL));
+  CHECK(value_is("api-key-2: k\r\n", "api-key", NULL));
+  /* No colon, a status line, a blank line, nothing. */
+  CHECK(value_is("Content-Type\r\n", "Content-Type", NULL));
+  CHECK(value_is("Content-Type x\r\n", "Content-Type", NULL));
+  CHECK(value_is("Content-Type", "Content-Type", NULL));
+  CHECK(value_is("HTTP/1.1 200 OK\r\n", "Content-Type", NULL));
+  CHECK(value_is("\r\n", "Content-Type", NULL));
+  CHECK(value_is("", "Content-Type", NULL));
+  CHECK(value_is(" Content-Type: x\r\n", "Content-Type", NULL));
+  /* Only n bytes are read: the colon must lie inside them. */
+  size_t n = 0;
+  CHECK(!header_value("X-A: b", 3, "X-A", &n));
+  const char *v = header_value("X-A: bc", 6, "X-A", &n);
+  CHECK(v && n == 1 && v[0] == 'b');
+  /* vlen may be NULL. */
+  CHECK(header_value("X-A: b", 6, "X-A", NULL) != NULL);
+}
+
+TEST(field_of_a_block)
+{
+  static const char h1[] =
+      "HTTP/1.1 200 OK\r\n"
+      "Content-Types: no\r\n"
+      "content-type: application/json \r\n"
+      "Content-Length:  12\r\n"
+      "Content-Type: second\r\n"
+      "\r\n";
+  CHECK(field_is(h1, "Content-Type", "application/json"));  /* the first */
+  CHECK(field_is(h1, "CONTENT-LENGTH", "12"));
+  CHECK(field_is(h1, "Content-Encoding", NULL));
+  CHECK(field_is(h1, "HTTP/1.1 200 OK", NULL));
+  static const char h2[] =
+      "HTTP/2 429\n"
+      "retry-after: 3\n"
+      "x-ratelimit-remaining-requests: 0\n"
+      "\n";
+  CHECK(field_is(h2, "Retry-After", "3"));
+  CHECK(field_is(h2, "x-ratelimit-remaining", NULL));
+  /* The last line may have no end; an empty block has no field. */
+  CHECK(field_is("A: 1\r\nB: 2", "b", "2"));
+  CHECK(headers_field(NULL, 0, "A", NULL) == NULL);
+  CHECK(field_is("", "A", NULL));
+  /* Only n bytes count. */
+  size_t n = 0;
+  CHECK(headers_field("A: 1\r\nB: 2\r\n", 6, "B", &n) == NULL);
+  CHECK(headers_has(h1, sizeof(h1) - 1, "content-length"));
+  CHECK(!headers_has(h1, sizeof(h1) - 1, "Content-Encoding"));
 }
 
 TEST(rewrite_http1_crlf)
@@ -297,6 +399,9 @@ int main(void)
   RUN(status_bad_lines);
   RUN(status_four_digit_code);
   RUN(is_names);
+  RUN(value_of_a_line);
+  RUN(value_misses);
+  RUN(field_of_a_block);
   RUN(rewrite_http1_crlf);
   RUN(rewrite_lf_only);
   RUN(rewrite_http2_lowercase);

@@ -68,7 +68,7 @@ static long replay(const char *ans, size_t alen, size_t piece, int usage,
                    size_t maxev, struct buf *all)
 {
   struct replay_opts o = {piece, usage != 0};
-  long count = replay_checked(replay_encoder_for(EP_CHAT), ans, alen, &o,
+  long count = replay_checked(&sse_chat_encoder, ans, alen, &o,
                               maxev, chat_event_ok, all);
   CHECK(count < 0 || replay_ends_with(all, DONE));
   return count;
@@ -89,9 +89,9 @@ static int refused(const char *ans)
 {
   struct replay_opts o = {8, true};
   const char *why = NULL;
-  struct sse_chat *e = sse_chat_open(ans, strlen(ans), &o, &why);
+  void *e = sse_chat_encoder.open(ans, strlen(ans), &o, &why);
   if(e) {
-    sse_chat_close(e);
+    sse_chat_encoder.close(e);
     return 0;
   }
   return why != NULL && why[0] != '\0';
@@ -497,18 +497,18 @@ TEST(oom_event_is_redone)
   struct replay_opts o = {8, false};
   const char *why = NULL;
   struct buf ev;
-  struct sse_chat *e = sse_chat_open(small, strlen(small), &o, &why);
+  void *e = sse_chat_encoder.open(small, strlen(small), &o, &why);
   CHECK(e != NULL);
   if(!e)
     return;
   buf_init(&ev);
   ev.oom = true;
-  CHECK(sse_chat_next(e, &ev) == -1);
+  CHECK(sse_chat_encoder.next(e, &ev) == -1);
   CHECK(ev.len == 0);
   buf_reset(&ev);
-  CHECK(sse_chat_next(e, &ev) == 1);
+  CHECK(sse_chat_encoder.next(e, &ev) == 1);
   CHECK_MEM(ev.ptr, ev.len, EV(CH(0, ROLE_TEXT)), strlen(EV(CH(0, ROLE_TEXT))));
-  sse_chat_close(e);
+  sse_chat_encoder.close(e);
   buf_free(&ev);
 }
 

@@ -12,15 +12,14 @@ static char *replay_all(const char *answer, size_t piece, int usage,
                         const char **why)
 {
   struct replay_opts o = {piece, usage != 0};
-  struct sse_completions *e =
-    sse_completions_open(answer, strlen(answer), &o, why);
+  void *e = sse_completions_encoder.open(answer, strlen(answer), &o, why);
   if(!e)
     return NULL;
   struct buf b;
   buf_init(&b);
-  while(sse_completions_next(e, &b) > 0)
+  while(sse_completions_encoder.next(e, &b) > 0)
     ;
-  sse_completions_close(e);
+  sse_completions_encoder.close(e);
   return (char *)buf_cstr(&b);
 }
 

@@ -192,7 +192,7 @@ TEST(oom_every_event_is_redone)
   const char *why = NULL;
   struct buf ev, all, want;
   int r;
-  struct sse_messages *e = sse_messages_open(ans, strlen(ans), &o, &why);
+  void *e = sse_messages_encoder.open(ans, strlen(ans), &o, &why);
   CHECK(e != NULL);
   if(!e)
     return;
@@ -203,17 +203,17 @@ TEST(oom_every_event_is_redone)
   for(;;) {
     buf_reset(&ev);
     ev.oom = true;
-    r = sse_messages_next(e, &ev);
+    r = sse_messages_encoder.next(e, &ev);
     if(r == 0)
       break;
     CHECK(r == -1);
     CHECK(ev.len == 0);
     buf_reset(&ev);
-    CHECK(sse_messages_next(e, &ev) == 1);
+    CHECK(sse_messages_encoder.next(e, &ev) == 1);
     buf_append(&all, ev.ptr, ev.len);
   }
   CHECK_MEM(all.ptr, all.len, want.ptr, want.len);
-  sse_messages_close(e);
+  sse_messages_encoder.close(e);
   buf_free(&ev);
   buf_free(&all);
   buf_free(&want);

@@ -157,8 +157,8 @@ TEST(oom_event_is_redone)
   const char *why = NULL;
   struct buf ev, all, want;
   int r;
-  struct sse_responses *e =
-    sse_responses_open(text_answer, strlen(text_answer), &o, &why);
+  void *e =
+    sse_responses_encoder.open(text_answer, strlen(text_answer), &o, &why);
   CHECK(e != NULL);
   if(!e)
     return;
@@ -167,10 +167,10 @@ TEST(oom_event_is_redone)
   buf_init(&want);
   for(;;) {
     ev.oom = true;
-    CHECK(sse_responses_next(e, &ev) == -1 || ev.len == 0);
+    CHECK(sse_responses_encoder.next(e, &ev) == -1 || ev.len == 0);
     CHECK(ev.len == 0);
     buf_reset(&ev);
-    r = sse_responses_next(e, &ev);
+    r = sse_responses_encoder.next(e, &ev);
     if(r != 1)
       break;
     buf_append(&all, ev.ptr, ev.len);
@@ -179,7 +179,7 @@ TEST(oom_event_is_redone)
   CHECK(r == 0);
   CHECK(replay(text_answer, strlen(text_answer), 3, 0, &want) == 11);
   CHECK_MEM(all.ptr, all.len, want.ptr, want.len);
-  sse_responses_close(e);
+  sse_responses_encoder.close(e);
   buf_free(&ev);
   buf_free(&all);
   buf_free(&want);
