@@ -12,19 +12,22 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(SAN) $(CFLAGS_EXTRA)
 SOFLAGS := -fPIC -fvisibility=hidden -DCURL_DISABLE_TYPECHECK -DCURL_DISABLE_DEPRECATION
 
-# The pure parts: bytes in, bytes out; no libcurl. Unit-tested and fuzzed alone.
-PURE_SRC := shim/buf.c shim/config.c shim/glob.c hooks/json.c hooks/json_end.c hooks/json_shape.c hooks/body.c \
-            hooks/sse_chat.c hooks/sse_chat_read.c hooks/logprobs.c hooks/sse_completions.c hooks/sse_responses.c hooks/sse_responses_read.c hooks/sse_responses_put.c hooks/sse_responses_lp.c \
-            hooks/sse_messages.c hooks/sse_messages_read.c hooks/replay.c hooks/sse_encoder.c hooks/sse_piece.c hooks/endpoint.c hooks/headers.c
-# Auto mode's pure parts: refusal rules, the learned-refusal cache (file I/O, no libcurl).
-AUTO_SRC := shim/safe_file.c shim/config_rules.c shim/config_load.c hooks/refusal.c shim/learned.c \
-            shim/learned_list.c shim/learned_file.c shim/sha256.c
-PURE_SRC += $(AUTO_SRC)
-# The interposition core and the stages that need libcurl.
-CORE_SRC := shim/log.c shim/settings.c shim/real.c shim/registry.c \
-            shim/handle.c shim/xfer.c shim/swap.c shim/upload.c shim/out.c shim/hooks_easy.c \
-            shim/hooks_multi.c shim/hooks_drive.c shim/defer.c shim/control.c shim/exports.c shim/diagnose.c hooks/destream.c hooks/destream_request.c hooks/fallback.c hooks/stages.c
-LIB_SRC  := $(PURE_SRC) $(CORE_SRC)
+# The tiers are the folders (README "Layout"):
+#   hooks/pure/  the pure parts: bytes in, bytes out, no libcurl, no core;
+#                unit-tested and fuzzed alone
+#   hooks/       the stages, and auto mode's learned-refusal cache
+#                (hooks/learned*: file I/O, no libcurl)
+#   shim/        the interposition core (shim/deepbind.c: the separate PHP
+#                companion)
+PURE_SRC    := $(wildcard hooks/pure/*.c)
+LEARNED_SRC := $(wildcard hooks/learned*.c)
+STAGE_SRC   := $(filter-out $(LEARNED_SRC),$(wildcard hooks/*.c))
+CORE_SRC    := $(filter-out shim/deepbind.c,$(wildcard shim/*.c))
+# What the unit tests, the fuzzers and streamshim-ctl link: no libcurl.
+NOCURL_SRC  := $(PURE_SRC) $(LEARNED_SRC) shim/safe_file.c shim/config_load.c
+HEADERS     := $(wildcard shim/*.h hooks/*.h hooks/pure/*.h)
+INCLUDES    := -Ishim -Ihooks -Ihooks/pure
+LIB_SRC  := $(PURE_SRC) $(LEARNED_SRC) $(STAGE_SRC) $(CORE_SRC)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libstreamshim.so
 
@@ -35,7 +38,7 @@ CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
               $(BUILD)/clients/llmclient-gnutls \
               $(BUILD)/clients/libflavour_user.so $(BUILD)/clients/libforklock.so
 
-.PHONY: all deps unit clients test check-asan check-tsan fuzz demo clean bench
+.PHONY: all deps unit clients print-sources test check-asan check-tsan fuzz demo clean bench
 
 COMPANION := $(BUILD)/libstreamshim-deepbind.so
 
@@ -44,10 +47,10 @@ CTL := $(BUILD)/streamshim-ctl
 all: $(LIB) $(COMPANION) $(CTL)
 
 # `streamshim models`: what auto mode knows (scripts/streamshim-ctl.c).
-CTL_SRC := scripts/streamshim-ctl.c shim/config.c shim/glob.c shim/buf.c hooks/json.c $(AUTO_SRC)
-$(CTL): $(CTL_SRC) $(wildcard shim/*.h hooks/*.h)
+CTL_SRC := scripts/streamshim-ctl.c $(NOCURL_SRC)
+$(CTL): $(CTL_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ishim -Ihooks -o $@ $(CTL_SRC) -lpthread
+	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $(CTL_SRC) -lpthread
 
 # The opt-in companion for RTLD_DEEPBIND hosts (PHP): see shim/deepbind.c.
 # Its dlopen must reach glibc's as a tail call (the caller's RUNPATH rides
@@ -58,7 +61,7 @@ $(COMPANION): shim/deepbind.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -foptimize-sibling-calls -fPIC \
 	  -fvisibility=hidden -shared -o $@ $< -Wl,-z,defs -ldl
 
-$(BUILD)/obj/%.o: %.c $(wildcard shim/*.h hooks/*.h)
+$(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SOFLAGS) -c $< -o $@
 
@@ -67,9 +70,9 @@ $(LIB): $(LIB_OBJ) shim/exports.map
 	  -Wl,--version-script=shim/exports.map -Wl,-z,defs -Wl,-z,now \
 	  -ldl -lpthread
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(PURE_SRC) $(wildcard tests/unit/*.h shim/*.h hooks/*.h)
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(NOCURL_SRC) $(wildcard tests/unit/*.h) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ishim -Ihooks -o $@ $< $(PURE_SRC)
+	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $< $(NOCURL_SRC)
 
 $(BUILD)/clients/%: tests/clients/%.c
 	@mkdir -p $(dir $@)
@@ -104,6 +107,10 @@ $(BUILD)/clients/multi_many $(BUILD)/clients/multi_socket: $(BUILD)/clients/%: t
 	$(CC) $(CFLAGS) -Itests/clients/lib -o $@ $< tests/clients/lib/xfercheck.c -lcurl -lpthread
 
 unit: $(UNIT_BIN)
+
+# The sources of each tier, for tests/test_layout.py.
+print-sources:
+	@echo $(LIB_SRC)
 clients: $(CLIENT_BIN)
 
 deps:
@@ -137,10 +144,10 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRC)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(NOCURL_SRC)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -Ishim -Ihooks -o $@ $< $(PURE_SRC)
+	  $(INCLUDES) -o $@ $< $(NOCURL_SRC)
 
 fuzz:
 	scripts/install-deps fuzz

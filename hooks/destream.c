@@ -6,7 +6,7 @@
 
 #include "../shim/hooks.h"
 #include "../shim/log.h"
-#include "headers.h"
+#include "pure/headers.h"
 
 struct destream *destream_new(const struct ss_config *c, bool include_usage,
                               const struct replay_encoder *encoder)

@@ -4,13 +4,13 @@
 
 #include <stdbool.h>
 
-#include "../shim/buf.h"
-#include "../shim/config.h"
-#include "../shim/learned.h"
+#include "pure/buf.h"
+#include "pure/config.h"
+#include "learned.h"
 #include "../shim/xfer.h"
 #include "destream.h"
-#include "json.h"
-#include "replay.h"
+#include "pure/json.h"
+#include "pure/replay.h"
 
 enum ds_state {
   DS_WAIT = 0,  /* headers so far; no body */

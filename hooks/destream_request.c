@@ -7,12 +7,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "../shim/learned.h"
+#include "learned.h"
 #include "../shim/log.h"
 #include "../shim/settings.h"
-#include "body.h"
-#include "endpoint.h"
-#include "headers.h"
+#include "pure/body.h"
+#include "pure/endpoint.h"
+#include "pure/headers.h"
 
 /* The model a request is for: the Azure deployment, else the body's. */
 static bool request_model(const struct endpoint *ep, const struct body_info *bi,

@@ -30,8 +30,8 @@
 
 #include "../shim/log.h"
 #include "../shim/settings.h"
-#include "headers.h"
-#include "refusal.h"
+#include "pure/headers.h"
+#include "pure/refusal.h"
 
 /* More than any error answer: an answer this large is no refusal. */
 #define FB_MAX_HELD (256u * 1024)

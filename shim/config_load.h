@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "../hooks/pure/config.h"
 
 #define CONFIG_FILE_MAX (1u << 20)  /* bytes of a config file read */
 

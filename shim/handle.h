@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <curl/curl.h>
 
-#include "buf.h"
+#include "../hooks/pure/buf.h"
 #include "real.h"
 
 /* libcurl's HTTPREQ_* as set by POST, POSTFIELDS, UPLOAD, NOBODY, ... */

@@ -11,7 +11,6 @@
 #include "defer.h"
 #include "drive.h"
 #include "hooks.h"
-#include "learned.h"
 #include "log.h"
 #include "registry.h"
 #include "xfer.h"
@@ -91,13 +90,14 @@ static void count_queued(CURLM *m, int *running)
     *running += (int)n;
 }
 
-/* What transfers learned goes to the cache file once the program is out
- * of libcurl, never from inside one of its callbacks. */
-static void learn_outside_callbacks(void)
+/* The stages' work that must wait until the program is out of libcurl
+ * (what auto mode learned goes to its cache file), never from inside one
+ * of its callbacks. */
+static void stages_quiet_outside_callbacks(void)
 {
   if(defer_outside_callbacks()) {
     int saved = errno;
-    learned_flush();
+    ss_stages_quiet();
     errno = saved;
   }
 }
@@ -155,7 +155,7 @@ CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
     rc = r->multi_perform(m, running);
   drive_done(m, rc, running);
   defer_drive_end(&f);
-  learn_outside_callbacks();
+  stages_quiet_outside_callbacks();
   return rc;
 }
 
@@ -179,7 +179,7 @@ CURLMcode ss_multi_socket_action(enum ss_flavour fl, CURLM *m,
     rc = r->multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, running);
   drive_done(m, rc, running);
   defer_drive_end(&f);
-  learn_outside_callbacks();
+  stages_quiet_outside_callbacks();
   return rc;
 }
 

@@ -7,7 +7,6 @@
 #include "defer.h"
 #include "handle.h"
 #include "hooks.h"
-#include "learned.h"
 #include "registry.h"
 #include "xfer.h"
 
@@ -203,7 +202,7 @@ CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
   s->in_perform = false;
   defer_drive_end(&f);
   if(defer_outside_callbacks())  /* not inside another's callback */
-    learned_flush();  /* what the transfer learned, to the file */
+    ss_stages_quiet();  /* e.g. what the transfer learned, to the file */
   return rc;
 }
 

@@ -4,7 +4,6 @@
 #include <stdio.h>
 
 #include "handle.h"
-#include "xfer.h"
 
 void out_init(struct ss_out *o)
 {
@@ -13,6 +12,8 @@ void out_init(struct ss_out *o)
   o->failed = false;
   o->fail_value = 0;
   o->at_end = false;
+  o->headers_in_body = false;
+  o->detached = false;
 }
 
 void out_free(struct ss_out *o)
@@ -75,31 +76,29 @@ static enum ss_flow judge_call(struct ss_out *o, size_t w, size_t len,
 
 /* A header line for a program that set CURLOPT_HEADER: the write callback,
  * then the header callback. */
-static enum ss_flow deliver_included(struct ss_xfer *x, const char *p,
-                                     size_t n)
+static enum ss_flow deliver_included(struct ss_out *o, struct ss_handle *h,
+                                     const char *p, size_t n)
 {
-  struct ss_out *o = &x->out;
-  enum ss_flow r = judge_call(o, call_write(&x->h->app, p, n), n,
+  enum ss_flow r = judge_call(o, call_write(&h->app, p, n), n,
                               SS_OUT_HEADER, p, n);
   if(r != SS_OK)
     return r;
-  return judge_call(o, call_header(&x->h->app, p, n), n, SS_OUT_HEADER_CB, p,
+  return judge_call(o, call_header(&h->app, p, n), n, SS_OUT_HEADER_CB, p,
                     n);
 }
 
-enum ss_flow out_deliver(struct ss_xfer *x, enum ss_out_kind kind,
-                         const char *p, size_t n)
+enum ss_flow out_deliver(struct ss_out *o, struct ss_handle *h,
+                         enum ss_out_kind kind, const char *p, size_t n)
 {
-  struct ss_out *o = &x->out;
-  const struct ss_app_opts *a = &x->h->app;
+  const struct ss_app_opts *a = &h->app;
   if(o->failed)
     return SS_FAILED;
-  if(x->orphaned)  /* the program reset the handle: its callbacks are gone */
+  if(o->detached)  /* the program reset the handle: its callbacks are gone */
     return SS_OK;
   if(kind == SS_OUT_HEADER)
-    x->h->view.header_bytes += (long)n;
-  if(kind == SS_OUT_HEADER && (x->swapped & SS_SWAP_INCLUDE))
-    return deliver_included(x, p, n);
+    h->view.header_bytes += (long)n;
+  if(kind == SS_OUT_HEADER && o->headers_in_body)
+    return deliver_included(o, h, p, n);
   do {
     size_t len = kind != SS_OUT_BODY || n <= CURL_MAX_WRITE_SIZE
                  ? n : CURL_MAX_WRITE_SIZE;
@@ -109,23 +108,22 @@ enum ss_flow out_deliver(struct ss_xfer *x, enum ss_out_kind kind,
     if(r != SS_OK)
       return r;
     if(kind == SS_OUT_BODY)
-      x->h->view.body_bytes += (curl_off_t)len;
+      h->view.body_bytes += (curl_off_t)len;
     p += len;
     n -= len;
   } while(n);
   return SS_OK;
 }
 
-enum ss_flow out_flush(struct ss_xfer *x)
+enum ss_flow out_flush(struct ss_out *o, struct ss_handle *h)
 {
-  struct ss_out *o = &x->out;
   if(!o->has_pending)
     return o->failed ? SS_FAILED : SS_OK;
   /* Deliver from a private copy: a pause may refill o->pending. */
   struct buf held = o->pending;
   buf_init(&o->pending);
   o->has_pending = false;
-  enum ss_flow r = out_deliver(x, o->pending_kind, held.ptr, held.len);
+  enum ss_flow r = out_deliver(o, h, o->pending_kind, held.ptr, held.len);
   buf_free(&held);
   return r;
 }

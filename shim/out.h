@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "../hooks/pure/buf.h"
 #include "stage.h"
 
 enum ss_out_kind {
@@ -31,14 +31,20 @@ struct ss_out {
   bool failed;              /* the program refused bytes */
   size_t fail_value;        /* what its callback returned */
   bool at_end;              /* after libcurl finished: pauses are ignored */
+  bool headers_in_body;     /* CURLOPT_HEADER: header lines go to the write
+                               callback too (the shim turned libcurl's off) */
+  bool detached;            /* the program let go of the transfer (a reset
+                               from a callback): nothing more reaches it */
 };
 
 void out_init(struct ss_out *o);
 void out_free(struct ss_out *o);
 /* Deliver one piece to the program. */
-enum ss_flow out_deliver(struct ss_xfer *x, enum ss_out_kind kind,
-                         const char *p, size_t n);
+struct ss_handle;
+
+enum ss_flow out_deliver(struct ss_out *o, struct ss_handle *h,
+                         enum ss_out_kind kind, const char *p, size_t n);
 /* Deliver the piece refused by a pause, if any. */
-enum ss_flow out_flush(struct ss_xfer *x);
+enum ss_flow out_flush(struct ss_out *o, struct ss_handle *h);
 
 #endif

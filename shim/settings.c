@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "../hooks/pure/buf.h"
 #include "config_load.h"
 #include "log.h"
 #include <stdio.h>

@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "../hooks/pure/config.h"
 
 /* The configuration (never NULL; thread-safe; loaded on first call). */
 const struct ss_config *ss_settings(void);

@@ -51,4 +51,10 @@ struct ss_stage {
 /* The stage types, in chain order (hooks/stages.c). */
 extern const struct ss_stage *const ss_stages[];
 
+/* Called by the core when the program is out of every libcurl callback
+ * (after curl_easy_perform returns, after a multi drive call): work the
+ * stages keep away from callbacks (auto mode writes what it learned to
+ * its cache file). Cheap when there is nothing to do. */
+void ss_stages_quiet(void);
+
 #endif

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../hooks/headers.h"
+#include "../hooks/pure/headers.h"
 
 
 /* Each node of a shim-built header list; `owned` data is ours to free. */

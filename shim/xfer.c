@@ -164,6 +164,14 @@ void xfer_discard(struct ss_handle *h)
   xfer_free(h, false);
 }
 
+/* The client writer, told what of the transfer's state it acts on. */
+static struct ss_out *client(struct ss_xfer *x)
+{
+  x->out.headers_in_body = (x->swapped & SS_SWAP_INCLUDE) != 0;
+  x->out.detached = x->orphaned;
+  return &x->out;
+}
+
 /* Run a header line or body bytes through the stages from index i on, then
  * the client. A stage without a callback for that kind passes it on. */
 static enum ss_flow chain(struct ss_xfer *x, int i, enum ss_out_kind kind,
@@ -183,7 +191,7 @@ static enum ss_flow chain(struct ss_xfer *x, int i, enum ss_out_kind kind,
       x->resume_mask |= 1u << i;
     return r;
   }
-  return out_deliver(x, kind, p, n);
+  return out_deliver(client(x), x->h, kind, p, n);
 }
 
 enum ss_flow xfer_pass_header(struct ss_xfer *x, const char *p, size_t n)
@@ -200,7 +208,7 @@ enum ss_flow xfer_pass_body(struct ss_xfer *x, const char *p, size_t n)
  * stopped producing, deepest first (their backlog comes first in order). */
 static enum ss_flow resume_all(struct ss_xfer *x)
 {
-  enum ss_flow r = out_flush(x);
+  enum ss_flow r = out_flush(client(x), x->h);
   for(int i = x->nstages - 1; i >= 0 && r == SS_OK; i--) {
     if(!(x->resume_mask & (1u << i)))
       continue;

@@ -41,9 +41,9 @@ DECL = re.compile(r"^static pthread_(mutex|once)_t (\w+)\s*=", re.M)
 
 # What each case waits for, when it cannot pass yet.
 PENDING = {
-    "learned.c:learned_mu": "the learned-cache atfork change (shim/learned.c)",
+    "learned.c:learned_mu": "the learned-cache atfork change (hooks/learned.c)",
     "flock:learned_file.c": "the learned-cache change: a child must not inherit "
-                            "refusals.lock held (shim/learned*.c)",
+                            "refusals.lock held (hooks/learned*.c)",
 }
 
 # A child forked while another thread ran a once routine runs it again

@@ -1,5 +1,5 @@
 """The learned-refusal cache file shared by many processes at once
-(shim/learned_file.c: flock on <file>.lock, write a temporary file, rename):
+(hooks/learned_file.c: flock on <file>.lock, write a temporary file, rename):
 every process's entries survive, the file is always well formed, a
 concurrent `streamshim models --forget` removes only what it matches, a
 writer waits for a held lock instead of dropping its entries, and a forget

@@ -1,5 +1,5 @@
 /* fuzz_body.c - libFuzzer harness for body_remove_members() and
- * body_edit_members() (hooks/body.c).
+ * body_edit_members() (hooks/pure/body.c).
  *
  *   make fuzz    (or build/fuzz/fuzz_body -max_total_time=60)
  *

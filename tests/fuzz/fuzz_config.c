@@ -1,4 +1,4 @@
-/* fuzz_config.c - libFuzzer harness for shim/config.c and shim/glob.c.
+/* fuzz_config.c - libFuzzer harness for hooks/pure/config.c and hooks/pure/glob.c.
  *
  * Input: any bytes, taken as a configuration file. config_parse must not
  * crash, and afterwards:
@@ -15,8 +15,8 @@
  *     model name, a key and a value.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ihooks \
- *     tests/fuzz/fuzz_config.c shim/config.c shim/config_rules.c \
- *     shim/glob.c shim/buf.c hooks/refusal.c hooks/json.c \
+ *     tests/fuzz/fuzz_config.c hooks/pure/config.c hooks/pure/config_rules.c \
+ *     hooks/pure/glob.c hooks/pure/buf.c hooks/pure/refusal.c hooks/pure/json.c \
  *     -o /tmp/fuzz_config
  *   /tmp/fuzz_config -max_total_time=60 -max_len=4096
  * Without libFuzzer, -DSS_FUZZ_MAIN builds a main() that runs files. */

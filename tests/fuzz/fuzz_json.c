@@ -1,7 +1,7 @@
-/* fuzz_json.c - libFuzzer harness for hooks/json.c and hooks/body.c.
+/* fuzz_json.c - libFuzzer harness for hooks/pure/json.c and hooks/pure/body.c.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ihooks \
- *     -o /tmp/fuzz_json tests/fuzz/fuzz_json.c hooks/json.c hooks/body.c
+ *     -o /tmp/fuzz_json tests/fuzz/fuzz_json.c hooks/pure/json.c hooks/pure/body.c
  *   /tmp/fuzz_json -max_total_time=60 -max_len=4096
  *
  * Any input: json_parse must not crash; a valid text is walked entirely

@@ -1,5 +1,5 @@
-/* fuzz_refusal.c - libFuzzer harness for hooks/refusal.c and the
- * [refusal "name"] sections of shim/config_rules.c.
+/* fuzz_refusal.c - libFuzzer harness for hooks/pure/refusal.c and the
+ * [refusal "name"] sections of hooks/pure/config_rules.c.
  *
  * Input: a first byte choosing the mode, then bytes.
  *   - Mode 'C' (config): the rest is a configuration file; its rules are
@@ -19,8 +19,8 @@
  *     a description.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ihooks \
- *     tests/fuzz/fuzz_refusal.c hooks/refusal.c hooks/json.c shim/buf.c \
- *     shim/config.c shim/config_rules.c shim/glob.c -o /tmp/fuzz_refusal
+ *     tests/fuzz/fuzz_refusal.c hooks/pure/refusal.c hooks/pure/json.c hooks/pure/buf.c \
+ *     hooks/pure/config.c hooks/pure/config_rules.c hooks/pure/glob.c -o /tmp/fuzz_refusal
  *   /tmp/fuzz_refusal -max_total_time=60 -max_len=4096
  * Without libFuzzer, -DSS_FUZZ_MAIN builds a main() that runs files. */
 #include <stdbool.h>

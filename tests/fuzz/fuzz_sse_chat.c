@@ -18,8 +18,8 @@
  * boundary, and the entries of all chunks, in order, are the answer's.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ihooks \
- *     tests/fuzz/fuzz_sse_chat.c hooks/sse_chat.c hooks/sse_chat_read.c \
- *     hooks/logprobs.c hooks/sse_piece.c hooks/json.c shim/buf.c \
+ *     tests/fuzz/fuzz_sse_chat.c hooks/pure/sse_chat.c hooks/pure/sse_chat_read.c \
+ *     hooks/pure/logprobs.c hooks/pure/sse_piece.c hooks/pure/json.c hooks/pure/buf.c \
  *     -o /tmp/fuzz_sse_chat
  * Without libFuzzer, -DSS_FUZZ_MAIN builds a main() that runs files. */
 #include <stdint.h>

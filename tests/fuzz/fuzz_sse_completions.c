@@ -13,8 +13,8 @@
  * answer's (compacted); every chunk's tokens spell exactly its text.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ihooks \
- *     tests/fuzz/fuzz_sse_completions.c hooks/sse_completions.c \
- *     hooks/logprobs.c hooks/sse_piece.c hooks/json.c shim/buf.c \
+ *     tests/fuzz/fuzz_sse_completions.c hooks/pure/sse_completions.c \
+ *     hooks/pure/logprobs.c hooks/pure/sse_piece.c hooks/pure/json.c hooks/pure/buf.c \
  *     -o /tmp/fuzz_sse_completions */
 #include <stdint.h>
 #include <stdio.h>

@@ -11,8 +11,8 @@
  * gives the same bytes.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ihooks \
- *     tests/fuzz/fuzz_sse_messages.c hooks/sse_messages.c \
- *     hooks/sse_messages_read.c hooks/sse_piece.c hooks/json.c shim/buf.c \
+ *     tests/fuzz/fuzz_sse_messages.c hooks/pure/sse_messages.c \
+ *     hooks/pure/sse_messages_read.c hooks/pure/sse_piece.c hooks/pure/json.c hooks/pure/buf.c \
  *     -o /tmp/fuzz_sse_messages
  * Without libFuzzer, -DSS_FUZZ_MAIN builds a main() that runs files. */
 #include <stdint.h>

@@ -11,8 +11,8 @@
  * gives the same bytes.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishim -Ihooks \
- *     tests/fuzz/fuzz_sse_responses.c hooks/sse_responses*.c \
- *     hooks/sse_piece.c hooks/json.c shim/buf.c -o /tmp/fuzz_sse_responses
+ *     tests/fuzz/fuzz_sse_responses.c hooks/pure/sse_responses*.c \
+ *     hooks/pure/sse_piece.c hooks/pure/json.c hooks/pure/buf.c -o /tmp/fuzz_sse_responses
  * Without libFuzzer, -DSS_FUZZ_MAIN builds a main() that runs files. */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* body_ref.h - the references for hooks/body.c's editors.
+/* body_ref.h - the references for hooks/pure/body.c's editors.
  *
  * body_ref_remove() is the original algorithm for body_remove_members(),
  * which cuts the first named top-level member and starts over until none

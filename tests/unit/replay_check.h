@@ -1,5 +1,5 @@
 /* replay_check.h - the encoders' unit tests share their replay loop: any
- * encoder through the common interface (hooks/sse_encoder.h). Include after
+ * encoder through the common interface (hooks/pure/sse_encoder.h). Include after
  * check.h. */
 #ifndef SS_REPLAY_CHECK_H
 #define SS_REPLAY_CHECK_H

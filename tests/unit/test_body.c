@@ -1,4 +1,4 @@
-/* test_body.c - unit tests for hooks/body.c: inspecting a request body,
+/* test_body.c - unit tests for hooks/pure/body.c: inspecting a request body,
  * removing top-level members surgically, and editing them (set a value,
  * append a member, remove) in one pass. */
 #include <stdint.h>

@@ -1,6 +1,6 @@
-/* test_config.c - unit tests for shim/config.c (settings and the file
- * grammar), shim/config_rules.c ([refusal "name"] sections) and
- * shim/glob.c (comma lists of fnmatch globs). */
+/* test_config.c - unit tests for hooks/pure/config.c (settings and the file
+ * grammar), hooks/pure/config_rules.c ([refusal "name"] sections) and
+ * hooks/pure/glob.c (comma lists of fnmatch globs). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>

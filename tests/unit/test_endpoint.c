@@ -1,4 +1,4 @@
-/* test_endpoint.c - unit tests for hooks/endpoint.c: which LLM API a
+/* test_endpoint.c - unit tests for hooks/pure/endpoint.c: which LLM API a
  * request URL addresses, the Azure deployment and the logged path. */
 #include <stdbool.h>
 #include <stdio.h>

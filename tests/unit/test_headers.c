@@ -1,4 +1,4 @@
-/* test_headers.c - unit tests for hooks/headers.c: status lines, header
+/* test_headers.c - unit tests for hooks/pure/headers.c: status lines, header
  * names, field values in a line and in a block, and rewriting a header
  * block for a replayed SSE answer. */
 #include <stdbool.h>

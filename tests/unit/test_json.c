@@ -1,4 +1,4 @@
-/* test_json.c - unit tests for hooks/json.c: validation, spans, iterators,
+/* test_json.c - unit tests for hooks/pure/json.c: validation, spans, iterators,
  * key matching, string decoding and the incremental end detector. */
 #include <stdint.h>
 #include <stdlib.h>

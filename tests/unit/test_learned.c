@@ -1,5 +1,5 @@
-/* test_learned.c - unit tests for shim/learned.c and the cache file
- * (shim/learned_list.c, shim/learned_file.c): fingerprints (SHA-256 has
+/* test_learned.c - unit tests for hooks/learned.c and the cache file
+ * (hooks/learned_list.c, hooks/learned_file.c): fingerprints (SHA-256 has
  * its own vectors in test_sha256.c), add and lookup, expiry, a second "process", unwritable
  * and corrupt files, escaping, the cap, file modes, threads. Learning
  * writes nothing until a flush: learn() below does both, as a flush point

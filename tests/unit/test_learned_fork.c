@@ -1,5 +1,5 @@
 /* test_learned_fork.c - a fork at any point is safe for the learned cache
- * (shim/learned.c, issue 9 defect 3): a child forked while another thread
+ * (hooks/learned.c, issue 9 defect 3): a child forked while another thread
  * is inside learned_lookup (the lists' mutex held) can learn and look up;
  * a child forked while another thread writes the file (inside its flock'd
  * section) does not inherit the lock, so a long-lived child blocks no

@@ -1,5 +1,5 @@
 /* test_learned_pending.c - unit tests for the learned cache's pending
- * writes (shim/learned.c, issue 9 defects 10 and 11): learning does no
+ * writes (hooks/learned.c, issue 9 defects 10 and 11): learning does no
  * I/O and learns a triple once, however many threads refuse it at once;
  * one flush writes it in one rewrite (counted with inotify); a held lock
  * keeps entries pending (never dropped) until a later flush; a file that

@@ -1,4 +1,4 @@
-/* test_refusal.c - unit tests for hooks/refusal.c: the built-in rule on
+/* test_refusal.c - unit tests for hooks/pure/refusal.c: the built-in rule on
  * the public record of refusals (specs/sse-formats.md 2.1), near misses,
  * user rules, and refusal_status_candidate. */
 #include <stdarg.h>

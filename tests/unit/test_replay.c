@@ -1,4 +1,4 @@
-/* test_replay.c - unit tests for hooks/replay.c: which encoder table
+/* test_replay.c - unit tests for hooks/pure/replay.c: which encoder table
  * replays the answers of which endpoint. */
 #include "check.h"
 #include "replay.h"

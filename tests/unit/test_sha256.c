@@ -1,4 +1,4 @@
-/* test_sha256.c - unit tests for shim/sha256.c: the FIPS 180-4 / NIST
+/* test_sha256.c - unit tests for hooks/pure/sha256.c: the FIPS 180-4 / NIST
  * example vectors ("", "abc", the 448- and 896-bit messages, a million
  * 'a' fed in uneven pieces) and the padding boundaries around 56 and 64
  * bytes, in one call and byte by byte. */

@@ -11,7 +11,7 @@
  *   host  model  fingerprint  learned  expires  rule
  *
  * learned and expires are decimal Unix times (seconds, UTC); fingerprint
- * is "-" or LEARNED_FP_LEN lowercase hex digits (learned.h); host, model
+ * is "-" or LEARNED_FP_LEN lowercase hex digits (below); host, model
  * and rule are escaped: '\\' as "\\\\", TAB as "\\t", LF as "\\n", CR as
  * "\\r" (any other byte is itself), so no name can break a line. A line
  * that does not parse (wrong field count, bad number, bad escape, a field
@@ -49,8 +49,9 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "buf.h"
-#include "learned.h"
+#include "pure/buf.h"
+
+#define LEARNED_FP_LEN 16  /* hex digits of a credential fingerprint */
 
 #define LEARNED_MAX_ENTRIES 4096
 #define LEARNED_MAX_FIELD 512          /* bytes of a host, model or rule */

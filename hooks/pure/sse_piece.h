@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "../shim/buf.h"
+#include "buf.h"
 #include "json.h"
 
 /* Bytes of the one character starting at p (p < end): a UTF-8 sequence,

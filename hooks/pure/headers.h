@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../shim/buf.h"
+#include "buf.h"
 
 /* The status code of a status line ("HTTP/1.1 200 OK", "HTTP/2 200"), or
  * -1 when the line is not one. */

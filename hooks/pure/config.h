@@ -21,7 +21,7 @@
  *                               $XDG_CACHE_HOME/streamshim/refusals)
  *   cache_ttl = N[s|m|h|d]      how long a learned refusal holds (default 7d)
  *
- * Refusal rules (semantics in hooks/refusal.h; parsed by config_rules.c):
+ * Refusal rules (semantics in hooks/pure/refusal.h; parsed by config_rules.c):
  *
  *   [refusal "name"]               name: non-empty, no '"', unique, not
  *                                  "built-in"; the header ends the section
@@ -49,7 +49,7 @@
 #include <stddef.h>
 
 #include "glob.h"
-#include "../hooks/refusal.h"
+#include "refusal.h"
 
 enum ss_mode {
   SS_MODE_OFF = 0,   /* pass everything through */

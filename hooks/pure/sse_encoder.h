@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../shim/buf.h"
+#include "buf.h"
 
 struct replay_opts {
   size_t piece_chars;   /* most characters in one text piece (>= 1) */

@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../shim/buf.h"
+#include "buf.h"
 #include "json.h"
 
 enum lp_kind { LP_CHAT, LP_LEGACY };

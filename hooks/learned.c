@@ -41,7 +41,7 @@
 #include <string.h>
 
 #include "learned_file.h"
-#include "sha256.h"
+#include "pure/sha256.h"
 
 static pthread_mutex_t learned_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t file_mu = PTHREAD_MUTEX_INITIALIZER;

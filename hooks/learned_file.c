@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "safe_file.h"
+#include "../shim/safe_file.h"
 
 #define SAFE_MINE (SS_SAFE_NOFOLLOW | SS_SAFE_MINE)
 #define LOCK_STEP_MAX_MS 16  /* the longest pause between two tries */

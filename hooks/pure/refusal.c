@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../shim/buf.h"
+#include "buf.h"
 #include "json.h"
 
 #define REFUSAL_MAX_BODY (64u << 10)

@@ -1,5 +1,5 @@
 /* config_rules.c - the [refusal "name"] sections of the configuration
- * file (grammar in config.h, rule semantics in hooks/refusal.h).
+ * file (grammar in config.h, rule semantics in hooks/pure/refusal.h).
  *
  * Decisions:
  * - A rule is built as its lines come and judged at its end: a bad line

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../shim/buf.h"
+#include "buf.h"
 
 /* Record one top-level member in bi; *so receives the last
  * "stream_options" value. */

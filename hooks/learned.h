@@ -39,9 +39,9 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "config.h"
+#include "learned_file.h"  /* LEARNED_FP_LEN, the entries */
+#include "pure/config.h"
 
-#define LEARNED_FP_LEN 16  /* hex digits of a credential fingerprint */
 
 /* The fingerprint of a credential: the first LEARNED_FP_LEN hex digits of
  * its SHA-256, or "-" when there is none (secret NULL or n == 0). out has

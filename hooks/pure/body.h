@@ -11,7 +11,7 @@
 
 #include "json.h"
 
-struct buf;  /* shim/buf.h */
+struct buf;  /* hooks/pure/buf.h */
 
 struct body_info {
   bool stream_true;        /* top-level "stream" is true (last occurrence) */
