@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../shim/hooks.h"
 #include "../shim/log.h"
 #include "pure/headers.h"
+
+/* The content type of a replayed answer, as the streaming APIs send it. */
+#define DS_CONTENT_TYPE "text/event-stream; charset=utf-8"
 
 struct destream *destream_new(const struct ss_config *c, bool include_usage,
                               const struct replay_encoder *encoder)
@@ -148,7 +150,7 @@ static enum ss_flow judge(struct ss_xfer *x, struct destream *d)
   if(!d->enc)
     return ds_give_up(x, d, why ? why : "out of memory");
   buf_init(&rewritten);
-  if(!headers_rewrite_for_sse(d->held.ptr, d->held.len, SS_SSE_CONTENT_TYPE,
+  if(!headers_rewrite_for_sse(d->held.ptr, d->held.len, DS_CONTENT_TYPE,
                               &rewritten)) {
     buf_free(&rewritten);
     return ds_give_up(x, d, "out of memory");
@@ -157,7 +159,7 @@ static enum ss_flow judge(struct ss_xfer *x, struct destream *d)
   d->held = rewritten;
   ds_release_held(d);
   d->state = DS_REPLAY;
-  x->h->view.replayed = true;
+  xfer_answer_replaced(x, DS_CONTENT_TYPE);
   ss_info("replaying a %zu-byte %s answer as Server-Sent Events",
           d->answer_len, d->encoder->name);
   return ds_pump(x, d);

@@ -110,7 +110,7 @@ static const char *decide(const struct ss_xfer *x, const struct ss_config *c,
 {
   const char *rule = globs_match(&c->models, model);
   *watch = false;
-  if(x->h->retrying)
+  if(x->h->retry == SS_RETRY_WITHOUT_STREAM)
     return ": the server refused to stream it, retrying without stream";
   if(rule) {
     snprintf(buf, cap, " matches %s", rule);
@@ -151,7 +151,7 @@ void *destream_start(struct ss_xfer *x)
   char rule[300];
   if(c->mode == SS_MODE_OFF || !x->h->app.url)
     return NULL;
-  if(c->mode == SS_MODE_FORCE && !c->models.n && !x->h->retrying)
+  if(c->mode == SS_MODE_FORCE && !c->models.n && x->h->retry != SS_RETRY_WITHOUT_STREAM)
     return NULL;
   endpoint_classify(x->h->app.url, &ep);
   if(ep.kind == EP_NONE)

@@ -55,7 +55,6 @@ static enum ss_flow fb_release(struct ss_xfer *x, struct destream *d,
   if(!fb_fails_now(x, d->status))
     return ds_give_up(x, d, why);
   ss_info("%s: failing as CURLOPT_FAILONERROR asks", why);
-  x->h->view.body_withheld = true;
   ds_release_held(d);
   d->state = DS_SWALLOW;
   ds_pump(x, d);  /* the header block, as libcurl delivers it */
@@ -77,7 +76,7 @@ static enum ss_flow fb_judge(struct ss_xfer *x, struct destream *d)
   int saved = errno;
   learned_add(c, d->host, d->model, d->fp, rule, time(NULL));
   errno = saved;
-  if(!xfer_want_retry(x))
+  if(!xfer_want_retry(x, SS_RETRY_WITHOUT_STREAM))
     return fb_release(x, d, "a refusal to stream, learned, but judged too "
                             "late to retry");
   ss_info("the server refused to stream model %s (rule %s): retrying "

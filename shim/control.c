@@ -10,7 +10,7 @@
 #include "defer.h"
 #include "log.h"
 
-bool xfer_want_retry(struct ss_xfer *x)
+bool xfer_want_retry(struct ss_xfer *x, enum ss_retry how)
 {
   struct ss_handle *h = x->h;
   /* curl_easy_perform retries in its hook, even after libcurl ended. A
@@ -21,7 +21,7 @@ bool xfer_want_retry(struct ss_xfer *x)
      (!h->in_multi || x->ended ||
       !defer_add(h, h->in_multi, SS_DEFER_RETRY, 0)))
     return false;
-  x->retry_wanted = true;
+  x->retry_wanted = how;
   return true;
 }
 
@@ -35,7 +35,13 @@ enum ss_flow xfer_fail(struct ss_xfer *x, CURLcode code, const char *text)
   x->fail_text[n] = '\0';
   x->out.failed = true;  /* libcurl's next calls fail too */
   x->out.fail_value = 0;
+  x->h->view.body_withheld = true;  /* none of the body was delivered */
   return SS_FAILED;
+}
+
+void xfer_answer_replaced(struct ss_xfer *x, const char *content_type)
+{
+  x->h->view.replaced_type = content_type;
 }
 
 /* Sleep ms milliseconds, through signals. */
@@ -76,10 +82,12 @@ void xfer_restart(struct ss_handle *h)
     h->has_kept_upload = true;
     buf_init(&x->up);
   }
+  enum ss_retry how = x && x->retry_wanted ? x->retry_wanted
+                                            : SS_RETRY_WITHOUT_STREAM;
   xfer_finish(h);
-  h->retrying = true;
+  h->retry = how;
   xfer_begin(h);
-  h->retrying = false;
+  h->retry = SS_RETRY_NONE;
   h->has_kept_upload = false;
   buf_free(&h->kept_upload);
 }

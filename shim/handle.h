@@ -24,6 +24,13 @@ enum ss_method {
   SS_METHOD_HEAD
 };
 
+/* What a retry of a refused attempt means for the request. */
+enum ss_retry {
+  SS_RETRY_NONE = 0,       /* not a retry */
+  SS_RETRY_WITHOUT_STREAM, /* the server refused to stream */
+  SS_RETRY_WITH_STREAM     /* the server answers streaming only */
+};
+
 struct ss_app_opts {
   curl_write_callback write_fn;   /* NULL: libcurl's fwrite */
   void *write_data;               /* libcurl's default: stdout */
@@ -58,7 +65,9 @@ struct ss_app_opts {
 /* What the last transfer showed the program; getinfo and header answer
  * from it so that they agree with the callbacks. */
 struct ss_view {
-  bool replayed;
+  const char *replaced_type;      /* a stage handed the program an answer of
+                                     its own, of this content type (static;
+                                     NULL: libcurl's answer) */
   bool body_withheld;             /* failed as FAILONERROR asks, before the
                                      body (which libcurl did receive) */
   curl_off_t body_bytes;          /* bytes given to the write callback */
@@ -77,8 +86,8 @@ struct ss_handle {
   CURLM *in_multi;        /* the program's multi handle holding it; written
                              under the registry lock (registry.h) */
   struct ss_view view;
-  bool retrying;          /* the transfer starting is the retry of a
-                             refused stream: send it without stream */
+  enum ss_retry retry;    /* the transfer starting is a retry, and how the
+                             request is to be sent this time */
   int app_paused;         /* the program's last curl_easy_pause bitmask */
   bool has_kept_upload;   /* the refused attempt's upload body, read ahead,
                              kept for the retry (the program's reader is

@@ -53,7 +53,5 @@ CURLMcode ss_multi_wait(enum ss_flavour fl, CURLM *m,
 CURLMcode ss_multi_timeout(enum ss_flavour fl, CURLM *m, long *timeout_ms,
                            const void *caller);
 
-/* The content type a replayed answer has. */
-#define SS_SSE_CONTENT_TYPE "text/event-stream; charset=utf-8"
 
 #endif

@@ -224,7 +224,7 @@ static void view_getinfo(const struct ss_view *v, CURLINFO info, void *arg)
 {
   switch(info) {
   case CURLINFO_CONTENT_TYPE:
-    *(const char **)arg = SS_SSE_CONTENT_TYPE;
+    *(const char **)arg = v->replaced_type;
     break;
   case CURLINFO_CONTENT_LENGTH_DOWNLOAD:
     *(double *)arg = -1.0;
@@ -257,7 +257,7 @@ CURLcode ss_easy_getinfo(enum ss_flavour fl, CURL *easy, CURLINFO info,
   if(rc != CURLE_OK || !arg)
     return rc;
   struct ss_handle *s = easy ? registry_get(easy) : NULL;
-  if(s && s->view.replayed)
+  if(s && s->view.replaced_type)
     view_getinfo(&s->view, info, arg);
   else if(s && s->view.body_withheld && (info == CURLINFO_SIZE_DOWNLOAD ||
                                          info == CURLINFO_SIZE_DOWNLOAD_T))
@@ -277,7 +277,7 @@ static struct curl_header *view_content_type(struct ss_view *v,
                                              const struct curl_header *real)
 {
   v->content_type = *real;
-  v->content_type.value = (char *)SS_SSE_CONTENT_TYPE;
+  v->content_type.value = (char *)v->replaced_type;
   return &v->content_type;
 }
 
@@ -290,7 +290,7 @@ CURLHcode ss_easy_header(enum ss_flavour fl, CURL *easy, const char *name,
     return CURLHE_NOT_BUILT_IN;
   CURLHcode rc = r->easy_header(easy, name, index, origin, request, hout);
   struct ss_handle *s = easy ? registry_get(easy) : NULL;
-  if(rc != CURLHE_OK || !s || !s->view.replayed || request != -1 ||
+  if(rc != CURLHE_OK || !s || !s->view.replaced_type || request != -1 ||
      !((*hout)->origin & CURLH_HEADER))
     return rc;
   if(hidden_header(name)) {
@@ -311,7 +311,7 @@ struct curl_header *ss_easy_nextheader(enum ss_flavour fl, CURL *easy,
     return NULL;
   struct ss_handle *s = easy ? registry_get(easy) : NULL;
   struct curl_header *h = r->easy_nextheader(easy, origin, request, prev);
-  if(!s || !s->view.replayed || request != -1)
+  if(!s || !s->view.replaced_type || request != -1)
     return h;
   /* Skip what the replay dropped; libcurl continues from prev->anchor,
    * which our Content-Type copy keeps. */

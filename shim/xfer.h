@@ -71,7 +71,7 @@ struct ss_xfer {
                                    (curl_easy_reset from a callback): freed
                                    when the last call returns; nothing more
                                    reaches the program */
-  bool retry_wanted;            /* send again without stream (defer.h) */
+  enum ss_retry retry_wanted;   /* send again, this way (defer.h) */
   CURLcode fail_code;           /* a stage failed the transfer as libcurl
                                    would have, with fail_text */
   char fail_text[CURL_ERROR_SIZE];
@@ -131,9 +131,13 @@ bool xfer_fail_on_error(struct ss_xfer *x, bool on);
 
 /* For stages inside callbacks: nothing more of this attempt reaches the
  * program; once libcurl is out of its callbacks the core sends the
- * request again as a retry (h->retrying: stages then send it without
+ * request again as a retry (h->retry says how: stages then send it
  * stream). False when that cannot be arranged (out of memory). */
-bool xfer_want_retry(struct ss_xfer *x);
+bool xfer_want_retry(struct ss_xfer *x, enum ss_retry how);
+/* What a replacement answer the program is handed is (a transform stage
+ * calls it before the first byte): getinfo and curl_easy_header then
+ * answer with this content type, no length and no encoding. */
+void xfer_answer_replaced(struct ss_xfer *x, const char *content_type);
 /* Fail the transfer as libcurl itself would have: the program sees code
  * and, in its CURLOPT_ERRORBUFFER, text. Returns SS_FAILED. */
 enum ss_flow xfer_fail(struct ss_xfer *x, CURLcode code, const char *text);
@@ -145,7 +149,7 @@ enum ss_flow xfer_fail(struct ss_xfer *x, CURLcode code, const char *text);
 enum ss_flow xfer_pace(struct ss_xfer *x, unsigned ms);
 /* Start the retry of h's refused attempt: the attempt is restored and
  * freed (its upload body, read ahead, is kept for the retry) and the
- * transfer starts again with h->retrying set. */
+ * transfer starts again with h->retry set to the attempt's intent. */
 void xfer_restart(struct ss_handle *h);
 
 /* Internal to the core (swap.c): set the program's own values of the
