@@ -73,12 +73,22 @@ static void unlock_all(void)
   }
 }
 
+/* In a child: the parent writes the entries pending at the fork; the child
+ * keeps them for its lookups, but neither flushes nor waits for them at
+ * exit (a pre-forked worker must not stall on its parent's learning). */
+static void unlock_in_child(void)
+{
+  unlock_all();
+  if(!fork_depth)
+    atomic_store(&pending_n, 0);
+}
+
 /* Registered at load, before any thread can take the lock: a handler
  * registered lazily could miss a fork already under way, and one
  * registered by a once routine a child re-runs would run twice. */
 __attribute__((constructor)) static void install_atfork(void)
 {
-  pthread_atfork(lock_all, unlock_all, unlock_all);
+  pthread_atfork(lock_all, unlock_all, unlock_in_child);
 }
 
 void learned_fingerprint(const char *secret, size_t n, char *out)

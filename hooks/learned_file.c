@@ -161,7 +161,7 @@ static int lock_file(const char *path, long wait_ms)
 static bool write_all(int fd, const char *p, size_t n)
 {
   while(n) {
-    ssize_t w = write(fd, p, n);
+    ssize_t w = safe_write(fd, p, n);  /* EFBIG, not SIGXFSZ */
     if(w < 0 && errno == EINTR)
       continue;
     if(w <= 0)

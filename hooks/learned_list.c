@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HEADER \
   "# streamshim learned refusals: models that refused to stream, kept by " \
@@ -197,6 +198,15 @@ bool learned_list_forget(struct learned_list *l, const char *pattern,
       forget_remove(l, i);
   }
   l->fv[l->nf++] = (struct learned_forget){dup, at_ns};
+  /* at most LEARNED_MAX_FORGETS, the newest: a file of many records
+   * costs linear time to read */
+  while(l->nf > LEARNED_MAX_FORGETS) {
+    size_t oldest = 0;
+    for(size_t i = 1; i < l->nf; i++)
+      if(l->fv[i].at_ns < l->fv[oldest].at_ns)
+        oldest = i;
+    forget_remove(l, oldest);
+  }
   return true;
 }
 
@@ -303,6 +313,10 @@ static void parse_line(const char *p, size_t n, struct learned_list *out)
   free(rule);
 }
 
+/* Seconds beyond which a time is refused (the year 2255): the product in
+ * nanoseconds must fit a long long. */
+#define LEARNED_MAX_TIME 9000000000LL
+
 /* A forget record's time: SECONDS.NANOSECONDS (9 digits) in ns. */
 static bool parse_ns(const char *p, size_t n, long long *out)
 {
@@ -310,7 +324,7 @@ static bool parse_ns(const char *p, size_t n, long long *out)
   long long sec, ns;
   if(!dot || (size_t)(p + n - dot - 1) != 9 || dot - p > 10 ||
      !parse_time(p, (size_t)(dot - p), &sec) ||
-     !parse_time(dot + 1, 9, &ns))
+     !parse_time(dot + 1, 9, &ns) || sec > LEARNED_MAX_TIME)
     return false;
   *out = sec * 1000000000LL + ns;
   return true;
@@ -322,7 +336,12 @@ static void parse_forget(const char *p, size_t n, struct learned_list *out)
   const char *tab = memchr(p, '\t', n);
   size_t tlen = tab ? (size_t)(tab - p) : n;
   long long at;
-  if(!parse_ns(p, tlen, &at))
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  /* A record from the future (a clock stepped back since, or a forged
+   * one) would forget everything learned until then: it is dropped. */
+  if(!parse_ns(p, tlen, &at) ||
+     at > ((long long)now.tv_sec + 1) * 1000000000LL)
     return;
   if(!tab) {
     learned_list_forget(out, NULL, at);

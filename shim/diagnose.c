@@ -20,6 +20,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -85,7 +86,9 @@ __attribute__((destructor)) static void diagnose_at_exit(void)
   bool is_static = false;
   dl_iterate_phdr(find_objects, &s);
   bool php = !s.companion && host_is_php();
-  if(!php && !s.libcurl)
+  /* scanning the image costs page faults in every process: only when the
+   * user asked for a log in the environment */
+  if(!php && !s.libcurl && getenv("STREAMSHIM_LOG"))
     dl_iterate_phdr(scan_main, &is_static);
   if(s.companion || (!php && !s.libcurl && !is_static))
     return;

@@ -92,6 +92,8 @@ int ss_log_open(const char *spec)
   }
   if(lvl == SS_LOG_OFF)
     return 0;
+  if(colon && !strcmp(colon + 1, "/dev/null"))
+    return 0;  /* asked for silence */
   /* the process's own standard streams, named as users name them */
   if(colon && (!strcmp(colon + 1, "/dev/stderr") ||
                !strcmp(colon + 1, "/dev/fd/2")))
@@ -200,7 +202,7 @@ void ss_log(enum ss_log_level level, const char *fmt, ...)
    * terminal as control sequences. */
   put_escaped(line, &len, sizeof(line) - 1, msg, mlen);
   line[len++] = '\n';
-  ssize_t w = write(log_fd, line, len);
+  ssize_t w = safe_write(log_fd, line, len);  /* no SIGPIPE, no SIGXFSZ */
   (void)w;
   errno = saved;
 }

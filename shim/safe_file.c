@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,4 +43,29 @@ int safe_open(const char *path, int flags, mode_t mode, unsigned how)
     return -1;
   }
   return fd;
+}
+
+ssize_t safe_write(int fd, const void *p, size_t n)
+{
+  sigset_t block, old, before;
+  sigemptyset(&block);
+  sigaddset(&block, SIGPIPE);
+  sigaddset(&block, SIGXFSZ);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  sigpending(&before);
+  ssize_t w = write(fd, p, n);
+  int err = errno;
+  if(w < 0 && (err == EPIPE || err == EFBIG)) {
+    int sig = err == EPIPE ? SIGPIPE : SIGXFSZ;
+    struct timespec zero = {0, 0};
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    if(!sigismember(&before, sig))
+      while(sigtimedwait(&one, NULL, &zero) < 0 && errno == EINTR)
+        ;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = err;
+  return w;
 }

@@ -28,4 +28,10 @@ enum ss_safe_open {
  * refused symlink. */
 int safe_open(const char *path, int flags, mode_t mode, unsigned how);
 
+/* write(2) that cannot kill the host: SIGPIPE (a log on a pipe nobody
+ * reads) and SIGXFSZ (a file size limit) are blocked for the call, and one
+ * the call raised is taken back, unless the program had it pending
+ * already; the write then fails with EPIPE or EFBIG instead. */
+ssize_t safe_write(int fd, const void *p, size_t n);
+
 #endif

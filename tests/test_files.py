@@ -13,7 +13,7 @@ import stat
 
 import pytest
 
-from conftest import PYTHON, chat_body, run, shim_env
+from conftest import CURL, PYTHON, chat_body, run, shim_env
 from shimtest import curl
 
 pytestmark = pytest.mark.needs_lib
@@ -223,3 +223,48 @@ def test_log_to_a_standard_stream_by_name(server, name):
     out = r.stdout if name == "/dev/stdout" else r.stderr
     assert b"the server refused to stream" in out, out
     assert b"not used" not in r.stderr + r.stdout
+
+
+def test_log_to_dev_null_is_silence(server):
+    r = curl(server.openai_url(), chat_body("o3-mini"), "-o", "/dev/null",
+             env=shim_env(log="info:/dev/null"), timeout=TIMEOUT)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr
+
+
+def test_a_log_nobody_reads_does_not_kill_the_host(server, tmp_path):
+    """The log on stderr, a pipe whose reader is gone: the shim's write
+    fails with EPIPE instead of SIGPIPE killing a program that did not ask
+    to ignore it (a C client that writes nothing to stderr itself; curl and
+    Python ignore SIGPIPE)."""
+    import subprocess
+    from conftest import BUILD_DIR
+    from test_multi import own_client_env
+    prog = BUILD_DIR / "clients" / "multi_refusals"
+    rfd, wfd = os.pipe()
+    os.close(rfd)
+    try:
+        r = subprocess.run([prog, "-n", "2", server.openai_url()],
+                           env=own_client_env(shim_env(models=None, log="debug"), prog),
+                           stdout=subprocess.PIPE, stderr=wfd, timeout=TIMEOUT)
+    finally:
+        os.close(wfd)
+    assert r.returncode == 0, (r.returncode, r.stdout)
+    assert b"2/2 transfers ok" in r.stdout
+
+
+def test_a_file_size_limit_does_not_kill_the_host(server, tmp_path):
+    """Under `ulimit -f 0` the cache write fails with EFBIG (learning stays
+    in memory) instead of SIGXFSZ killing the program."""
+    import resource
+    import subprocess
+    cache = tmp_path / "cache" / "refusals"
+    def no_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    r = subprocess.run([CURL, "-sS", "-N", server.openai_url(), "-H",
+                        "Content-Type: application/json", "--data-binary", "@-",
+                        "-o", "/dev/null"],
+                       input=chat_body("o3-mini", "fsize"), env=shim_env(cache=cache),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       preexec_fn=no_files, timeout=TIMEOUT)
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    assert not list(cache.parent.glob("refusals.tmp.*")), "a temporary file was left"

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,6 +278,59 @@ TEST(unwritable_path_keeps_memory)
   learned_reset_for_tests();
 }
 
+/* Forget records a file may hold: many (read in linear time, at most
+ * LEARNED_MAX_FORGETS kept), from the future (dropped: they would forget
+ * everything learned until then), with a time that overflows (refused). */
+TEST(hostile_forget_records)
+{
+  struct learned_list l;
+  struct buf text;
+  buf_init(&text);
+  long long now = (long long)time(NULL);
+  for(int i = 0; i < 80000; i++) {
+    char line[96];
+    int n = snprintf(line, sizeof(line), "#!forget\t%lld.%09d\tp%d\n",
+                     now - 100, i, i);
+    buf_append(&text, line, (size_t)n);
+  }
+  learned_list_init(&l);
+  learned_parse(text.ptr, text.len, &l);
+  CHECK(!text.oom && l.nf == LEARNED_MAX_FORGETS);
+  learned_list_free(&l);
+  buf_free(&text);
+  static const char future[] = "#!forget\t4102444800.000000000\n"
+                               "#!forget\t9999999999.999999999\tx\n"
+                               "#!forget\t99999999999.000000000\ty\n";
+  learned_list_init(&l);
+  learned_parse(future, sizeof(future) - 1, &l);
+  CHECK(l.nf == 0);
+  learned_list_free(&l);
+}
+
+/* A child keeps what its parent learned for lookups but leaves writing it
+ * to the parent: it neither flushes it nor waits for the lock at exit. */
+TEST(child_leaves_pending_to_the_parent)
+{
+  struct ss_config c;
+  char fp[LEARNED_FP_LEN + 1];
+  learned_reset_for_tests();
+  cfg_for(&c, in_dir("childpend"), 3600);
+  learned_fingerprint(NULL, 0, fp);
+  learned_add(&c, "api.example", "child-o3", fp, "built-in", time(NULL));
+  CHECK(learned_pending() == 1);
+  pid_t pid = fork();
+  if(!pid)
+    _exit(learned_pending() == 0 &&
+          learned_lookup(&c, "api.example", "child-o3", fp, time(NULL)) ? 0 : 1);
+  int status = -1;
+  CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK(learned_pending() == 1);
+  learned_discard_pending();
+  learned_reset_for_tests();
+  config_free(&c);
+}
+
 TEST(corrupt_lines_skipped)
 {
   struct ss_config c;
@@ -460,6 +515,8 @@ int main(void)
   RUN(expiry);
   RUN(second_process_sees_entries);
   RUN(unwritable_path_keeps_memory);
+  RUN(hostile_forget_records);
+  RUN(child_leaves_pending_to_the_parent);
   RUN(corrupt_lines_skipped);
   RUN(names_cannot_break_the_file);
   RUN(cap_drops_oldest);
