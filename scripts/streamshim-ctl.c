@@ -40,6 +40,7 @@
 #include <limits.h>
 
 #include "buf.h"
+#include "escape.h"
 #include "config.h"
 #include "config_load.h"
 #include "learned.h"
@@ -114,22 +115,10 @@ static bool load_config(struct ctl *c, const char *cache)
 
 /* ---- text output ------------------------------------------------------ */
 
-/* Append s for a terminal: '\', TAB, LF, CR and other control bytes
- * escaped, other bytes (UTF-8 included) as they are. */
+/* Append s for a terminal, escaped as the log escapes (escape.h). */
 static void put_shown(struct buf *b, const char *s)
 {
-  for(const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    char esc[8];
-    if(*p == '\\' || *p == '\t' || *p == '\n' || *p == '\r') {
-      char one[2] = {(char)*p, '\0'};
-      learned_escape(b, one);
-    } else if(*p < 0x20 || *p == 0x7f) {
-      snprintf(esc, sizeof(esc), "\\x%02x", *p);
-      buf_puts(b, esc);
-    } else {
-      buf_append(b, p, 1);
-    }
-  }
+  escape_shown_buf(b, s);
 }
 
 /* Columns a shown string takes: UTF-8 lead bytes count, continuations not. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "safe_file.h"
+#include "../hooks/pure/escape.h"
 
 static enum ss_log_level log_level = SS_LOG_OFF;
 static int log_fd = 2;
@@ -123,67 +124,6 @@ enum ss_log_level ss_log_level(void)
   return log_level;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 when the
- * bytes there are not one (bad lead, truncated, overlong, surrogate, above
- * U+10FFFF) or encode a C1 control (U+0080..U+009F, which some terminals
- * obey as they do ESC sequences). */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-  size_t len = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
-  if(p[0] < 0xc2 || p[0] > 0xf4 || n < len)
-    return 0;
-  for(size_t i = 1; i < len; i++)
-    if((p[i] & 0xc0) != 0x80)
-      return 0;
-  if((p[0] == 0xc2 && p[1] < 0xa0) ||         /* C1 controls */
-     (p[0] == 0xe0 && p[1] < 0xa0) ||         /* overlong */
-     (p[0] == 0xed && p[1] >= 0xa0) ||        /* surrogates */
-     (p[0] == 0xf0 && p[1] < 0x90) ||         /* overlong */
-     (p[0] == 0xf4 && p[1] >= 0x90))          /* above U+10FFFF */
-    return 0;
-  return len;
-}
-
-/* Append src[0..n) to out (holding *o of cap bytes) escaped for a log line:
- * '\' as "\\", TAB, LF and CR as "\t", "\n", "\r", other control bytes,
- * DEL and bytes that are not valid UTF-8 as "\xNN"; valid UTF-8 as it is.
- * An escape or character that does not fit whole is left out, and so is
- * the rest. */
-static void put_escaped(char *out, size_t *o, size_t cap, const char *src,
-                        size_t n)
-{
-  const unsigned char *p = (const unsigned char *)src;
-  for(size_t i = 0; i < n;) {
-    char esc[5];
-    const char *s = esc;
-    size_t len = 1, step = 1;
-    if(p[i] == '\\' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
-      esc[0] = '\\';
-      esc[1] = p[i] == '\\' ? '\\' : p[i] == '\t' ? 't' : p[i] == '\n' ? 'n'
-               : 'r';
-      len = 2;
-    }
-    else if(p[i] < 0x20 || p[i] == 0x7f) {
-      snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
-      len = 4;
-    }
-    else if(p[i] < 0x80)
-      s = src + i;
-    else if((step = len = utf8_len(p + i, n - i)) > 0)
-      s = src + i;
-    else {
-      snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
-      len = 4;
-      step = 1;
-    }
-    if(*o + len > cap)
-      return;
-    memcpy(out + *o, s, len);
-    *o += len;
-    i += step;
-  }
-}
-
 void ss_log(enum ss_log_level level, const char *fmt, ...)
 {
   char msg[1024], line[2048];
@@ -200,7 +140,7 @@ void ss_log(enum ss_log_level level, const char *fmt, ...)
   /* Escaped here, for every caller: names and paths come from requests,
    * the environment and files, and must not forge lines or reach a
    * terminal as control sequences. */
-  put_escaped(line, &len, sizeof(line) - 1, msg, mlen);
+  escape_shown(line, &len, sizeof(line) - 1, msg, mlen);
   line[len++] = '\n';
   ssize_t w = safe_write(log_fd, line, len);  /* no SIGPIPE, no SIGXFSZ */
   (void)w;

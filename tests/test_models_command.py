@@ -338,3 +338,16 @@ def test_the_readme_configuration_example_parses_as_it_reads(setup, tmp_path):
     assert doc["models"] == ["o3-mini*", "o1*", "my deployment"]
     assert [r["name"] for r in doc["rules"]] == ["built-in", "llama.cpp with tools"]
     assert doc["rules"][1]["status"] == 500
+
+
+def test_names_are_shown_escaped(setup):
+    """A name with control bytes, a C1 control and bytes that are not UTF-8
+    is shown as the log shows it: escaped, never raw."""
+    conf, cache, env = setup
+    cache.parent.mkdir(mode=0o700, exist_ok=True)
+    cache.write_bytes(b"h\tbad\xff\x1b[31m\xc2\x85x\t-\t1\t99999999999\tbuilt-in\n")
+    os.chmod(cache, 0o600)
+    rc, out, err = models(env=env)
+    raw = out.encode("utf-8", "surrogateescape")
+    assert b"bad\\xff\\x1b[31m\\xc2\\x85x" in raw, out
+    assert b"\x1b" not in raw and b"\xc2\x85" not in raw and b"\xff" not in raw
