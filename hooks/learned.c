@@ -78,9 +78,12 @@ static void unlock_all(void)
  * exit (a pre-forked worker must not stall on its parent's learning). */
 static void unlock_in_child(void)
 {
-  unlock_all();
-  if(!fork_depth)
+  if(fork_depth == 1) {  /* learned_mu still held: no thread but this one */
+    for(size_t i = 0; i < mem.n; i++)
+      mem.v[i].pending = false;
     atomic_store(&pending_n, 0);
+  }
+  unlock_all();
 }
 
 /* Registered at load, before any thread can take the lock: a handler

@@ -88,7 +88,7 @@ __attribute__((destructor)) static void diagnose_at_exit(void)
   bool php = !s.companion && host_is_php();
   /* scanning the image costs page faults in every process: only when the
    * user asked for a log in the environment */
-  if(!php && !s.libcurl && getenv("STREAMSHIM_LOG"))
+  if(!php && !s.libcurl && ss_settings_log_asked())
     dl_iterate_phdr(scan_main, &is_static);
   if(s.companion || (!php && !s.libcurl && !is_static))
     return;

@@ -55,15 +55,19 @@ ssize_t safe_write(int fd, const void *p, size_t n)
   sigpending(&before);
   ssize_t w = write(fd, p, n);
   int err = errno;
-  if(w < 0 && (err == EPIPE || err == EFBIG)) {
-    int sig = err == EPIPE ? SIGPIPE : SIGXFSZ;
+  /* a write that partly succeeded may have raised one too */
+  sigset_t after;
+  sigpending(&after);
+  static const int sigs[] = {SIGPIPE, SIGXFSZ};
+  for(size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
     struct timespec zero = {0, 0};
     sigset_t one;
+    if(!sigismember(&after, sigs[i]) || sigismember(&before, sigs[i]))
+      continue;
     sigemptyset(&one);
-    sigaddset(&one, sig);
-    if(!sigismember(&before, sig))
-      while(sigtimedwait(&one, NULL, &zero) < 0 && errno == EINTR)
-        ;
+    sigaddset(&one, sigs[i]);
+    while(sigtimedwait(&one, NULL, &zero) < 0 && errno == EINTR)
+      ;
   }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   errno = err;

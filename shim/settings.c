@@ -130,6 +130,13 @@ bool ss_settings_may_log(void)
   return (log && *log) || (path && *path);
 }
 
+bool ss_settings_log_asked(void)
+{
+  const char *log = settings_getenv("STREAMSHIM_LOG");
+  return !getauxval(AT_SECURE) && log && *log && strncmp(log, "off", 3) &&
+         log[0] != '0';
+}
+
 const struct ss_config *ss_settings(void)
 {
   pthread_once(&settings_once, settings_load);

@@ -18,5 +18,7 @@ const struct ss_config *ss_settings(void);
 /* Could the settings turn a log on (STREAMSHIM_LOG or STREAMSHIM_CONFIG
  * set, not AT_SECURE)? Reads nothing but the variables. */
 bool ss_settings_may_log(void);
+/* Does the environment (as the process started) ask for a log? */
+bool ss_settings_log_asked(void);
 
 #endif

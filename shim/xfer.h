@@ -131,8 +131,8 @@ bool xfer_fail_on_error(struct ss_xfer *x, bool on);
 
 /* For stages inside callbacks: nothing more of this attempt reaches the
  * program; once libcurl is out of its callbacks the core sends the
- * request again as a retry (h->retry says how: stages then send it
- * stream). False when that cannot be arranged (out of memory). */
+ * request again as a retry, as how says (h->retry: e.g. without stream).
+ * False when that cannot be arranged (out of memory). */
 bool xfer_want_retry(struct ss_xfer *x, enum ss_retry how);
 /* What a replacement answer the program is handed is (a transform stage
  * calls it before the first byte): getinfo and curl_easy_header then

@@ -240,6 +240,11 @@ def test_static_libcurl_is_diagnosed(tmp_path):
     assert b"a statically linked libcurl cannot be interposed" in r.stderr
     r = run([exe], env=shim_env(), timeout=15)
     assert r.stderr == b""
+    # a log asked for only by the config file: the image is not read
+    conf = tmp_path / "conf"
+    conf.write_text("log = warn\n")
+    r = run([exe], env=shim_env(config=conf), timeout=15)
+    assert r.returncode == 0 and r.stderr == b""
 
 
 CLEARED = r"""

@@ -61,7 +61,6 @@ void escape_shown(char *out, size_t *o, size_t cap, const char *src,
   }
 }
 
-
 bool escape_shown_buf(struct buf *b, const char *src)
 {
   size_t n = strlen(src), o = 0, cap = 4 * n + 1;
