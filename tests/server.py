@@ -79,8 +79,9 @@ REFUSAL_BODY = (b'{"error":{"message":"Unsupported value: \'stream\' does not su
 STREAM_OPTIONS_BODY = (b'{"error":{"message":"The \'stream_options\' parameter is only allowed'
                        b' when \'stream\' is enabled.","type":"invalid_request_error",'
                        b'"param":"stream_options","code":null}}')
-# The refusals of the public record (specs/sse-formats.md 2.1), and what
-# other servers say (for user rules), by X-Test-Refusal name.
+# The refusals of the public record (README, "Which models refused
+# streaming"), and what other servers say (for user rules), by
+# X-Test-Refusal name.
 REFUSALS = {
     "azure": (400, REFUSAL_BODY),
     "o1-preview": (400, b'{"error":{"message":"Unsupported value: \'stream\' does not support'

@@ -245,7 +245,7 @@ def _finalize(snapshot):
         raise ValueError("request ended without sending any chunks")
     rest = {k: v for k, v in snapshot.items()
             if k not in ("id", "choices", "created", "model", "system_fingerprint")}
-    rest.pop("obfuscation", None)  # SDK-added noise, see sse-formats.md section 9
+    rest.pop("obfuscation", None)  # noise the API adds to streams, not in the answer
     choices = []
     for choice in snapshot["choices"]:
         if choice is None:

@@ -1,6 +1,7 @@
 /* refusal.h - does an error answer mean "this model cannot stream"? Pure.
  *
- * The built-in rule covers the public record (specs/sse-formats.md 2.1):
+ * The built-in rule covers the public record (README, "Which models
+ * refused streaming"):
  * HTTP 400 whose JSON body has error.param == "stream" and error.code ==
  * "unsupported_value" (o1's "Only the default (false) value is
  * supported.", Azure o1/o3-mini's "Supported values are: false.", and the

@@ -1,6 +1,6 @@
 /* sse_chat.c - replay a chat.completion answer as the chat.completion.chunk
  * Server-Sent Events stream the streaming Chat Completions API sends (see
- * sse_chat.h; wire format in specs/sse-formats.md sections 1 and 10).
+ * sse_chat.h; wire format in the README, "The streams replayed").
  *
  * sse_chat_open() validates the whole answer once and refuses anything it
  * cannot replay exactly; its next() then walks the answer's own bytes
@@ -13,7 +13,7 @@
  * - The first tool call fragment (or function_call head) is merged into
  *   the role chunk when the choice has no text pieces before it, which is
  *   what api.openai.com sends; otherwise it gets its own chunk after the
- *   text pieces. Both accumulate identically (openai-node, sse-formats 1.3).
+ *   text pieces. Both accumulate identically (openai-node's ChatCompletionStream).
  * - Role delta: "content" is "" when the message content is a string, else
  *   null; "refusal" is "" when the message refusal is a string, else null
  *   (the observed refusal stream starts with "content":null,"refusal":"").

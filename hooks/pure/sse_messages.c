@@ -1,7 +1,7 @@
 /* sse_messages.c - replay an Anthropic Messages answer ("type":"message",
  * POST /v1/messages) as the event stream the API sends with
  * "stream": true (see sse_messages.h; wire format in
- * specs/sse-formats.md section 5; accumulation rules in the
+ * the README, "The streams replayed"; accumulation rules in the
  * @anthropic-ai/sdk 1.13.0 MessageStream, which must rebuild the answer).
  *
  * sse_messages_open() (sse_messages_read.c) validates the whole answer once

@@ -1,6 +1,6 @@
 /* sse_messages.h - replay an Anthropic Messages answer ("type":"message",
  * POST /v1/messages) as the message_start ... message_stop event stream
- * the API sends with "stream": true (specs/sse-formats.md section 5).
+ * the API sends with "stream": true (README, "The streams replayed").
  *
  * Pure: bytes in, bytes out. Events are produced one at a time on demand
  * (the caller delivers each in its own write-callback call), so output is

@@ -1,6 +1,6 @@
 /* sse_responses.c - replay a Responses API answer as the response.* event
  * stream that "stream": true sends (see sse_responses.h; wire format in
- * specs/sse-formats.md section 4, event payloads as openai-node 6.49's
+ * the README, "The streams replayed"; event payloads as openai-node 6.49's
  * ResponseStream types and accumulator read them).
  *
  * sse_responses_open() (sse_responses_read.c) validates the whole answer

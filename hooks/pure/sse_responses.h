@@ -1,7 +1,7 @@
 /* sse_responses.h - replay a Responses API answer ("object":"response";
  * POST /v1/responses, Azure /openai/responses and /openai/v1/responses)
  * as the response.* Server-Sent Events stream that "stream": true sends
- * (specs/sse-formats.md section 4).
+ * (README, "The streams replayed").
  *
  * Pure: bytes in, bytes out. Events are produced one at a time on demand
  * (the caller delivers each in its own write-callback call); strings and

@@ -1,6 +1,6 @@
 /* test_refusal.c - unit tests for hooks/pure/refusal.c: the built-in rule on
- * the public record of refusals (specs/sse-formats.md 2.1), near misses,
- * user rules, and refusal_status_candidate. */
+ * the public record of refusals (README, "Which models refused
+ * streaming"), near misses, user rules, and refusal_status_candidate. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
