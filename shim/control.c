@@ -57,7 +57,7 @@ static void sleep_ms(unsigned ms)
 enum ss_flow xfer_pace(struct ss_xfer *x, unsigned ms)
 {
   struct ss_handle *h = x->h;
-  if(!ms || x->ended || x->orphaned)
+  if(!ms || x->ended || x->out.detached)
     return SS_OK;
   switch(defer_driver()) {
   case SS_DRIVE_EASY:

@@ -114,7 +114,7 @@ static void hand_over_held(CURLM *m)
     return;
   int saved = errno;
   size_t n = registry_in_multi(m, in, sizeof(in) / sizeof(in[0]));
-  for(size_t i = 0; i < n && i < sizeof(in) / sizeof(in[0]); i++) {
+  for(size_t i = 0; i < n; i++) {
     struct ss_handle *s = in[i];
     if(!s->xfer || s->xfer->ended)
       continue;
@@ -126,14 +126,51 @@ static void hand_over_held(CURLM *m)
   errno = saved;
 }
 
-/* After the last real call of a drive hook. */
-static void drive_done(CURLM *m, CURLMcode rc, int *running)
+/* One call of the program's that drives m: the real call (perform, or
+ * socket_action on the program's socket), then, while retries restart,
+ * the real call again (for socket_action: on the timeout, which starts
+ * them); afterwards the running count and what the shim holds. */
+struct drive_call {
+  const struct ss_real *r;
+  CURLM *m;
+  enum ss_driver d;
+  curl_socket_t s;           /* SS_DRIVE_SOCKET: the program's socket */
+  int ev;                    /* and its events */
+  int *running;
+};
+
+static CURLMcode real_call(const struct drive_call *c, bool again)
 {
-  if(rc != CURLM_OK)
-    return;
-  count_queued(m, running);
-  if(running && !*running)
-    hand_over_held(m);
+  if(c->d == SS_DRIVE_PERFORM)
+    return c->r->multi_perform(c->m, c->running);
+  return again ? c->r->multi_socket_action(c->m, CURL_SOCKET_TIMEOUT, 0,
+                                           c->running)
+               : c->r->multi_socket_action(c->m, c->s, c->ev, c->running);
+}
+
+static CURLMcode drive(const struct drive_call *c, const void *caller)
+{
+  /* resumes only from perform: socket_action loops own their timers */
+  bool resume = c->d == SS_DRIVE_PERFORM;
+  if(defer_delivering(c->m))
+    return CURLM_RECURSIVE_API_CALL;
+  if(ss_real_is_libcurl(caller) || defer_in_callback_of(c->m))
+    return real_call(c, false);  /* libcurl's own, or refused */
+  struct ss_drive f;
+  defer_drive_begin(&f, c->d, c->m);
+  drive_deferred(c->r, c->m, resume);
+  CURLMcode rc = real_call(c, false);
+  for(int i = 0; rc == CURLM_OK && i < DRIVE_ROUNDS &&
+                 drive_deferred(c->r, c->m, resume); i++)
+    rc = real_call(c, true);
+  if(rc == CURLM_OK) {
+    count_queued(c->m, c->running);
+    if(c->running && !*c->running)
+      hand_over_held(c->m);
+  }
+  defer_drive_end(&f);
+  stages_quiet_outside_callbacks();
+  return rc;
 }
 
 CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
@@ -142,21 +179,8 @@ CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_perform)
     return CURLM_INTERNAL_ERROR;
-  if(defer_delivering(m))
-    return CURLM_RECURSIVE_API_CALL;
-  if(ss_real_is_libcurl(caller) || defer_in_callback_of(m))
-    return r->multi_perform(m, running);  /* libcurl's, or refused */
-  struct ss_drive f;
-  defer_drive_begin(&f, SS_DRIVE_PERFORM, m);
-  drive_deferred(r, m, true);
-  CURLMcode rc = r->multi_perform(m, running);
-  for(int i = 0; rc == CURLM_OK && i < DRIVE_ROUNDS &&
-                 drive_deferred(r, m, true); i++)
-    rc = r->multi_perform(m, running);
-  drive_done(m, rc, running);
-  defer_drive_end(&f);
-  stages_quiet_outside_callbacks();
-  return rc;
+  struct drive_call c = {r, m, SS_DRIVE_PERFORM, CURL_SOCKET_BAD, 0, running};
+  return drive(&c, caller);
 }
 
 CURLMcode ss_multi_socket_action(enum ss_flavour fl, CURLM *m,
@@ -166,21 +190,8 @@ CURLMcode ss_multi_socket_action(enum ss_flavour fl, CURLM *m,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_socket_action)
     return CURLM_INTERNAL_ERROR;
-  if(defer_delivering(m))
-    return CURLM_RECURSIVE_API_CALL;
-  if(ss_real_is_libcurl(caller) || defer_in_callback_of(m))
-    return r->multi_socket_action(m, s, ev_bitmask, running);
-  struct ss_drive f;
-  defer_drive_begin(&f, SS_DRIVE_SOCKET, m);
-  drive_deferred(r, m, false);
-  CURLMcode rc = r->multi_socket_action(m, s, ev_bitmask, running);
-  for(int i = 0; rc == CURLM_OK && i < DRIVE_ROUNDS &&
-                 drive_deferred(r, m, false); i++)
-    rc = r->multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, running);
-  drive_done(m, rc, running);
-  defer_drive_end(&f);
-  stages_quiet_outside_callbacks();
-  return rc;
+  struct drive_call c = {r, m, SS_DRIVE_SOCKET, s, ev_bitmask, running};
+  return drive(&c, caller);
 }
 
 CURLMcode ss_multi_wait(enum ss_flavour fl, CURLM *m,

@@ -129,7 +129,7 @@ static void xfer_free_stages(struct ss_xfer *x)
  * it meanwhile and this was the last. */
 static void xfer_leave(struct ss_xfer *x)
 {
-  if(!--x->busy && x->orphaned)
+  if(!--x->busy && x->out.detached)
     xfer_free_stages(x);
 }
 
@@ -149,7 +149,7 @@ static void xfer_free(struct ss_handle *h, bool put_back)
   xfer_release(x, x->swapped);
   h->xfer = NULL;
   if(x->busy)
-    x->orphaned = true;
+    x->out.detached = true;  /* nothing more reaches the program */
   else
     xfer_free_stages(x);
 }
@@ -164,11 +164,10 @@ void xfer_discard(struct ss_handle *h)
   xfer_free(h, false);
 }
 
-/* The client writer, told what of the transfer's state it acts on. */
+/* The client writer, told how the transfer delivers header lines. */
 static struct ss_out *client(struct ss_xfer *x)
 {
   x->out.headers_in_body = (x->swapped & SS_SWAP_INCLUDE) != 0;
-  x->out.detached = x->orphaned;
   return &x->out;
 }
 

@@ -66,11 +66,10 @@ struct ss_xfer {
   enum ss_out_kind absorbed_kind;
   bool ended;
   int busy;                     /* calls of the shim's running on it: a
-                                   callback, or xfer_end */
-  bool orphaned;                /* the handle let go of it while busy
-                                   (curl_easy_reset from a callback): freed
-                                   when the last call returns; nothing more
-                                   reaches the program */
+                                   callback, or xfer_end; when the handle
+                                   lets go of it meanwhile (a reset from a
+                                   callback), out.detached is set and the
+                                   last call frees it */
   enum ss_retry retry_wanted;   /* send again, this way (defer.h) */
   CURLcode fail_code;           /* a stage failed the transfer as libcurl
                                    would have, with fail_text */

@@ -387,6 +387,21 @@ TEST(remove_exhaustive_small)
 
 /* ---- many members: one pass, whatever their number ----------------------- */
 
+
+/* A kept member ,"k<i>":"<pad>" appended to both the input and the output
+ * expected (key is a scratch buffer of cap bytes). */
+static void put_kept(struct buf *in, struct buf *want, char *key, size_t cap,
+                     int i, const char *pad)
+{
+  snprintf(key, cap, ",\"k%d\":\"", i);
+  buf_puts(in, key);
+  buf_puts(in, pad);
+  buf_puts(in, "\"");
+  buf_puts(want, key);
+  buf_puts(want, pad);
+  buf_puts(want, "\"");
+}
+
 /* A ~2 MB body with `copies` top-level "stream" members among padded
  * kept ones (where: 0 interleaved, 1 all at the end, 2 all at the start)
  * into *in, and what removing them must give into *want. */
@@ -404,26 +419,13 @@ static void many_streams(struct buf *in, struct buf *want, int copies,
       buf_puts(in, i % 2 ? ", \"stream\": false" : ",\"stream\":true");
       continue;
     }
-    snprintf(key, sizeof(key), ",\"k%d\":\"", i);
-    buf_puts(in, key);
-    buf_puts(in, pad);
-    buf_puts(in, "\"");
-    buf_puts(want, key);
-    buf_puts(want, pad);
-    buf_puts(want, "\"");
+    put_kept(in, want, key, sizeof(key), i, pad);
     if(where == 0)  /* a kept gap precedes it: no whitespace to keep */
       buf_puts(in, i % 2 ? ",\"stream\":false" : ",\"stream\":true");
   }
   for(int i = 0; where != 0 && i < copies; i++) {
-    if(where == 2) {
-      snprintf(key, sizeof(key), ",\"k%d\":\"", i);
-      buf_puts(in, key);
-      buf_puts(in, pad);
-      buf_puts(in, "\"");
-      buf_puts(want, key);
-      buf_puts(want, pad);
-      buf_puts(want, "\"");
-    }
+    if(where == 2)
+      put_kept(in, want, key, sizeof(key), i, pad);
     else
       buf_puts(in, i % 2 ? ",\n  \"stream_options\": {}" : ",\"stream\":true");
   }

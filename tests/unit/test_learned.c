@@ -21,29 +21,7 @@
 #include "config.h"
 #include "learned.h"
 #include "learned_file.h"
-
-static char dir[64];  /* the test's directory */
-
-/* dir + "/" + name in a static buffer (a ring of 16: a test may hold
- * a few at once). */
-static const char *in_dir(const char *name)
-{
-  static char b[16][256];
-  static unsigned k;
-  k = (k + 1) % 16;
-  snprintf(b[k], sizeof(b[k]), "%s/%s", dir, name);
-  return b[k];
-}
-
-/* A config caching to path with a TTL (the caller frees it). */
-static void cfg_for(struct ss_config *c, const char *path, long ttl)
-{
-  const char *msg;
-  config_init(c);
-  if(path)
-    CHECK(config_set(c, "cache", path, false, &msg));
-  c->cache_ttl = ttl;
-}
+#include "learned_check.h"
 
 /* The whole file in a static buffer ("" when unreadable). */
 static const char *slurp(const char *path)
@@ -512,11 +490,8 @@ TEST(threads_share_the_file)
 
 int main(void)
 {
-  snprintf(dir, sizeof(dir), "/tmp/ss-learned-XXXXXX");
-  if(!mkdtemp(dir)) {
-    perror("mkdtemp");
+  if(!learned_dir_make("/tmp/ss-learned-XXXXXX"))
     return 1;
-  }
   RUN(fingerprints);
   RUN(paths);
   RUN(add_lookup_and_modes);

@@ -24,25 +24,7 @@
 #include "config.h"
 #include "learned.h"
 #include "learned_file.h"
-
-static char dir[64];
-
-static const char *in_dir(const char *name)
-{
-  static char b[8][256];
-  static unsigned k;
-  k = (k + 1) % 8;
-  snprintf(b[k], sizeof(b[k]), "%s/%s", dir, name);
-  return b[k];
-}
-
-static void cfg_for(struct ss_config *c, const char *path, long ttl)
-{
-  const char *msg;
-  config_init(c);
-  CHECK(config_set(c, "cache", path, false, &msg));
-  c->cache_ttl = ttl;
-}
+#include "learned_check.h"
 
 /* The entries of the file at path (the caller frees). */
 static void read_file(const char *path, struct learned_list *l)
@@ -336,11 +318,8 @@ TEST(forget_records_text_cap_and_lifetime)
 
 int main(void)
 {
-  snprintf(dir, sizeof(dir), "/tmp/ss-learned-pending-XXXXXX");
-  if(!mkdtemp(dir)) {
-    perror("mkdtemp");
+  if(!learned_dir_make("/tmp/ss-learned-pending-XXXXXX"))
     return 1;
-  }
   RUN(a_burst_is_learned_once_without_io);
   RUN(a_held_lock_keeps_entries_pending);
   RUN(an_unwritable_file_means_memory_only);
