@@ -123,7 +123,7 @@ enum ss_flow ds_give_up(struct ss_xfer *x, struct destream *d,
                             const char *why)
 {
   ss_info("answer passed through unchanged: %s", why);
-  if((x->swapped & SS_SWAP_ENCODING) &&
+  if(xfer_shim_decodes(x) &&
      headers_has(d->held.ptr, d->held.len, "Content-Encoding")) {
     /* The shim made libcurl decode: the fields no longer hold. */
     struct buf plain;

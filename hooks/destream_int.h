@@ -7,7 +7,7 @@
 #include "pure/buf.h"
 #include "pure/config.h"
 #include "learned.h"
-#include "../shim/xfer.h"
+#include "../shim/stage.h"
 #include "destream.h"
 #include "pure/json.h"
 #include "pure/replay.h"

@@ -27,35 +27,21 @@ static bool request_model(const struct endpoint *ep, const struct body_info *bi,
          json_string_decode(bi->model, model, cap, &n);
 }
 
-/* The request body: POSTFIELDS, or an upload read ahead now. */
-static const char *request_body(struct ss_xfer *x, size_t max,
-                                const char **body, size_t *len)
-{
-  curl_off_t size;
-  if(handle_postfields(x->h, body, len))
-    return NULL;
-  if(!handle_read_body(x->h, &size))
-    return "the body is neither POSTFIELDS nor read from a callback";
-  if(!xfer_read_upload(x, max, body, len))
-    return "the upload could not be read ahead";
-  return NULL;
-}
-
 /* Is this an LLM request we could de-stream? Logs why not. On success
  * fills the body, its description and the model. */
-static bool eligible(struct ss_xfer *x, const struct endpoint *ep,
-                     const char **body, size_t *len, struct body_info *bi,
-                     char *model, size_t cap)
+static bool eligible(struct ss_xfer *x, const struct ss_request *rq,
+                     const struct endpoint *ep, const char **body,
+                     size_t *len, struct body_info *bi, char *model,
+                     size_t cap)
 {
-  const struct ss_app_opts *a = &x->h->app;
   const char *why = NULL;
-  if(strcmp(handle_method_word(x->h), "POST"))
+  if(strcmp(rq->method, "POST"))
     why = "not a POST";
   else if(!replay_encoder_for(ep->kind))
     why = "this build cannot replay that endpoint";
-  else if(!a->content_decoding)
+  else if(!rq->content_decoding)
     why = "the program turned content decoding off";
-  else if((why = request_body(x, ss_settings()->max_answer, body, len)))
+  else if((why = xfer_request_body(x, ss_settings()->max_answer, body, len)))
     ;
   else if(!body_inspect(*body, *len, bi))
     why = "the body is not a JSON object";
@@ -78,22 +64,19 @@ static bool rewrite(struct ss_xfer *x, const char *body, size_t len,
   if(!nb)
     return false;
   *nlen = body_remove_members(body, len, names, 2, nb);
-  bool upload = (x->swapped & SS_SWAP_READ) != 0;
-  return (upload ? xfer_set_upload(x, nb, *nlen)
-                 : xfer_set_body(x, nb, *nlen)) &&
-         xfer_decode_answer(x) && xfer_lift_low_speed(x) &&
+  return xfer_set_body(x, nb, *nlen) && xfer_decode_answer(x) && xfer_lift_low_speed(x) &&
          xfer_watch_response(x);
 }
 
 /* The credential a request carries, as one string for its fingerprint:
  * the values of the headers that authenticate LLM APIs. */
-static void request_credential(const struct ss_handle *h, char *fp)
+static void request_credential(const struct ss_request *rq, char *fp)
 {
   static const char *const names[] = {"Authorization", "api-key",
                                       "x-api-key"};
   struct buf cred;
   buf_init(&cred);
-  for(const struct curl_slist *l = h->app.httpheader; l; l = l->next)
+  for(const struct curl_slist *l = rq->headers; l; l = l->next)
     for(size_t i = 0; l->data && i < 3; i++)
       if(header_is(l->data, strlen(l->data), names[i]))
         buf_puts(&cred, l->data);
@@ -104,13 +87,14 @@ static void request_credential(const struct ss_handle *h, char *fp)
 /* Why to de-stream this request up front (a static or fixed string), or
  * NULL: then *watch says whether to send it streaming and watch for a
  * refusal (auto mode). */
-static const char *decide(const struct ss_xfer *x, const struct ss_config *c,
+static const char *decide(const struct ss_request *rq,
+                          const struct ss_config *c,
                           const struct endpoint *ep, const char *model,
                           const char *fp, bool *watch, char *buf, size_t cap)
 {
   const char *rule = globs_match(&c->models, model);
   *watch = false;
-  if(x->h->retry == SS_RETRY_WITHOUT_STREAM)
+  if(rq->retry == SS_RETRY_WITHOUT_STREAM)
     return ": the server refused to stream it, retrying without stream";
   if(rule) {
     snprintf(buf, cap, " matches %s", rule);
@@ -149,17 +133,20 @@ void *destream_start(struct ss_xfer *x)
   size_t nlen = 0;
   bool watching;
   char rule[300];
-  if(c->mode == SS_MODE_OFF || !x->h->app.url)
+  struct ss_request rq;
+  if(c->mode == SS_MODE_OFF)
     return NULL;
-  if(c->mode == SS_MODE_FORCE && !c->models.n && x->h->retry != SS_RETRY_WITHOUT_STREAM)
+  xfer_request(x, &rq);
+  if(!rq.url || (c->mode == SS_MODE_FORCE && !c->models.n &&
+                 rq.retry != SS_RETRY_WITHOUT_STREAM))
     return NULL;
-  endpoint_classify(x->h->app.url, &ep);
+  endpoint_classify(rq.url, &ep);
   if(ep.kind == EP_NONE)
     return NULL;
-  if(!eligible(x, &ep, &body, &len, &bi, model, sizeof(model)))
+  if(!eligible(x, &rq, &ep, &body, &len, &bi, model, sizeof(model)))
     return NULL;
-  request_credential(x->h, fp);
-  const char *why = decide(x, c, &ep, model, fp, &watching, rule,
+  request_credential(&rq, fp);
+  const char *why = decide(&rq, c, &ep, model, fp, &watching, rule,
                            sizeof(rule));
   if(!why && !watching) {
     ss_info("pass-through: model %s is not configured to de-stream", model);

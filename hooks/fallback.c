@@ -36,31 +36,18 @@
 /* More than any error answer: an answer this large is no refusal. */
 #define FB_MAX_HELD (256u * 1024)
 
-/* Will libcurl fail this error answer for FAILONERROR right after its
- * header block (http.c http_should_fail), rather than authenticate? */
-static bool fb_fails_now(const struct ss_xfer *x, int status)
-{
-  const struct ss_app_opts *a = &x->h->app;
-  return a->failonerror && status >= 400 &&
-         !(status == 401 && a->has_user) &&
-         !(status == 407 && a->has_proxy_user);
-}
-
 /* The held answer is not a refusal: out it goes, unchanged, or failed as
  * libcurl would have failed it for a program asking FAILONERROR. */
 static enum ss_flow fb_release(struct ss_xfer *x, struct destream *d,
                                const char *why)
 {
-  char text[64];
-  if(!fb_fails_now(x, d->status))
+  if(!xfer_fails_on_status(x, d->status))
     return ds_give_up(x, d, why);
   ss_info("%s: failing as CURLOPT_FAILONERROR asks", why);
   ds_release_held(d);
   d->state = DS_SWALLOW;
   ds_pump(x, d);  /* the header block, as libcurl delivers it */
-  snprintf(text, sizeof(text), "The requested URL returned error: %d",
-           d->status);
-  return xfer_fail(x, CURLE_HTTP_RETURNED_ERROR, text);
+  return xfer_fail_status(x, d->status);
 }
 
 /* The held answer is complete: a refusal, or not. A refusal is learned
@@ -156,7 +143,7 @@ static enum ss_flow fb_block_end(struct ss_xfer *x, struct destream *d)
     return SS_OK;
   bool final = (d->status >= 200 && d->status < 300 &&
                 fb_field(d, "Content-Type", &n)) ||
-               fb_fails_now(x, d->status);
+               xfer_fails_on_status(x, d->status);
   if(!final)
     return SS_OK;
   ds_release_held(d);

@@ -1,9 +1,10 @@
 /* control.c - what stages ask of a transfer besides passing bytes on: a
  * retry, a failure as libcurl would report it, a pause between replayed
- * events (see xfer.h). */
+ * events, FAILONERROR as libcurl applies it (see stage.h). */
 #include "xfer.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -37,6 +38,22 @@ enum ss_flow xfer_fail(struct ss_xfer *x, CURLcode code, const char *text)
   x->out.fail_value = 0;
   x->h->view.body_withheld = true;  /* none of the body was delivered */
   return SS_FAILED;
+}
+
+bool xfer_fails_on_status(const struct ss_xfer *x, int status)
+{
+  const struct ss_app_opts *a = &x->h->app;
+  return a->failonerror && status >= 400 &&
+         !(status == 401 && a->has_user) &&
+         !(status == 407 && a->has_proxy_user);
+}
+
+enum ss_flow xfer_fail_status(struct ss_xfer *x, int status)
+{
+  char text[64];
+  snprintf(text, sizeof(text), "The requested URL returned error: %d",
+           status);
+  return xfer_fail(x, CURLE_HTTP_RETURNED_ERROR, text);
 }
 
 void xfer_answer_replaced(struct ss_xfer *x, const char *content_type)
@@ -77,16 +94,23 @@ void xfer_restart(struct ss_handle *h)
 {
   struct ss_xfer *x = h->xfer;
   if(x && (x->swapped & SS_SWAP_READ) && x->up_complete) {
+    /* the program's own body, not one a stage put in its place */
+    struct buf *own = x->up_app.ptr ? &x->up_app : &x->up;
     buf_free(&h->kept_upload);
-    h->kept_upload = x->up;
+    h->kept_upload = *own;
     h->has_kept_upload = true;
-    buf_init(&x->up);
+    buf_init(own);
   }
   enum ss_retry how = x && x->retry_wanted ? x->retry_wanted
                                             : SS_RETRY_WITHOUT_STREAM;
+  struct ss_watchers carry = {0};
+  if(x) {  /* the monitors watch the retry as the same transfer */
+    carry = x->watch;
+    x->watch.n = 0;
+  }
   xfer_finish(h);
   h->retry = how;
-  xfer_begin(h);
+  xfer_begin_attempt(h, x ? &carry : NULL);
   h->retry = SS_RETRY_NONE;
   h->has_kept_upload = false;
   buf_free(&h->kept_upload);

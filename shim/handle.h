@@ -13,6 +13,7 @@
 
 #include "../hooks/pure/buf.h"
 #include "real.h"
+#include "stage.h"  /* enum ss_retry */
 
 /* libcurl's HTTPREQ_* as set by POST, POSTFIELDS, UPLOAD, NOBODY, ... */
 enum ss_method {
@@ -22,13 +23,6 @@ enum ss_method {
   SS_METHOD_POST_MIME,
   SS_METHOD_PUT,
   SS_METHOD_HEAD
-};
-
-/* What a retry of a refused attempt means for the request. */
-enum ss_retry {
-  SS_RETRY_NONE = 0,       /* not a retry */
-  SS_RETRY_WITHOUT_STREAM, /* the server refused to stream */
-  SS_RETRY_WITH_STREAM     /* the server answers streaming only */
 };
 
 struct ss_app_opts {

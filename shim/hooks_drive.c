@@ -120,7 +120,7 @@ static void hand_over_held(CURLM *m)
       continue;
     struct ss_drive f;
     defer_deliver_begin(&f, m);
-    xfer_end(s->xfer, CURLE_OK);  /* the result is mapped at info_read */
+    xfer_hand_over(s->xfer);  /* the result is mapped at info_read */
     defer_drive_end(&f);
   }
   errno = saved;

@@ -196,6 +196,8 @@ CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
       if(s->xfer)
         rc = end_attempt(s, rc);
     }
+    if(s->xfer)
+      xfer_result_seen(s->xfer, rc);
     xfer_finish(s);
     errno = saved;
   }

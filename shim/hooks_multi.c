@@ -135,7 +135,10 @@ CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
   defer_drive_end(&f);
   errno = saved;
   /* the program may have reset the handle from a callback xfer_end made */
-  if(rc == msg->data.result || !s->xfer)
+  if(!s->xfer)
+    return msg;
+  xfer_result_seen(s->xfer, rc);
+  if(rc == msg->data.result)
     return msg;
   /* libcurl's message is its own; answer with a copy. */
   s->xfer->msg = *msg;

@@ -90,6 +90,8 @@ bool xfer_fix_content_length(struct ss_xfer *x, size_t len)
 bool xfer_set_body(struct ss_xfer *x, char *body, size_t len)
 {
   CURL *e = x->h->easy;
+  if(x->swapped & SS_SWAP_READ)  /* an upload read ahead: served instead */
+    return xfer_set_upload(x, body, len);
   x->body = body;
   x->body_len = len;
   x->swapped |= SS_SWAP_BODY;
@@ -109,6 +111,11 @@ bool xfer_decode_answer(struct ss_xfer *x)
     return true;
   x->swapped |= SS_SWAP_ENCODING;
   return !x->real->easy_setopt(x->h->easy, CURLOPT_ACCEPT_ENCODING, "");
+}
+
+bool xfer_shim_decodes(const struct ss_xfer *x)
+{
+  return (x->swapped & SS_SWAP_ENCODING) != 0;
 }
 
 bool xfer_lift_low_speed(struct ss_xfer *x)

@@ -95,7 +95,8 @@ bool xfer_set_upload(struct ss_xfer *x, char *body, size_t len)
 {
   const struct ss_app_opts *a = &x->h->app;
   curl_off_t size = a->upload ? a->infilesize : a->postfieldsize;
-  buf_free(&x->up);
+  buf_free(&x->up_app);
+  x->up_app = x->up;  /* the program's, for the monitors */
   x->up.ptr = body;
   x->up.len = x->up.cap = len;
   x->up_off = 0;

@@ -30,17 +30,25 @@ static void xfer_close_count(struct ss_xfer *x)
   }
 }
 
-struct ss_xfer *xfer_start(struct ss_handle *h)
+/* Start a transfer of h (an attempt of it: carry holds the monitors of
+ * the refused one); NULL when no stage or monitor takes part. */
+static struct ss_xfer *xfer_start(struct ss_handle *h,
+                                  const struct ss_watchers *carry)
 {
   struct ss_xfer *x = calloc(1, sizeof(*x));
-  if(!x)
+  if(!x) {  /* the retry's monitors let go without its end */
+    if(carry)
+      monitor_drop(carry);
     return NULL;
+  }
   x->h = h;
   x->real = ss_real(h->fl);
   x->cur = -1;
+  x->retry = h->retry;
   out_init(&x->out);
   atomic_fetch_add_explicit(&open_xfers, 1, memory_order_relaxed);
   h->xfer = x;  /* stages and the setopt hook look it up from here */
+  monitor_open(&x->watch, x, carry);
   for(int i = 0; ss_stages[i] && x->nstages < SS_MAX_STAGES; i++) {
     unsigned before = x->swapped;
     void *ctx = ss_stages[i]->start(x);
@@ -52,12 +60,17 @@ struct ss_xfer *xfer_start(struct ss_handle *h)
     x->stage[x->nstages].type = ss_stages[i];
     x->stage[x->nstages++].ctx = ctx;
   }
-  if(!x->nstages && !x->swapped) {
+  if(!x->nstages && !x->swapped && !x->watch.n) {
     h->xfer = NULL;
     xfer_close_count(x);
     out_free(&x->out);
     free(x);
     return NULL;
+  }
+  if(x->watch.n) {
+    if(!(x->swapped & SS_SWAP_WRITE))
+      xfer_watch_response(x);  /* the monitors see the answer */
+    monitor_request(&x->watch, x);
   }
   return x;
 }
@@ -77,47 +90,83 @@ void xfer_cancel(struct ss_xfer *x)
   xfer_close_count(x);
 }
 
-CURLcode xfer_end(struct ss_xfer *x, CURLcode result)
+/* libcurl's result, as far as the shim knows it, for the monitors. */
+static CURLcode known_result(struct ss_xfer *x, CURLcode result)
 {
-  if(x->ended)
-    return xfer_result(x, result);
-  /* The program stopped it itself (a progress callback's abort): nothing
-   * more reaches it, as without the shim. */
-  if(result == CURLE_ABORTED_BY_CALLBACK) {
-    xfer_cancel(x);
-    return result;
-  }
-  xfer_close_count(x);
-  x->busy++;
-  x->out.at_end = true;
-  resume_all(x);  /* a backlog left by a pause goes out first */
-  for(int i = 0; i < x->nstages; i++) {
-    if(!x->stage[i].type->end)
-      continue;
-    x->cur = i;
-    x->stage[i].type->end(x, x->stage[i].ctx, &result);
-    x->cur = -1;
-  }
-  if(x->fail_code && x->h->app.errorbuffer)  /* as libcurl's failf */
-    memcpy(x->h->app.errorbuffer, x->fail_text, sizeof(x->fail_text));
-  result = xfer_result(x, result);
-  xfer_leave(x);  /* the caller checks h->xfer: x may be gone */
+  x->watch.result = result;
+  x->watch.result_known = true;
   return result;
 }
 
+/* The attempt's end: what the stages hold goes out. known: result is
+ * libcurl's (not when the shim hands held data over before it). */
+static CURLcode end_attempt(struct ss_xfer *x, CURLcode result, bool known)
+{
+  if(x->ended)
+    result = xfer_result(x, result);
+  else if(result == CURLE_ABORTED_BY_CALLBACK)
+    /* The program stopped it itself (a progress callback's abort):
+     * nothing more reaches it, as without the shim. */
+    xfer_cancel(x);
+  else {
+    xfer_close_count(x);
+    x->busy++;
+    x->out.at_end = true;
+    resume_all(x);  /* a backlog left by a pause goes out first */
+    for(int i = 0; i < x->nstages; i++) {
+      if(!x->stage[i].type->end)
+        continue;
+      x->cur = i;
+      x->stage[i].type->end(x, x->stage[i].ctx, &result);
+      x->cur = -1;
+    }
+    if(x->fail_code && x->h->app.errorbuffer)  /* as libcurl's failf */
+      memcpy(x->h->app.errorbuffer, x->fail_text, sizeof(x->fail_text));
+    result = xfer_result(x, result);
+    if(known)
+      known_result(x, result);
+    xfer_leave(x);  /* the caller checks h->xfer: x may be gone */
+    return result;
+  }
+  return known ? known_result(x, result) : result;
+}
+
+CURLcode xfer_end(struct ss_xfer *x, CURLcode result)
+{
+  return end_attempt(x, result, true);
+}
+
+void xfer_hand_over(struct ss_xfer *x)
+{
+  end_attempt(x, CURLE_OK, false);
+}
+
 void xfer_begin(struct ss_handle *h)
+{
+  xfer_begin_attempt(h, NULL);
+}
+
+void xfer_begin_attempt(struct ss_handle *h, const struct ss_watchers *carry)
 {
   int saved = errno;
   if(h->xfer)
     xfer_finish(h);  /* one left open: a multi transfer never removed */
   memset(&h->view, 0, sizeof(h->view));
-  xfer_start(h);
+  xfer_start(h, carry);
   errno = saved;
+}
+
+void xfer_result_seen(struct ss_xfer *x, CURLcode result)
+{
+  known_result(x, result);
+  x->watch.seen = true;
 }
 
 /* Free what the stages and the client writer hold, and x. */
 static void xfer_free_stages(struct ss_xfer *x)
 {
+  if(x->watch.n)
+    monitor_close(&x->watch, x);
   for(int i = 0; i < x->nstages; i++)
     if(x->stage[i].type->finish)
       x->stage[i].type->finish(x, x->stage[i].ctx);
@@ -147,6 +196,7 @@ static void xfer_free(struct ss_handle *h, bool put_back)
   if(put_back)
     xfer_put_back(x, h->easy, x->swapped);
   xfer_release(x, x->swapped);
+  buf_free(&x->up_app);
   h->xfer = NULL;
   if(x->busy)
     x->out.detached = true;  /* nothing more reaches the program */
@@ -190,6 +240,9 @@ static enum ss_flow chain(struct ss_xfer *x, int i, enum ss_out_kind kind,
       x->resume_mask |= 1u << i;
     return r;
   }
+  if(x->watch.n && !x->out.failed && !x->out.detached)
+    monitor_bytes(&x->watch, x, kind == SS_OUT_BODY ? SS_EV_HANDED_BODY
+                                         : SS_EV_HANDED_HEADER, p, n);
   return out_deliver(client(x), x->h, kind, p, n);
 }
 
@@ -235,12 +288,18 @@ static size_t fail_value(const struct ss_xfer *x, size_t n)
 static size_t xfer_feed(struct ss_xfer *x, enum ss_out_kind kind,
                         const char *p, size_t n)
 {
-  if(x->out.failed)
-    return fail_value(x, n);
   size_t skip = 0;
   if(x->absorbed && x->absorbed_kind == kind)
     skip = x->absorbed < n ? x->absorbed : n;
   x->absorbed = 0;
+  if(x->watch.n && skip < n) {  /* what the server sent, once */
+    if(kind == SS_OUT_BODY)
+      monitor_bytes(&x->watch, x, SS_EV_BODY, p + skip, n - skip);
+    else
+      monitor_header(&x->watch, x, p + skip, n - skip);
+  }
+  if(x->out.failed)
+    return fail_value(x, n);
   /* The answer flows: the program's low-speed limit holds again (it was
    * lifted only for the silence before the answer). */
   if(kind == SS_OUT_BODY && (x->swapped & SS_SWAP_LOWSPEED))
@@ -275,4 +334,9 @@ size_t ss_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 size_t ss_header_cb(char *p, size_t size, size_t nmemb, void *ud)
 {
   return xfer_input(ud, SS_OUT_HEADER, p, size * nmemb);
+}
+
+unsigned long xfer_serial(const struct ss_xfer *x)
+{
+  return x->watch.serial;
 }

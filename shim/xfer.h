@@ -1,7 +1,8 @@
-/* xfer.h - one transfer that at least one stage takes part in.
+/* xfer.h - the core's side of a transfer that a stage or a monitor takes
+ * part in (stages see only stage.h).
  *
  * Life cycle, run exactly once per transfer whichever interface drives it:
- *   xfer_start  when the program starts the transfer (curl_easy_perform,
+ *   xfer_begin  when the program starts the transfer (curl_easy_perform,
  *               curl_multi_add_handle): stages decide and may rewrite;
  *   callbacks   libcurl calls the shim's write/header callbacks, which run
  *               the stage chain (stage.h) and end in the client (out.h);
@@ -10,8 +11,9 @@
  *   xfer_finish the handle leaves the transfer (perform returns,
  *               curl_multi_remove_handle): every option the shim changed on
  *               the real handle is restored from the program's record.
- * A transfer no stage takes part in has no ss_xfer at all and costs
- * nothing on the response path. */
+ * A retry is a new attempt of the same transfer (xfer_restart): the
+ * monitors carry over. A transfer no stage and no monitor takes part in
+ * has no ss_xfer at all and costs nothing on the response path. */
 #ifndef SS_XFER_H
 #define SS_XFER_H
 
@@ -19,6 +21,7 @@
 #include <curl/curl.h>
 
 #include "handle.h"
+#include "monitor.h"
 #include "out.h"
 #include "real.h"
 #include "stage.h"
@@ -59,6 +62,7 @@ struct ss_xfer {
   size_t body_len;
   struct curl_slist *headers;   /* the shim's header list */
   struct buf up;                /* an upload body read ahead */
+  struct buf up_app;            /* the program's, when a stage replaced it */
   size_t up_off;                /* next byte of it libcurl reads */
   bool up_complete;             /* all of it; else forward after it */
   struct ss_out out;
@@ -70,23 +74,28 @@ struct ss_xfer {
                                    lets go of it meanwhile (a reset from a
                                    callback), out.detached is set and the
                                    last call frees it */
+  enum ss_retry retry;          /* this attempt is a retry, this way */
   enum ss_retry retry_wanted;   /* send again, this way (defer.h) */
   CURLcode fail_code;           /* a stage failed the transfer as libcurl
                                    would have, with fail_text */
   char fail_text[CURL_ERROR_SIZE];
   CURLMsg msg;                  /* info_read answer when a result changed */
+  struct ss_watchers watch;     /* the monitors (none: watch.n == 0) */
 };
 
-/* Start a transfer of h; NULL when no stage takes part (pass-through). */
-struct ss_xfer *xfer_start(struct ss_handle *h);
 /* The program starts a transfer of h: finish one left open, forget the
  * last transfer's view, and start (errno preserved). */
 void xfer_begin(struct ss_handle *h);
+/* The same for a retry: carry holds the refused attempt's monitors. */
+void xfer_begin_attempt(struct ss_handle *h, const struct ss_watchers *carry);
 /* libcurl finished with result: what the shim holds goes out (the last
  * resort: pauses are not honoured there); returns the result the program
  * sees. Once ended, only the result is mapped again. The caller must
  * check h->xfer afterwards: a callback may have let go of the transfer. */
 CURLcode xfer_end(struct ss_xfer *x, CURLcode result);
+/* The same before libcurl reports the end (its result is not known yet:
+ * the drive hooks hand over what the shim holds when nothing runs). */
+void xfer_hand_over(struct ss_xfer *x);
 /* The result the program sees for libcurl's result: a stage's failure
  * (FAILONERROR emulated) or the program's refusal of bytes. */
 CURLcode xfer_result(const struct ss_xfer *x, CURLcode result);
@@ -104,52 +113,14 @@ void xfer_discard(struct ss_handle *h);
  * the hook records it for the program and leaves the real handle alone. */
 bool xfer_owns_option(const struct ss_xfer *x, CURLoption opt);
 
-/* For stages at start: change the request; false on failure (the core
- * then restores anything already changed). */
-bool xfer_set_body(struct ss_xfer *x, char *body, size_t len);
-bool xfer_decode_answer(struct ss_xfer *x);
-/* Lift the program's CURLOPT_LOW_SPEED_LIMIT while the answer is awaited
- * (a de-streamed answer is silent until it is whole); the core puts it
- * back at the first body byte, so a trickling answer still times out. */
-bool xfer_lift_low_speed(struct ss_xfer *x);
-bool xfer_watch_response(struct ss_xfer *x);
-/* Read the program's upload body (read callback or fread on READDATA) in
- * full now, up to max bytes, and serve it to libcurl from memory. True
- * with the bytes when all of it was read. Otherwise (a pause, an abort, an
- * error or too large) false: what was read is still sent first, unchanged,
- * then reading continues from the program. Either way the swap stays for
- * the whole transfer, whether a stage takes part or not. */
-bool xfer_read_upload(struct ss_xfer *x, size_t max, const char **p,
-                      size_t *n);
-/* Send body (the shim's, owned) instead of the upload read ahead. */
-bool xfer_set_upload(struct ss_xfer *x, char *body, size_t len);
-/* CURLOPT_FAILONERROR on the real handle: the program's own setting (on)
- * or off, for an answer whose body must be seen. Nothing to do (true)
- * when the program did not set it. */
-bool xfer_fail_on_error(struct ss_xfer *x, bool on);
-
-/* For stages inside callbacks: nothing more of this attempt reaches the
- * program; once libcurl is out of its callbacks the core sends the
- * request again as a retry, as how says (h->retry: e.g. without stream).
- * False when that cannot be arranged (out of memory). */
-bool xfer_want_retry(struct ss_xfer *x, enum ss_retry how);
-/* What a replacement answer the program is handed is (a transform stage
- * calls it before the first byte): getinfo and curl_easy_header then
- * answer with this content type, no length and no encoding. */
-void xfer_answer_replaced(struct ss_xfer *x, const char *content_type);
-/* Fail the transfer as libcurl itself would have: the program sees code
- * and, in its CURLOPT_ERRORBUFFER, text. Returns SS_FAILED. */
-enum ss_flow xfer_fail(struct ss_xfer *x, CURLcode code, const char *text);
-/* Wait ms between two replayed events without stalling other transfers:
- * sleeps under curl_easy_perform (one transfer), pauses the transfer under
- * curl_multi_perform (SS_PAUSED: resumed by the drive hooks when due), and
- * does not wait at all elsewhere (a curl_multi_socket_action loop's timers
- * belong to the program). */
-enum ss_flow xfer_pace(struct ss_xfer *x, unsigned ms);
 /* Start the retry of h's refused attempt: the attempt is restored and
- * freed (its upload body, read ahead, is kept for the retry) and the
- * transfer starts again with h->retry set to the attempt's intent. */
+ * freed (its upload body, read ahead, is kept for the retry; the monitors
+ * go on watching) and the transfer starts again with h->retry set to the
+ * attempt's intent. */
 void xfer_restart(struct ss_handle *h);
+/* The program was told the transfer's result (perform returned it,
+ * info_read reported it): the monitors' end carries it. */
+void xfer_result_seen(struct ss_xfer *x, CURLcode result);
 
 /* Internal to the core (swap.c): set the program's own values of the
  * options named by mask on handle e (the transfer's, or a copy of it);
@@ -161,9 +132,10 @@ void xfer_restore(struct ss_xfer *x, unsigned mask);
 size_t ss_write_cb(char *p, size_t size, size_t nmemb, void *ud);
 size_t ss_header_cb(char *p, size_t size, size_t nmemb, void *ud);
 bool xfer_fix_content_length(struct ss_xfer *x, size_t len);
-
-/* For stages on the response path: pass to the next stage (or client). */
-enum ss_flow xfer_pass_header(struct ss_xfer *x, const char *p, size_t n);
-enum ss_flow xfer_pass_body(struct ss_xfer *x, const char *p, size_t n);
+/* Send body in place of the upload read ahead (upload.c). */
+bool xfer_set_upload(struct ss_xfer *x, char *body, size_t len);
+/* Read the upload ahead (upload.c); true when all of it was read. */
+bool xfer_read_upload(struct ss_xfer *x, size_t max, const char **p,
+                      size_t *n);
 
 #endif
