@@ -38,7 +38,7 @@ CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
               $(BUILD)/clients/llmclient-gnutls \
               $(BUILD)/clients/libflavour_user.so $(BUILD)/clients/libforklock.so
 
-.PHONY: all deps unit clients print-sources test check-asan check-tsan fuzz demo clean bench
+.PHONY: all deps unit clients monitor-lib print-sources test check-asan check-tsan fuzz demo clean bench
 
 COMPANION := $(BUILD)/libstreamshim-deepbind.so
 
@@ -106,6 +106,26 @@ $(BUILD)/clients/multi_many $(BUILD)/clients/multi_socket: $(BUILD)/clients/%: t
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/clients/lib -o $@ $< tests/clients/lib/xfercheck.c -lcurl -lpthread
 
+# The library with tests/monitor/'s checking monitor built in (hooks/
+# monitors.c lists it under SS_TEST_MONITOR): tests/test_monitor.py.
+MON_LIB := $(BUILD)/monitor/libstreamshim.so
+MON_OBJ := $(filter-out $(BUILD)/obj/hooks/monitors.o,$(LIB_OBJ)) \
+           $(BUILD)/monitor/obj/monitors.o $(BUILD)/monitor/obj/test_monitor.o
+$(BUILD)/monitor/obj/monitors.o: hooks/monitors.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SOFLAGS) -DSS_TEST_MONITOR -c $< -o $@
+$(BUILD)/monitor/obj/test_monitor.o: tests/monitor/test_monitor.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SOFLAGS) -c $< -o $@
+$(MON_LIB): $(MON_OBJ) shim/exports.map
+	$(CC) $(CFLAGS) -shared -o $@ $(MON_OBJ) \
+	  -Wl,--version-script=shim/exports.map -Wl,-z,defs -Wl,-z,now \
+	  -ldl -lpthread
+monitor-lib: $(MON_LIB)
+
+# Unit tests of stage files with a stand-in for the core (tests/unit/*.mk).
+-include $(wildcard tests/unit/*.mk)
+
 unit: $(UNIT_BIN)
 
 # The sources of each tier, for tests/test_layout.py.
@@ -118,14 +138,14 @@ deps:
 
 # Everything: unit tests, then real programs under the shim (pytest).
 test: deps
-	$(MAKE) all unit clients
+	$(MAKE) all unit clients monitor-lib
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests $(PYTEST_ARGS)
 
 # The same suite with AddressSanitizer + UndefinedBehaviorSanitizer; the
 # sanitizer runtime goes first in LD_PRELOAD for uninstrumented programs.
 # tests/asan/swift_demangle_stub.c says why a stub follows the runtime.
 check-asan: deps
-	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit clients
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit clients monitor-lib
 	$(CC) -shared -fPIC -o build-asan/swift_demangle_stub.so tests/asan/swift_demangle_stub.c
 	SS_BUILD=build-asan SS_PRELOAD_FIRST="$$($(CC) -print-file-name=libasan.so) $(CURDIR)/build-asan/swift_demangle_stub.so" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
