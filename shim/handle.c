@@ -33,6 +33,7 @@ struct ss_handle *handle_new(CURL *easy, enum ss_flavour fl)
   h->easy = easy;
   h->fl = fl;
   app_defaults(&h->app);
+  view_init(&h->view);
   return h;
 }
 
@@ -42,6 +43,7 @@ void handle_free(struct ss_handle *h)
     return;
   app_free(&h->app);
   buf_free(&h->kept_upload);
+  view_free(&h->view);
   free(h);
 }
 
@@ -49,7 +51,7 @@ void handle_reset(struct ss_handle *h)
 {
   app_free(&h->app);
   app_defaults(&h->app);
-  memset(&h->view, 0, sizeof(h->view));
+  view_reset(&h->view);
 }
 
 /* Replace *dst with a copy of src (NULL allowed); false on OOM. */

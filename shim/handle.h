@@ -14,6 +14,7 @@
 #include "../hooks/pure/buf.h"
 #include "real.h"
 #include "stage.h"  /* enum ss_retry */
+#include "view.h"
 
 /* libcurl's HTTPREQ_* as set by POST, POSTFIELDS, UPLOAD, NOBODY, ... */
 enum ss_method {
@@ -56,19 +57,6 @@ struct ss_app_opts {
   char *errorbuffer;              /* CURLOPT_ERRORBUFFER: the program's */
 };
 
-/* What the last transfer showed the program; getinfo and header answer
- * from it so that they agree with the callbacks. */
-struct ss_view {
-  const char *replaced_type;      /* a stage handed the program an answer of
-                                     its own, of this content type (static;
-                                     NULL: libcurl's answer) */
-  bool body_withheld;             /* failed as FAILONERROR asks, before the
-                                     body (which libcurl did receive) */
-  curl_off_t body_bytes;          /* bytes given to the write callback */
-  long header_bytes;              /* header bytes given to the program */
-  struct curl_header content_type;
-};
-
 struct ss_xfer;
 
 struct ss_handle {
@@ -79,7 +67,7 @@ struct ss_handle {
   bool in_perform;        /* inside the curl_easy_perform hook */
   CURLM *in_multi;        /* the program's multi handle holding it; written
                              under the registry lock (registry.h) */
-  struct ss_view view;
+  struct ss_view view;    /* what the last transfer showed the program */
   enum ss_retry retry;    /* the transfer starting is a retry, and how the
                              request is to be sent this time */
   int app_paused;         /* the program's last curl_easy_pause bitmask */

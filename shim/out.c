@@ -95,10 +95,12 @@ enum ss_flow out_deliver(struct ss_out *o, struct ss_handle *h,
     return SS_FAILED;
   if(o->detached)  /* the program reset the handle: its callbacks are gone */
     return SS_OK;
-  if(kind == SS_OUT_HEADER)
-    h->view.header_bytes += (long)n;
-  if(kind == SS_OUT_HEADER && o->headers_in_body)
-    return deliver_included(o, h, p, n);
+  if(kind == SS_OUT_HEADER && o->headers_in_body) {
+    enum ss_flow r = deliver_included(o, h, p, n);
+    if(r == SS_OK)  /* taken: part of what the program saw */
+      view_header(&h->view, p, n);
+    return r;
+  }
   do {
     size_t len = kind != SS_OUT_BODY || n <= CURL_MAX_WRITE_SIZE
                  ? n : CURL_MAX_WRITE_SIZE;
@@ -108,7 +110,9 @@ enum ss_flow out_deliver(struct ss_out *o, struct ss_handle *h,
     if(r != SS_OK)
       return r;
     if(kind == SS_OUT_BODY)
-      h->view.body_bytes += (curl_off_t)len;
+      view_body(&h->view, len);
+    else
+      view_header(&h->view, p, len);
     p += len;
     n -= len;
   } while(n);

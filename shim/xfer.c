@@ -151,7 +151,7 @@ void xfer_begin_attempt(struct ss_handle *h, const struct ss_watchers *carry)
   int saved = errno;
   if(h->xfer)
     xfer_finish(h);  /* one left open: a multi transfer never removed */
-  memset(&h->view, 0, sizeof(h->view));
+  view_reset(&h->view);
   xfer_start(h, carry);
   errno = saved;
 }

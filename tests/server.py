@@ -52,6 +52,9 @@ Test knobs (request headers):
                         messages); the shapes other than chat have only these
   X-Test-Encoding: E    br or zstd: compress JSON bodies with that coding
   X-Test-Auth: U:P      401 with a Basic challenge unless the request has it
+  X-Test-Header: N: V   add the field N: V to the answer (may repeat)
+  X-Test-Info-Header: N: V  add it to the 100 Continue answer (may repeat)
+  X-Test-Trailer: N: V  send it as a trailer of a chunked answer (may repeat)
   (path /redirect/...)  307 to the same path without /redirect
   POST /dns-query       a DNS-over-HTTPS answer: 127.0.0.1 for every name
 Every response carries x-request-id (req_<n>_<hex>).
@@ -472,7 +475,15 @@ class Handler(BaseHTTPRequestHandler):
     def handle_expect_100(self):
         # The delay comes before anything at all is sent, 100 Continue included.
         self._delay_once()
-        return super().handle_expect_100()
+        extra = self.headers.get_all("X-Test-Info-Header") or []
+        if not extra:
+            return super().handle_expect_100()
+        self.send_response_only(100)
+        for line in extra:
+            k, v = line.split(":", 1)
+            self.send_header(k.strip(), v.strip())
+        self.end_headers()
+        return True
 
     def _read_body(self):
         te = self._hdr("Transfer-Encoding", "").lower()
@@ -533,6 +544,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("x-ms-region", "Loopback")
         for k, v in headers:
             self.send_header(k, v)
+        for line in self.headers.get_all("X-Test-Header") or []:
+            k, v = line.split(":", 1)
+            self.send_header(k.strip(), v.strip())
         if self._hdr("X-Test-Close") == "1":
             self.send_header("Connection", "close")
             self.close_connection = True
@@ -585,7 +599,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                 if delay:
                     time.sleep(delay)
-            self.wfile.write(b"0\r\n\r\n")
+            trailers = "".join(t.strip() + "\r\n" for t in
+                               self.headers.get_all("X-Test-Trailer") or [])
+            self.wfile.write(b"0\r\n" + trailers.encode() + b"\r\n")
         else:
             self._start(status, headers + [("Content-Length", str(len(body)))])
             self.end_headers()
