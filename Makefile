@@ -123,8 +123,9 @@ $(MON_LIB): $(MON_OBJ) shim/exports.map
 	  -ldl -lpthread
 monitor-lib: $(MON_LIB)
 
-# Unit tests of stage files with a stand-in for the core (tests/unit/*.mk).
--include $(wildcard tests/unit/*.mk)
+# Unit tests of stage files with a stand-in for the core (tests/unit/*.mk),
+# and the capture tools (scripts/*.mk).
+-include $(wildcard tests/unit/*.mk scripts/*.mk)
 
 unit: $(UNIT_BIN)
 
