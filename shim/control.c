@@ -56,6 +56,12 @@ enum ss_flow xfer_fail_status(struct ss_xfer *x, int status)
   return xfer_fail(x, CURLE_HTTP_RETURNED_ERROR, text);
 }
 
+void xfer_note(struct ss_xfer *x, const char *action, const char *why)
+{
+  if(x->watch.n)
+    monitor_note(&x->watch, x, action, why);
+}
+
 void xfer_answer_replaced(struct ss_xfer *x, const char *content_type)
 {
   (void)content_type;  /* the record of the delivered block has it */

@@ -213,6 +213,10 @@ void handle_record(struct ss_handle *h, CURLoption opt,
     a->has_proxy_user = v->p != NULL;
     break;
   case CURLOPT_ERRORBUFFER: a->errorbuffer = v->p; break;
+  case CURLOPT_VERBOSE: a->verbose = v->l != 0; break;
+  case CURLOPT_DEBUGFUNCTION: a->debug_fn = (curl_debug_callback)v->f; break;
+  case CURLOPT_DEBUGDATA: a->debug_data = v->p; break;
+  case CURLOPT_STDERR: a->stderr_file = v->p; break;
   case CURLOPT_PUT:  /* an old name of UPLOAD */
     record_method(a, CURLOPT_UPLOAD, v->l != 0);
     break;

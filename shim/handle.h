@@ -55,6 +55,10 @@ struct ss_app_opts {
                                      authenticate after a 401 */
   bool has_proxy_user;            /* the same for a proxy's 407 */
   char *errorbuffer;              /* CURLOPT_ERRORBUFFER: the program's */
+  bool verbose;                   /* CURLOPT_VERBOSE */
+  curl_debug_callback debug_fn;   /* NULL: libcurl's own output */
+  void *debug_data;
+  void *stderr_file;              /* CURLOPT_STDERR; NULL: stderr */
 };
 
 struct ss_xfer;

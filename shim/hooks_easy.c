@@ -73,12 +73,13 @@ void ss_easy_cleanup(enum ss_flavour fl, CURL *easy)
 {
   const struct ss_real *r = ss_real(fl);
   struct ss_handle *s = easy ? registry_take(easy) : NULL;
+  /* Before the handle goes: the monitors' end may still ask libcurl for
+   * the transfer's figures. Nothing is restored on a handle about to go. */
+  if(s)
+    xfer_discard(s);
   if(r->easy_cleanup)
     r->easy_cleanup(easy);
-  if(s) {
-    xfer_discard(s);  /* the handle is gone: nothing to restore */
-    handle_free(s);
-  }
+  handle_free(s);
 }
 
 /* Read the variadic argument by the option's type class, as libcurl's

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "../hooks/pure/headers.h"
 
@@ -117,4 +118,16 @@ void monitor_drop(const struct ss_watchers *w)
     if(w->m[i].type->finish)
       w->m[i].type->finish(w->m[i].ctx);
   errno = saved;
+}
+
+void monitor_note(struct ss_watchers *w, struct ss_xfer *x,
+                  const char *action, const char *why)
+{
+  struct ss_event ev = {0};
+  ev.kind = SS_EV_NOTE;
+  ev.attempt = w->attempt;
+  ev.p = action;
+  ev.n = strlen(action);
+  ev.why = why ? why : "";
+  monitor_event(w, x, &ev);
 }

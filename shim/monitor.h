@@ -43,6 +43,9 @@ void monitor_header(struct ss_watchers *w, struct ss_xfer *x, const char *p,
 /* Body bytes from the server (SS_EV_BODY) or to the program. */
 void monitor_bytes(struct ss_watchers *w, struct ss_xfer *x,
                    enum ss_event_kind kind, const char *p, size_t n);
+/* A stage's note (xfer_note). */
+void monitor_note(struct ss_watchers *w, struct ss_xfer *x,
+                  const char *action, const char *why);
 /* The transfer is over: the end event, then the monitors let go. */
 void monitor_close(struct ss_watchers *w, struct ss_xfer *x);
 /* The retry's monitors let go without an end (memory ran out). */

@@ -31,7 +31,8 @@
   X(multi_poll, "curl_multi_poll")                  \
   X(multi_wait, "curl_multi_wait")                  \
   X(multi_timeout, "curl_multi_timeout")            \
-  X(easy_pause, "curl_easy_pause")
+  X(easy_pause, "curl_easy_pause")                  \
+  X(easy_strerror, "curl_easy_strerror")
 
 static const struct {
   const char *version;

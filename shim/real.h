@@ -55,6 +55,7 @@ struct ss_real {
                           int *numfds);
   CURLMcode (*multi_timeout)(CURLM *m, long *timeout_ms);
   CURLcode (*easy_pause)(CURL *h, int bitmask);
+  const char *(*easy_strerror)(CURLcode code);
 };
 
 /* The real functions of a flavour; never NULL, members may be. */

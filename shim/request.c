@@ -65,3 +65,9 @@ void xfer_info(const struct ss_xfer *x, struct ss_xfer_info *i)
   get(e, CURLINFO_SIZE_UPLOAD_T, &i->size_upload);
   get(e, CURLINFO_SIZE_DOWNLOAD_T, &i->size_download);
 }
+
+const char *xfer_result_text(const struct ss_xfer *x, CURLcode code)
+{
+  const char *t = x->real->easy_strerror ? x->real->easy_strerror(code) : NULL;
+  return t ? t : "";
+}

@@ -74,6 +74,11 @@ enum ss_event_kind {
                            them */
   SS_EV_HANDED_HEADER,  /* a header line handed to the program */
   SS_EV_HANDED_BODY,    /* body bytes handed to the program */
+  SS_EV_SENT_HEADER,    /* the request's header block as libcurl sent it
+                           (its debug callback's CURLINFO_HEADER_OUT) */
+  SS_EV_SENT_BODY,      /* request body bytes as libcurl sent them */
+  SS_EV_NOTE,           /* a stage says what it did: ev->p the action
+                           (NUL-terminated), ev->why why */
   SS_EV_END             /* the transfer is over (once, after its last
                            attempt): ev->result, ev->seen */
 };
@@ -104,6 +109,7 @@ struct ss_event {
   enum ss_header_kind header;  /* SS_EV_HEADER */
   const char *p;               /* the bytes, for headers and bodies */
   size_t n;
+  const char *why;             /* SS_EV_NOTE */
   CURLcode result;             /* SS_EV_END: the result (see how) */
   enum ss_end how;             /* SS_EV_END */
 };
@@ -164,6 +170,8 @@ struct ss_xfer_info {
   curl_off_t size_upload, size_download;
 };
 void xfer_info(const struct ss_xfer *x, struct ss_xfer_info *i);
+/* libcurl's text for a result code (curl_easy_strerror). */
+const char *xfer_result_text(const struct ss_xfer *x, CURLcode code);
 
 /* ---- Request stages, at start ---- */
 
@@ -210,6 +218,10 @@ enum ss_flow xfer_fail_status(struct ss_xfer *x, int status);
 /* Fail the transfer as libcurl itself would have: the program sees code
  * and, in its CURLOPT_ERRORBUFFER, text. Returns SS_FAILED. */
 enum ss_flow xfer_fail(struct ss_xfer *x, CURLcode code, const char *text);
+
+/* Tell the monitors what the stage did and why (action: a short word
+ * such as "destreamed"; both NUL-terminated, copied by the monitors). */
+void xfer_note(struct ss_xfer *x, const char *action, const char *why);
 
 /* ---- Transforming stages, inside callbacks ---- */
 

@@ -214,6 +214,11 @@ void xfer_put_back(const struct ss_xfer *x, CURL *e, unsigned mask)
     set(e, CURLOPT_HEADER, (long)a->include_header);
   if(mask & SS_SWAP_FAILONERROR)
     set(e, CURLOPT_FAILONERROR, (long)a->failonerror);
+  if(mask & SS_SWAP_DEBUG) {
+    set(e, CURLOPT_DEBUGFUNCTION, a->debug_fn);
+    set(e, CURLOPT_DEBUGDATA, a->debug_data);
+    set(e, CURLOPT_VERBOSE, (long)a->verbose);
+  }
   if(mask & SS_SWAP_UPSIZE)
     set(e, a->upload ? CURLOPT_INFILESIZE_LARGE : CURLOPT_POSTFIELDSIZE_LARGE,
         a->upload ? a->infilesize : a->postfieldsize);
@@ -262,6 +267,8 @@ bool xfer_owns_option(const struct ss_xfer *x, CURLoption opt)
     bit = SS_SWAP_UPSIZE; break;
   case CURLOPT_HEADER: bit = SS_SWAP_INCLUDE; break;
   case CURLOPT_FAILONERROR: bit = SS_SWAP_FAILONERROR; break;
+  case CURLOPT_VERBOSE: case CURLOPT_DEBUGFUNCTION: case CURLOPT_DEBUGDATA:
+    bit = SS_SWAP_DEBUG; break;
   default: return false;
   }
   /* a POST read body's size is POSTFIELDSIZE */

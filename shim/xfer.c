@@ -67,9 +67,10 @@ static struct ss_xfer *xfer_start(struct ss_handle *h,
     free(x);
     return NULL;
   }
-  if(x->watch.n) {
+  if(x->watch.n) {  /* the monitors see what is sent and the answer */
     if(!(x->swapped & SS_SWAP_WRITE))
-      xfer_watch_response(x);  /* the monitors see the answer */
+      xfer_watch_response(x);
+    xfer_watch_debug(x);
     monitor_request(&x->watch, x);
   }
   return x;

@@ -43,8 +43,11 @@ enum ss_swap {
                                    upload body */
   SS_SWAP_INCLUDE = 1u << 8,    /* HEADER off: the client writer puts the
                                    header lines in the body itself */
-  SS_SWAP_FAILONERROR = 1u << 9 /* FAILONERROR off while an error answer
+  SS_SWAP_FAILONERROR = 1u << 9, /* FAILONERROR off while an error answer
                                    may be a refusal to stream */
+  SS_SWAP_DEBUG = 1u << 10      /* VERBOSE on, DEBUGFUNCTION/DATA the
+                                   shim's, for the monitors: the request
+                                   as sent (debug.c) */
 };
 
 struct ss_xfer {
@@ -132,6 +135,9 @@ void xfer_restore(struct ss_xfer *x, unsigned mask);
 size_t ss_write_cb(char *p, size_t size, size_t nmemb, void *ud);
 size_t ss_header_cb(char *p, size_t size, size_t nmemb, void *ud);
 bool xfer_fix_content_length(struct ss_xfer *x, size_t len);
+/* Chain the debug callback, so that the monitors see what libcurl sends
+ * while the program's own debug output stays as it was (debug.c). */
+bool xfer_watch_debug(struct ss_xfer *x);
 /* Send body in place of the upload read ahead (upload.c). */
 bool xfer_set_upload(struct ss_xfer *x, char *body, size_t len);
 /* Read the upload ahead (upload.c); true when all of it was read. */
