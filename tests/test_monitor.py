@@ -8,6 +8,7 @@ monitor as without it; and nothing of a refused attempt reaches the
 program (what it was handed in that attempt is empty)."""
 
 import json
+import re
 
 import pytest
 
@@ -58,6 +59,7 @@ def check(recs, n, seen=None):
         assert r["attempts"] == len(r["a"]) == r["end_attempt"] >= 1, r
         for k, a in enumerate(r["a"]):
             assert a["retry"] == (0 if k == 0 else 1), r
+            assert a["sent_hdr"] > 0, r  # the request as libcurl sent it
             if k < len(r["a"]) - 1:  # refused: the program saw none of it
                 assert a["status"] == 400 and a["raw_body"] > 0, r
                 assert a["handed_hdr"] == a["handed_body"] == 0, r
@@ -116,6 +118,42 @@ def test_curl_cli_failure_is_the_result_the_program_saw(server, tmp_path):
     assert r.returncode == 22
     (rec,) = check(records(tmp_path), 1)
     assert rec["result"] == 22 and rec["response_code"] == 404
+
+
+VARIES = re.compile(rb"req_\d+_[0-9a-f]+|\w{3}, \d\d \w{3} \d{4} [\d:]+ GMT|"
+                    rb"Content-Length: \d+|left intact|#\d+|"
+                    rb"[{}] \[\d+ bytes data\]\n")  # reads split as timing has it
+
+
+def test_curl_verbose_output_is_unchanged(server, tmp_path):
+    """curl -v sets its own debug callback: the shim chains it for the
+    monitor, and curl's output stays what it is without a monitor."""
+    url = server.openai_url()
+    cmd = [CURL, "-sS", "-v", "-o", "/dev/null", url, "-H", "Content-Type: application/json",
+           "-d", chat_body("gpt-4o").decode()]
+    got = run(cmd, env=mon_env(tmp_path))
+    want = run(cmd, env=shim_env())
+    assert got.returncode == want.returncode == 0
+    assert b"> POST /v1/chat/completions" in got.stderr
+    assert VARIES.sub(b"", got.stderr) == VARIES.sub(b"", want.stderr)
+    (rec,) = check(records(tmp_path), 1)
+    assert rec["a"][0]["sent_body"] == len(chat_body("gpt-4o"))
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["quiet", "verbose"])
+def test_libcurl_own_verbose_output_is_unchanged(server, tmp_path, verbose):
+    """A program that sets CURLOPT_VERBOSE without a debug callback gets
+    libcurl's own output on stderr, with the monitor as without; one that
+    does not gets none."""
+    opts = ["--verbose"] if verbose else []
+    body = chat_body("gpt-4o")
+    r, _ = llmclient(tmp_path, mon_env(tmp_path, CLIENT), *opts, url=server.openai_url(),
+                     body=body, tag="mon")
+    plain, _ = llmclient(tmp_path, shim_env(), *opts, url=server.openai_url(), body=body,
+                         tag="plain")
+    assert VARIES.sub(b"", r.stderr) == VARIES.sub(b"", plain.stderr)
+    assert (b"> POST " in r.stderr) == verbose
+    check(records(tmp_path), 1)
 
 
 # --- C programs on easy and multi -------------------------------------------

@@ -19,7 +19,7 @@
 
 struct opts {
   int multi, copy, content_length, no_write_fn, headerdata_only, dup, reset;
-  int setopt_in_cb, read_body, no_decoding, include_header;
+  int setopt_in_cb, read_body, no_decoding, include_header, verbose;
   int dup_in_multi, double_add, no_info_read, cleanup_multi_first, fork;
   int switch_fns;            /* between the two requests: new write fn, no header fn */
   int fail;                  /* CURLOPT_FAILONERROR + an error buffer */
@@ -195,6 +195,8 @@ static void configure(CURL *h, const char *url, const char *body, size_t len)
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   if(o.include_header)
     curl_easy_setopt(h, CURLOPT_HEADER, 1L);
+  if(o.verbose)  /* libcurl's own debug output, to stderr */
+    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
   if(o.no_decoding)
     curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
   if(o.low_speed_limit) {
@@ -301,6 +303,7 @@ static void parse_args(int argc, char **argv, int *first)
     else if(!strcmp(a, "--no-info-read")) o.no_info_read = 1;
     else if(!strcmp(a, "--cleanup-multi-first")) o.cleanup_multi_first = 1;
     else if(!strcmp(a, "--no-decoding")) o.no_decoding = 1;
+    else if(!strcmp(a, "--verbose")) o.verbose = 1;
     else if(!strcmp(a, "--size")) o.size = argv[++i];
     else if(!strcmp(a, "--pause-after")) o.pause_after = strtol(argv[++i], 0, 10);
     else if(!strcmp(a, "--abort-after")) o.abort_after = strtol(argv[++i], 0, 10);

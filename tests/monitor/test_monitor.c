@@ -30,7 +30,7 @@ struct tm_attempt {
   int status;                 /* the last status line's code */
   char method[16];
   enum ss_retry retry;
-  size_t raw_hdr, raw_body, handed_hdr, handed_body;
+  size_t raw_hdr, raw_body, handed_hdr, handed_body, sent_hdr, sent_body;
   uint64_t raw_body_hash, handed_body_hash;
   char types[96];             /* one letter per header line: S I F T */
   size_t ntypes;
@@ -176,6 +176,18 @@ static void tm_event(struct ss_xfer *x, void *ctx, const struct ss_event *ev)
       a->status = status_code(ev->p, ev->n);
     a->raw_hdr += ev->n;
     break;
+  case SS_EV_SENT_HEADER:
+    /* the request line libcurl wrote names the method xfer_request says */
+    if(!a->sent_hdr && (ev->n <= strlen(a->method) ||
+                        memcmp(ev->p, a->method, strlen(a->method)) ||
+                        ev->p[strlen(a->method)] != ' '))
+      tm_error(c, "attempt %d sent %.20s for %s", c->attempt, ev->p,
+               a->method);
+    a->sent_hdr += ev->n;
+    break;
+  case SS_EV_SENT_BODY:
+    a->sent_body += ev->n;
+    break;
   case SS_EV_BODY:
     a->raw_body += ev->n;
     a->raw_body_hash = fnv(a->raw_body_hash, ev->p, ev->n);
@@ -221,12 +233,14 @@ static void tm_write(struct tm_ctx *c, struct ss_xfer *x,
     const struct tm_attempt *a = &c->a[i];
     o += (size_t)snprintf(line + o, sizeof(line) - o,
                           "%s{\"method\":\"%s\",\"retry\":%d,\"status\":%d,"
-                          "\"types\":\"%.*s\",\"raw_hdr\":%zu,"
+                          "\"types\":\"%.*s\",\"sent_hdr\":%zu,"
+                          "\"sent_body\":%zu,\"raw_hdr\":%zu,"
                           "\"raw_body\":%zu,\"raw_hash\":\"%016llx\","
                           "\"handed_hdr\":%zu,\"handed_body\":%zu,"
                           "\"handed_hash\":\"%016llx\"}",
                           i ? "," : "", a->method, (int)a->retry, a->status,
-                          (int)a->ntypes, a->types, a->raw_hdr, a->raw_body,
+                          (int)a->ntypes, a->types, a->sent_hdr,
+                          a->sent_body, a->raw_hdr, a->raw_body,
                           (unsigned long long)a->raw_body_hash, a->handed_hdr,
                           a->handed_body,
                           (unsigned long long)a->handed_body_hash);
