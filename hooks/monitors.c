@@ -1,12 +1,14 @@
-/* monitors.c - the monitoring stage types (see shim/stage.h). A test
- * build adds one that checks the core's events (tests/monitor/). */
-#include "../shim/stage.h"
+/* monitors.c - the monitoring stage types (see shim/stage.h): the
+ * capture. A test build adds one that checks the core's events
+ * (tests/monitor/). */
+#include "capture.h"
 
 #ifdef SS_TEST_MONITOR
 extern const struct ss_monitor test_monitor;
 #endif
 
 const struct ss_monitor *const ss_monitors[] = {
+  &capture_monitor,
 #ifdef SS_TEST_MONITOR
   &test_monitor,
 #endif

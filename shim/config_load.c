@@ -16,6 +16,12 @@ static const char *const env_keys[][2] = {
   {"STREAMSHIM_PACE", "pace"},
   {"STREAMSHIM_CACHE", "cache"},
   {"STREAMSHIM_CACHE_TTL", "cache_ttl"},
+  {"STREAMSHIM_CAPTURE", "capture"},
+  {"STREAMSHIM_CAPTURE_MAX_BODY", "capture_max_body"},
+  {"STREAMSHIM_CAPTURE_REDACT", "capture_redact"},
+  {"STREAMSHIM_CAPTURE_REDACT_HEADERS", "capture_redact_headers"},
+  {"STREAMSHIM_CAPTURE_REDACT_QUERY", "capture_redact_query"},
+  {"STREAMSHIM_CAPTURE_REDACT_FIELDS", "capture_redact_fields"},
 };
 
 char *config_read_file(const char *path, size_t *len)

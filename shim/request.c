@@ -59,7 +59,9 @@ void xfer_info(const struct ss_xfer *x, struct ss_xfer_info *i)
   if(get(e, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK)
     i->effective_url = url;
   get(e, CURLINFO_TOTAL_TIME_T, &i->total_us);
+  get(e, CURLINFO_NAMELOOKUP_TIME_T, &i->namelookup_us);
   get(e, CURLINFO_CONNECT_TIME_T, &i->connect_us);
+  get(e, CURLINFO_APPCONNECT_TIME_T, &i->appconnect_us);
   get(e, CURLINFO_PRETRANSFER_TIME_T, &i->pretransfer_us);
   get(e, CURLINFO_STARTTRANSFER_TIME_T, &i->starttransfer_us);
   get(e, CURLINFO_SIZE_UPLOAD_T, &i->size_upload);

@@ -24,8 +24,8 @@ static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
  * environ at an empty array at shutdown (before the exit diagnosis),
  * PHP-FPM clears it in each worker (clear_env). Copying a few strings is
  * all the constructor does; nothing is parsed or opened there. */
-#define KEPT_MAX 16
-static char kept_text[8192];
+#define KEPT_MAX 32
+static char kept_text[16384];
 static const char *kept_vars[KEPT_MAX];
 
 __attribute__((constructor)) static void keep_env(void)

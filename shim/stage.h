@@ -166,7 +166,9 @@ struct ss_xfer_info {
   long response_code;
   long http_version;               /* CURL_HTTP_VERSION_* */
   const char *effective_url;       /* libcurl's; NULL if unknown */
-  curl_off_t total_us, connect_us, pretransfer_us, starttransfer_us;
+  /* durations from the attempt's start, in µs, as libcurl measures them */
+  curl_off_t total_us, namelookup_us, connect_us, appconnect_us,
+             pretransfer_us, starttransfer_us;
   curl_off_t size_upload, size_download;
 };
 void xfer_info(const struct ss_xfer *x, struct ss_xfer_info *i);

@@ -214,8 +214,25 @@ class ServerProcess:
                 out.append(rec)
         return out
 
+    def sent(self):
+        """What the server answered since the last clear(): {request id:
+        (status, body before content coding)}."""
+        out = {}
+        try:
+            with open(str(self.log_path) + ".sent", "rb") as f:
+                for line in f:
+                    if line.strip():
+                        rec = json.loads(line)
+                        out[rec["request_id"]] = (rec["status"],
+                                                  base64.b64decode(rec["body_b64"]))
+        except FileNotFoundError:
+            pass
+        return out
+
     def clear(self):
         with open(self.log_path, "wb"):
+            pass
+        with open(str(self.log_path) + ".sent", "wb"):
             pass
 
     def stderr_text(self):

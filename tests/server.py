@@ -527,6 +527,23 @@ class Handler(BaseHTTPRequestHandler):
             finally:
                 os.close(fd)
 
+    def _log_sent(self, status, body):
+        """What the server sent: LOG.sent gets one line per answer (status,
+        request id, the body before any content coding), for tests that
+        compare a capture with it."""
+        path = self.server.log_path
+        if not path:
+            return
+        rec = {"request_id": self.request_id, "status": status,
+               "body_b64": base64.b64encode(body).decode("ascii")}
+        line = (json.dumps(rec) + "\n").encode("ascii")
+        with self.server.log_lock:
+            fd = os.open(path + ".sent", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+
     def send_response(self, code, message=None):
         # Every final response, the stdlib's own error pages included.
         super().send_response(code, message)
@@ -574,6 +591,7 @@ class Handler(BaseHTTPRequestHandler):
     def send_body(self, status, body, ctype="application/json", extra=()):
         """A complete response: gzip and chunking by the test knobs."""
         headers = [("Content-Type", ctype)] + list(extra)
+        self._log_sent(status, body if status >= 200 else b"")
         if status in (204, 304) or status < 200:
             self._start(status, headers)
             self.end_headers()
@@ -619,6 +637,8 @@ class Handler(BaseHTTPRequestHandler):
                           ("Cache-Control", "no-cache"),
                           ("Transfer-Encoding", "chunked")])
         self.end_headers()
+        events = list(events)
+        self._log_sent(200, b"".join(events))
         delay = self._event_delay()
         for ev in events:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(ev), ev))
@@ -679,6 +699,8 @@ class Handler(BaseHTTPRequestHandler):
             self._start(200, [("Content-Type", "application/octet-stream"),
                               ("Content-Length", str(n))])
             self.end_headers()
+            if n <= 4 << 20:
+                self._log_sent(200, plain_bytes(n, 0))
             pos = 0
             while pos < n:
                 piece = plain_bytes(min(65536 - 65536 % 251, n - pos), pos)

@@ -93,7 +93,9 @@ def function_file(offset):
 
 
 def fork_env(tmp_path, **extra):
-    env = shim_env(cache=str(tmp_path / "refusals"), **extra)
+    # the capture takes its file's lock too
+    env = shim_env(cache=str(tmp_path / "refusals"), capture=str(tmp_path / "cap.jsonl"),
+                   **extra)
     env["LD_PRELOAD"] = preload_value() + " " + str(FORKLOCK)
     return env
 

@@ -11,6 +11,8 @@
 #define DEFAULT_MAX_ANSWER (64u << 20)
 #define DEFAULT_CACHE_TTL (7L * 24 * 3600)
 #define MAX_PACE_MS 60000
+#define DEFAULT_CAPTURE_MAX_BODY ((size_t)1 << 20)
+#define MAX_CAPTURE_MAX_BODY ((size_t)1 << 30)
 
 void config_init(struct ss_config *c)
 {
@@ -23,6 +25,9 @@ void config_init(struct ss_config *c)
   c->cache = NULL;
   c->cache_ttl = DEFAULT_CACHE_TTL;
   refusal_rules_init(&c->refusals);
+  c->capture[0] = '\0';
+  c->capture_max_body = DEFAULT_CAPTURE_MAX_BODY;
+  redact_rules_default(&c->capture_redact);
 }
 
 const char *config_mode_name(enum ss_mode m)
@@ -109,11 +114,74 @@ static bool set_string(char **slot, const char *v, const char **msg)
   return true;
 }
 
+/* The capture file: a path, or empty / off for none. */
+static bool set_capture(struct ss_config *c, const char *v, const char **msg)
+{
+  size_t n = strlen(v);
+  if(!strcmp(v, "off"))
+    n = 0;
+  if(n >= sizeof(c->capture)) {
+    *msg = "capture must be a path shorter than 4096 bytes, or off";
+    return false;
+  }
+  memcpy(c->capture, v, n);
+  c->capture[n] = '\0';
+  return true;
+}
+
+/* The capture_redact_* keys and the lists they edit. */
+static const struct {
+  const char *key;
+  enum redact_list list;
+} redact_keys[] = {
+  { "capture_redact_headers", REDACT_HEADERS },
+  { "capture_redact_query", REDACT_QUERY },
+  { "capture_redact_fields", REDACT_FIELDS },
+};
+
+/* Apply a capture_* key; -1 when key is none of them, else whether the
+ * value was good. */
+static int set_capture_key(struct ss_config *c, const char *key,
+                           const char *v, const char **msg)
+{
+  if(!strcmp(key, "capture"))
+    return set_capture(c, v, msg);
+  if(!strcmp(key, "capture_max_body")) {
+    if(parse_size(v, 0, MAX_CAPTURE_MAX_BODY, &c->capture_max_body))
+      return true;
+    *msg = "capture_max_body must be a number of bytes from 0 to 1073741824";
+    return false;
+  }
+  if(!strcmp(key, "capture_redact")) {
+    if(strcmp(v, "on") && strcmp(v, "off")) {
+      *msg = "capture_redact must be on or off";
+      return false;
+    }
+    c->capture_redact.off = !strcmp(v, "off");
+    return true;
+  }
+  for(size_t i = 0; i < sizeof(redact_keys) / sizeof(redact_keys[0]); i++) {
+    if(strcmp(key, redact_keys[i].key))
+      continue;
+    if(redact_rules_edit(&c->capture_redact, redact_keys[i].list, v,
+                         strlen(v)))
+      return true;
+    *msg = "a bad name to redact (1 to 63 bytes, no control characters) or "
+           "a full list (64 names): the valid additions apply, the removals "
+           "only when every name is valid";
+    return false;
+  }
+  return -1;
+}
+
 bool config_set(struct ss_config *c, const char *key, const char *value,
                 bool replace_list, const char **msg)
 {
   size_t n;
+  int done;
   *msg = NULL;
+  if((done = set_capture_key(c, key, value, msg)) >= 0)
+    return done;
   if(!strcmp(key, "mode"))
     return set_mode(c, value, msg);
   if(!strcmp(key, "models")) {

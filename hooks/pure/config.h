@@ -21,6 +21,26 @@
  *                               $XDG_CACHE_HOME/streamshim/refusals)
  *   cache_ttl = N[s|m|h|d]      how long a learned refusal holds (default 7d)
  *
+ * The traffic capture (one JSON line per transfer; redaction in redact.h):
+ *
+ *   capture = path | off        (STREAMSHIM_CAPTURE) where to append; empty
+ *                               or off: no capture (the default). A path of
+ *                               SS_CAPTURE_PATH_MAX bytes or more is refused
+ *   capture_max_body = N        (STREAMSHIM_CAPTURE_MAX_BODY) body bytes kept
+ *                               per body, 0 to 1073741824 (default 1048576;
+ *                               0: sizes only)
+ *   capture_redact = on | off   (STREAMSHIM_CAPTURE_REDACT) off records
+ *                               secrets as they went: dangerous
+ *   capture_redact_headers = +name, -name, ...
+ *   capture_redact_query = ...  (STREAMSHIM_CAPTURE_REDACT_HEADERS, _QUERY,
+ *   capture_redact_fields = ... _FIELDS) edits of the built-in lists, as
+ *                               redact_rules_edit() applies them; they
+ *                               accumulate (a variable edits what the file
+ *                               left, never replaces it: a variable must not
+ *                               silently drop a name the file added). A bad
+ *                               item is reported; the valid additions still
+ *                               apply, the removals then do not
+ *
  * Refusal rules (semantics in hooks/pure/refusal.h; parsed by config_rules.c):
  *
  *   [refusal "name"]               name: non-empty, no '"', unique, not
@@ -49,7 +69,10 @@
 #include <stddef.h>
 
 #include "glob.h"
+#include "redact.h"
 #include "refusal.h"
+
+#define SS_CAPTURE_PATH_MAX 4096  /* bytes of the capture path, NUL included */
 
 enum ss_mode {
   SS_MODE_OFF = 0,   /* pass everything through */
@@ -67,6 +90,9 @@ struct ss_config {
   char *cache;         /* owned path, "off", or NULL for the default */
   long cache_ttl;      /* seconds a learned refusal holds */
   struct refusal_rules refusals;  /* [refusal "name"] sections, in order */
+  char capture[SS_CAPTURE_PATH_MAX];  /* the capture file; "": none */
+  size_t capture_max_body;     /* body bytes recorded; 0: sizes only */
+  struct redact_rules capture_redact;  /* what the capture hides */
 };
 
 /* A name for a mode, for logs. */

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "config.h"
 #include "glob.h"
+#include "redact.h"
 #include "refusal.h"
 
 /* One call of the warn callback. */
@@ -820,6 +821,171 @@ TEST(globs_many)
   globs_clear(&g);
 }
 
+/* ---- the capture keys ---------------------------------------------------- */
+
+TEST(capture_defaults)
+{
+  struct ss_config c;
+  config_init(&c);
+  CHECK(c.capture[0] == '\0');
+  CHECK(c.capture_max_body == 1048576);
+  CHECK(!c.capture_redact.off);
+  CHECK(redact_rules_has(&c.capture_redact, REDACT_HEADERS, "authorization",
+                         13));
+  CHECK(redact_rules_has(&c.capture_redact, REDACT_QUERY, "api-key", 7));
+  CHECK(redact_rules_has(&c.capture_redact, REDACT_FIELDS, "client_secret",
+                         13));
+  config_free(&c);
+}
+
+TEST(set_capture_path)
+{
+  struct ss_config c;
+  const char *msg;
+  static char path[SS_CAPTURE_PATH_MAX + 1];
+  config_init(&c);
+  CHECK(config_set(&c, "capture", "/tmp/cap.jsonl", false, &msg) && !msg);
+  CHECK_STR(c.capture, "/tmp/cap.jsonl");
+  CHECK(config_set(&c, "capture", "off", false, &msg) && !msg);
+  CHECK_STR(c.capture, "");
+  CHECK(config_set(&c, "capture", "rel/cap", true, &msg));
+  CHECK(config_set(&c, "capture", "", false, &msg) && !msg);
+  CHECK_STR(c.capture, "");
+  /* "Off" is a name (values are case-sensitive). */
+  CHECK(config_set(&c, "capture", "Off", false, &msg));
+  CHECK_STR(c.capture, "Off");
+  /* 4095 bytes fit; 4096 are refused and leave the setting alone. */
+  memset(path, 'p', SS_CAPTURE_PATH_MAX - 1);
+  path[SS_CAPTURE_PATH_MAX - 1] = '\0';
+  CHECK(config_set(&c, "capture", path, false, &msg));
+  CHECK(strlen(c.capture) == SS_CAPTURE_PATH_MAX - 1);
+  CHECK(config_set(&c, "capture", "/a", false, &msg));
+  path[SS_CAPTURE_PATH_MAX - 1] = 'p';
+  path[SS_CAPTURE_PATH_MAX] = '\0';
+  msg = NULL;
+  CHECK(!config_set(&c, "capture", path, false, &msg));
+  CHECK(msg != NULL && strstr(msg, "capture") != NULL);
+  CHECK_STR(c.capture, "/a");
+  config_free(&c);
+}
+
+TEST(set_capture_max_body)
+{
+  struct ss_config c;
+  const char *msg;
+  config_init(&c);
+  CHECK(config_set(&c, "capture_max_body", "0", false, &msg) && !msg);
+  CHECK(c.capture_max_body == 0);
+  CHECK(config_set(&c, "capture_max_body", "1073741824", false, &msg));
+  CHECK(c.capture_max_body == (size_t)1 << 30);
+  CHECK(config_set(&c, "capture_max_body", "4096", false, &msg));
+  static const char *const bad[] = {
+    "1073741825", "-1", "1k", "", " 5", "1e6", "0x10",
+    "99999999999999999999999"
+  };
+  for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    msg = NULL;
+    CHECK(!config_set(&c, "capture_max_body", bad[i], false, &msg));
+    CHECK(msg != NULL);
+    CHECK(c.capture_max_body == 4096);
+  }
+  config_free(&c);
+}
+
+TEST(set_capture_redact)
+{
+  struct ss_config c;
+  const char *msg;
+  config_init(&c);
+  CHECK(config_set(&c, "capture_redact", "off", false, &msg) && !msg);
+  CHECK(c.capture_redact.off);
+  CHECK(config_set(&c, "capture_redact", "on", false, &msg) && !msg);
+  CHECK(!c.capture_redact.off);
+  CHECK(config_set(&c, "capture_redact", "off", false, &msg));
+  static const char *const bad[] = { "On", "OFF", "", "yes", "0", " off" };
+  for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    msg = NULL;
+    CHECK(!config_set(&c, "capture_redact", bad[i], false, &msg));
+    CHECK(msg != NULL);
+    CHECK(c.capture_redact.off);  /* unchanged */
+  }
+  config_free(&c);
+}
+
+TEST(set_capture_redact_lists)
+{
+  struct ss_config c;
+  const struct redact_rules *r = &c.capture_redact;
+  const char *msg;
+  config_init(&c);
+  CHECK(config_set(&c, "capture_redact_headers", "X-Secret, -Cookie", false,
+                   &msg) && !msg);
+  CHECK(redact_rules_has(r, REDACT_HEADERS, "x-secret", 8));
+  CHECK(!redact_rules_has(r, REDACT_HEADERS, "cookie", 6));
+  CHECK(config_set(&c, "capture_redact_query", "+code, -sig", false, &msg));
+  CHECK(redact_rules_has(r, REDACT_QUERY, "code", 4));
+  CHECK(!redact_rules_has(r, REDACT_QUERY, "sig", 3));
+  CHECK(config_set(&c, "capture_redact_fields", "pin,-token", false, &msg));
+  CHECK(redact_rules_has(r, REDACT_FIELDS, "PIN", 3));
+  CHECK(!redact_rules_has(r, REDACT_FIELDS, "token", 5));
+  /* replace_list (a variable over the file) still edits: accumulates. */
+  CHECK(config_set(&c, "capture_redact_fields", "otp", true, &msg));
+  CHECK(redact_rules_has(r, REDACT_FIELDS, "pin", 3));
+  CHECK(redact_rules_has(r, REDACT_FIELDS, "otp", 3));
+  /* A bad item: reported, additions apply, removals do not. */
+  msg = NULL;
+  CHECK(!config_set(&c, "capture_redact_fields", "+cvv, -password, -",
+                    false, &msg));
+  CHECK(msg != NULL && strstr(msg, "redact") != NULL);
+  CHECK(redact_rules_has(r, REDACT_FIELDS, "cvv", 3));
+  CHECK(redact_rules_has(r, REDACT_FIELDS, "password", 8));
+  /* Edits survive capture_redact = off and on. */
+  CHECK(config_set(&c, "capture_redact", "off", false, &msg));
+  CHECK(config_set(&c, "capture_redact", "on", false, &msg));
+  CHECK(redact_rules_has(r, REDACT_FIELDS, "cvv", 3));
+  /* Unknown capture_* keys are unknown. */
+  CHECK(!config_set(&c, "capture_redact_body", "x", false, &msg));
+  CHECK(msg != NULL && strstr(msg, "unknown") != NULL);
+  config_free(&c);
+}
+
+TEST(parse_capture_keys)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c,
+        "capture = \"/var/log/app capture.jsonl\"\n"   /* 1 */
+        "capture_max_body = 0\n"                      /* 2 */
+        "capture_redact = off\n"                      /* 3 */
+        "capture_redact_headers = X-Internal-Token\n" /* 4 */
+        "capture_redact_headers = -Set-Cookie\n"      /* 5 */
+        "capture_redact_query = code\n"               /* 6 */
+        "capture_redact_fields = pin, -secret\n"      /* 7 */
+        "capture_max_body = 2000000000\n"             /* 8: bad */
+        "capture_redact = maybe\n"                    /* 9: bad */
+        "capture_redact_fields = +ok, -token, +\n",   /* 10: bad */
+        &ws);
+  CHECK(ws.n == 3);
+  CHECK(ws.n == 3 && ws.w[0].line == 8 && ws.w[1].line == 9 &&
+        ws.w[2].line == 10);
+  CHECK_STR(c.capture, "/var/log/app capture.jsonl");
+  CHECK(c.capture_max_body == 0);
+  CHECK(c.capture_redact.off);
+  const struct redact_rules *r = &c.capture_redact;
+  CHECK(redact_rules_has(r, REDACT_HEADERS, "x-internal-token", 16));
+  CHECK(!redact_rules_has(r, REDACT_HEADERS, "set-cookie", 10));
+  CHECK(redact_rules_has(r, REDACT_QUERY, "code", 4));
+  CHECK(redact_rules_has(r, REDACT_FIELDS, "pin", 3));
+  CHECK(!redact_rules_has(r, REDACT_FIELDS, "secret", 6));
+  CHECK(redact_rules_has(r, REDACT_FIELDS, "ok", 2));
+  CHECK(redact_rules_has(r, REDACT_FIELDS, "token", 5));
+  config_free(&c);
+  /* capture = off in a file, and inside a section nothing applies. */
+  parse(&c, "capture = /a\ncapture = off\n[other]\ncapture = /b\n", &ws);
+  CHECK_STR(c.capture, "");
+  config_free(&c);
+}
+
 int main(void)
 {
   RUN(defaults);
@@ -853,5 +1019,11 @@ int main(void)
   RUN(globs_fnmatch_patterns);
   RUN(globs_first_match_order);
   RUN(globs_many);
+  RUN(capture_defaults);
+  RUN(set_capture_path);
+  RUN(set_capture_max_body);
+  RUN(set_capture_redact);
+  RUN(set_capture_redact_lists);
+  RUN(parse_capture_keys);
   return check_done();
 }

@@ -1,0 +1,356 @@
+/* capture_record.c - a transfer's record as one JSON line (the format is
+ * the README's "Capture" and streamshim-capture(5)). Secrets are redacted
+ * here, on the way out: header values, URLs, JSON and form bodies. */
+#include "capture_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pure/headers.h"
+#include "pure/json_write.h"
+
+/* "HTTP/1.1" from "POST /path HTTP/1.1" or "HTTP/1.1 200 OK". */
+static void version_of(const char *line, size_t n, bool request, char *out,
+                       size_t cap)
+{
+  const char *v = line;
+  size_t len = 0;
+  if(request) {
+    const char *sp = NULL;
+    for(size_t i = 0; i < n; i++)
+      if(line[i] == ' ')
+        sp = line + i;
+    v = sp ? sp + 1 : line + n;
+    len = (size_t)(line + n - v);
+  }
+  else {
+    while(len < n && line[len] != ' ')
+      len++;
+  }
+  snprintf(out, cap, "%.*s", (int)len, v);
+}
+
+/* The request: what was sent, else what the program asked for. */
+static void put_request(struct buf *o, const struct capture *c,
+                        const struct cap_attempt *a)
+{
+  const char *blk = a->sent.ptr;
+  size_t blen = a->sent.len, type_len = 0;
+  char version[16] = "";
+  cap_key(o, "request");
+  buf_append(o, "{", 1);
+  cap_str(o, "method", a->method, strlen(a->method));
+  cap_key(o, "url");
+  if(a->url.len)
+    cap_url(o, c, a->url.ptr, a->url.len);
+  else
+    cap_url(o, c, a->effective_url.ptr ? a->effective_url.ptr : "",
+            a->effective_url.len);
+  buf_append(o, ",", 1);
+  const char *nl = blk ? memchr(blk, '\n', blen) : NULL;
+  size_t first = nl ? (size_t)(nl - blk) + 1 : blen;
+  if(blk)
+    version_of(blk, cap_trim_eol(blk, first), true, version, sizeof(version));
+  cap_str(o, "http_version", version, strlen(version));
+  cap_key(o, "headers");
+  buf_append(o, "[", 1);
+  for(size_t at = first; blk && at < blen;) {
+    const char *p = blk + at;
+    const char *e = memchr(p, '\n', blen - at);
+    size_t n = e ? (size_t)(e - p) + 1 : blen - at;
+    at += n;
+    if(!cap_trim_eol(p, n))
+      continue;
+    cap_field(o, c, p, n);
+    buf_append(o, ",", 1);
+  }
+  cap_close(o, ']');
+  buf_append(o, ",", 1);
+  const char *type = cap_field_value(blk ? blk + first : NULL, blen - first,
+                           "Content-Type", &type_len);
+  if(a->req_body.size)
+    cap_body(o, c, "body", &a->req_body, type, type_len);
+  if(a->has_app_body)
+    cap_body(o, c, "program_body", &a->app_body, type, type_len);
+  cap_close(o, '}');
+  buf_append(o, ",", 1);
+}
+
+/* One header block of lines [p, p+n) (kind letters stripped already):
+ * {"status": N, "headers": [...]} members, without the braces. */
+static void put_fields(struct buf *o, const struct capture *c,
+                       const char *name, const char *p, size_t n)
+{
+  cap_key(o, name);
+  buf_append(o, "[", 1);
+  for(size_t at = 0; at < n;) {
+    const char *l = p + at;
+    const char *e = memchr(l, '\n', n - at);
+    size_t len = e ? (size_t)(e - l) + 1 : n - at;
+    at += len;
+    if(!cap_trim_eol(l, len) || header_status(l, len) >= 0)
+      continue;
+    cap_field(o, c, l, len);
+    buf_append(o, ",", 1);
+  }
+  cap_close(o, ']');
+  buf_append(o, ",", 1);
+}
+
+/* The blocks of the server's lines: each STATUS line starts one. */
+struct block {
+  struct buf lines;
+  int status;
+  bool info;
+};
+
+#define CAP_BLOCKS 16
+
+static void put_response(struct buf *o, const struct capture *c,
+                         const struct cap_attempt *a)
+{
+  struct block blocks[CAP_BLOCKS];
+  struct buf trailers;
+  int nb = 0;
+  buf_init(&trailers);
+  for(size_t at = 0; at < a->lines.len;) {
+    char kind = a->lines.ptr[at++];
+    const char *l = a->lines.ptr + at;
+    const char *e = memchr(l, '\n', a->lines.len - at);
+    size_t len = e ? (size_t)(e - l) + 1 : a->lines.len - at;
+    at += len;
+    if(kind == 'S') {
+      if(nb == CAP_BLOCKS) {  /* keep the last ones */
+        buf_free(&blocks[0].lines);
+        memmove(blocks, blocks + 1, sizeof(blocks[0]) * (CAP_BLOCKS - 1));
+        nb--;
+      }
+      buf_init(&blocks[nb].lines);
+      blocks[nb].status = header_status(l, len);
+      blocks[nb].info = blocks[nb].status < 200;
+      nb++;
+    }
+    if(kind == 'T')
+      buf_append(&trailers, l, len);
+    else if(nb)
+      buf_append(&blocks[nb - 1].lines, l, len);
+  }
+  int last = nb - 1;
+  while(last >= 0 && blocks[last].info)
+    last--;
+  char version[16] = "";
+  cap_key(o, "response");
+  buf_append(o, "{", 1);
+  if(last >= 0) {
+    const struct buf *f = &blocks[last].lines;
+    const char *nl = memchr(f->ptr, '\n', f->len);
+    size_t first = nl ? (size_t)(nl - f->ptr) + 1 : f->len;
+    size_t l0 = cap_trim_eol(f->ptr, first);
+    version_of(f->ptr, l0, false, version, sizeof(version));
+    cap_str(o, "http_version", version, strlen(version));
+    cap_int(o, "status", blocks[last].status);
+    const char *sp = memchr(f->ptr, ' ', l0);
+    const char *reason = sp && (size_t)(sp - f->ptr) + 4 < l0 ? sp + 5 : f->ptr + l0;
+    cap_str(o, "reason", reason, (size_t)(f->ptr + l0 - reason));
+  }
+  for(int pass = 0; pass < 2; pass++) {  /* 1xx blocks, then earlier ones */
+    cap_key(o, pass ? "earlier" : "informational");
+    buf_append(o, "[", 1);
+    for(int i = 0; i < nb; i++) {
+      if(i == last || blocks[i].info != !pass || (pass && i > last))
+        continue;
+      buf_append(o, "{", 1);
+      cap_int(o, "status", blocks[i].status);
+      put_fields(o, c, "headers", blocks[i].lines.ptr, blocks[i].lines.len);
+      cap_close(o, '}');
+      buf_append(o, ",", 1);
+    }
+    cap_close(o, ']');
+    buf_append(o, ",", 1);
+  }
+  const struct buf *fin = last >= 0 ? &blocks[last].lines : NULL;
+  put_fields(o, c, "headers", fin ? fin->ptr : "", fin ? fin->len : 0);
+  put_fields(o, c, "trailers", trailers.ptr ? trailers.ptr : "", trailers.len);
+  size_t tlen = 0;
+  const char *type = fin ? cap_field_value(fin->ptr, fin->len, "Content-Type", &tlen)
+                         : NULL;
+  cap_body(o, c, "body", &a->resp_body, type, tlen);
+  cap_events(o, "events_us", &a->resp_events);
+  cap_close(o, '}');
+  buf_append(o, ",", 1);
+  for(int i = 0; i < nb; i++)
+    buf_free(&blocks[i].lines);
+  buf_free(&trailers);
+}
+
+/* What the program was handed, when it is not what the server sent. */
+static void put_handed(struct buf *o, const struct capture *c,
+                       const struct cap_attempt *a)
+{
+  size_t raw_hdr = 0;
+  for(size_t at = 0; at < a->lines.len;) {  /* header bytes, kinds aside */
+    const char *e = memchr(a->lines.ptr + at, '\n', a->lines.len - at);
+    size_t len = e ? (size_t)(e - (a->lines.ptr + at)) + 1 : a->lines.len - at;
+    raw_hdr += len - 1;
+    at += len;
+  }
+  if(a->handed_hdr_hash == a->raw_hdr_hash &&
+     a->handed_lines.len == raw_hdr &&
+     a->handed_body.hash == a->resp_body.hash &&
+     a->handed_body.size == a->resp_body.size)
+    return;
+  /* the last block handed over */
+  const char *p = a->handed_lines.ptr ? a->handed_lines.ptr : "";
+  size_t n = a->handed_lines.len, start = 0;
+  int status = 0;
+  for(size_t at = 0; at < n;) {
+    const char *e = memchr(p + at, '\n', n - at);
+    size_t len = e ? (size_t)(e - (p + at)) + 1 : n - at;
+    int s = header_status(p + at, len);
+    if(s >= 200 || (s >= 0 && !status)) {
+      status = s;
+      start = at;
+    }
+    at += len;
+  }
+  cap_key(o, "handed");
+  buf_append(o, "{", 1);
+  cap_int(o, "status", status);
+  put_fields(o, c, "headers", p + start, n - start);
+  size_t tlen = 0;
+  const char *type = cap_field_value(p + start, n - start, "Content-Type", &tlen);
+  cap_body(o, c, "body", &a->handed_body, type, tlen);
+  cap_events(o, "events_us", &a->handed_events);
+  cap_close(o, '}');
+  buf_append(o, ",", 1);
+}
+
+static void put_info(struct buf *o, const struct capture *c,
+                     const struct cap_attempt *a)
+{
+  const struct ss_xfer_info *i = &a->info;
+  static const char *const versions[] = {"", "HTTP/1.0", "HTTP/1.1", "HTTP/2",
+                                         "HTTP/2", "HTTP/2", "HTTP/3"};
+  const char *v = i->http_version >= 0 && i->http_version < 7
+                  ? versions[i->http_version] : "";
+  if(i->http_version == CURL_HTTP_VERSION_3)
+    v = "HTTP/3";
+  cap_key(o, "info");
+  buf_append(o, "{", 1);
+  cap_int(o, "response_code", i->response_code);
+  cap_key(o, "effective_url");
+  cap_url(o, c, a->effective_url.ptr ? a->effective_url.ptr : "",
+          a->effective_url.len);
+  buf_append(o, ",", 1);
+  cap_str(o, "http_version", v, strlen(v));
+  cap_int(o, "size_upload", i->size_upload);
+  cap_int(o, "size_download", i->size_download);
+  cap_int(o, "total_us", i->total_us);
+  cap_int(o, "namelookup_us", i->namelookup_us);
+  cap_int(o, "connect_us", i->connect_us);
+  cap_int(o, "appconnect_us", i->appconnect_us);
+  cap_int(o, "pretransfer_us", i->pretransfer_us);
+  cap_int(o, "starttransfer_us", i->starttransfer_us);
+  cap_close(o, '}');
+  buf_append(o, ",", 1);
+}
+
+static void put_attempt(struct buf *o, const struct capture *c, int k)
+{
+  const struct cap_attempt *a = &c->a[k];
+  buf_append(o, "{", 1);
+  cap_int(o, "attempt", k + 1);
+  if(a->retry == SS_RETRY_WITHOUT_STREAM)
+    cap_str(o, "retry", "without_stream", 14);
+  else if(a->retry == SS_RETRY_WITH_STREAM)
+    cap_str(o, "retry", "with_stream", 11);
+  cap_int(o, "start_us", a->start_us);
+  if(a->first_byte_us >= 0)
+    cap_int(o, "first_byte_us", a->first_byte_us);
+  cap_int(o, "end_us", a->end_us >= 0 ? a->end_us : c->end_us);
+  put_request(o, c, a);
+  put_response(o, c, a);
+  put_handed(o, c, a);
+  put_info(o, c, a);
+  cap_close(o, '}');
+}
+
+/* The notes: "shim": {"action", "why", "notes": [...]}. */
+static void put_shim(struct buf *o, const struct capture *c)
+{
+  const char *p = c->notes.ptr ? c->notes.ptr : "";
+  size_t n = c->notes.len;
+  const char *last_action = "pass-through", *last_why = "";
+  size_t la = strlen(last_action), lw = 0;
+  struct buf list;
+  buf_init(&list);
+  for(size_t at = 0; at < n;) {
+    const char *l = p + at;
+    const char *e = memchr(l, '\n', n - at);
+    size_t len = e ? (size_t)(e - l) : n - at;
+    at += len + 1;
+    const char *t1 = memchr(l, '\t', len);
+    const char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(l + len - t1 - 1)) : NULL;
+    if(!t2)
+      continue;
+    last_action = t1 + 1;
+    la = (size_t)(t2 - t1 - 1);
+    last_why = t2 + 1;
+    lw = (size_t)(l + len - t2 - 1);
+    buf_append(&list, "{\"attempt\":", 11);
+    buf_append(&list, l, (size_t)(t1 - l));
+    buf_append(&list, ",", 1);
+    cap_str(&list, "action", last_action, la);
+    cap_str(&list, "why", last_why, lw);
+    cap_close(&list, '}');
+    buf_append(&list, ",", 1);
+  }
+  cap_key(o, "shim");
+  buf_append(o, "{", 1);
+  cap_str(o, "action", last_action, la);
+  cap_str(o, "why", last_why, lw);
+  cap_key(o, "notes");
+  buf_append(o, "[", 1);
+  buf_append(o, list.ptr, list.len);
+  cap_close(o, ']');
+  cap_close(o, '}');
+  buf_append(o, ",", 1);
+  buf_free(&list);
+}
+
+/* "2026-12-02T03:50:14.123456Z" */
+static void put_start(struct buf *o, const struct capture *c)
+{
+  struct tm tm;
+  char when[64];
+  gmtime_r(&c->start_real.tv_sec, &tm);
+  size_t k = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(when + k, sizeof(when) - k, ".%06ldZ",
+           (long)(c->start_real.tv_nsec / 1000));
+  cap_str(o, "start", when, strlen(when));
+}
+
+void cap_record(const struct capture *c, struct buf *o)
+{
+  static const char *const ends[] = {"seen", "unseen", "cancelled"};
+  buf_append(o, "{", 1);
+  cap_int(o, "capture", 1);
+  cap_int(o, "pid", c->pid);
+  cap_int(o, "transfer", (int64_t)c->serial);
+  put_start(o, c);
+  cap_int(o, "end_us", c->end_us);
+  cap_int(o, "result", (int64_t)c->result);
+  cap_str(o, "error", c->error ? c->error : "",
+             c->error ? strlen(c->error) : 0);
+  cap_str(o, "end", ends[c->how], strlen(ends[c->how]));
+  put_shim(o, c);
+  cap_key(o, "attempts");
+  buf_append(o, "[", 1);
+  for(int k = 0; k < c->nattempts; k++) {
+    if(k)
+      buf_append(o, ",", 1);
+    put_attempt(o, c, k);
+  }
+  buf_puts(o, "]}\n");
+}
