@@ -306,6 +306,13 @@ static void put_shim(struct buf *o, const struct capture *c)
     cap_close(&list, '}');
     buf_append(&list, ",", 1);
   }
+  if(la == 8 && !memcmp(last_action, "watching", 8)) {
+    /* watched, and nothing followed: the answer went out as it came */
+    last_action = "pass-through";
+    la = strlen(last_action);
+    last_why = "streamed as written; no refusal";
+    lw = strlen(last_why);
+  }
   cap_key(o, "shim");
   buf_append(o, "{", 1);
   cap_str(o, "action", last_action, la);

@@ -58,8 +58,32 @@ enum ss_flow xfer_fail_status(struct ss_xfer *x, int status)
 
 void xfer_note(struct ss_xfer *x, const char *action, const char *why)
 {
-  if(x->watch.n)
-    monitor_note(&x->watch, x, action, why);
+  if(!x->watch.n)
+    return;
+  if(!why)
+    why = "";
+  if(x->starting) {  /* the attempt's request event comes first */
+    buf_append(&x->early_notes, action, strlen(action) + 1);
+    buf_append(&x->early_notes, why, strlen(why) + 1);
+    return;
+  }
+  monitor_note(&x->watch, x, action, why);
+}
+
+void xfer_tell_early_notes(struct ss_xfer *x)
+{
+  const char *p = x->early_notes.ptr, *end = p + x->early_notes.len;
+  while(!x->early_notes.oom && p < end) {
+    const char *why = p + strlen(p) + 1;
+    monitor_note(&x->watch, x, p, why);
+    p = why + strlen(why) + 1;
+  }
+  buf_free(&x->early_notes);
+}
+
+int xfer_attempt(const struct ss_xfer *x)
+{
+  return x->watch.attempt;
 }
 
 void xfer_answer_replaced(struct ss_xfer *x, const char *content_type)
@@ -121,4 +145,26 @@ void xfer_restart(struct ss_handle *h)
   h->retry = SS_RETRY_NONE;
   h->has_kept_upload = false;
   buf_free(&h->kept_upload);
+}
+
+bool xfer_meta_set(struct ss_xfer *x, const char *key, void *p,
+                   void (*dtor)(void *))
+{
+  if(x->nmeta == SS_MAX_META) {
+    if(dtor)
+      dtor(p);
+    return false;
+  }
+  x->meta[x->nmeta].key = key;
+  x->meta[x->nmeta].p = p;
+  x->meta[x->nmeta++].dtor = dtor;
+  return true;
+}
+
+void *xfer_meta_get(const struct ss_xfer *x, const char *key)
+{
+  for(int i = 0; i < x->nmeta; i++)
+    if(!strcmp(x->meta[i].key, key))
+      return x->meta[i].p;
+  return NULL;
 }

@@ -160,6 +160,8 @@ void xfer_request(const struct ss_xfer *x, struct ss_request *r);
 
 /* A number unique to this transfer in the process (kept by its retry). */
 unsigned long xfer_serial(const struct ss_xfer *x);
+/* The attempt running: 1 for the first, 2 for a retry. */
+int xfer_attempt(const struct ss_xfer *x);
 
 /* What libcurl reports of the attempt so far. */
 struct ss_xfer_info {
@@ -174,6 +176,15 @@ struct ss_xfer_info {
 void xfer_info(const struct ss_xfer *x, struct ss_xfer_info *i);
 /* libcurl's text for a result code (curl_easy_strerror). */
 const char *xfer_result_text(const struct ss_xfer *x, CURLcode code);
+
+/* Data the stages of one attempt share, under a key (a static string;
+ * modelled on curl's easy handle meta data, Curl_meta_set): one stage's
+ * analysis of the request, read by the next one's start. dtor (may be
+ * NULL) frees p when the attempt is over. False when the table is full:
+ * then dtor has run already. */
+bool xfer_meta_set(struct ss_xfer *x, const char *key, void *p,
+                   void (*dtor)(void *));
+void *xfer_meta_get(const struct ss_xfer *x, const char *key);
 
 /* ---- Request stages, at start ---- */
 
@@ -222,7 +233,8 @@ enum ss_flow xfer_fail_status(struct ss_xfer *x, int status);
 enum ss_flow xfer_fail(struct ss_xfer *x, CURLcode code, const char *text);
 
 /* Tell the monitors what the stage did and why (action: a short word
- * such as "destreamed"; both NUL-terminated, copied by the monitors). */
+ * such as "destreamed"; both NUL-terminated, copied). Notes made in
+ * start() reach them after the attempt's SS_EV_REQUEST. */
 void xfer_note(struct ss_xfer *x, const char *action, const char *why);
 
 /* ---- Transforming stages, inside callbacks ---- */

@@ -10,6 +10,7 @@
 #include "defer.h"
 
 static enum ss_flow resume_all(struct ss_xfer *x);
+static void xfer_free_stages(struct ss_xfer *x);
 
 /* Transfers started and not yet ended, in all threads: the drive hooks
  * look for held answers to hand over only when there may be one. */
@@ -49,6 +50,8 @@ static struct ss_xfer *xfer_start(struct ss_handle *h,
   atomic_fetch_add_explicit(&open_xfers, 1, memory_order_relaxed);
   h->xfer = x;  /* stages and the setopt hook look it up from here */
   monitor_open(&x->watch, x, carry);
+  x->starting = true;
+  buf_init(&x->early_notes);
   for(int i = 0; ss_stages[i] && x->nstages < SS_MAX_STAGES; i++) {
     unsigned before = x->swapped;
     void *ctx = ss_stages[i]->start(x);
@@ -60,11 +63,11 @@ static struct ss_xfer *xfer_start(struct ss_handle *h,
     x->stage[x->nstages].type = ss_stages[i];
     x->stage[x->nstages++].ctx = ctx;
   }
+  x->starting = false;
   if(!x->nstages && !x->swapped && !x->watch.n) {
     h->xfer = NULL;
     xfer_close_count(x);
-    out_free(&x->out);
-    free(x);
+    xfer_free_stages(x);  /* the meta data only: no stage, no monitor */
     return NULL;
   }
   if(x->watch.n) {  /* the monitors see what is sent and the answer */
@@ -72,6 +75,7 @@ static struct ss_xfer *xfer_start(struct ss_handle *h,
       xfer_watch_response(x);
     xfer_watch_debug(x);
     monitor_request(&x->watch, x);
+    xfer_tell_early_notes(x);
   }
   return x;
 }
@@ -171,6 +175,9 @@ static void xfer_free_stages(struct ss_xfer *x)
   for(int i = 0; i < x->nstages; i++)
     if(x->stage[i].type->finish)
       x->stage[i].type->finish(x, x->stage[i].ctx);
+  for(int i = 0; i < x->nmeta; i++)
+    if(x->meta[i].dtor)
+      x->meta[i].dtor(x->meta[i].p);
   out_free(&x->out);
   free(x);
 }

@@ -27,6 +27,7 @@
 #include "stage.h"
 
 #define SS_MAX_STAGES 4
+#define SS_MAX_META 4
 
 /* Options the shim changed on the real handle (restored at finish). */
 enum ss_swap {
@@ -84,6 +85,15 @@ struct ss_xfer {
   char fail_text[CURL_ERROR_SIZE];
   CURLMsg msg;                  /* info_read answer when a result changed */
   struct ss_watchers watch;     /* the monitors (none: watch.n == 0) */
+  struct {                      /* what the attempt's stages share */
+    const char *key;
+    void *p;
+    void (*dtor)(void *);
+  } meta[SS_MAX_META];
+  int nmeta;
+  bool starting;                /* the stages are deciding (xfer_start) */
+  struct buf early_notes;       /* their notes meanwhile, "action\0why\0"
+                                   each: told after the request event */
 };
 
 /* The program starts a transfer of h: finish one left open, forget the
@@ -121,6 +131,8 @@ bool xfer_owns_option(const struct ss_xfer *x, CURLoption opt);
  * go on watching) and the transfer starts again with h->retry set to the
  * attempt's intent. */
 void xfer_restart(struct ss_handle *h);
+/* The notes the stages made while starting, after the request event. */
+void xfer_tell_early_notes(struct ss_xfer *x);
 /* The program was told the transfer's result (perform returned it,
  * info_read reported it): the monitors' end carries it. */
 void xfer_result_seen(struct ss_xfer *x, CURLcode result);
