@@ -101,12 +101,20 @@ static enum llm_decision decide(const struct ss_request *rq,
 static void analyse(struct ss_xfer *x, const struct ss_request *rq,
                     const struct ss_config *c, struct llm_request *r)
 {
-  memset(r, 0, sizeof(*r));
+  r->decision = LLM_PASS;  /* all a transfer that is no LLM request costs */
   if(!rq->url || (c->mode == SS_MODE_FORCE && !c->models.n &&
                   rq->retry != SS_RETRY_WITHOUT_STREAM))
     return;
   endpoint_classify(rq->url, &r->ep);
-  if(r->ep.kind == EP_NONE || !eligible(x, rq, c, r))
+  if(r->ep.kind == EP_NONE)
+    return;
+  /* an LLM endpoint: the rest of r from zero (field by field: r is large) */
+  r->body = NULL;
+  r->body_len = 0;
+  r->include_usage = false;
+  r->why = NULL;
+  r->model[0] = r->fp[0] = r->rule[0] = '\0';
+  if(!eligible(x, rq, c, r))
     return;
   request_credential(rq, r->fp);
   r->decision = decide(rq, c, r);
@@ -133,6 +141,10 @@ const struct llm_request *llm_request(struct ss_xfer *x)
     return kept;
   struct llm_request tmp;
   xfer_request(x, &rq);
+  /* Only POSTs are ever rewritten: another method is judged further only
+   * for the log's "pass-through: ...: not a POST" line. */
+  if(strcmp(rq.method, "POST") && !SS_LOG_ON(SS_LOG_INFO))
+    return &pass;
   analyse(x, &rq, c, &tmp);
   struct llm_request *r = tmp.decision == LLM_PASS ? NULL : malloc(sizeof(*r));
   if(!r) {

@@ -164,7 +164,7 @@ bool xfer_meta_set(struct ss_xfer *x, const char *key, void *p,
 void *xfer_meta_get(const struct ss_xfer *x, const char *key)
 {
   for(int i = 0; i < x->nmeta; i++)
-    if(!strcmp(x->meta[i].key, key))
+    if(x->meta[i].key == key || !strcmp(x->meta[i].key, key))
       return x->meta[i].p;
   return NULL;
 }

@@ -57,7 +57,9 @@ static struct ss_xfer *xfer_start(struct ss_handle *h,
     void *ctx = ss_stages[i]->start(x);
     if(!ctx) {
       /* an upload read ahead must still be sent: its swap stays */
-      xfer_restore(x, x->swapped & ~before & ~SS_SWAP_READ);
+      unsigned undo = x->swapped & ~before & ~SS_SWAP_READ;
+      if(undo)
+        xfer_restore(x, undo);
       continue;
     }
     x->stage[x->nstages].type = ss_stages[i];
