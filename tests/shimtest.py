@@ -3,7 +3,7 @@
 import json
 import re
 
-from conftest import CURL, ROOT, BUILD_DIR, plain_env, run, shim_env
+from conftest import CURL, ROOT, BUILD_DIR, chat_body, plain_env, run, shim_env
 
 CLIENT = BUILD_DIR / "clients" / "llmclient"
 
@@ -59,3 +59,20 @@ def body_calls(frames):
 
 def header_lines(frames):
     return [b for k, b in frames if k == "H"]
+
+
+def curl_three(server, tmp_path, env, tag, size=5000):
+    """Three transfers in one curl run (--next): a GET of /plain/size, an
+    o3-mini stream (de-streamed, or refused and retried), a native gpt-4o
+    stream. The three outputs."""
+    url = server.openai_url()
+    base = url.rsplit("/v1/", 1)[0]
+    out = [tmp_path / f"{tag}{i}" for i in range(3)]
+    cmd = [CURL, "-sS", f"{base}/plain/{size}", "-o", out[0], "--next",
+           url, "-H", "Content-Type: application/json", "-d", chat_body("o3-mini").decode(),
+           "-o", out[1], "--next",
+           url, "-H", "Content-Type: application/json", "-d", chat_body("gpt-4o").decode(),
+           "-o", out[2]]
+    r = run(cmd, env=env)
+    assert r.returncode == 0, r.stderr
+    return [p.read_bytes() for p in out]

@@ -18,7 +18,7 @@ import pytest
 from conftest import BUILD_DIR, CURL, PYTHON, ROOT, chat_body, plain_env, run, shim_env
 from nginx import tls_server  # noqa: F401 - the session fixture
 from proxy import start_proxy
-from shimtest import drop_stream_members, parse_frames
+from shimtest import curl_three, drop_stream_members, parse_frames
 
 CLIENT = BUILD_DIR / "clients" / "llmclient"
 THREADS = BUILD_DIR / "clients" / "threads"
@@ -78,24 +78,10 @@ def check_against_server(rec, server):
 
 # --- the curl CLI ----------------------------------------------------------------
 
-def curl_three(server, tmp_path, env, tag):
-    url = server.openai_url()
-    base = url.rsplit("/v1/", 1)[0]
-    out = [tmp_path / f"{tag}{i}" for i in range(3)]
-    cmd = [CURL, "-sS", f"{base}/plain/3000", "-o", out[0], "--next",
-           url, "-H", "Content-Type: application/json", "-d", chat_body("o3-mini").decode(),
-           "-o", out[1], "--next",
-           url, "-H", "Content-Type: application/json", "-d", chat_body("gpt-4o").decode(),
-           "-o", out[2]]
-    r = run(cmd, env=env)
-    assert r.returncode == 0, r.stderr
-    return [p.read_bytes() for p in out]
-
-
 def test_curl_cli_transfers_recorded(server, tmp_path):
-    want = curl_three(server, tmp_path, shim_env(models="o3-mini"), "plain")
+    want = curl_three(server, tmp_path, shim_env(models="o3-mini"), "plain", 3000)
     server.clear()
-    got = curl_three(server, tmp_path, cap_env(tmp_path, models="o3-mini"), "cap")
+    got = curl_three(server, tmp_path, cap_env(tmp_path, models="o3-mini"), "cap", 3000)
     assert got == want  # capturing changes no byte
     recs = records(tmp_path)
     assert [r["transfer"] for r in recs] == [1, 2, 3]
@@ -234,6 +220,17 @@ def test_secrets_are_redacted_everywhere(server, tmp_path):
     assert sent["nested"][0]["password"].startswith("[redacted")
 
 
+def test_option_credentials_are_redacted(server, tmp_path):
+    """CURLOPT_USERPWD (curl -u) reaches the file only as its redacted
+    Authorization header."""
+    r = run([CURL, "-sS", "-o", "/dev/null", "-u", f"{SECRETS['user']}:{SECRETS['password']}",
+             server.openai_url().rsplit("/v1/", 1)[0] + "/plain/10"], env=cap_env(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert_no_secret(tmp_path)
+    (rec,) = records(tmp_path)
+    assert field(rec["attempts"][0]["request"]["headers"], "Authorization").startswith("Basic [redacted")
+
+
 def test_proxy_credentials_are_redacted(server, tmp_path):
     port, stop = start_proxy()
     try:
@@ -278,6 +275,18 @@ def test_unwritable_capture_disturbs_nothing(server, tmp_path):
     r = run([CURL, "-sS", server.openai_url().rsplit("/v1/", 1)[0] + "/plain/10"], env=env)
     assert r.returncode == 0 and len(r.stdout) == 10
     assert "capture: cannot write" in (tmp_path / "shim.log").read_text()
+
+
+def test_a_full_disk_disturbs_nothing(server, tmp_path):
+    """Writes that fail (here a file size limit: EFBIG, no SIGXFSZ) lose
+    the records, are logged once, and the transfers go on."""
+    base = server.openai_url().rsplit("/v1/", 1)[0]
+    cmd = ["prlimit", "--fsize=300", "--", CURL, "-sS"] + \
+        sum([[f"{base}/plain/{100 + i}", "--next"] for i in range(5)], [])[:-1]
+    r = run(cmd, env=cap_env(tmp_path, log=f"error:{tmp_path / 'shim.log'}"))
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout) == sum(100 + i for i in range(5))
+    assert (tmp_path / "shim.log").read_text().count("capture: writing") == 1
 
 
 def test_large_bodies_are_cut_with_their_size(server, tmp_path):

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from conftest import BUILD_DIR, CURL, LIB, chat_body, run, shim_env
-from shimtest import parse_frames
+from shimtest import curl_three, parse_frames
 from test_multi import MANY, MANY_RE, REFUSALS, SOCKET, SOCKET_RE, dumped, own_client_env
 
 MON_LIB = BUILD_DIR / "monitor" / "libstreamshim.so"
@@ -77,27 +77,11 @@ def passed_through(rec):
 
 # --- the curl CLI --------------------------------------------------------------
 
-def curl_next(server, tmp_path, env, tag):
-    """Three transfers in one curl run (--next): a GET, a de-streamed or
-    refused-then-retried o3-mini stream, a native gpt-4o stream."""
-    url = server.openai_url()
-    base = url.rsplit("/v1/", 1)[0]
-    out = [tmp_path / f"{tag}{i}" for i in range(3)]
-    cmd = [CURL, "-sS", f"{base}/plain/5000", "-o", out[0], "--next",
-           url, "-H", "Content-Type: application/json", "-d", chat_body("o3-mini").decode(),
-           "-o", out[1], "--next",
-           url, "-H", "Content-Type: application/json", "-d", chat_body("gpt-4o").decode(),
-           "-o", out[2]]
-    r = run(cmd, env=env)
-    assert r.returncode == 0, r.stderr
-    return [p.read_bytes() for p in out]
-
-
 @pytest.mark.parametrize("mode", ["force", "auto"])
 def test_curl_cli_every_transfer_once(server, tmp_path, mode):
     settings = {"models": "o3-mini*"} if mode == "force" else {}
-    got = curl_next(server, tmp_path, mon_env(tmp_path, **settings), "mon")
-    want = curl_next(server, tmp_path, shim_env(**settings), "plain")
+    got = curl_three(server, tmp_path, mon_env(tmp_path, **settings), "mon")
+    want = curl_three(server, tmp_path, shim_env(**settings), "plain")
     assert got == want  # the monitor changes no byte
     recs = check(records(tmp_path), 3)
     assert [r["url"].rsplit("/", 1)[-1] for r in recs] == ["5000", "completions", "completions"]
