@@ -34,7 +34,6 @@ static void body_init(struct cap_body *b)
 {
   buf_init(&b->data);
   b->size = 0;
-  b->hash = FNV_START;
 }
 
 static void body_add(struct cap_body *b, size_t max, const char *p, size_t n)
@@ -42,7 +41,6 @@ static void body_add(struct cap_body *b, size_t max, const char *p, size_t n)
   if(b->data.len < max)
     buf_append(&b->data, p, n < max - b->data.len ? n : max - b->data.len);
   b->size += n;
-  b->hash = fnv(b->hash, p, n);
 }
 
 /* Note when events of a stream end (a blank line) in these bytes. */
@@ -53,12 +51,16 @@ static void events_add(struct cap_events *e, int64_t at, const char *p,
     return;
   for(size_t i = 0; i < n; i++) {
     if(p[i] == '\n') {
-      if(e->at_line_end)
+      if(e->at_line_end && e->in_event) {  /* a blank line ends an event */
         buf_append(&e->us, &at, sizeof(at));
+        e->in_event = false;
+      }
       e->at_line_end = true;
     }
-    else if(p[i] != '\r')
+    else if(p[i] != '\r') {
       e->at_line_end = false;
+      e->in_event = true;
+    }
   }
 }
 
@@ -141,6 +143,8 @@ static void on_request(struct ss_xfer *x, struct capture *c)
   attempt_init(a);
   xfer_request(x, &r);
   a->retry = r.retry;
+  a->decodes = r.decodes_answer;
+  dechunk_init(&a->dechunk);
   a->start_us = offset(c);
   snprintf(a->method, sizeof(a->method), "%s", r.method ? r.method : "");
   if(r.url)
@@ -162,9 +166,61 @@ static void on_sent_header(struct cap_attempt *a, const char *p, size_t n)
     a->req_body.size = 0;
   }
   buf_append(&a->sent, p, n);
-  size_t len = a->sent.len;
-  if(len >= 4 && !memcmp(a->sent.ptr + len - 4, "\r\n\r\n", 4))
+  size_t len = a->sent.len, vlen;
+  if(len >= 4 && !memcmp(a->sent.ptr + len - 4, "\r\n\r\n", 4)) {
     a->sent_done = true;
+    const char *te = headers_field(a->sent.ptr, len, "Transfer-Encoding",
+                                   &vlen);
+    a->sent_chunked = te && vlen >= 7 && !strncasecmp(te, "chunked", 7);
+    dechunk_init(&a->dechunk);
+  }
+}
+
+/* A run of request body payload (dechunk_feed's output). */
+struct sent_payload {
+  struct cap_body *body;
+  size_t max;
+};
+
+static void add_payload(void *arg, const char *p, size_t n)
+{
+  struct sent_payload *sp = arg;
+  body_add(sp->body, sp->max, p, n);
+}
+
+/* Request body bytes as sent: a chunked body's framing is libcurl's, the
+ * payload the program's. */
+static void on_sent_body(struct capture *c, struct cap_attempt *a,
+                         const char *p, size_t n)
+{
+  struct sent_payload sp = {&a->req_body, c->max_body};
+  if(a->sent_chunked)
+    dechunk_feed(&a->dechunk, p, n, add_payload, &sp);
+  else
+    body_add(&a->req_body, c->max_body, p, n);
+}
+
+/* Body bytes handed to the program: are they the server's? The same
+ * piece passed on (pass-through) is told by its address; other bytes are
+ * compared with what was kept of the server's body. */
+static void on_handed_body(struct capture *c, struct cap_attempt *a,
+                           const char *p, size_t n)
+{
+  size_t at = a->handed_body.size;
+  const struct buf *raw = &a->resp_body.data;
+  if(!a->handed_differs) {
+    if(p == a->raw_piece + a->raw_piece_used &&
+       a->raw_piece_used + n <= a->raw_piece_len)
+      a->raw_piece_used += n;
+    else {  /* beyond what was kept, the sizes tell */
+      size_t k = at < raw->len ? raw->len - at : 0;
+      if(k > n)
+        k = n;
+      a->handed_differs = (k && memcmp(raw->ptr + at, p, k)) ||
+                          at + n > a->resp_body.size;
+    }
+  }
+  body_add(&a->handed_body, c->max_body, p, n);
 }
 
 static bool is_event_stream(const char *p, size_t n)
@@ -228,6 +284,8 @@ static void on_end(struct ss_xfer *x, struct capture *c,
     a->end_us = c->end_us;
     take_info(x, a);
   }
+  if((int)getpid() != c->pid)
+    return;  /* a forked child's copy of the parent's transfer */
   struct buf line;
   buf_init(&line);
   cap_record(c, &line);
@@ -258,7 +316,7 @@ static void cap_event(struct ss_xfer *x, void *ctx, const struct ss_event *ev)
     on_sent_header(a, ev->p, ev->n);
     break;
   case SS_EV_SENT_BODY:
-    body_add(&a->req_body, c->max_body, ev->p, ev->n);
+    on_sent_body(c, a, ev->p, ev->n);
     break;
   case SS_EV_HEADER:
     on_header(c, a, ev);
@@ -267,13 +325,16 @@ static void cap_event(struct ss_xfer *x, void *ctx, const struct ss_event *ev)
     if(a->first_byte_us < 0)
       a->first_byte_us = offset(c);
     body_add(&a->resp_body, c->max_body, ev->p, ev->n);
+    a->raw_piece = ev->p;
+    a->raw_piece_len = ev->n;
+    a->raw_piece_used = 0;
     events_add(&a->resp_events, offset(c), ev->p, ev->n);
     break;
   case SS_EV_HANDED_HEADER:
     on_handed_header(a, ev->p, ev->n);
     break;
   case SS_EV_HANDED_BODY:
-    body_add(&a->handed_body, c->max_body, ev->p, ev->n);
+    on_handed_body(c, a, ev->p, ev->n);
     events_add(&a->handed_events, offset(c), ev->p, ev->n);
     break;
   default:

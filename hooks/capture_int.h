@@ -8,16 +8,15 @@
 
 #include "capture.h"
 #include "pure/buf.h"
+#include "pure/dechunk.h"
 #include "pure/redact.h"
 
 #define CAP_ATTEMPTS 4
 
-/* A body: its first bytes (up to the cap), its whole size and a hash of
- * all of it (to tell whether the program got what the server sent). */
+/* A body: its first bytes (up to the cap) and its whole size. */
 struct cap_body {
   struct buf data;
   size_t size;
-  uint64_t hash;
 };
 
 /* When each event of an event stream ended (a blank line), in µs. */
@@ -25,15 +24,18 @@ struct cap_events {
   struct buf us;     /* int64_t offsets */
   bool stream;       /* the body is text/event-stream */
   bool at_line_end;  /* the last byte seen ended a line */
+  bool in_event;     /* a line of an event came since the last end */
 };
 
 struct cap_attempt {
   enum ss_retry retry;
   int64_t start_us, first_byte_us, end_us;  /* -1: not yet */
-  char method[16];
+  char method[32];
   struct buf url;
   struct buf sent;             /* the last request header block sent */
   bool sent_done;              /* its blank line came */
+  bool sent_chunked;           /* its body goes chunked: decode the framing */
+  struct dechunk dechunk;
   struct cap_body req_body;
   struct cap_body app_body;    /* the program's, when a stage replaced it */
   bool has_app_body;
@@ -44,7 +46,12 @@ struct cap_attempt {
   struct buf handed_lines;     /* header lines the program was handed */
   struct cap_body handed_body;
   struct cap_events handed_events;
+  bool handed_differs;         /* the program got other body bytes */
+  const char *raw_piece;       /* the server's last body piece (compared
+                                  by address only, once it is gone) */
+  size_t raw_piece_len, raw_piece_used;
   uint64_t raw_hdr_hash, handed_hdr_hash;
+  bool decodes;                /* libcurl decodes the answer's coding */
   struct ss_xfer_info info;
   struct buf effective_url;    /* info.effective_url, kept */
 };
@@ -78,13 +85,20 @@ void cap_url(struct buf *o, const struct capture *c, const char *p, size_t n);
 /* A "Name: value" line as ["Name", "value"], the value redacted. */
 void cap_field(struct buf *o, const struct capture *c, const char *p,
                size_t n);
+/* The next field of a block from *at, continuation lines (obs-fold)
+ * joined to it, into line (without its line end); 0 at the block's end. */
+size_t cap_next_field(const char *blk, size_t n, size_t *at,
+                      struct buf *line);
 /* The value of field name among the lines of a block (NULL: none). */
 const char *cap_field_value(const char *block, size_t n, const char *name,
                             size_t *vlen);
 /* BODY member name: {"size", "text" | "base64", "truncated"}, redacted by
- * its content type [type, type+tlen). */
+ * the content type its header block [block, block+blen) names; withheld
+ * when it cannot be redacted (multipart, or a content coding not decoded:
+ * decoded says libcurl decodes it). */
 void cap_body(struct buf *o, const struct capture *c, const char *name,
-              const struct cap_body *b, const char *type, size_t tlen);
+              const struct cap_body *b, const char *block, size_t blen,
+              bool decoded);
 /* The events' arrival times, for an event stream. */
 void cap_events(struct buf *o, const char *name, const struct cap_events *e);
 

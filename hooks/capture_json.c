@@ -68,6 +68,8 @@ void cap_field(struct buf *o, const struct capture *c, const char *p,
   const char *colon = memchr(p, ':', n);
   size_t k = colon ? (size_t)(colon - p) : n;
   const char *v = colon ? colon + 1 : p + n;
+  while(k && (p[k - 1] == ' ' || p[k - 1] == '\t'))
+    k--;  /* "Name : value" names Name */
   const char *end = p + n;
   while(v < end && (*v == ' ' || *v == '\t'))
     v++;
@@ -85,6 +87,34 @@ void cap_field(struct buf *o, const struct capture *c, const char *p,
     json_put_cstring(o, "[redacted]");
   buf_free(&r);
   buf_append(o, "]", 1);
+}
+
+size_t cap_next_field(const char *blk, size_t n, size_t *at,
+                      struct buf *line)
+{
+  buf_reset(line);
+  while(*at < n) {
+    const char *p = blk + *at;
+    const char *e = memchr(p, '\n', n - *at);
+    size_t len = e ? (size_t)(e - p) + 1 : n - *at;
+    size_t text = cap_trim_eol(p, len);
+    bool folded = text && (p[0] == ' ' || p[0] == '\t');
+    if(line->len && !folded)
+      break;  /* the next field starts here */
+    *at += len;
+    if(!text)
+      break;  /* the blank line: the block ends */
+    if(folded && line->len) {  /* obs-fold: one value, one space */
+      size_t k = 0;
+      while(k < text && (p[k] == ' ' || p[k] == '\t'))
+        k++;
+      buf_append(line, " ", 1);
+      buf_append(line, p + k, text - k);
+    }
+    else
+      buf_append(line, p, text);
+  }
+  return line->oom ? 0 : line->len;
 }
 
 /* The value of field name among the lines of a block, or NULL. */
@@ -106,20 +136,43 @@ static bool redact_bytes(const struct capture *c, const char *type,
   return redact_body(c->rules, type ? ctype : NULL, p, n, out) && !out->oom;
 }
 
+/* Why a body's bytes cannot be redacted: a multipart body (its parts are
+ * not parsed), or one in a content coding libcurl did not decode (the
+ * secrets are inside the compressed bytes). NULL: they can. */
+static const char *unredactable(const struct capture *c, const char *block,
+                                size_t n, const char *type, size_t tlen,
+                                bool decoded)
+{
+  size_t vlen;
+  if(c->rules->off)
+    return NULL;
+  if(type && tlen >= 10 && !strncasecmp(type, "multipart/", 10))
+    return "a multipart body is not redacted";
+  const char *coding = cap_field_value(block, n, "Content-Encoding", &vlen);
+  if(coding && !decoded && !(vlen == 8 && !strncasecmp(coding, "identity", 8)))
+    return "an encoded body is not redacted";
+  return NULL;
+}
+
 /* BODY: {"size": N, "text"|"base64": ..., "truncated": true}. */
 void cap_body(struct buf *o, const struct capture *c, const char *name,
-                     const struct cap_body *b, const char *type, size_t tlen)
+              const struct cap_body *b, const char *block, size_t blen,
+              bool decoded)
 {
   struct buf r;
   buf_init(&r);
   bool cut = b->size > b->data.len;
-  size_t n = b->data.len;
+  size_t n = b->data.len, tlen = 0;
+  const char *type = cap_field_value(block, blen, "Content-Type", &tlen);
+  const char *why = unredactable(c, block, blen, type, tlen, decoded);
   cap_key(o, name);
   buf_append(o, "{", 1);
   cap_int(o, "size", (int64_t)b->size);
-  if(!redact_bytes(c, type, tlen, b->data.ptr ? b->data.ptr : "", n, &r)) {
+  if(why || !redact_bytes(c, type, tlen, b->data.ptr ? b->data.ptr : "", n,
+                          &r)) {
     cap_str(o, "text", "", 0);
-    cap_str(o, "withheld", "out of memory", 13);
+    cap_str(o, "withheld", why ? why : "out of memory",
+            strlen(why ? why : "out of memory"));
   }
   else {
     size_t ok = utf8_valid_prefix(r.ptr ? r.ptr : "", r.len);

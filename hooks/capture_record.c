@@ -31,48 +31,74 @@ static void version_of(const char *line, size_t n, bool request, char *out,
   snprintf(out, cap, "%.*s", (int)len, v);
 }
 
+/* Did libcurl follow a redirect in this attempt (a 3xx block came)? */
+static bool redirected(const struct cap_attempt *a)
+{
+  for(size_t at = 0; at < a->lines.len;) {
+    char kind = a->lines.ptr[at++];
+    const char *l = a->lines.ptr + at;
+    const char *e = memchr(l, '\n', a->lines.len - at);
+    size_t len = e ? (size_t)(e - l) + 1 : a->lines.len - at;
+    int status = kind == 'S' ? header_status(l, len) : -1;
+    if(status >= 300 && status < 400)
+      return true;
+    at += len;
+  }
+  return false;
+}
+
 /* The request: what was sent, else what the program asked for. */
 static void put_request(struct buf *o, const struct capture *c,
                         const struct cap_attempt *a)
 {
   const char *blk = a->sent.ptr;
-  size_t blen = a->sent.len, type_len = 0;
+  size_t blen = a->sent.len;
   char version[16] = "";
+  const char *nl = blk ? memchr(blk, '\n', blen) : NULL;
+  size_t first = nl ? (size_t)(nl - blk) + 1 : blen;
+  /* The request line sent last names the method (a redirect may turn a
+   * POST into a GET); its URL is then libcurl's effective one. */
+  const char *sp = blk ? memchr(blk, ' ', first) : NULL;
+  bool sent = sp && sp > blk;
+  bool moved = a->effective_url.len && (!a->url.len ||
+               a->effective_url.len != a->url.len ||
+               memcmp(a->effective_url.ptr, a->url.ptr, a->url.len));
   cap_key(o, "request");
   buf_append(o, "{", 1);
-  cap_str(o, "method", a->method, strlen(a->method));
+  if(sent)
+    cap_str(o, "method", blk, (size_t)(sp - blk));
+  else
+    cap_str(o, "method", a->method, strlen(a->method));
   cap_key(o, "url");
-  if(a->url.len)
+  if(moved && redirected(a))
+    cap_url(o, c, a->effective_url.ptr, a->effective_url.len);
+  else if(a->url.len)
     cap_url(o, c, a->url.ptr, a->url.len);
   else
     cap_url(o, c, a->effective_url.ptr ? a->effective_url.ptr : "",
             a->effective_url.len);
   buf_append(o, ",", 1);
-  const char *nl = blk ? memchr(blk, '\n', blen) : NULL;
-  size_t first = nl ? (size_t)(nl - blk) + 1 : blen;
   if(blk)
     version_of(blk, cap_trim_eol(blk, first), true, version, sizeof(version));
   cap_str(o, "http_version", version, strlen(version));
   cap_key(o, "headers");
   buf_append(o, "[", 1);
+  struct buf line;
+  buf_init(&line);
   for(size_t at = first; blk && at < blen;) {
-    const char *p = blk + at;
-    const char *e = memchr(p, '\n', blen - at);
-    size_t n = e ? (size_t)(e - p) + 1 : blen - at;
-    at += n;
-    if(!cap_trim_eol(p, n))
+    if(!cap_next_field(blk, blen, &at, &line))
       continue;
-    cap_field(o, c, p, n);
+    cap_field(o, c, line.ptr, line.len);
     buf_append(o, ",", 1);
   }
+  buf_free(&line);
   cap_close(o, ']');
   buf_append(o, ",", 1);
-  const char *type = cap_field_value(blk ? blk + first : NULL, blen - first,
-                           "Content-Type", &type_len);
+  const char *hdrs = blk ? blk + first : NULL;
   if(a->req_body.size)
-    cap_body(o, c, "body", &a->req_body, type, type_len);
+    cap_body(o, c, "body", &a->req_body, hdrs, blen - first, false);
   if(a->has_app_body)
-    cap_body(o, c, "program_body", &a->app_body, type, type_len);
+    cap_body(o, c, "program_body", &a->app_body, hdrs, blen - first, false);
   cap_close(o, '}');
   buf_append(o, ",", 1);
 }
@@ -84,16 +110,16 @@ static void put_fields(struct buf *o, const struct capture *c,
 {
   cap_key(o, name);
   buf_append(o, "[", 1);
+  struct buf line;
+  buf_init(&line);
   for(size_t at = 0; at < n;) {
-    const char *l = p + at;
-    const char *e = memchr(l, '\n', n - at);
-    size_t len = e ? (size_t)(e - l) + 1 : n - at;
-    at += len;
-    if(!cap_trim_eol(l, len) || header_status(l, len) >= 0)
+    if(!cap_next_field(p, n, &at, &line) ||
+       header_status(line.ptr, line.len) >= 0)
       continue;
-    cap_field(o, c, l, len);
+    cap_field(o, c, line.ptr, line.len);
     buf_append(o, ",", 1);
   }
+  buf_free(&line);
   cap_close(o, ']');
   buf_append(o, ",", 1);
 }
@@ -112,7 +138,7 @@ static void put_response(struct buf *o, const struct capture *c,
 {
   struct block blocks[CAP_BLOCKS];
   struct buf trailers;
-  int nb = 0;
+  int nb = 0, dropped = 0;
   buf_init(&trailers);
   for(size_t at = 0; at < a->lines.len;) {
     char kind = a->lines.ptr[at++];
@@ -125,6 +151,7 @@ static void put_response(struct buf *o, const struct capture *c,
         buf_free(&blocks[0].lines);
         memmove(blocks, blocks + 1, sizeof(blocks[0]) * (CAP_BLOCKS - 1));
         nb--;
+        dropped++;
       }
       buf_init(&blocks[nb].lines);
       blocks[nb].status = header_status(l, len);
@@ -169,13 +196,13 @@ static void put_response(struct buf *o, const struct capture *c,
     cap_close(o, ']');
     buf_append(o, ",", 1);
   }
+  if(dropped)  /* a long redirect chain: its first blocks are not kept */
+    cap_int(o, "earlier_dropped", dropped);
   const struct buf *fin = last >= 0 ? &blocks[last].lines : NULL;
   put_fields(o, c, "headers", fin ? fin->ptr : "", fin ? fin->len : 0);
   put_fields(o, c, "trailers", trailers.ptr ? trailers.ptr : "", trailers.len);
-  size_t tlen = 0;
-  const char *type = fin ? cap_field_value(fin->ptr, fin->len, "Content-Type", &tlen)
-                         : NULL;
-  cap_body(o, c, "body", &a->resp_body, type, tlen);
+  cap_body(o, c, "body", &a->resp_body, fin ? fin->ptr : NULL,
+           fin ? fin->len : 0, a->decodes);
   cap_events(o, "events_us", &a->resp_events);
   cap_close(o, '}');
   buf_append(o, ",", 1);
@@ -197,7 +224,7 @@ static void put_handed(struct buf *o, const struct capture *c,
   }
   if(a->handed_hdr_hash == a->raw_hdr_hash &&
      a->handed_lines.len == raw_hdr &&
-     a->handed_body.hash == a->resp_body.hash &&
+     !a->handed_differs &&
      a->handed_body.size == a->resp_body.size)
     return;
   /* the last block handed over */
@@ -218,9 +245,7 @@ static void put_handed(struct buf *o, const struct capture *c,
   buf_append(o, "{", 1);
   cap_int(o, "status", status);
   put_fields(o, c, "headers", p + start, n - start);
-  size_t tlen = 0;
-  const char *type = cap_field_value(p + start, n - start, "Content-Type", &tlen);
-  cap_body(o, c, "body", &a->handed_body, type, tlen);
+  cap_body(o, c, "body", &a->handed_body, p + start, n - start, a->decodes);
   cap_events(o, "events_us", &a->handed_events);
   cap_close(o, '}');
   buf_append(o, ",", 1);

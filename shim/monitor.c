@@ -4,6 +4,7 @@
 #include "monitor.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -11,13 +12,24 @@
 
 static atomic_ulong serials;
 
+/* A forked child numbers its own transfers from 1. */
+static void restart_serials(void)
+{
+  atomic_store(&serials, 0);
+}
+
+__attribute__((constructor)) static void install_atfork(void)
+{
+  pthread_atfork(NULL, NULL, restart_serials);
+}
+
 void monitor_open(struct ss_watchers *w, struct ss_xfer *x,
                   const struct ss_watchers *carry)
 {
   if(carry) {  /* a retry: the same monitors, the next attempt */
     *w = *carry;
     w->attempt++;
-    w->result_known = w->seen = false;
+    w->result_known = w->seen = w->finished = false;
     w->hdr_pos = SS_HDR_POS_NONE;
     return;
   }
@@ -104,7 +116,8 @@ void monitor_close(struct ss_watchers *w, struct ss_xfer *x)
   ev.kind = SS_EV_END;
   ev.attempt = w->attempt;
   ev.how = w->seen ? SS_END_SEEN
-                   : w->result_known ? SS_END_UNSEEN : SS_END_CANCELLED;
+           : w->result_known || w->finished ? SS_END_UNSEEN
+           : SS_END_CANCELLED;
   ev.result = w->result_known ? w->result : CURLE_OK;
   monitor_event(w, x, &ev);
   monitor_drop(w);

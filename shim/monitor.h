@@ -28,6 +28,8 @@ struct ss_watchers {
   enum ss_hdr_pos hdr_pos;
   bool result_known;            /* result is libcurl's or the program's */
   bool seen;                    /* the program was told it */
+  bool finished;                /* libcurl said nothing runs any more (a
+                                   multi handle's count reached 0) */
   CURLcode result;
 };
 

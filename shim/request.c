@@ -13,6 +13,8 @@ void xfer_request(const struct ss_xfer *x, struct ss_request *r)
   r->url = h->app.url;
   r->headers = h->app.httpheader;
   r->content_decoding = h->app.content_decoding != 0;
+  r->decodes_answer = r->content_decoding &&
+                      (h->app.accept_encoding || (x->swapped & SS_SWAP_ENCODING));
   r->retry = x->retry;
   r->attempt = x->watch.attempt ? x->watch.attempt : 1;
   r->reads_body = handle_read_body(h, &size);

@@ -153,6 +153,8 @@ struct ss_request {
   size_t app_body_len;
   bool reads_body;                 /* the body comes from a read callback */
   bool content_decoding;           /* libcurl may decode answers */
+  bool decodes_answer;             /* and will (Accept-Encoding is set, by
+                                      the program or the shim) */
   enum ss_retry retry;             /* this attempt is a retry, this way */
   int attempt;                     /* 1 for the first */
 };

@@ -145,6 +145,7 @@ CURLcode xfer_end(struct ss_xfer *x, CURLcode result)
 
 void xfer_hand_over(struct ss_xfer *x)
 {
+  x->watch.finished = true;  /* the running count says so */
   end_attempt(x, CURLE_OK, false);
 }
 
@@ -167,6 +168,8 @@ void xfer_result_seen(struct ss_xfer *x, CURLcode result)
 {
   known_result(x, result);
   x->watch.seen = true;
+  if(x->watch.n)  /* the end is now, not when the handle is let go of */
+    monitor_close(&x->watch, x);
 }
 
 /* Free what the stages and the client writer hold, and x. */

@@ -231,6 +231,34 @@ def test_option_credentials_are_redacted(server, tmp_path):
     assert field(rec["attempts"][0]["request"]["headers"], "Authorization").startswith("Basic [redacted")
 
 
+def test_bodies_that_cannot_be_parsed_plainly(server, tmp_path):
+    """A chunked upload is recorded as the program's body (libcurl's
+    framing removed) and redacted; a field name with a blank before its
+    colon is still that field; multipart bodies and answers in a coding
+    libcurl did not decode are withheld, not copied."""
+    # one curl each: the test server's chunked reading leaves a kept-alive
+    # connection unusable for the next request
+    for args in (["-H", "Transfer-Encoding: chunked",
+                  "-d", f"password={SECRETS['password']}&keep=1"],
+                 ["-H", f"Cookie : s={SECRETS['cookie']}", "-F", f"password={SECRETS['bodypass']}"],
+                 ["-H", "Accept-Encoding: gzip", "-H", "X-Test-Gzip: force",
+                  "-H", "Content-Type: application/json",
+                  "-d", json.dumps({"model": "gpt-4o", "api_key": SECRETS["body"],
+                                    "messages": [{"role": "user", "content": "hi"}]})]):
+        r = run([CURL, "-sS", "-o", "/dev/null", *args, server.openai_url()],
+                env=cap_env(tmp_path))
+        assert r.returncode == 0, r.stderr
+    assert_no_secret(tmp_path)
+    chunked, multipart, echo = (x["attempts"][0] for x in records(tmp_path))
+    body = chunked["request"]["body"]
+    assert body["text"] == f"password=[redacted {len(SECRETS['password'])}]&keep=1"
+    assert body["size"] == len(f"password={SECRETS['password']}&keep=1")
+    assert field(multipart["request"]["headers"], "Cookie").startswith("[redacted")
+    assert multipart["request"]["body"]["withheld"] == "a multipart body is not redacted"
+    assert echo["response"]["body"]["withheld"] == "an encoded body is not redacted"
+    assert echo["response"]["body"]["size"] > 0
+
+
 def test_proxy_credentials_are_redacted(server, tmp_path):
     port, stop = start_proxy()
     try:
@@ -287,6 +315,49 @@ def test_a_full_disk_disturbs_nothing(server, tmp_path):
     assert r.returncode == 0, r.stderr
     assert len(r.stdout) == sum(100 + i for i in range(5))
     assert (tmp_path / "shim.log").read_text().count("capture: writing") == 1
+    data = (tmp_path / "cap.jsonl").read_bytes()  # no torn line left
+    assert not data or data.endswith(b"\n")
+    records(tmp_path)
+
+
+FD_REUSE = r"""
+import os, sys, pycurl, io
+def get(url):
+    c = pycurl.Curl()
+    c.setopt(pycurl.URL, url)
+    c.setopt(pycurl.WRITEDATA, io.BytesIO())
+    c.perform()
+    c.close()
+get(sys.argv[1])
+os.closerange(3, 1024)          # as a daemon does
+files = [open(os.path.join(sys.argv[2], "f%d" % i), "wb") for i in range(600)]
+get(sys.argv[1])
+print(sum(os.path.getsize(f.name) for f in files))
+"""
+
+
+def test_a_descriptor_the_program_reuses_never_gets_records(server, tmp_path):
+    """A program closes every descriptor and opens files under the same
+    numbers: the records go to the capture file, opened again, never into
+    the program's files."""
+    data = tmp_path / "data"
+    data.mkdir()
+    url = server.openai_url().rsplit("/v1/", 1)[0] + "/plain/10"
+    r = run([PYTHON, "-c", FD_REUSE, url, data], env=cap_env(tmp_path))
+    assert r.returncode == 0 and r.stdout == b"0\n", r.stderr
+    assert len(records(tmp_path)) == 2
+
+
+def test_a_deleted_capture_file_is_created_again(server, tmp_path):
+    base = server.openai_url().rsplit("/v1/", 1)[0]
+    script = (f"import pycurl, io, os\n"
+              f"for i in range(2):\n"
+              f"    c = pycurl.Curl(); c.setopt(pycurl.URL, '{base}/plain/10')\n"
+              f"    c.setopt(pycurl.WRITEDATA, io.BytesIO()); c.perform(); c.close()\n"
+              f"    if i == 0: os.unlink('{tmp_path / 'cap.jsonl'}')\n")
+    r = run([PYTHON, "-c", script], env=cap_env(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert [x["transfer"] for x in records(tmp_path)] == [2]
 
 
 def test_large_bodies_are_cut_with_their_size(server, tmp_path):
