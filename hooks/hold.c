@@ -226,7 +226,7 @@ static enum ss_flow transform(struct ss_xfer *x, struct hold *h)
   h->held = rewritten;
   hold_release(h);
   h->state = HOLD_OUTPUT;
-  xfer_answer_replaced(x, h->t->content_type);
+  xfer_answer_replaced(x);
   return hold_pump(x, h);
 }
 

@@ -86,9 +86,8 @@ int xfer_attempt(const struct ss_xfer *x)
   return x->watch.attempt;
 }
 
-void xfer_answer_replaced(struct ss_xfer *x, const char *content_type)
+void xfer_answer_replaced(struct ss_xfer *x)
 {
-  (void)content_type;  /* the record of the delivered block has it */
   x->h->view.replaced = true;
 }
 

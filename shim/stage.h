@@ -250,10 +250,11 @@ enum ss_flow xfer_pass_body(struct ss_xfer *x, const char *p, size_t n);
  * cannot be arranged (out of memory, or too late: a multi handle's
  * transfer already ended). */
 bool xfer_want_retry(struct ss_xfer *x, enum ss_retry how);
-/* What a replacement answer the program is handed is (a transform stage
+/* The program is handed an answer of the stage's own (a transform stage
  * calls it before the first byte): getinfo and curl_easy_header then
- * answer with this content type, no length and no encoding. */
-void xfer_answer_replaced(struct ss_xfer *x, const char *content_type);
+ * answer from the header block the program was handed (its content type,
+ * no length or encoding it does not have). */
+void xfer_answer_replaced(struct ss_xfer *x);
 /* Wait ms between two replayed events without stalling other transfers:
  * sleeps under curl_easy_perform (one transfer), pauses the transfer under
  * curl_multi_perform (SS_PAUSED: resumed by the drive hooks when due), and
