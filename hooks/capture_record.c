@@ -31,6 +31,27 @@ static void version_of(const char *line, size_t n, bool request, char *out,
   snprintf(out, cap, "%.*s", (int)len, v);
 }
 
+/* One header block of lines [p, p+n) (kind letters stripped already):
+ * member name: [[name, value], ...], status lines left out. */
+static void put_fields(struct buf *o, const struct capture *c,
+                       const char *name, const char *p, size_t n)
+{
+  cap_key(o, name);
+  buf_append(o, "[", 1);
+  struct buf line;
+  buf_init(&line);
+  for(size_t at = 0; at < n;) {
+    if(!cap_next_field(p, n, &at, &line) ||
+       header_status(line.ptr, line.len) >= 0)
+      continue;
+    cap_field(o, c, line.ptr, line.len);
+    buf_append(o, ",", 1);
+  }
+  buf_free(&line);
+  cap_close(o, ']');
+  buf_append(o, ",", 1);
+}
+
 /* Did libcurl follow a redirect in this attempt (a 3xx block came)? */
 static bool redirected(const struct cap_attempt *a)
 {
@@ -81,46 +102,13 @@ static void put_request(struct buf *o, const struct capture *c,
   if(blk)
     version_of(blk, cap_trim_eol(blk, first), true, version, sizeof(version));
   cap_str(o, "http_version", version, strlen(version));
-  cap_key(o, "headers");
-  buf_append(o, "[", 1);
-  struct buf line;
-  buf_init(&line);
-  for(size_t at = first; blk && at < blen;) {
-    if(!cap_next_field(blk, blen, &at, &line))
-      continue;
-    cap_field(o, c, line.ptr, line.len);
-    buf_append(o, ",", 1);
-  }
-  buf_free(&line);
-  cap_close(o, ']');
-  buf_append(o, ",", 1);
   const char *hdrs = blk ? blk + first : NULL;
+  put_fields(o, c, "headers", hdrs ? hdrs : "", blen - first);
   if(a->req_body.size)
     cap_body(o, c, "body", &a->req_body, hdrs, blen - first, false);
   if(a->has_app_body)
     cap_body(o, c, "program_body", &a->app_body, hdrs, blen - first, false);
   cap_close(o, '}');
-  buf_append(o, ",", 1);
-}
-
-/* One header block of lines [p, p+n) (kind letters stripped already):
- * {"status": N, "headers": [...]} members, without the braces. */
-static void put_fields(struct buf *o, const struct capture *c,
-                       const char *name, const char *p, size_t n)
-{
-  cap_key(o, name);
-  buf_append(o, "[", 1);
-  struct buf line;
-  buf_init(&line);
-  for(size_t at = 0; at < n;) {
-    if(!cap_next_field(p, n, &at, &line) ||
-       header_status(line.ptr, line.len) >= 0)
-      continue;
-    cap_field(o, c, line.ptr, line.len);
-    buf_append(o, ",", 1);
-  }
-  buf_free(&line);
-  cap_close(o, ']');
   buf_append(o, ",", 1);
 }
 

@@ -238,9 +238,10 @@ def test_bodies_that_cannot_be_parsed_plainly(server, tmp_path):
     libcurl did not decode are withheld, not copied."""
     # one curl each: the test server's chunked reading leaves a kept-alive
     # connection unusable for the next request
-    for args in (["-H", "Transfer-Encoding: chunked",
+    for args in (["-H", "Transfer-Encoding: chunked", "-H", f"Cookie : s={SECRETS['cookie']}",
                   "-d", f"password={SECRETS['password']}&keep=1"],
-                 ["-H", f"Cookie : s={SECRETS['cookie']}", "-F", f"password={SECRETS['bodypass']}"],
+                 # no Expect: the body goes out before any answer can stop it
+                 ["-H", "Expect:", "-F", f"password={SECRETS['bodypass']}"],
                  ["-H", "Accept-Encoding: gzip", "-H", "X-Test-Gzip: force",
                   "-H", "Content-Type: application/json",
                   "-d", json.dumps({"model": "gpt-4o", "api_key": SECRETS["body"],
@@ -253,7 +254,7 @@ def test_bodies_that_cannot_be_parsed_plainly(server, tmp_path):
     body = chunked["request"]["body"]
     assert body["text"] == f"password=[redacted {len(SECRETS['password'])}]&keep=1"
     assert body["size"] == len(f"password={SECRETS['password']}&keep=1")
-    assert field(multipart["request"]["headers"], "Cookie").startswith("[redacted")
+    assert field(chunked["request"]["headers"], "Cookie").startswith("[redacted")
     assert multipart["request"]["body"]["withheld"] == "a multipart body is not redacted"
     assert echo["response"]["body"]["withheld"] == "an encoded body is not redacted"
     assert echo["response"]["body"]["size"] > 0
