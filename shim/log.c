@@ -58,17 +58,43 @@ const char *ss_file_why(int err)
  * a symlink (the path may be in /tmp) and not a hard link of another file;
  * created 0600. A FIFO is refused too: a stalled reader would block the
  * host in write(2). The descriptor, or -1 with errno set. */
+#define LOG_FD_MIN 520
+
+static dev_t log_dev;   /* the log file's, when it is one */
+static ino_t log_ino;
+static bool log_file;
+
 static int open_log_file(const char *path)
 {
-  int fd = safe_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600,
+  int fd = safe_open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600,
                      SS_SAFE_NOFOLLOW | SS_SAFE_MINE);
   struct stat sb;
-  if(fd >= 0 && !fstat(fd, &sb) && sb.st_nlink > 1) {
+  if(fd >= 0 && (fstat(fd, &sb) || sb.st_nlink > 1)) {
     close(fd);
     errno = EMLINK;
     return -1;
   }
+  if(fd < 0)
+    return -1;
+  /* above the numbers programs use, and known by its inode: a program
+   * that closes its descriptors and opens others never gets log lines */
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, LOG_FD_MIN);
+  if(high >= 0) {
+    close(fd);
+    fd = high;
+  }
+  log_dev = sb.st_dev;
+  log_ino = sb.st_ino;
+  log_file = true;
   return fd;
+}
+
+/* Is the log descriptor still the file it was opened as? */
+static bool log_still_ours(void)
+{
+  struct stat sb;
+  return !log_file || (!fstat(log_fd, &sb) && sb.st_dev == log_dev &&
+                       sb.st_ino == log_ino);
 }
 
 /* A descriptor of the host's stdout of our own (the host may close or
@@ -142,7 +168,9 @@ void ss_log(enum ss_log_level level, const char *fmt, ...)
    * terminal as control sequences. */
   escape_shown(line, &len, sizeof(line) - 1, msg, mlen);
   line[len++] = '\n';
-  ssize_t w = safe_write(log_fd, line, len);  /* no SIGPIPE, no SIGXFSZ */
-  (void)w;
+  if(log_still_ours()) {
+    ssize_t w = safe_write(log_fd, line, len);  /* no SIGPIPE, no SIGXFSZ */
+    (void)w;
+  }
   errno = saved;
 }
