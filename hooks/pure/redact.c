@@ -18,6 +18,7 @@
  * - An empty input appends nothing (and never does arithmetic on a NULL
  *   pointer). */
 #include "redact.h"
+#include "redact_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static int ascii_lower(int c)
 }
 
 /* Do [a, a+an) and [b, b+bn) match, ASCII case-insensitively? */
-static bool same_name(const char *a, size_t an, const char *b, size_t bn)
+bool rd_same_name(const char *a, size_t an, const char *b, size_t bn)
 {
   if(an != bn)
     return false;
@@ -52,33 +53,33 @@ static bool same_name(const char *a, size_t an, const char *b, size_t bn)
   return true;
 }
 
-static bool same_cname(const char *p, size_t n, const char *name)
+bool rd_same_cname(const char *p, size_t n, const char *name)
 {
-  return same_name(p, n, name, strlen(name));
+  return rd_same_name(p, n, name, strlen(name));
 }
 
-static bool listed(const struct redact_names *l, const char *p, size_t n)
+bool rd_listed(const struct redact_names *l, const char *p, size_t n)
 {
   for(unsigned i = 0; i < l->n; i++)
     if(n && ascii_lower((unsigned char)l->v[i][0]) ==
-            ascii_lower((unsigned char)p[0]) && same_cname(p, n, l->v[i]))
+            ascii_lower((unsigned char)p[0]) && rd_same_cname(p, n, l->v[i]))
       return true;
   return false;
 }
 
-static bool is_blank(char c)
+bool rd_is_blank(char c)
 {
   return c == ' ' || c == '\t';
 }
 
 /* Blanks around a header value, and JSON whitespace. */
-static bool is_space(char c)
+bool rd_is_space(char c)
 {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 /* Is c one of the bytes of set (never NUL, which strchr would find)? */
-static bool in_set(char c, const char *set)
+bool rd_in_set(char c, const char *set)
 {
   return memchr(set, c, strlen(set)) != NULL;
 }
@@ -87,19 +88,19 @@ static bool in_set(char c, const char *set)
 static bool is_tchar(char c)
 {
   unsigned char u = (unsigned char)c;
-  return u > 0x20 && u < 0x7f && !in_set(c, "\"(),/:;<=>?@[\\]{}");
+  return u > 0x20 && u < 0x7f && !rd_in_set(c, "\"(),/:;<=>?@[\\]{}");
 }
 
 /* The offset of the first byte of p[from, to) in set, else to. */
 static size_t find_any(const char *p, size_t from, size_t to, const char *set)
 {
-  while(from < to && !in_set(p[from], set))
+  while(from < to && !rd_in_set(p[from], set))
     from++;
   return from;
 }
 
 /* Append "[redacted N]". */
-static void put_redacted(struct buf *out, size_t n)
+void rd_put_redacted(struct buf *out, size_t n)
 {
   char text[48];
   int len = snprintf(text, sizeof(text), "[redacted %zu]", n);
@@ -108,7 +109,7 @@ static void put_redacted(struct buf *out, size_t n)
 
 /* The result of a writer that began at out->len == start: on OOM nothing
  * of what it appended is left. */
-static bool finish(struct buf *out, size_t start)
+bool rd_finish(struct buf *out, size_t start)
 {
   if(!out->oom)
     return true;
@@ -117,11 +118,11 @@ static bool finish(struct buf *out, size_t start)
 }
 
 /* The writers' common shape when redaction is off. */
-static bool copy_all(const char *p, size_t n, struct buf *out)
+bool rd_copy_all(const char *p, size_t n, struct buf *out)
 {
   size_t start = out->len;
   buf_append(out, p, n);
-  return finish(out, start);
+  return rd_finish(out, start);
 }
 
 /* ---- the lists ------------------------------------------------------------ */
@@ -137,13 +138,13 @@ void redact_rules_default(struct redact_rules *r)
 bool redact_rules_has(const struct redact_rules *r, enum redact_list which,
                       const char *name, size_t n)
 {
-  return (unsigned)which < REDACT_LISTS && listed(&r->lists[which], name, n);
+  return (unsigned)which < REDACT_LISTS && rd_listed(&r->lists[which], name, n);
 }
 
 /* Add a name unless present; false when the list is full. */
 static bool names_add(struct redact_names *l, const char *p, size_t n)
 {
-  if(listed(l, p, n))
+  if(rd_listed(l, p, n))
     return true;
   if(l->n >= REDACT_NAMES_MAX)
     return false;
@@ -156,7 +157,7 @@ static bool names_add(struct redact_names *l, const char *p, size_t n)
 static void names_remove(struct redact_names *l, const char *p, size_t n)
 {
   for(unsigned i = 0; i < l->n; i++) {
-    if(same_cname(p, n, l->v[i])) {
+    if(rd_same_cname(p, n, l->v[i])) {
       memmove(l->v[i], l->v[i + 1], (l->n - i - 1) * sizeof(l->v[0]));
       l->n--;
       return;  /* names are unique */
@@ -171,7 +172,7 @@ static bool spec_item(const char *a, const char *b, char *sign,
   *sign = '+';
   if(*a == '+' || *a == '-') {
     *sign = *a++;
-    while(a < b && is_blank(*a))
+    while(a < b && rd_is_blank(*a))
       a++;
   }
   *name = a;
@@ -198,9 +199,9 @@ static bool spec_walk(struct redact_names *l, const char *spec, size_t n,
     size_t len;
     char sign;
     i = j + 1;
-    while(a < b && is_blank(*a))
+    while(a < b && rd_is_blank(*a))
       a++;
-    while(b > a && is_blank(b[-1]))
+    while(b > a && rd_is_blank(b[-1]))
       b--;
     if(a == b)
       continue;  /* an empty item */
@@ -263,16 +264,16 @@ static void put_pair(const struct redact_names *l, const char *p, size_t n,
     if(p[i] == '?')
       k0 = i + 1;
   if(eq && klen + 1 < n && pair_key(p + k0, klen - k0, name, &len) &&
-     listed(l, name, len)) {
+     rd_listed(l, name, len)) {
     buf_append(out, p, klen + 1);
-    put_redacted(out, n - klen - 1);
+    rd_put_redacted(out, n - klen - 1);
   }
   else
     buf_append(out, p, n);
 }
 
 /* '&'-separated items, each through put_pair. */
-static void put_pairs(const struct redact_names *l, const char *p, size_t n,
+void rd_put_pairs(const struct redact_names *l, const char *p, size_t n,
                       bool route, struct buf *out)
 {
   size_t i = 0;
@@ -291,11 +292,11 @@ bool redact_form(const struct redact_rules *r, const char *body, size_t n,
 {
   size_t start = out->len;
   if(r->off)
-    return copy_all(body, n, out);
+    return rd_copy_all(body, n, out);
   if(!n)
     return !out->oom;
-  put_pairs(&r->lists[REDACT_FIELDS], body, n, false, out);
-  return finish(out, start);
+  rd_put_pairs(&r->lists[REDACT_FIELDS], body, n, false, out);
+  return rd_finish(out, start);
 }
 
 /* ---- URLs ------------------------------------------------------------------ */
@@ -346,11 +347,11 @@ static void put_url(const struct redact_rules *r, const char *u, size_t n,
   buf_append(out, u + from, q - from);
   if(q < hash) {
     buf_append(out, "?", 1);
-    put_pairs(keys, u + q + 1, hash - q - 1, false, out);
+    rd_put_pairs(keys, u + q + 1, hash - q - 1, false, out);
   }
   if(hash < n) {
     buf_append(out, "#", 1);
-    put_pairs(keys, u + hash + 1, n - hash - 1, true, out);
+    rd_put_pairs(keys, u + hash + 1, n - hash - 1, true, out);
   }
 }
 
@@ -359,26 +360,26 @@ bool redact_url(const struct redact_rules *r, const char *url, size_t n,
 {
   size_t start = out->len;
   if(r->off)
-    return copy_all(url, n, out);
+    return rd_copy_all(url, n, out);
   if(!n)
     return !out->oom;
   put_url(r, url, n, out);
-  return finish(out, start);
+  return rd_finish(out, start);
 }
 
 /* ---- headers --------------------------------------------------------------- */
 
 static bool is_auth_header(const char *name, size_t n)
 {
-  return same_cname(name, n, "Authorization") ||
-         same_cname(name, n, "Proxy-Authorization");
+  return rd_same_cname(name, n, "Authorization") ||
+         rd_same_cname(name, n, "Proxy-Authorization");
 }
 
 static bool is_url_header(const char *name, size_t n)
 {
-  return same_cname(name, n, "Location") ||
-         same_cname(name, n, "Content-Location") ||
-         same_cname(name, n, "Referer");
+  return rd_same_cname(name, n, "Location") ||
+         rd_same_cname(name, n, "Content-Location") ||
+         rd_same_cname(name, n, "Referer");
 }
 
 /* The schemes whose word is kept: IANA's HTTP Authentication Scheme
@@ -398,13 +399,13 @@ static size_t auth_keep(const char *p, size_t n)
 {
   size_t i = 0;
   const char *const *s = auth_schemes;
-  while(i < n && !is_blank(p[i]))
+  while(i < n && !rd_is_blank(p[i]))
     i++;
-  while(*s && !same_cname(p, i, *s))
+  while(*s && !rd_same_cname(p, i, *s))
     s++;
   if(!*s)
     return 0;
-  while(i < n && is_blank(p[i]))
+  while(i < n && rd_is_blank(p[i]))
     i++;
   return i < n ? i : 0;
 }
@@ -414,15 +415,15 @@ static void put_header_value(const struct redact_rules *r, const char *name,
                              struct buf *out)
 {
   size_t a = 0, b = n;
-  while(a < b && is_space(v[a]))
+  while(a < b && rd_is_space(v[a]))
     a++;
-  while(b > a && is_space(v[b - 1]))
+  while(b > a && rd_is_space(v[b - 1]))
     b--;
   buf_append(out, v, a);
   if(b > a && redact_rules_has(r, REDACT_HEADERS, name, nlen)) {
     size_t keep = is_auth_header(name, nlen) ? auth_keep(v + a, b - a) : 0;
     buf_append(out, v + a, keep);
-    put_redacted(out, b - a - keep);
+    rd_put_redacted(out, b - a - keep);
   }
   else if(b > a && is_url_header(name, nlen))
     put_url(r, v + a, b - a, out);
@@ -437,11 +438,11 @@ bool redact_header_value(const struct redact_rules *r, const char *name,
 {
   size_t start = out->len;
   if(r->off)
-    return copy_all(value, n, out);
+    return rd_copy_all(value, n, out);
   if(!n)
     return !out->oom;
   put_header_value(r, name, name_len, value, n, out);
-  return finish(out, start);
+  return rd_finish(out, start);
 }
 
 /* Is p[0, e) a request line "METHOD target HTTP/x"? The target's bounds. */
@@ -466,7 +467,7 @@ static bool request_line(const char *p, size_t e, size_t *ta, size_t *tb)
 static size_t field_name(const char *p, size_t colon)
 {
   size_t n = colon;
-  while(n && is_blank(p[n - 1]))
+  while(n && rd_is_blank(p[n - 1]))
     n--;
   for(size_t i = 0; i < n; i++)
     if(!is_tchar(p[i]))
@@ -479,7 +480,7 @@ bool redact_header_line(const struct redact_rules *r, const char *line,
 {
   size_t start = out->len, e = n, ta, tb, name;
   if(r->off)
-    return copy_all(line, n, out);
+    return rd_copy_all(line, n, out);
   if(!n)
     return !out->oom;
   while(e && (line[e - 1] == '\n' || line[e - 1] == '\r'))
@@ -498,225 +499,6 @@ bool redact_header_line(const struct redact_rules *r, const char *line,
   }
   else
     buf_append(out, line, n);
-  return finish(out, start);
+  return rd_finish(out, start);
 }
 
-/* ---- JSON ------------------------------------------------------------------ */
-
-/* The end of the string whose quote is at s: just after its closing
- * quote (*closed), else at the raw line end or the end of the text, where
- * a string that is not JSON stops (a valid one has neither). */
-static const char *string_end(const char *s, const char *end, bool *closed)
-{
-  *closed = false;
-  for(s++; s < end; s++) {
-    if(*s == '"') {
-      *closed = true;
-      return s + 1;
-    }
-    if(*s == '\n' || *s == '\r')
-      return s;
-    if(*s == '\\' && s + 1 < end && s[1] != '\n' && s[1] != '\r')
-      s++;
-  }
-  return end;
-}
-
-/* The end of the value at v: a string, a container (brackets counted
- * outside strings, to its close or the end of the text) or a scalar (to
- * a delimiter); v itself when there is no value there. */
-static const char *value_end(const char *v, const char *end)
-{
-  bool closed;
-  if(v >= end)
-    return v;
-  if(*v == '"')
-    return string_end(v, end, &closed);
-  if(*v == '{' || *v == '[') {
-    size_t depth = 0;
-    while(v < end) {
-      if(*v == '"') {
-        v = string_end(v, end, &closed);
-        continue;
-      }
-      if(*v == '{' || *v == '[')
-        depth++;
-      else if((*v == '}' || *v == ']') && !--depth)
-        return v + 1;
-      v++;
-    }
-    return end;
-  }
-  while(v < end && !is_space(*v) && !in_set(*v, ",]}\""))
-    v++;
-  return v;
-}
-
-static const char *skip_space(const char *p, const char *end)
-{
-  while(p < end && is_space(*p))
-    p++;
-  return p;
-}
-
-/* Is the closed string [s, q) a listed member name, decoded? */
-static bool name_listed(const struct redact_names *l, const char *s,
-                        const char *q)
-{
-  struct json_span key = { s, (size_t)(q - s), JSON_STRING };
-  char name[REDACT_NAME_MAX + 1];
-  size_t len;
-  return json_string_decode(key, name, sizeof(name), &len) &&
-         listed(l, name, len);
-}
-
-/* Append the replacement of the value at v, up to *ve: "[redacted N]"
- * for a string, "[redacted]" for anything else. False, nothing appended,
- * for an empty value ("" or none), which stays. */
-static bool put_json_value(const char *v, const char *end, const char **ve,
-                           struct buf *out)
-{
-  bool closed;
-  if(v == end || *v != '"') {
-    *ve = value_end(v, end);
-    if(*ve == v)
-      return false;
-    buf_puts(out, "\"[redacted]\"");
-    return true;
-  }
-  *ve = string_end(v, end, &closed);
-  size_t inner = (size_t)(*ve - v) - 1 - closed;
-  if(!inner)
-    return false;
-  buf_append(out, "\"", 1);
-  put_redacted(out, inner);
-  buf_append(out, "\"", 1);
-  return true;
-}
-
-/* One pass over the text: every string followed by ':' is a member name;
- * a listed member's value is replaced, every other byte copied in runs. */
-static void json_walk(const struct redact_names *l, const char *p, size_t n,
-                      struct buf *out)
-{
-  const char *s = p, *end = p + n, *copied = p;
-  while(s < end) {
-    if(*s != '"') {
-      s++;
-      continue;
-    }
-    bool closed;
-    const char *key = s, *v, *ve;
-    s = string_end(key, end, &closed);
-    const char *colon = skip_space(s, end);
-    if(!closed || colon == end || *colon != ':' || !name_listed(l, key, s))
-      continue;
-    v = skip_space(colon + 1, end);
-    buf_append(out, copied, (size_t)(v - copied));
-    if(put_json_value(v, end, &ve, out))
-      copied = ve;
-    else
-      copied = v;
-    s = ve;
-  }
-  buf_append(out, copied, (size_t)(end - copied));
-}
-
-bool redact_json(const struct redact_rules *r, const char *body, size_t n,
-                 struct buf *out)
-{
-  struct json_span doc;
-  size_t start = out->len;
-  if(r->off)
-    return copy_all(body, n, out);
-  if(!json_parse(body, n, &doc))
-    return false;
-  json_walk(&r->lists[REDACT_FIELDS], body, n, out);
-  return finish(out, start);
-}
-
-/* ---- bodies ---------------------------------------------------------------- */
-
-enum body_kind { BODY_OTHER, BODY_JSON_LIKE, BODY_FORM };
-
-/* Does p[0, n) contain word, ASCII case-insensitively? */
-static bool contains_word(const char *p, size_t n, const char *word)
-{
-  size_t w = strlen(word);
-  for(size_t i = 0; i + w <= n; i++)
-    if(same_name(p + i, w, word, w))
-      return true;
-  return false;
-}
-
-/* What the media type of a Content-Type value says about its body. */
-static enum body_kind body_kind(const char *type)
-{
-  if(!type)
-    return BODY_OTHER;
-  size_t a = 0, b = strcspn(type, ";");
-  while(a < b && is_blank(type[a]))
-    a++;
-  while(b > a && is_blank(type[b - 1]))
-    b--;
-  const char *t = type + a, *slash = memchr(t, '/', b - a);
-  if(same_cname(t, b - a, "application/x-www-form-urlencoded"))
-    return BODY_FORM;
-  if(same_cname(t, b - a, "text/event-stream") ||
-     (slash && contains_word(slash, (size_t)(t + (b - a) - slash), "json")))
-    return BODY_JSON_LIKE;
-  return BODY_OTHER;
-}
-
-/* Does the text start (after blanks and a UTF-8 BOM) like JSON's
- * containers? */
-static bool looks_like_json(const char *p, size_t n)
-{
-  const char *end = p + n;
-  if(n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
-    p += 3;
-  p = skip_space(p, end);
-  return p < end && (*p == '{' || *p == '[');
-}
-
-/* A form body that looks like JSON (a JSON text cut short and sent with
- * curl -d's default type, or a form whose first key starts with '{'):
- * both rules, the JSON pass first. */
-static void put_form_and_json(const struct redact_names *l, const char *p,
-                              size_t n, struct buf *out)
-{
-  struct buf tmp;
-  buf_init(&tmp);
-  json_walk(l, p, n, &tmp);
-  if(tmp.oom)
-    out->oom = true;
-  else
-    put_pairs(l, tmp.ptr, tmp.len, false, out);
-  buf_free(&tmp);
-}
-
-bool redact_body(const struct redact_rules *r, const char *content_type,
-                 const char *body, size_t n, struct buf *out)
-{
-  struct json_span doc;
-  const struct redact_names *fields = &r->lists[REDACT_FIELDS];
-  size_t start = out->len;
-  enum body_kind kind = body_kind(content_type);
-  bool json_look;
-  if(r->off)
-    return copy_all(body, n, out);
-  if(!n)
-    return !out->oom;
-  json_look = looks_like_json(body, n);
-  if(json_parse(body, n, &doc))
-    json_walk(fields, body, n, out);
-  else if(kind == BODY_FORM && json_look)
-    put_form_and_json(fields, body, n, out);
-  else if(kind == BODY_FORM)
-    put_pairs(fields, body, n, false, out);
-  else if(kind == BODY_JSON_LIKE || json_look)
-    json_walk(fields, body, n, out);
-  else
-    buf_append(out, body, n);
-  return finish(out, start);
-}

@@ -1,0 +1,228 @@
+/* redact_json.c - redacting JSON documents and whole bodies (see
+ * redact.h; the decisions are in redact.c's opening comment). */
+#include "redact_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+/* The end of the string whose quote is at s: just after its closing
+ * quote (*closed), else at the raw line end or the end of the text, where
+ * a string that is not JSON stops (a valid one has neither). */
+static const char *string_end(const char *s, const char *end, bool *closed)
+{
+  *closed = false;
+  for(s++; s < end; s++) {
+    if(*s == '"') {
+      *closed = true;
+      return s + 1;
+    }
+    if(*s == '\n' || *s == '\r')
+      return s;
+    if(*s == '\\' && s + 1 < end && s[1] != '\n' && s[1] != '\r')
+      s++;
+  }
+  return end;
+}
+
+/* The end of the value at v: a string, a container (brackets counted
+ * outside strings, to its close or the end of the text) or a scalar (to
+ * a delimiter); v itself when there is no value there. */
+static const char *value_end(const char *v, const char *end)
+{
+  bool closed;
+  if(v >= end)
+    return v;
+  if(*v == '"')
+    return string_end(v, end, &closed);
+  if(*v == '{' || *v == '[') {
+    size_t depth = 0;
+    while(v < end) {
+      if(*v == '"') {
+        v = string_end(v, end, &closed);
+        continue;
+      }
+      if(*v == '{' || *v == '[')
+        depth++;
+      else if((*v == '}' || *v == ']') && !--depth)
+        return v + 1;
+      v++;
+    }
+    return end;
+  }
+  while(v < end && !rd_is_space(*v) && !rd_in_set(*v, ",]}\""))
+    v++;
+  return v;
+}
+
+static const char *skip_space(const char *p, const char *end)
+{
+  while(p < end && rd_is_space(*p))
+    p++;
+  return p;
+}
+
+/* Is the closed string [s, q) a listed member name, decoded? */
+static bool name_listed(const struct redact_names *l, const char *s,
+                        const char *q)
+{
+  struct json_span key = { s, (size_t)(q - s), JSON_STRING };
+  char name[REDACT_NAME_MAX + 1];
+  size_t len;
+  return json_string_decode(key, name, sizeof(name), &len) &&
+         rd_listed(l, name, len);
+}
+
+/* Append the replacement of the value at v, up to *ve: "[redacted N]"
+ * for a string, "[redacted]" for anything else. False, nothing appended,
+ * for an empty value ("" or none), which stays. */
+static bool put_json_value(const char *v, const char *end, const char **ve,
+                           struct buf *out)
+{
+  bool closed;
+  if(v == end || *v != '"') {
+    *ve = value_end(v, end);
+    if(*ve == v)
+      return false;
+    buf_puts(out, "\"[redacted]\"");
+    return true;
+  }
+  *ve = string_end(v, end, &closed);
+  size_t inner = (size_t)(*ve - v) - 1 - closed;
+  if(!inner)
+    return false;
+  buf_append(out, "\"", 1);
+  rd_put_redacted(out, inner);
+  buf_append(out, "\"", 1);
+  return true;
+}
+
+/* One pass over the text: every string followed by ':' is a member name;
+ * a listed member's value is replaced, every other byte copied in runs. */
+static void json_walk(const struct redact_names *l, const char *p, size_t n,
+                      struct buf *out)
+{
+  const char *s = p, *end = p + n, *copied = p;
+  while(s < end) {
+    if(*s != '"') {
+      s++;
+      continue;
+    }
+    bool closed;
+    const char *key = s, *v, *ve;
+    s = string_end(key, end, &closed);
+    const char *colon = skip_space(s, end);
+    if(!closed || colon == end || *colon != ':' || !name_listed(l, key, s))
+      continue;
+    v = skip_space(colon + 1, end);
+    buf_append(out, copied, (size_t)(v - copied));
+    if(put_json_value(v, end, &ve, out))
+      copied = ve;
+    else
+      copied = v;
+    s = ve;
+  }
+  buf_append(out, copied, (size_t)(end - copied));
+}
+
+bool redact_json(const struct redact_rules *r, const char *body, size_t n,
+                 struct buf *out)
+{
+  struct json_span doc;
+  size_t start = out->len;
+  if(r->off)
+    return rd_copy_all(body, n, out);
+  if(!json_parse(body, n, &doc))
+    return false;
+  json_walk(&r->lists[REDACT_FIELDS], body, n, out);
+  return rd_finish(out, start);
+}
+
+/* ---- bodies ---------------------------------------------------------------- */
+
+enum body_kind { BODY_OTHER, BODY_JSON_LIKE, BODY_FORM };
+
+/* Does p[0, n) contain word, ASCII case-insensitively? */
+static bool contains_word(const char *p, size_t n, const char *word)
+{
+  size_t w = strlen(word);
+  for(size_t i = 0; i + w <= n; i++)
+    if(rd_same_name(p + i, w, word, w))
+      return true;
+  return false;
+}
+
+/* What the media type of a Content-Type value says about its body. */
+static enum body_kind body_kind(const char *type)
+{
+  if(!type)
+    return BODY_OTHER;
+  size_t a = 0, b = strcspn(type, ";");
+  while(a < b && rd_is_blank(type[a]))
+    a++;
+  while(b > a && rd_is_blank(type[b - 1]))
+    b--;
+  const char *t = type + a, *slash = memchr(t, '/', b - a);
+  if(rd_same_cname(t, b - a, "application/x-www-form-urlencoded"))
+    return BODY_FORM;
+  if(rd_same_cname(t, b - a, "text/event-stream") ||
+     (slash && contains_word(slash, (size_t)(t + (b - a) - slash), "json")))
+    return BODY_JSON_LIKE;
+  return BODY_OTHER;
+}
+
+/* Does the text start (after blanks and a UTF-8 BOM) like JSON's
+ * containers? */
+static bool looks_like_json(const char *p, size_t n)
+{
+  const char *end = p + n;
+  if(n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
+    p += 3;
+  p = skip_space(p, end);
+  return p < end && (*p == '{' || *p == '[');
+}
+
+/* A form body that looks like JSON (a JSON text cut short and sent with
+ * curl -d's default type, or a form whose first key starts with '{'):
+ * both rules, the JSON pass first. */
+static void put_form_and_json(const struct redact_names *l, const char *p,
+                              size_t n, struct buf *out)
+{
+  struct buf tmp;
+  buf_init(&tmp);
+  json_walk(l, p, n, &tmp);
+  if(tmp.oom)
+    out->oom = true;
+  else
+    rd_put_pairs(l, tmp.ptr, tmp.len, false, out);
+  buf_free(&tmp);
+}
+
+bool redact_body(const struct redact_rules *r, const char *content_type,
+                 const char *body, size_t n, struct buf *out)
+{
+  struct json_span doc;
+  const struct redact_names *fields = &r->lists[REDACT_FIELDS];
+  size_t start = out->len;
+  enum body_kind kind = body_kind(content_type);
+  bool json_look;
+  if(r->off)
+    return rd_copy_all(body, n, out);
+  if(!n)
+    return !out->oom;
+  json_look = looks_like_json(body, n);
+  if(json_parse(body, n, &doc))
+    json_walk(fields, body, n, out);
+  else if(kind == BODY_FORM && json_look)
+    put_form_and_json(fields, body, n, out);
+  else if(kind == BODY_FORM)
+    rd_put_pairs(fields, body, n, false, out);
+  else if(kind == BODY_JSON_LIKE || json_look)
+    json_walk(fields, body, n, out);
+  else
+    buf_append(out, body, n);
+  return rd_finish(out, start);
+}
