@@ -249,6 +249,7 @@ static void on_header(struct capture *c, struct cap_attempt *a,
   buf_append(&a->lines, &kind, 1);
   buf_append(&a->lines, ev->p, ev->n);
   a->raw_hdr_hash = fnv(a->raw_hdr_hash, ev->p, ev->n);
+  a->raw_hdr_len += ev->n;
 }
 
 static void on_handed_header(struct cap_attempt *a, const char *p, size_t n)

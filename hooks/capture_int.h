@@ -51,6 +51,7 @@ struct cap_attempt {
                                   by address only, once it is gone) */
   size_t raw_piece_len, raw_piece_used;
   uint64_t raw_hdr_hash, handed_hdr_hash;
+  size_t raw_hdr_len;          /* the server's header bytes, kinds aside */
   bool decodes;                /* libcurl decodes the answer's coding */
   struct ss_xfer_info info;
   struct buf effective_url;    /* info.effective_url, kept */

@@ -95,8 +95,7 @@ size_t cap_next_field(const char *blk, size_t n, size_t *at,
   buf_reset(line);
   while(*at < n) {
     const char *p = blk + *at;
-    const char *e = memchr(p, '\n', n - *at);
-    size_t len = e ? (size_t)(e - p) + 1 : n - *at;
+    size_t len = header_line_len(p, n - *at);
     size_t text = cap_trim_eol(p, len);
     bool folded = text && (p[0] == ' ' || p[0] == '\t');
     if(line->len && !folded)

@@ -52,18 +52,30 @@ static void put_fields(struct buf *o, const struct capture *c,
   buf_append(o, ",", 1);
 }
 
+/* The server's next header line from *at in lines (each after one byte
+ * of its kind, capture_int.h): its kind, *l and its length; 0 at the end. */
+static size_t next_kind_line(const struct buf *lines, size_t *at, char *kind,
+                             const char **l)
+{
+  if(*at + 1 >= lines->len)
+    return 0;
+  *kind = lines->ptr[(*at)++];
+  *l = lines->ptr + *at;
+  size_t len = header_line_len(*l, lines->len - *at);
+  *at += len;
+  return len;
+}
+
 /* Did libcurl follow a redirect in this attempt (a 3xx block came)? */
 static bool redirected(const struct cap_attempt *a)
 {
-  for(size_t at = 0; at < a->lines.len;) {
-    char kind = a->lines.ptr[at++];
-    const char *l = a->lines.ptr + at;
-    const char *e = memchr(l, '\n', a->lines.len - at);
-    size_t len = e ? (size_t)(e - l) + 1 : a->lines.len - at;
+  const char *l;
+  char kind;
+  size_t len;
+  for(size_t at = 0; (len = next_kind_line(&a->lines, &at, &kind, &l));) {
     int status = kind == 'S' ? header_status(l, len) : -1;
     if(status >= 300 && status < 400)
       return true;
-    at += len;
   }
   return false;
 }
@@ -128,12 +140,10 @@ static void put_response(struct buf *o, const struct capture *c,
   struct buf trailers;
   int nb = 0, dropped = 0;
   buf_init(&trailers);
-  for(size_t at = 0; at < a->lines.len;) {
-    char kind = a->lines.ptr[at++];
-    const char *l = a->lines.ptr + at;
-    const char *e = memchr(l, '\n', a->lines.len - at);
-    size_t len = e ? (size_t)(e - l) + 1 : a->lines.len - at;
-    at += len;
+  const char *l;
+  char kind;
+  size_t len;
+  for(size_t at = 0; (len = next_kind_line(&a->lines, &at, &kind, &l));) {
     if(kind == 'S') {
       if(nb == CAP_BLOCKS) {  /* keep the last ones */
         buf_free(&blocks[0].lines);
@@ -203,15 +213,8 @@ static void put_response(struct buf *o, const struct capture *c,
 static void put_handed(struct buf *o, const struct capture *c,
                        const struct cap_attempt *a)
 {
-  size_t raw_hdr = 0;
-  for(size_t at = 0; at < a->lines.len;) {  /* header bytes, kinds aside */
-    const char *e = memchr(a->lines.ptr + at, '\n', a->lines.len - at);
-    size_t len = e ? (size_t)(e - (a->lines.ptr + at)) + 1 : a->lines.len - at;
-    raw_hdr += len - 1;
-    at += len;
-  }
   if(a->handed_hdr_hash == a->raw_hdr_hash &&
-     a->handed_lines.len == raw_hdr &&
+     a->handed_lines.len == a->raw_hdr_len &&
      !a->handed_differs &&
      a->handed_body.size == a->resp_body.size)
     return;
@@ -220,8 +223,7 @@ static void put_handed(struct buf *o, const struct capture *c,
   size_t n = a->handed_lines.len, start = 0;
   int status = 0;
   for(size_t at = 0; at < n;) {
-    const char *e = memchr(p + at, '\n', n - at);
-    size_t len = e ? (size_t)(e - (p + at)) + 1 : n - at;
+    size_t len = header_line_len(p + at, n - at);
     int s = header_status(p + at, len);
     if(s >= 200 || (s >= 0 && !status)) {
       status = s;

@@ -50,8 +50,7 @@ static enum ss_flow emit_lines(struct ss_xfer *x, const struct buf *b,
   enum ss_flow r = SS_OK;
   while(r == SS_OK && *off < b->len) {
     const char *p = b->ptr + *off;
-    const char *nl = memchr(p, '\n', b->len - *off);
-    size_t n = nl ? (size_t)(nl - p) + 1 : b->len - *off;
+    size_t n = header_line_len(p, b->len - *off);
     *off += n;
     r = xfer_pass_header(x, p, n);
   }

@@ -143,8 +143,10 @@ const struct llm_request *llm_request(struct ss_xfer *x)
   xfer_request(x, &rq);
   /* Only POSTs are ever rewritten: another method is judged further only
    * for the log's "pass-through: ...: not a POST" line. */
-  if(strcmp(rq.method, "POST") && !SS_LOG_ON(SS_LOG_INFO))
+  if(strcmp(rq.method, "POST") && !SS_LOG_ON(SS_LOG_INFO)) {
+    xfer_meta_set(x, LLM_META, (void *)&pass, NULL);  /* the next stage too */
     return &pass;
+  }
   analyse(x, &rq, c, &tmp);
   struct llm_request *r = tmp.decision == LLM_PASS ? NULL : malloc(sizeof(*r));
   if(!r) {

@@ -60,15 +60,12 @@ static bool next_line(const struct ss_view *v, size_t *off, const char **p,
                       size_t *n)
 {
   const struct buf *b = &v->block;
-  if(*off == 0 && b->len) {  /* skip the status line */
-    const char *nl = memchr(b->ptr, '\n', b->len);
-    *off = nl ? (size_t)(nl - b->ptr) + 1 : b->len;
-  }
+  if(*off == 0 && b->len)  /* skip the status line */
+    *off = header_line_len(b->ptr, b->len);
   if(*off >= b->len)
     return false;
   *p = b->ptr + *off;
-  const char *nl = memchr(*p, '\n', b->len - *off);
-  *n = nl ? (size_t)(nl - *p) + 1 : b->len - *off;
+  *n = header_line_len(*p, b->len - *off);
   *off += *n;
   return !blank_line(*p, *n);
 }

@@ -76,3 +76,26 @@ def curl_three(server, tmp_path, env, tag, size=5000):
     r = run(cmd, env=env)
     assert r.returncode == 0, r.stderr
     return [p.read_bytes() for p in out]
+
+
+# A program that does one transfer (a POST of argv[3] when given, else a
+# GET of argv[1]), closes every descriptor as a daemon does, opens 600
+# files in argv[2] (their numbers are the ones just closed), does another
+# transfer and prints how many bytes landed in those files.
+FD_REUSE = r"""
+import os, sys, pycurl, io
+def transfer(url):
+    c = pycurl.Curl()
+    c.setopt(pycurl.URL, url)
+    if len(sys.argv) > 3:
+        c.setopt(pycurl.POSTFIELDS, sys.argv[3])
+        c.setopt(pycurl.HTTPHEADER, ["Content-Type: application/json"])
+    c.setopt(pycurl.WRITEDATA, io.BytesIO())
+    c.perform()
+    c.close()
+transfer(sys.argv[1])
+os.closerange(3, 1024)
+files = [open(os.path.join(sys.argv[2], "f%d" % i), "wb") for i in range(600)]
+transfer(sys.argv[1])
+print(sum(os.path.getsize(f.name) for f in files))
+"""

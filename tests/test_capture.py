@@ -18,7 +18,7 @@ import pytest
 from conftest import BUILD_DIR, CURL, PYTHON, ROOT, chat_body, plain_env, run, shim_env
 from nginx import tls_server  # noqa: F401 - the session fixture
 from proxy import start_proxy
-from shimtest import curl_three, drop_stream_members, parse_frames
+from shimtest import FD_REUSE, curl_three, drop_stream_members, parse_frames
 
 CLIENT = BUILD_DIR / "clients" / "llmclient"
 THREADS = BUILD_DIR / "clients" / "threads"
@@ -319,22 +319,6 @@ def test_a_full_disk_disturbs_nothing(server, tmp_path):
     data = (tmp_path / "cap.jsonl").read_bytes()  # no torn line left
     assert not data or data.endswith(b"\n")
     records(tmp_path)
-
-
-FD_REUSE = r"""
-import os, sys, pycurl, io
-def get(url):
-    c = pycurl.Curl()
-    c.setopt(pycurl.URL, url)
-    c.setopt(pycurl.WRITEDATA, io.BytesIO())
-    c.perform()
-    c.close()
-get(sys.argv[1])
-os.closerange(3, 1024)          # as a daemon does
-files = [open(os.path.join(sys.argv[2], "f%d" % i), "wb") for i in range(600)]
-get(sys.argv[1])
-print(sum(os.path.getsize(f.name) for f in files))
-"""
 
 
 def test_a_descriptor_the_program_reuses_never_gets_records(server, tmp_path):

@@ -96,24 +96,6 @@ def test_config_path_and_keys_are_escaped(tmp_path):
     assert "no\\nsuch does not exist: ignored" in text
 
 
-LOG_FD_REUSE = r"""
-import os, sys, pycurl, io
-def post(url):
-    c = pycurl.Curl()
-    c.setopt(pycurl.URL, url)
-    c.setopt(pycurl.POSTFIELDS, sys.argv[3])
-    c.setopt(pycurl.HTTPHEADER, ["Content-Type: application/json"])
-    c.setopt(pycurl.WRITEDATA, io.BytesIO())
-    c.perform()
-    c.close()
-post(sys.argv[1])
-os.closerange(3, 1024)          # as a daemon does
-files = [open(os.path.join(sys.argv[2], "f%d" % i), "wb") for i in range(600)]
-post(sys.argv[1])               # logs its decisions again
-print(sum(os.path.getsize(f.name) for f in files))
-"""
-
-
 def test_a_descriptor_the_program_reuses_never_gets_log_lines(server, tmp_path):
     """A program closes every descriptor and opens files under the same
     numbers: the log's lines never land in them."""
@@ -121,7 +103,8 @@ def test_a_descriptor_the_program_reuses_never_gets_log_lines(server, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     env = shim_env(log=f"info:{tmp_path / 'shim.log'}")
-    r = run([PYTHON, "-c", LOG_FD_REUSE, server.openai_url(), data,
+    from shimtest import FD_REUSE
+    r = run([PYTHON, "-c", FD_REUSE, server.openai_url(), data,
              chat_body("gpt-4o").decode()], env=env)
     assert r.returncode == 0 and r.stdout == b"0\n", r.stderr
     assert "watching for a refusal" in (tmp_path / "shim.log").read_text()

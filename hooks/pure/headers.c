@@ -54,9 +54,7 @@ bool header_is(const char *p, size_t n, const char *name)
   return header_value(p, n, name, NULL) != NULL;
 }
 
-/* The length of the line at p, its '\n' included (the last line of a
- * block may have none). */
-static size_t line_len(const char *p, size_t left)
+size_t header_line_len(const char *p, size_t left)
 {
   const char *nl = memchr(p, '\n', left);
   return nl ? (size_t)(nl - p) + 1 : left;
@@ -67,7 +65,7 @@ const char *headers_field(const char *block, size_t n, const char *name,
 {
   size_t off = 0;
   while(off < n) {
-    size_t len = line_len(block + off, n - off);
+    size_t len = header_line_len(block + off, n - off);
     const char *v = header_value(block + off, len, name, vlen);
     if(v)
       return v;
@@ -104,7 +102,7 @@ static bool each_line(const char *block, size_t n,
 {
   size_t off = 0;
   while(off < n) {
-    size_t len = line_len(block + off, n - off);
+    size_t len = header_line_len(block + off, n - off);
     if(fn(block + off, len, arg))
       return true;
     off += len;
@@ -139,7 +137,7 @@ bool headers_rewrite_for_sse(const char *block, size_t n,
   bool have_type = false;
   bool lower = n >= 6 && (!memcmp(block, "HTTP/2", 6) || !memcmp(block, "HTTP/3", 6));
   while(p < end) {
-    size_t len = line_len(p, (size_t)(end - p));
+    size_t len = header_line_len(p, (size_t)(end - p));
     bool blank = len <= 2 && (len == 1 || p[0] == '\r');
     if(blank && !have_type)
       put_content_type(out, p, len, NULL, lower, content_type);

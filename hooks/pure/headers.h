@@ -10,6 +10,9 @@
 
 #include "buf.h"
 
+/* The length of the line at p, its '\n' included (the last line of a
+ * block may have none); left > 0 bytes remain. */
+size_t header_line_len(const char *p, size_t left);
 /* The status code of a status line ("HTTP/1.1 200 OK", "HTTP/2 200"), or
  * -1 when the line is not one. */
 int header_status(const char *p, size_t n);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../../shim/stage.h"
+#include "../../hooks/pure/headers.h"
 
 #define TM_ATTEMPTS 4
 
@@ -137,17 +138,6 @@ static void tm_request(struct ss_xfer *x, struct tm_ctx *c,
     json_copy(c->url, sizeof(c->url), r.url);
 }
 
-/* The three digits after the first space of a status line. */
-static int status_code(const char *p, size_t n)
-{
-  const char *sp = memchr(p, ' ', n);
-  int code = 0;
-  for(size_t i = sp ? (size_t)(sp - p) + 1 : n, k = 0; i < n && k < 3;
-      i++, k++)
-    code = code * 10 + (p[i] - '0');
-  return code;
-}
-
 static void tm_event(struct ss_xfer *x, void *ctx, const struct ss_event *ev)
 {
   struct tm_ctx *c = ctx;
@@ -173,7 +163,7 @@ static void tm_event(struct ss_xfer *x, void *ctx, const struct ss_event *ev)
     if(a->ntypes + 1 < sizeof(a->types))
       a->types[a->ntypes++] = tm_type_letter(ev->header);
     if(ev->header == SS_HDR_STATUS)
-      a->status = status_code(ev->p, ev->n);
+      a->status = header_status(ev->p, ev->n);
     a->raw_hdr += ev->n;
     break;
   case SS_EV_SENT_HEADER:
