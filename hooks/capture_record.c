@@ -325,7 +325,7 @@ static void put_shim(struct buf *o, const struct capture *c)
     /* watched, and nothing followed: the answer went out as it came */
     last_action = "pass-through";
     la = strlen(last_action);
-    last_why = "streamed as written; no refusal";
+    last_why = "sent as written; no refusal";
     lw = strlen(last_why);
   }
   cap_key(o, "shim");

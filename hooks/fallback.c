@@ -1,10 +1,12 @@
 /* fallback.c - auto mode's watcher (see fallback.h): the request went out
- * streaming, as the program wrote it. An answer whose status could be a
- * refusal to stream (refusal.h) is held (hold.h), header blocks and body,
+ * as the program wrote it, streaming or not. An answer whose status could
+ * be a refusal of that way (refusal.h: a refusal to stream, or a refusal
+ * of a model that only streams) is held (hold.h), header blocks and body,
  * until it is judged:
  * - a refusal: nothing of it ever reaches the program; the refusal is
- *   learned (learned.h) and the core sends the request again without
- *   stream (xfer_want_retry), which the de-stream stage replays;
+ *   learned (learned.h) with its direction and the core sends the request
+ *   again the other way (xfer_want_retry): without stream, which the
+ *   de-stream stage replays, or streaming, which stream_only.c joins;
  * - anything else: it goes out unchanged.
  * Other answers (a native stream, other errors) pass through untouched;
  * header blocks other than 2xx wait for the next block, the first body
@@ -44,6 +46,7 @@ struct fallback {
   struct hold hold;                   /* header blocks and error bodies */
   const struct ss_config *cfg;        /* where learned refusals go */
   const struct refusal_rules *rules;  /* the user's refusal rules */
+  enum refusal_dir dir;               /* which refusals: the request's way */
   int status;                         /* the status of the last block */
   bool candidate;                     /* it could be a refusal: judged */
   struct json_end end;                /* where a JSON error body closes */
@@ -71,22 +74,30 @@ static enum ss_flow fb_judge(struct ss_xfer *x, struct fallback *f)
 {
   size_t n;
   const char *body = hold_input(&f->hold, &n);
-  const char *rule = refusal_match(f->rules, f->status, body, n);
+  bool streams = f->dir == REFUSES_STREAM;
+  const char *rule = refusal_match(f->rules, f->dir, f->status, body, n);
   if(!rule)
-    return fb_release(x, f, "an error answer, not a refusal to stream");
+    return fb_release(x, f, streams ? "an error answer, not a refusal to "
+                                      "stream"
+                                    : "an error answer, not a refusal of "
+                                      "a request that does not stream");
   int saved = errno;
-  learned_add(f->cfg, f->host, f->model, f->fp, rule, time(NULL));
+  learned_add(f->cfg, f->host, f->model, f->fp, f->dir, rule, time(NULL));
   errno = saved;
   char why[300];
-  bool retry = xfer_want_retry(x, SS_RETRY_WITHOUT_STREAM);
-  snprintf(why, sizeof(why), "rule %s; learned; %s", rule,
-           retry ? "retrying without stream" : "judged too late to retry");
+  const char *way = streams ? "without stream" : "with stream";
+  bool retry = xfer_want_retry(x, streams ? SS_RETRY_WITHOUT_STREAM
+                                          : SS_RETRY_WITH_STREAM);
+  snprintf(why, sizeof(why), "rule %s; learned; %s%s", rule,
+           retry ? "retrying " : "judged too late to retry",
+           retry ? way : "");
   xfer_note(x, "refused", why);
   if(!retry)
-    return fb_release(x, f, "a refusal to stream, learned, but judged too "
-                            "late to retry");
-  ss_info("the server refused to stream model %s (rule %s): retrying "
-          "without stream", f->model, rule);
+    return fb_release(x, f, "a refusal, learned, but judged too late to "
+                            "retry");
+  ss_info("%s model %s (rule %s): retrying %s", streams ?
+          "the server refused to stream" : "the server only streams",
+          f->model, rule, way);
   hold_swallow(&f->hold);
   return SS_OK;
 }
@@ -174,7 +185,7 @@ static enum ss_flow fb_header(struct ss_xfer *x, void *ctx, const char *p,
     f->status = status;
     /* 401 and 407 belong to libcurl's authentication */
     f->candidate = status >= 200 && status != 401 && status != 407 &&
-                   refusal_status_candidate(f->rules, status);
+                   refusal_status_candidate(f->rules, f->dir, status);
     /* libcurl judges what cannot be a refusal itself */
     xfer_fail_on_error(x, !f->candidate);
   }
@@ -245,6 +256,7 @@ static void *fallback_start(struct ss_xfer *x)
     json_end_init(&f->end);
     f->cfg = ss_settings();  /* read once: never mid-transfer */
     f->rules = &f->cfg->refusals;
+    f->dir = r->streams ? REFUSES_STREAM : REFUSES_NONSTREAM;
     snprintf(f->host, sizeof(f->host), "%s", r->ep.host);
     snprintf(f->model, sizeof(f->model), "%s", r->model);
     snprintf(f->fp, sizeof(f->fp), "%s", r->fp);
@@ -255,10 +267,16 @@ static void *fallback_start(struct ss_xfer *x)
     fb_free(f);
     return NULL;
   }
-  ss_info("streaming %s %s: model %s, watching for a refusal to stream",
-          endpoint_name(r->ep.kind), r->ep.path, r->model);
+  if(r->streams)
+    ss_info("streaming %s %s: model %s, watching for a refusal to stream",
+            endpoint_name(r->ep.kind), r->ep.path, r->model);
+  else
+    ss_info("not streaming %s %s: model %s, watching for a refusal of "
+            "requests that do not stream", endpoint_name(r->ep.kind),
+            r->ep.path, r->model);
   char why[300];
-  snprintf(why, sizeof(why), "model %s: sent streaming, as written", r->model);
+  snprintf(why, sizeof(why), "model %s: sent %s, as written", r->model,
+           r->streams ? "streaming" : "without stream");
   xfer_note(x, "watching", why);
   return f;
 }

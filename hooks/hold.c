@@ -207,7 +207,8 @@ enum ss_flow hold_fail(struct ss_xfer *x, struct hold *h, int status)
 }
 
 /* The input is complete: out goes the transform's output, or, when it
- * cannot take the input, the answer unchanged. */
+ * cannot take the input, the answer unchanged. An output that stands for
+ * an error fails the transfer when the program asks FAILONERROR. */
 static enum ss_flow transform(struct ss_xfer *x, struct hold *h)
 {
   const char *why = NULL;
@@ -216,16 +217,21 @@ static enum ss_flow transform(struct ss_xfer *x, struct hold *h)
   if(!h->out)
     return hold_give_up(x, h, why ? why : "out of memory");
   buf_init(&rewritten);
-  if(!h->t->rewrite_headers(h->held.ptr, h->held.len, h->t->content_type,
-                            &rewritten)) {
+  if(!h->t->rewrite_headers(h->out, h->held.ptr, h->held.len, &rewritten)) {
     buf_free(&rewritten);
     return hold_give_up(x, h, "out of memory");
   }
   buf_free(&h->held);
   h->held = rewritten;
+  xfer_answer_replaced(x);
+  int status = h->t->status ? h->t->status(h->out) : 0;
+  if(status >= 400 && xfer_fails_on_status(x, status)) {
+    ss_info("the stream carried an error (%d): failing as "
+            "CURLOPT_FAILONERROR asks", status);
+    return hold_fail(x, h, status);
+  }
   hold_release(h);
   h->state = HOLD_OUTPUT;
-  xfer_answer_replaced(x);
   return hold_pump(x, h);
 }
 

@@ -65,12 +65,19 @@ static void close_answer(void *state)
   j->enc = NULL;
 }
 
+static bool rewrite_for_sse(void *state, const char *block, size_t n,
+                            struct buf *out)
+{
+  (void)state;
+  return headers_rewrite_for_sse(block, n, JSON_TO_SSE_CONTENT_TYPE, out);
+}
+
 const struct ss_transform json_to_sse = {
   .scan = scan_answer,
   .ends_with_transfer = false,  /* an answer cut short is not replayed */
   .open = open_answer,
   .next = next_event,
   .close = close_answer,
-  .content_type = JSON_TO_SSE_CONTENT_TYPE,
-  .rewrite_headers = headers_rewrite_for_sse
+  .rewrite_headers = rewrite_for_sse,
+  .status = NULL  /* the JSON answer's own */
 };

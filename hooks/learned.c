@@ -11,6 +11,10 @@
  * - snap: the file as last read, with its stamp. A lookup lstat()s the
  *   file and re-reads it only when the stamp changed (every rewrite
  *   renames a new inode in), so the usual lookup costs one lstat.
+ * A triple's word is its newest unexpired entry of the two lists (mem's
+ * on a tie: its flush replaces the file's, merge_batch), whichever its
+ * direction: a lookup of one direction is true only when that word is of
+ * that direction, and learning the other direction replaces it.
  * Entries this process wrote to the file leave mem and are then trusted
  * to the file: `streamshim models --forget` reaches running processes
  * too; its forget records in the file drop the matching entries of mem
@@ -131,17 +135,35 @@ const char *learned_path(const struct ss_config *c, char *path, size_t cap)
   return p;
 }
 
-/* Is the triple in l and unexpired at now? */
-static bool holds(const struct learned_list *l, const char *host,
-                  const char *model, const char *fp, time_t now)
+/* The triple's newest entry in l unexpired at now (the first of equals),
+ * or NULL; l may be NULL. */
+static const struct learned_entry *newest(const struct learned_list *l,
+                                          const char *host,
+                                          const char *model, const char *fp,
+                                          time_t now)
 {
-  for(size_t i = 0; i < l->n; i++) {
+  const struct learned_entry *best = NULL;
+  for(size_t i = 0; l && i < l->n; i++) {
     const struct learned_entry *e = &l->v[i];
     if(e->expires > (long long)now && !strcmp(e->model, model) &&
-       !strcmp(e->host, host) && !strcmp(e->fp, fp))
-      return true;
+       !strcmp(e->host, host) && !strcmp(e->fp, fp) &&
+       (!best || e->learned > best->learned))
+      best = e;
   }
-  return false;
+  return best;
+}
+
+/* Does the triple's word (mem's newest entry or file's, mem's on a tie)
+ * say direction dir at now? (learned_mu held; file may be NULL.) */
+static bool holds(const struct learned_list *file, const char *host,
+                  const char *model, const char *fp, enum refusal_dir dir,
+                  time_t now)
+{
+  const struct learned_entry *m = newest(&mem, host, model, fp, now);
+  const struct learned_entry *f = newest(file, host, model, fp, now);
+  const struct learned_entry *w = m && f ? (f->learned > m->learned ? f : m)
+                                  : m ? m : f;
+  return w && w->dir == dir;
 }
 
 /* Count mem's pending entries into pending_n (learned_mu held). */
@@ -191,15 +213,15 @@ static void refresh(const char *path)
 }
 
 bool learned_lookup(const struct ss_config *c, const char *host,
-                    const char *model, const char *fp, time_t now)
+                    const char *model, const char *fp, enum refusal_dir dir,
+                    time_t now)
 {
   char buf[PATH_MAX];
   const char *path = learned_path(c, buf, sizeof(buf));
   pthread_mutex_lock(&learned_mu);
   if(path)
     refresh(path);
-  bool found = holds(&mem, host, model, fp, now) ||
-               (path && holds(&snap, host, model, fp, now));
+  bool found = holds(path ? &snap : NULL, host, model, fp, dir, now);
   pthread_mutex_unlock(&learned_mu);
   return found;
 }
@@ -207,18 +229,19 @@ bool learned_lookup(const struct ss_config *c, const char *host,
 /* The entry learned_add records, and the edit that puts it in a list. */
 struct learned_new {
   const char *host, *model, *fp, *rule;
+  enum refusal_dir dir;
   long long learned, expires;
 };
 
-/* Replace the triple's entry in l with the new one. */
+/* Replace the triple's entry in l (either direction) with the new one. */
 static size_t put_new(struct learned_list *l, void *arg)
 {
   const struct learned_new *e = arg;
   long i;
   while((i = learned_list_find(l, e->host, e->model, e->fp)) >= 0)
     learned_list_remove(l, (size_t)i);
-  return learned_list_put(l, e->host, e->model, e->fp, e->rule, e->learned,
-                          e->expires) ? 1 : 0;
+  return learned_list_put(l, e->host, e->model, e->fp, e->dir, e->rule,
+                          e->learned, e->expires) ? 1 : 0;
 }
 
 /* Can the entry go to the file at all? */
@@ -247,10 +270,10 @@ static bool pend_to(const char *path)
 }
 
 void learned_add(const struct ss_config *c, const char *host,
-                 const char *model, const char *fp, const char *rule,
-                 time_t now)
+                 const char *model, const char *fp, enum refusal_dir dir,
+                 const char *rule, time_t now)
 {
-  struct learned_new e = {host, model, fp, rule && *rule ? rule : "?",
+  struct learned_new e = {host, model, fp, rule && *rule ? rule : "?", dir,
                           (long long)now, (long long)now + c->cache_ttl};
   if(c->cache_ttl <= 0 || !host || !model || !fp || !learned_fp_valid(fp))
     return;
@@ -258,10 +281,11 @@ void learned_add(const struct ss_config *c, const char *host,
   const char *path = learned_path(c, buf, sizeof(buf));
   long long noted = learned_clock_ns();
   pthread_mutex_lock(&learned_mu);
-  /* learn once: a burst of refusals of one triple is one entry */
-  bool known = holds(&mem, host, model, fp, now) ||
-               (path && snap_path && !strcmp(snap_path, path) &&
-                holds(&snap, host, model, fp, now));
+  /* learn once: a burst of refusals of one triple is one entry; the
+   * other direction's word is replaced */
+  bool known = holds(path && snap_path && !strcmp(snap_path, path) ? &snap
+                                                                   : NULL,
+                     host, model, fp, dir, now);
   if(!known && put_new(&mem, &e)) {
     struct learned_entry *n = &mem.v[mem.n - 1];
     n->noted_ns = noted;
@@ -277,7 +301,9 @@ void learned_add(const struct ss_config *c, const char *host,
 /* The edit of a flush: the batch (a copy of the pending entries) into
  * the file's entries, except what a forget record covers (noted before
  * a forget: dropped, never written back); a newer entry of the same
- * triple stays. */
+ * triple stays, and so does one of the same time and direction (the
+ * batch's wins a tie of the other direction: the newest word, as far as
+ * seconds tell, and what this process's lookups said). */
 static size_t merge_batch(struct learned_list *l, void *arg)
 {
   const struct learned_list *b = arg;
@@ -287,9 +313,10 @@ static size_t merge_batch(struct learned_list *l, void *arg)
     long k = learned_list_find(l, e->host, e->model, e->fp);
     if(learned_forgotten(l, e, e->noted_ns))
       continue;
-    if(k < 0 || l->v[k].learned < e->learned) {
-      struct learned_new n = {e->host, e->model, e->fp, e->rule, e->learned,
-                              e->expires};
+    if(k < 0 || l->v[k].learned < e->learned ||
+       (l->v[k].learned == e->learned && l->v[k].dir != e->dir)) {
+      struct learned_new n = {e->host, e->model, e->fp, e->rule, e->dir,
+                              e->learned, e->expires};
       changes += put_new(l, &n);
     }
   }
@@ -307,8 +334,8 @@ static bool take_batch(struct learned_list *b, char **path)
     const struct learned_entry *e = &mem.v[i];
     if(!e->pending)
       continue;
-    ok = learned_list_put(b, e->host, e->model, e->fp, e->rule, e->learned,
-                          e->expires);
+    ok = learned_list_put(b, e->host, e->model, e->fp, e->dir, e->rule,
+                          e->learned, e->expires);
     if(ok)
       b->v[b->n - 1].noted_ns = e->noted_ns;
   }

@@ -1,20 +1,23 @@
 /* learned.h - refusals learned at run time, remembered across processes.
  *
- * When a server refuses to stream (refusal.h), the shim records the host,
- * the model (or Azure deployment) and a fingerprint of the credential the
- * request carried (some refusals depend on the account). Later requests
- * for the same triple are sent non-streaming at once. Entries expire after
- * the configured TTL (cache_ttl, default 7 days) so that a model that
- * gains streaming is tried again.
+ * When a server refuses to stream (refusal.h), or refuses a request
+ * without stream (a model that only streams), the shim records the host,
+ * the model (or Azure deployment), a fingerprint of the credential the
+ * request carried (some refusals depend on the account) and the
+ * direction of the refusal. Later requests for the same triple are sent
+ * the way the server takes at once (non-streaming, or streaming). A
+ * triple has one entry: learning the other direction replaces it (the
+ * newest word wins). Entries expire after the configured TTL (cache_ttl,
+ * default 7 days) so that a model that changes is tried again.
  *
  * Learning never touches the disk: learned_add runs inside the program's
  * write callback, so it only records the entry in memory (lookups of this
- * process see it at once), once per triple (a burst of refusals of one
- * triple learns it once), and marks it pending. The file is written
- * later, outside libcurl's callbacks, by learned_flush(): the hooks call
- * it after curl_easy_perform returns and from the multi drive calls; a
- * destructor flushes what is left at exit, waiting for the lock up to
- * LEARNED_EXIT_WAIT_MS. A flush point tries the lock once: when another
+ * process see it at once), once per triple and direction (a burst of
+ * refusals of one triple learns it once), and marks it pending. The file
+ * is written later, outside libcurl's callbacks, by learned_flush(): the
+ * hooks call it after curl_easy_perform returns and from the multi drive
+ * calls; a destructor flushes what is left at exit, waiting for the lock
+ * up to LEARNED_EXIT_WAIT_MS. A flush point tries the lock once: when another
  * writer holds it the entries stay pending for the next flush point, so
  * a refusal is never dropped while the cache can be written. Only a cache
  * that cannot be written (not a regular file of ours, an uncreatable
@@ -48,18 +51,23 @@
  * room for LEARNED_FP_LEN + 1 bytes. The secret itself is never stored. */
 void learned_fingerprint(const char *secret, size_t n, char *out);
 
-/* Is (host, model, fp) known to refuse streaming at time now? */
+/* Is (host, model, fp) known at time now to refuse in direction dir
+ * (REFUSES_STREAM: to stream; REFUSES_NONSTREAM: not to)? The triple's
+ * newest unexpired entry decides, this process's (learned, maybe not yet
+ * written) or the file's: this process's on a tie of learned times. */
 bool learned_lookup(const struct ss_config *c, const char *host,
-                    const char *model, const char *fp, time_t now);
+                    const char *model, const char *fp, enum refusal_dir dir,
+                    time_t now);
 
-/* Remember that (host, model, fp) refused at time now, by rule (a name
- * from refusal_match): in memory at once, in the file at the next flush.
- * Nothing when the triple is already known (learned or pending) and
- * unexpired; an expired entry of the triple is replaced. Never blocks,
- * never does I/O. */
+/* Remember that (host, model, fp) refused in direction dir at time now,
+ * by rule (a name from refusal_match): in memory at once, in the file at
+ * the next flush. Nothing when learned_lookup would already say so for
+ * dir (learned or pending, unexpired); an expired entry of the triple,
+ * or one of the other direction, is replaced. Never blocks, never does
+ * I/O. */
 void learned_add(const struct ss_config *c, const char *host,
-                 const char *model, const char *fp, const char *rule,
-                 time_t now);
+                 const char *model, const char *fp, enum refusal_dir dir,
+                 const char *rule, time_t now);
 
 /* Write the pending entries to the file if the lock is free at once;
  * else they wait for the next call. Costs one atomic load when nothing

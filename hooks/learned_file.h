@@ -5,17 +5,26 @@
  *
  * Format: a text file of lines ending in '\n'. Lines starting with '#'
  * are comments (the writer puts a header saying what the file is), except
- * forget records (below); every other line is one entry of six
+ * forget records (below); every other line is one entry of seven
  * TAB-separated fields:
  *
- *   host  model  fingerprint  learned  expires  rule
+ *   host  model  fingerprint  learned  expires  rule  direction
  *
  * learned and expires are decimal Unix times (seconds, UTC); fingerprint
  * is "-" or LEARNED_FP_LEN lowercase hex digits (below); host, model
  * and rule are escaped: '\\' as "\\\\", TAB as "\\t", LF as "\\n", CR as
- * "\\r" (any other byte is itself), so no name can break a line. A line
- * that does not parse (wrong field count, bad number, bad escape, a field
- * over LEARNED_MAX_FIELD bytes, empty rule) is skipped, never fatal.
+ * "\\r" (any other byte is itself), so no name can break a line.
+ * direction is which way the server refused (refusal_dir_name):
+ * "no-stream" (it refused "stream": true; requests go without it) or
+ * "stream-only" (it refused a request without stream; requests go
+ * streaming). A line of six fields (written before directions existed)
+ * is read as no-stream; the writer always writes seven. Versions that
+ * knew six fields only skip seven-field lines (and drop them when they
+ * rewrite the file). One entry per (host, model, fingerprint): the
+ * newest word on a triple replaces the other direction's. A line that
+ * does not parse (wrong field count, bad number, bad escape, a field
+ * over LEARNED_MAX_FIELD bytes, empty rule, unknown direction) is
+ * skipped, never fatal.
  *
  * Forget records: `streamshim models --forget [PATTERN]` removes the
  * matching entries and leaves a line
@@ -50,6 +59,7 @@
 #include <time.h>
 
 #include "pure/buf.h"
+#include "pure/refusal.h"  /* enum refusal_dir */
 
 #define LEARNED_FP_LEN 16  /* hex digits of a credential fingerprint */
 
@@ -63,6 +73,7 @@ struct learned_entry {
   char *host, *model, *rule;          /* owned, NUL-terminated */
   char fp[LEARNED_FP_LEN + 1];
   long long learned, expires;         /* Unix times */
+  enum refusal_dir dir;               /* which way it refused */
   /* in a process's memory only, never in the file: */
   long long noted_ns;                 /* when it was learned (realtime) */
   bool pending;                       /* still to be written */
@@ -94,11 +105,13 @@ void learned_list_init(struct learned_list *l);
 void learned_list_free(struct learned_list *l);
 /* Append a copy of an entry; false when memory runs out. */
 bool learned_list_put(struct learned_list *l, const char *host,
-                      const char *model, const char *fp, const char *rule,
+                      const char *model, const char *fp,
+                      enum refusal_dir dir, const char *rule,
                       long long learned, long long expires);
 /* Remove entry i (order kept). */
 void learned_list_remove(struct learned_list *l, size_t i);
-/* The index of the entry of this triple, or -1. */
+/* The index of the entry of this triple (whatever its direction), or
+ * -1. */
 long learned_list_find(const struct learned_list *l, const char *host,
                        const char *model, const char *fp);
 /* Is the field a valid credential fingerprint ("-" or hex digits)? */

@@ -9,11 +9,14 @@
 #include <time.h>
 
 #define HEADER \
-  "# streamshim learned refusals: models that refused to stream, kept by " \
+  "# streamshim learned refusals: models that refused to stream (or to " \
+  "answer without streaming), kept by " \
   "auto mode (`streamshim models` shows them, `streamshim models --forget` " \
   "removes them).\n" \
-  "# host\tmodel\tfingerprint\tlearned\texpires\trule (Unix times; \\\\ \\t " \
-  "\\n \\r escaped; rewritten whole under <file>.lock)\n"
+  "# host\tmodel\tfingerprint\tlearned\texpires\trule\tdirection (Unix " \
+  "times; \\\\ \\t \\n \\r escaped; direction no-stream: sent without " \
+  "stream, stream-only: sent streaming; rewritten whole under " \
+  "<file>.lock)\n"
 
 #define FORGET_TAG "#!forget\t"
 
@@ -55,7 +58,8 @@ bool learned_fp_valid(const char *fp)
 }
 
 bool learned_list_put(struct learned_list *l, const char *host,
-                      const char *model, const char *fp, const char *rule,
+                      const char *model, const char *fp,
+                      enum refusal_dir dir, const char *rule,
                       long long learned, long long expires)
 {
   struct learned_entry e;
@@ -75,6 +79,7 @@ bool learned_list_put(struct learned_list *l, const char *host,
   memcpy(e.fp, fp, strlen(fp) + 1);
   e.learned = learned;
   e.expires = expires;
+  e.dir = dir == REFUSES_NONSTREAM ? REFUSES_NONSTREAM : REFUSES_STREAM;
   e.noted_ns = 0;
   e.pending = false;
   l->v[l->n++] = e;
@@ -282,13 +287,29 @@ static bool parse_time(const char *p, size_t n, long long *out)
   return true;
 }
 
-/* Parse one entry line [p, p+n) (no newline) and append it. */
+/* The direction field [p, p+n): "no-stream" or "stream-only". */
+static bool parse_dir(const char *p, size_t n, enum refusal_dir *dir)
+{
+  static const enum refusal_dir dirs[] = {REFUSES_STREAM, REFUSES_NONSTREAM};
+  for(size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+    const char *name = refusal_dir_name(dirs[i]);
+    if(n == strlen(name) && !memcmp(p, name, n)) {
+      *dir = dirs[i];
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Parse one entry line [p, p+n) (no newline) and append it: six fields
+ * (an older writer's: no-stream) or seven. */
 static void parse_line(const char *p, size_t n, struct learned_list *out)
 {
-  const char *f[6];
-  size_t len[6], k = 0;
+  const char *f[7];
+  size_t len[7], k = 0;
   const char *s = p, *end = p + n;
-  while(k < 6) {
+  enum refusal_dir dir = REFUSES_STREAM;
+  while(k < 7) {
     const char *tab = memchr(s, '\t', (size_t)(end - s));
     f[k] = s;
     len[k++] = (size_t)((tab ? tab : end) - s);
@@ -298,16 +319,17 @@ static void parse_line(const char *p, size_t n, struct learned_list *out)
   }
   long long learned, expires;
   char fp[LEARNED_FP_LEN + 1];
-  if(k != 6 || f[5] + len[5] != end || len[2] > LEARNED_FP_LEN ||
-     !parse_time(f[3], len[3], &learned) ||
-     !parse_time(f[4], len[4], &expires) || !len[5])
+  if((k != 6 && k != 7) || f[k - 1] + len[k - 1] != end ||
+     len[2] > LEARNED_FP_LEN || !parse_time(f[3], len[3], &learned) ||
+     !parse_time(f[4], len[4], &expires) || !len[5] ||
+     (k == 7 && !parse_dir(f[6], len[6], &dir)))
     return;
   memcpy(fp, f[2], len[2]);
   fp[len[2]] = '\0';
   char *host = unescape(f[0], len[0]), *model = unescape(f[1], len[1]);
   char *rule = unescape(f[5], len[5]);
   if(host && model && rule && *rule)
-    learned_list_put(out, host, model, fp, rule, learned, expires);
+    learned_list_put(out, host, model, fp, dir, rule, learned, expires);
   free(host);
   free(model);
   free(rule);
@@ -418,6 +440,8 @@ bool learned_format(const struct learned_list *l, struct buf *out)
     put_number(out, e->expires);
     buf_puts(out, "\t");
     learned_escape(out, e->rule);
+    buf_puts(out, "\t");
+    buf_puts(out, refusal_dir_name(e->dir));
     buf_puts(out, "\n");
   }
   return !out->oom;

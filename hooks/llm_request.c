@@ -12,6 +12,8 @@
 #include "../shim/settings.h"
 #include "pure/body.h"
 #include "pure/headers.h"
+#include "pure/assemble.h"
+#include "pure/refusal.h"
 #include "pure/replay.h"
 
 /* The model a request is for: the Azure deployment, else the body's. */
@@ -27,8 +29,15 @@ static bool request_model(const struct endpoint *ep, const struct body_info *bi,
          json_string_decode(bi->model, model, cap, &n);
 }
 
-/* Is this an LLM request we could de-stream? Logs why not. On success
- * fills r's body, include_usage and model. */
+/* Can this build turn answers of the endpoint the other way round? */
+static bool convertible(enum ep_kind kind, bool streams)
+{
+  return streams ? replay_encoder_for(kind) != NULL
+                 : assembler_for(kind) != NULL;
+}
+
+/* Is this an LLM request we could de-stream or stream? Logs why not. On
+ * success fills r's body, stream members and model. */
 static bool eligible(struct ss_xfer *x, const struct ss_request *rq,
                      const struct ss_config *c, struct llm_request *r)
 {
@@ -37,8 +46,6 @@ static bool eligible(struct ss_xfer *x, const struct ss_request *rq,
   const char *why = NULL;
   if(strcmp(rq->method, "POST"))
     why = "not a POST";
-  else if(!replay_encoder_for(ep->kind))
-    why = "this build cannot replay that endpoint";
   else if(!rq->content_decoding)
     why = "the program turned content decoding off";
   else if((why = xfer_request_body(x, c->max_answer, &r->body,
@@ -46,14 +53,18 @@ static bool eligible(struct ss_xfer *x, const struct ss_request *rq,
     ;
   else if(!body_inspect(r->body, r->body_len, &bi))
     why = "the body is not a JSON object";
-  else if(!bi.stream_true)
-    why = "the request does not ask for streaming";
+  else if(!convertible(ep->kind, bi.stream_true))
+    why = bi.stream_true ? "this build cannot replay that endpoint"
+                         : "this build cannot join that endpoint's streams";
   else if(!request_model(ep, &bi, r->model, sizeof(r->model)))
     why = "no model in the request";
   if(why)
     ss_info("pass-through: %s %s: %s", endpoint_name(ep->kind), ep->path, why);
-  else
+  else {
+    r->streams = bi.stream_true;
     r->include_usage = bi.include_usage;
+    r->has_stream_options = bi.has_stream_options;
+  }
   return !why;
 }
 
@@ -73,26 +84,52 @@ static void request_credential(const struct ss_request *rq, char *fp)
   buf_free(&cred);
 }
 
-/* De-stream up front (r->why says why), watch (auto mode) or nothing. */
+/* Which way a request is turned, by its direction: what a refusal of it
+ * says, the retry that follows one, the globs that configure it. */
+struct direction {
+  enum refusal_dir refuses;
+  enum ss_retry retry;
+  enum llm_decision turn;
+  const char *retrying, *learned, *unconfigured;
+};
+
+static const struct direction streaming = {
+  REFUSES_STREAM, SS_RETRY_WITHOUT_STREAM, LLM_DESTREAM,
+  ": the server refused to stream it, retrying without stream",
+  ": the server refused to stream it before (learned)",
+  "is not configured to de-stream"
+};
+static const struct direction not_streaming = {
+  REFUSES_NONSTREAM, SS_RETRY_WITH_STREAM, LLM_STREAM,
+  ": the server only streams it, retrying with stream",
+  ": the server only streamed it before (learned)",
+  "is not configured to stream"
+};
+
+/* Turn it up front (r->why says why), watch it (auto mode) or nothing. */
 static enum llm_decision decide(const struct ss_request *rq,
                                 const struct ss_config *c,
                                 struct llm_request *r)
 {
-  const char *rule = globs_match(&c->models, r->model);
-  if(rq->retry == SS_RETRY_WITHOUT_STREAM) {
-    r->why = ": the server refused to stream it, retrying without stream";
-    return LLM_DESTREAM;
+  const struct direction *d = r->streams ? &streaming : &not_streaming;
+  const char *rule = globs_match(r->streams ? &c->models : &c->stream_only,
+                                 r->model);
+  if(rq->retry == d->retry) {
+    r->why = d->retrying;
+    return d->turn;
   }
   if(rule) {
     snprintf(r->rule, sizeof(r->rule), " matches %s", rule);
     r->why = r->rule;
-    return LLM_DESTREAM;
+    return d->turn;
   }
-  if(c->mode != SS_MODE_AUTO)
+  if(c->mode != SS_MODE_AUTO) {
+    ss_info("pass-through: model %s %s", r->model, d->unconfigured);
     return LLM_PASS;
-  if(learned_lookup(c, r->ep.host, r->model, r->fp, time(NULL))) {
-    r->why = ": the server refused to stream it before (learned)";
-    return LLM_DESTREAM;
+  }
+  if(learned_lookup(c, r->ep.host, r->model, r->fp, d->refuses, time(NULL))) {
+    r->why = d->learned;
+    return d->turn;
   }
   return LLM_WATCH;
 }
@@ -103,7 +140,7 @@ static void analyse(struct ss_xfer *x, const struct ss_request *rq,
 {
   r->decision = LLM_PASS;  /* all a transfer that is no LLM request costs */
   if(!rq->url || (c->mode == SS_MODE_FORCE && !c->models.n &&
-                  rq->retry != SS_RETRY_WITHOUT_STREAM))
+                  !c->stream_only.n && rq->retry == SS_RETRY_NONE))
     return;
   endpoint_classify(rq->url, &r->ep);
   if(r->ep.kind == EP_NONE)
@@ -111,16 +148,13 @@ static void analyse(struct ss_xfer *x, const struct ss_request *rq,
   /* an LLM endpoint: the rest of r from zero (field by field: r is large) */
   r->body = NULL;
   r->body_len = 0;
-  r->include_usage = false;
+  r->streams = r->include_usage = r->has_stream_options = false;
   r->why = NULL;
   r->model[0] = r->fp[0] = r->rule[0] = '\0';
   if(!eligible(x, rq, c, r))
     return;
   request_credential(rq, r->fp);
   r->decision = decide(rq, c, r);
-  if(r->decision == LLM_PASS)
-    ss_info("pass-through: model %s is not configured to de-stream",
-            r->model);
 }
 
 static const struct llm_request pass;  /* LLM_PASS */

@@ -1,12 +1,18 @@
 /* llm_request.h - what a transfer's request is to the LLM stages, and
- * what to do with it: de-stream it now (destream.c), send it streaming
- * and watch for a refusal (fallback.c, auto mode), or leave it alone.
+ * what to do with it: de-stream it now (destream.c), stream it for a
+ * program that does not (stream_only.c), send it as written and watch
+ * for a refusal (fallback.c, auto mode), or leave it alone.
  *
- * A POST to an endpoint this build can replay, whose JSON body asks for
- * "stream": true, is de-streamed when its model (the Azure deployment
- * wins over the body's model) matches a configured glob, when this is
- * the retry of a refused attempt, or (auto mode) when the refusal was
- * learned for its host, model and credential; else auto mode watches it.
+ * A POST to an endpoint this build can replay and join, with a JSON body
+ * and a model (the Azure deployment wins over the body's model):
+ * - asking for "stream": true, it is de-streamed when its model matches
+ *   a `models` glob, when this is the retry of an attempt refused for
+ *   streaming, or (auto mode) when that refusal was learned for its host,
+ *   model and credential; else auto mode watches it;
+ * - not asking for streaming (no "stream", or "stream": false), it is
+ *   sent streaming when its model matches a `stream_only` glob, when this
+ *   is the retry of an attempt refused for not streaming, or (auto mode)
+ *   when that refusal was learned; else auto mode watches it.
  * The decision is logged once per attempt with its reason. */
 #ifndef SS_LLM_REQUEST_H
 #define SS_LLM_REQUEST_H
@@ -21,19 +27,23 @@
 enum llm_decision {
   LLM_PASS = 0,   /* not ours: everything passes through */
   LLM_DESTREAM,   /* send it without stream, replay the answer */
+  LLM_STREAM,     /* send it streaming, join the answer */
   LLM_WATCH       /* send it as written, watch for a refusal */
 };
 
 struct llm_request {
   enum llm_decision decision;
-  /* The rest is set for LLM_DESTREAM and LLM_WATCH only. */
+  /* The rest is set for LLM_DESTREAM, LLM_STREAM and LLM_WATCH only. */
   struct endpoint ep;
   char model[256];                 /* the model or Azure deployment */
   char fp[LEARNED_FP_LEN + 1];     /* the credential's fingerprint */
   const char *body;                /* the body as the program wrote it */
   size_t body_len;
+  bool streams;                    /* the body asks "stream": true */
   bool include_usage;              /* stream_options.include_usage */
-  const char *why;                 /* LLM_DESTREAM: why, for the log
+  bool has_stream_options;         /* the body has a stream_options */
+  const char *why;                 /* LLM_DESTREAM, LLM_STREAM: why, for
+                                      the log
                                       (" matches o3-mini*", ...) */
   char rule[300];                  /* room for why */
 };

@@ -1,13 +1,16 @@
 /* stages.c - the stage types, in chain order, and their work outside
  * callbacks (see shim/stage.h). Later stages (capture) are added here.
- * De-streaming and auto mode's watcher take turns: llm_request.h decides
- * once per attempt, and at most one of them takes part. */
+ * De-streaming, streaming for a program that does not, and auto mode's
+ * watcher take turns: llm_request.h decides once per attempt, and at most
+ * one of them takes part. */
 #include "destream.h"
 #include "fallback.h"
 #include "learned.h"
+#include "stream_only.h"
 
 const struct ss_stage *const ss_stages[] = {
   &destream_stage,
+  &stream_only_stage,
   &fallback_stage,
   0
 };

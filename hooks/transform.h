@@ -3,7 +3,7 @@
  * A transform turns one whole input (the body of a held answer) into
  * another answer, produced a piece at a time: de-streaming turns a JSON
  * answer into Server-Sent Events (json_to_sse.h); the reverse direction
- * would join an event stream into one JSON answer. The table is const and
+ * joins an event stream into one JSON answer (sse_to_json.h). The table is const and
  * shared; ctx is the transform's state for one transfer, owned by the
  * stage (the per-transfer settings, the scanner's state). The hold
  * mechanism calls scan on every body byte as it comes, open once the
@@ -41,12 +41,15 @@ struct ss_transform {
    * (the same piece comes again from the next call). */
   int (*next)(void *state, struct buf *out);
   void (*close)(void *state);
-  /* The output's content type (getinfo and curl_easy_header report it),
-   * and the rewrite of the final header block for that output (append
-   * the new block to out; false when memory runs out). */
-  const char *content_type;
-  bool (*rewrite_headers)(const char *block, size_t n,
-                          const char *content_type, struct buf *out);
+  /* The final header block rewritten for the output, appended to out
+   * (false when memory runs out); state is the opened output's (its
+   * length, its status). */
+  bool (*rewrite_headers)(void *state, const char *block, size_t n,
+                          struct buf *out);
+  /* The HTTP status the output stands for (an error the stream carried),
+   * or NULL: the block's own. A program asking CURLOPT_FAILONERROR gets
+   * a status of 400 or more as libcurl fails it (hold_fail). */
+  int (*status)(void *state);
 };
 
 #endif

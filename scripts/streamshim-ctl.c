@@ -8,12 +8,17 @@
  *
  * It reads the configuration as the library does (config_load.h: the file
  * STREAMSHIM_CONFIG names, then the STREAMSHIM_* variables; --config and
- * --cache given here win) and prints the mode, the configured models, the
- * refusal rules (built-in first), the cache file and its TTL, and the
- * learned entries, expired ones included and marked (they are dropped at
- * the next write), and what keeps the cache from being read or written
- * (a FIFO, a symlink, a directory, another owner, at the file or its
- * lock). Names are printed with control bytes and '\' escaped.
+ * --cache given here win) and prints the mode, the configured models of
+ * both directions (models: sent without stream; stream_only: sent
+ * streaming), the refusal rules (built-in first) with their direction,
+ * the cache file and its TTL, and the learned entries with their
+ * direction, expired ones included and marked (they are dropped at the
+ * next write), and what keeps the cache from being read or written (a
+ * FIFO, a symlink, a directory, another owner, at the file or its lock).
+ * Names are printed with control bytes and '\' escaped. A direction is
+ * shown in the words of the configuration and the cache file: no-stream
+ * (the server refuses "stream": true, requests go without it) or
+ * stream-only (it refuses requests without stream, they go streaming).
  * --forget removes the entries whose host or model matches the glob
  * PATTERN (all without one; a PATTERN starting with '-' needs the
  * --forget=PATTERN form), under the file's lock, and says how many; it
@@ -23,10 +28,11 @@
  *
  * A hidden subcommand seeds the cache for tests and maintenance:
  *   streamshim-ctl learn [--at UNIX] [--secret S] [--rule NAME] [--wait S]
- *                        HOST MODEL...
- * learns each (HOST, MODEL) as the library would (learned_add), then
- * writes them (learned_flush_at, waiting for the lock) and checks that
- * the file holds them.
+ *                        [--direction no-stream|stream-only] HOST MODEL...
+ * learns each (HOST, MODEL) as the library would (learned_add), in the
+ * direction given (default no-stream; the rule defaults to the first
+ * built-in rule of that direction), then writes them (learned_flush_at,
+ * waiting for the lock) and checks that the file holds them.
  *
  * Exit status: 0; 1 when the cache could not be read or rewritten (for
  * `models`: it cannot be read, or something stands against writing it;
@@ -152,16 +158,21 @@ static void ttl_text(long ttl, char *out, size_t cap)
     snprintf(out, cap, "%lds", ttl);
 }
 
+/* A learned entry's columns: source, host, model, credential, learned,
+ * expires, direction (added last, so that the first six keep their
+ * places). */
+#define NCOL 7
+
 /* One learned entry's cells, shown. */
 struct row {
-  struct buf cell[6];
+  struct buf cell[NCOL];
 };
 
 /* Print rows under a header in aligned columns (two blanks apart). */
 static void print_table(const char *const *head, struct row *rows, size_t n)
 {
-  size_t w[6];
-  for(int k = 0; k < 6; k++) {
+  size_t w[NCOL];
+  for(int k = 0; k < NCOL; k++) {
     w[k] = strlen(head[k]);
     for(size_t i = 0; i < n; i++) {
       size_t x = width(buf_cstr(&rows[i].cell[k]) ? rows[i].cell[k].ptr : "");
@@ -169,10 +180,10 @@ static void print_table(const char *const *head, struct row *rows, size_t n)
     }
   }
   for(size_t i = 0; i <= n; i++) {
-    for(int k = 0; k < 6; k++) {
+    for(int k = 0; k < NCOL; k++) {
       const char *s = i ? (rows[i - 1].cell[k].ptr ? rows[i - 1].cell[k].ptr
                                                    : "") : head[k];
-      if(k == 5)
+      if(k == NCOL - 1)
         printf("  %s\n", s);
       else
         printf("  %s%*s", s, (int)(w[k] - width(s)), "");
@@ -183,8 +194,9 @@ static void print_table(const char *const *head, struct row *rows, size_t n)
 /* The learned entries as a table. */
 static void print_entries(const struct ctl *c, const struct learned_list *l)
 {
-  static const char *const head[6] = {"SOURCE", "HOST", "MODEL",
-                                      "CREDENTIAL", "LEARNED", "EXPIRES"};
+  static const char *const head[NCOL] = {"SOURCE", "HOST", "MODEL",
+                                         "CREDENTIAL", "LEARNED", "EXPIRES",
+                                         "DIRECTION"};
   struct row *rows = calloc(l->n ? l->n : 1, sizeof(*rows));
   if(!rows)
     return;
@@ -201,14 +213,31 @@ static void print_entries(const struct ctl *c, const struct learned_list *l)
     buf_puts(&rows[i].cell[5], t);
     if(e->expires <= (long long)c->now)
       buf_puts(&rows[i].cell[5], " (expired)");
-    for(int k = 0; k < 6; k++)
+    buf_puts(&rows[i].cell[6], refusal_dir_name(e->dir));
+    for(int k = 0; k < NCOL; k++)
       buf_cstr(&rows[i].cell[k]);
   }
   print_table(head, rows, l->n);
   for(size_t i = 0; i < l->n; i++)
-    for(int k = 0; k < 6; k++)
+    for(int k = 0; k < NCOL; k++)
       buf_free(&rows[i].cell[k]);
   free(rows);
+}
+
+/* One line of globs: the label, the list (or "(none)"), what it means. */
+static void print_globs(struct buf *b, const char *label,
+                        const struct globs *g, const char *meaning)
+{
+  buf_reset(b);
+  for(size_t i = 0; i < g->n; i++) {
+    put_shown(b, g->v[i]);
+    if(i + 1 < g->n)
+      buf_puts(b, ", ");
+  }
+  const char *list = buf_cstr(b);
+  printf("%-9s %s%s%s\n", label, !g->n ? "(none)" : list ? list : "",
+         g->n ? "  " : "", g->n ? meaning : "");
+  buf_reset(b);
 }
 
 /* The whole report in text; got is learned_file_read's result. */
@@ -217,19 +246,14 @@ static void print_text(const struct ctl *c, const struct learned_list *l,
 {
   struct buf b;
   char ttl[32];
+  const char *list;
   buf_init(&b);
   printf("mode      %s\n", config_mode_name(c->cfg.mode));
   printf("config    %s\n", c->config_path ? c->config_path
                                           : "(none: STREAMSHIM_CONFIG unset)");
-  for(size_t i = 0; i < c->cfg.models.n; i++) {
-    put_shown(&b, c->cfg.models.v[i]);
-    if(i + 1 < c->cfg.models.n)
-      buf_puts(&b, ", ");
-  }
-  const char *list = buf_cstr(&b);
-  printf("models    %s%s\n", !c->cfg.models.n ? "(none)" : list ? list : "",
-         c->cfg.models.n ? "  (de-streamed up front)" : "");
-  buf_reset(&b);
+  print_globs(&b, "models", &c->cfg.models, "(de-streamed up front)");
+  print_globs(&b, "streaming", &c->cfg.stream_only,
+              "(stream_only: sent streaming up front)");
   ttl_text(c->cfg.cache_ttl, ttl, sizeof(ttl));
   if(c->cache_path) {
     put_shown(&b, c->cache_path);
@@ -252,12 +276,13 @@ static void print_text(const struct ctl *c, const struct learned_list *l,
   for(size_t i = 0; i < nr; i++)
     if(width(refusal_rule_name(&c->cfg.refusals, i)) > wn)
       wn = width(refusal_rule_name(&c->cfg.refusals, i));
-  printf("  %-*s  MATCHES\n", (int)wn, "NAME");
+  printf("  %-*s  %-11s  MATCHES\n", (int)wn, "NAME", "DIRECTION");
   for(size_t i = 0; i < nr; i++) {
     const char *name = refusal_rule_name(&c->cfg.refusals, i);
     buf_reset(&b);
     refusal_rule_describe(&c->cfg.refusals, i, &b);
-    printf("  %s%*s  %s\n", name, (int)(wn - width(name)), "",
+    printf("  %s%*s  %-11s  %s\n", name, (int)(wn - width(name)), "",
+           refusal_dir_name(refusal_rule_dir(&c->cfg.refusals, i)),
            buf_cstr(&b) ? b.ptr : "");
   }
   if(!c->cache_path)
@@ -341,6 +366,11 @@ static void print_json(const struct ctl *c, const struct learned_list *l,
     printf(i ? "," : "");
     json_str(c->cfg.models.v[i]);
   }
+  printf("],\"stream_only\":[");
+  for(size_t i = 0; i < c->cfg.stream_only.n; i++) {
+    printf(i ? "," : "");
+    json_str(c->cfg.stream_only.v[i]);
+  }
   printf("],\"cache\":{\"path\":");
   json_str(c->cache_path);
   printf(",\"ttl\":%ld,\"readable\":%s,\"writable\":%s,\"problem\":",
@@ -353,7 +383,10 @@ static void print_json(const struct ctl *c, const struct learned_list *l,
     refusal_rule_describe(&c->cfg.refusals, i, &b);
     printf("%s{\"name\":", i ? "," : "");
     json_str(refusal_rule_name(&c->cfg.refusals, i));
-    printf(",\"builtin\":%s,\"status\":%d,\"matches\":", i ? "false" : "true",
+    printf(",\"builtin\":%s,\"direction\":",
+           refusal_rule_builtin(&c->cfg.refusals, i) ? "true" : "false");
+    json_str(refusal_dir_name(refusal_rule_dir(&c->cfg.refusals, i)));
+    printf(",\"status\":%d,\"matches\":",
            refusal_rule_status(&c->cfg.refusals, i));
     json_str(buf_cstr(&b) ? b.ptr : "");
     printf("}");
@@ -369,6 +402,8 @@ static void print_json(const struct ctl *c, const struct learned_list *l,
     json_str(e->model);
     printf(",\"fingerprint\":");
     json_str(e->fp);
+    printf(",\"direction\":");
+    json_str(refusal_dir_name(e->dir));
     printf(",");
     json_time("learned", e->learned);
     printf(",");
@@ -496,17 +531,20 @@ static int cmd_models(int argc, char **argv)
   return rc;
 }
 
-/* Is (host, model, fp) in the file at path, or covered by one of its
- * forget records made after since_ns (then it was forgotten meanwhile)? */
+/* Is (host, model, fp) in the file at path in direction dir, or covered
+ * by one of its forget records made after since_ns (then it was
+ * forgotten meanwhile)? */
 static bool in_file(const char *path, const char *host, const char *model,
-                    const char *fp, long long since_ns)
+                    const char *fp, enum refusal_dir dir, long long since_ns)
 {
   struct learned_list l;
   struct learned_stamp st;
   struct learned_entry e = {.host = (char *)host, .model = (char *)model};
   learned_list_init(&l);
+  long k;
   bool found = learned_file_read(path, &l, &st) > 0 &&
-               (learned_list_find(&l, host, model, fp) >= 0 ||
+               (((k = learned_list_find(&l, host, model, fp)) >= 0 &&
+                 l.v[k].dir == dir) ||
                 learned_forgotten(&l, &e, since_ns));
   learned_list_free(&l);
   return found;
@@ -519,7 +557,8 @@ static bool in_file(const char *path, const char *host, const char *model,
 static int cmd_learn(int argc, char **argv)
 {
   struct ctl c = {0};
-  const char *secret = NULL, *rule = "built-in";
+  const char *secret = NULL, *rule = NULL;
+  enum refusal_dir dir = REFUSES_STREAM;
   long long at = (long long)time(NULL);
   long wait_ms = WAIT_DEFAULT_S * 1000L;
   char fp[LEARNED_FP_LEN + 1];
@@ -531,6 +570,10 @@ static int cmd_learn(int argc, char **argv)
       secret = argv[i + 1];
     else if(!strcmp(argv[i], "--rule"))
       rule = argv[i + 1];
+    else if(!strcmp(argv[i], "--direction")) {
+      if(!refusal_dir_parse(argv[i + 1], &dir))
+        return usage("learn: --direction no-stream or stream-only");
+    }
     else if(!strcmp(argv[i], "--wait") && parse_wait(argv[i + 1], &wait_ms))
       continue;
     else
@@ -539,10 +582,14 @@ static int cmd_learn(int argc, char **argv)
   if(argc - i < 2)
     return usage("learn: HOST MODEL... expected");
   load_config(&c, NULL);
+  /* the first built-in rule of the direction names the entries */
+  for(size_t k = 0; !rule && k < refusal_rule_count(NULL); k++)
+    if(refusal_rule_dir(NULL, k) == dir)
+      rule = refusal_rule_name(NULL, k);
   learned_fingerprint(secret, secret ? strlen(secret) : 0, fp);
   long long since = learned_clock_ns();
   for(int k = i + 1; k < argc; k++)
-    learned_add(&c.cfg, argv[i], argv[k], fp, rule, (time_t)at);
+    learned_add(&c.cfg, argv[i], argv[k], fp, dir, rule, (time_t)at);
   printf("learned %d refusal%s in memory\n", argc - i - 1,
          argc - i - 1 == 1 ? "" : "s");
   fflush(stdout);
@@ -550,7 +597,7 @@ static int cmd_learn(int argc, char **argv)
   if(c.cache_path && c.cfg.cache_ttl > 0) {
     int fl = learned_flush_at((time_t)at, wait_ms);
     for(int k = i + 1; k < argc && !rc; k++)
-      rc = !in_file(c.cache_path, argv[i], argv[k], fp, since);
+      rc = !in_file(c.cache_path, argv[i], argv[k], fp, dir, since);
     if(rc) {
       const char *p = learned_file_problem(c.cache_path, c.why,
                                            sizeof(c.why));

@@ -12,6 +12,7 @@
 static const char *const env_keys[][2] = {
   {"STREAMSHIM_MODE", "mode"},
   {"STREAMSHIM_MODELS", "models"},
+  {"STREAMSHIM_STREAM_ONLY", "stream_only"},
   {"STREAMSHIM_CHUNK", "chunk"},
   {"STREAMSHIM_PACE", "pace"},
   {"STREAMSHIM_CACHE", "cache"},

@@ -18,10 +18,11 @@
  * never blocks). */
 char *config_read_file(const char *path, size_t *len);
 
-/* Apply each STREAMSHIM_* variable that is set (MODE, MODELS, CHUNK, PACE,
- * CACHE, CACHE_TTL, CAPTURE, CAPTURE_MAX_BODY, CAPTURE_REDACT and its
- * _HEADERS, _QUERY and _FIELDS lists) over c; a bad value is reported to warn (where: the
- * variable's name, line 0) and leaves the setting as config_set does. */
+/* Apply each STREAMSHIM_* variable that is set (MODE, MODELS, STREAM_ONLY,
+ * CHUNK, PACE, CACHE, CACHE_TTL, CAPTURE, CAPTURE_MAX_BODY, CAPTURE_REDACT
+ * and its _HEADERS, _QUERY and _FIELDS lists) over c; a bad value is
+ * reported to warn (where: the variable's name, line 0) and leaves the
+ * setting as config_set does. */
 void config_apply_env(struct ss_config *c, config_warn_fn warn, void *arg);
 
 /* The same with the variables' values from get (getenv's contract). */

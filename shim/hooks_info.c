@@ -10,6 +10,7 @@
 #include "handle.h"
 #include "hooks.h"
 #include "registry.h"
+#include "../hooks/pure/headers.h"
 
 /* The recorded block's Content-Length, or -1. */
 static curl_off_t view_length(struct ss_view *v)
@@ -23,6 +24,15 @@ static curl_off_t view_length(struct ss_view *v)
     len = -1;
   buf_free(&num);
   return len;
+}
+
+/* The recorded block's status, or -1. */
+static long view_status(const struct ss_view *v)
+{
+  if(!v->block.len)
+    return -1;
+  return header_status(v->block.ptr,
+                       header_line_len(v->block.ptr, v->block.len));
 }
 
 /* What getinfo reports about a replaced answer. */
@@ -46,6 +56,10 @@ static void view_getinfo(struct ss_view *v, CURLINFO info, void *arg)
     break;
   case CURLINFO_HEADER_SIZE:  /* PHP splits CURLOPT_HEADER output with it */
     *(long *)arg = v->header_bytes;
+    break;
+  case CURLINFO_RESPONSE_CODE:  /* an error a stream carried has its own */
+    if(view_status(v) > 0)
+      *(long *)arg = view_status(v);
     break;
   default:
     break;

@@ -116,9 +116,14 @@ static void settings_load(void)
   if(read_err)
     ss_warn("config %s %s: ignored", path, ss_file_why(read_err));
   config_apply_vars(&settings, settings_getenv, warn_to_log, NULL);
-  ss_info("mode %s, %zu model pattern%s configured",
-          config_mode_name(settings.mode), settings.models.n,
-          settings.models.n == 1 ? "" : "s");
+  if(settings.stream_only.n)
+    ss_info("mode %s, %zu model pattern%s configured, %zu stream-only",
+            config_mode_name(settings.mode), settings.models.n,
+            settings.models.n == 1 ? "" : "s", settings.stream_only.n);
+  else
+    ss_info("mode %s, %zu model pattern%s configured",
+            config_mode_name(settings.mode), settings.models.n,
+            settings.models.n == 1 ? "" : "s");
 }
 
 bool ss_settings_may_log(void)

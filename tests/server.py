@@ -2,10 +2,14 @@
 """Loopback test server that behaves like an LLM deployment refusing streaming.
 
 Standard library only. Run it as a program (see --help) or import it for the
-answer builders (`build_answer`, `build_stream`) to compute expectations.
+answer builders (`build_answer`, `build_stream`; for the stream-only models
+`dashscope_answer`, `dashscope_stream`, `dashscope_events`; for transcripts
+`split_events`, `stream_error_event`, `stream_only_refusal`) to compute
+expectations.
 
 Routes (POST, JSON body):
-  /v1/chat/completions, /openai/v1/chat/completions       OpenAI style; the
+  /v1/chat/completions, /openai/v1/chat/completions,
+  /compatible-mode/v1/chat/completions (DashScope)         OpenAI style; the
       model comes from the body; non-stream answers are pretty-printed with
       two-space indent, as api.openai.com does.
   /v1/completions, /v1/responses, /openai/v1/responses, /openai/responses,
@@ -24,6 +28,17 @@ Behaviour of the chat routes:
   - model matching --refuse with stream true -> 400, the Azure o3-mini body
   - stream false/absent -> one chat.completion JSON (Content-Length)
   - other models with stream true -> native SSE (chunked)
+  - model matching --stream-only (default qwq*,qwen3*,qwen-omni*, as Alibaba
+    DashScope's OpenAI-compatible mode) without `"stream": true` -> 400 with
+    DashScope's body ({"error":{"code":"invalid_parameter_error","param":null,
+    "message":"This model only support stream mode, ...","type":
+    "invalid_request_error"},"id":"chatcmpl-...","request_id":"..."}, a fresh
+    id and request_id each time; stream_only_refusal()), on every LLM route;
+    with `"stream": true` on the chat routes -> DashScope's native stream of
+    dashscope_answer(): reasoning_content pieces, then the content, in
+    DashScope's chunk shape ("usage":null and "system_fingerprint":null on
+    every chunk, no service_tier), the include_usage chunk ("choices":[])
+    when asked, then data: [DONE] (dashscope_events()).
 The answer is chosen by the last user message:
   "long:N" content of exactly N UTF-8 bytes; "empty" content "";
   "finish:length" finish_reason "length"; "refusal" a refusal message;
@@ -55,6 +70,39 @@ Test knobs (request headers):
   X-Test-Header: N: V   add the field N: V to the answer (may repeat)
   X-Test-Info-Header: N: V  add it to the 100 Continue answer (may repeat)
   X-Test-Trailer: N: V  send it as a trailer of a chunked answer (may repeat)
+  X-Test-Stream-Only-Refusal: dashscope|thinking|thinking-zh  the wording of a
+                        stream-only model's refusal: "This model only support
+                        stream mode, ..." (dashscope), "parameter.enable_thinking
+                        must be set to false for non-streaming calls" (thinking)
+                        or its Chinese form (thinking-zh); absent: thinking when
+                        the body has "enable_thinking": true, else dashscope
+Stream knobs (every SSE answer: native chat, DashScope, X-Test-Stream-File;
+N counts the events of the stream as it would have been sent):
+  X-Test-Stream-File: PATH  a "stream": true request on any LLM route (chat,
+                        Azure, completions, responses, messages; before any
+                        refusal) gets PATH's bytes as its SSE answer: 200,
+                        text/event-stream, chunked, one chunk per event (split
+                        after each blank line; bytes after the last one are a
+                        chunk of their own)
+  X-Test-Stream-Gzip: 1 the stream is gzip-encoded (Content-Encoding: gzip),
+                        incrementally: a sync flush per event, when
+                        Accept-Encoding allows gzip
+  X-Test-Stream-Error: N  after N events, an error event in the route's shape
+                        (stream_error_event(): chat and completions a data: line
+                        {"error":{"message":...,"type":"server_error","param":
+                        null,"code":null}}; messages event: error with {"type":
+                        "error","error":{"type":"overloaded_error","message":
+                        "Overloaded"}}; responses event: error with {"type":
+                        "error","code":"server_error","message":...,"param":null,
+                        "sequence_number":N}), then the body ends cleanly
+  X-Test-Stream-Error-Type: T  the error's type (chat, messages) or code
+                        (responses) instead of the default
+  X-Test-Stream-Cut: N  after N events, close the connection without the final
+                        chunk (a stream cut short: curl exits 18)
+  X-Test-Stream-End: N  after N events, end the chunked body cleanly (no [DONE],
+                        no terminal event)
+  What a stream sent (after the knobs, before the gzip coding) is logged as for
+  every answer (LOG.sent, ServerProcess.sent()).
   (path /redirect/...)  307 to the same path without /redirect
   POST /dns-query       a DNS-over-HTTPS answer: 127.0.0.1 for every name
 Every response carries x-request-id (req_<n>_<hex>).
@@ -71,6 +119,8 @@ import re
 import subprocess
 import sys
 import threading
+import uuid
+import zlib
 from pathlib import Path
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -111,6 +161,20 @@ AZURE_401_BODY = (b'{"error":{"code":"401","message":"Access denied due to inval
 AZURE_404_BODY = b'{"error":{"code":"404","message":"Resource not found"}}'
 
 DEFAULT_REFUSE = "o3-mini*,o1*"
+# Alibaba DashScope's OpenAI-compatible mode answers these only streaming.
+DEFAULT_STREAM_ONLY = "qwq*,qwen3*,qwen-omni*"
+# The messages of DashScope's refusals of a non-streaming request, by
+# X-Test-Stream-Only-Refusal name (the trailing blank is DashScope's own).
+STREAM_ONLY_MESSAGES = {
+    "dashscope": "This model only support stream mode, please enable the stream parameter"
+                 " to access the model. ",
+    "thinking": "parameter.enable_thinking must be set to false for non-streaming calls",
+    "thinking-zh": "parameter.enable_thinking\u5fc5\u987b\u8bbe\u7f6e\u4e3afalse"
+                   "\u624d\u80fd\u8fdb\u884c\u975e\u6d41\u5f0f\u8c03\u7528",
+}
+# What an error event mid-stream says (chat, completions, responses).
+STREAM_ERROR_MESSAGE = ("The server had an error while processing your request."
+                        " Sorry about that!")
 
 # Dated snapshots the API reports for a requested model name.
 SNAPSHOTS = {
@@ -375,6 +439,157 @@ def azure_stream(chunks):
     return out
 
 
+# ---------------------------------------------------------------------------
+# Stream-only models (DashScope) and stream transcripts (pure functions)
+
+def stream_only_refusal(kind="dashscope", ident=None, request_id=None):
+    """The body DashScope answers a non-streaming request for a stream-only
+    model with (HTTP 400): compact JSON, raw UTF-8, a fresh id and
+    request_id unless given. kind: a STREAM_ONLY_MESSAGES name."""
+    ident = ident or "chatcmpl-" + uuid.uuid4().hex
+    request_id = request_id or str(uuid.uuid4())
+    return dumps({"error": {"code": "invalid_parameter_error", "param": None,
+                            "message": STREAM_ONLY_MESSAGES[kind],
+                            "type": "invalid_request_error"},
+                  "id": ident, "request_id": request_id})
+
+
+def reasoning_text(prompt, index=0):
+    """The reasoning_content a stream-only model thinks before answering: a
+    few sentences with non-ASCII characters and JSON escapes."""
+    quoted = prompt[:40]
+    text = (f"Okay, the user wrote \u201c{quoted}\u201d. Let me think about what they want.\n"
+            "I should answer briefly, with a few characters: caf\u00e9, \u4e2d\u6587 and"
+            " \U0001F914.\nA \"quoted\" word, a backslash \\ and a tab\tmust survive."
+            " Done thinking.")
+    return text + (f" [choice {index}]" if index else "")
+
+
+def dashscope_answer(req, model):
+    """The chat.completion a stream-only model's stream (dashscope_stream)
+    stands for: what joining its events gives, the members the chunks
+    carry. Per choice: message {role, content, reasoning_content[,
+    tool_calls]} (no refusal: DashScope's deltas have none), logprobs null,
+    finish_reason; id, created, model as asked, system_fingerprint null,
+    no service_tier; usage as the include_usage chunk carries it.
+    Deterministic: the same model and messages give the same answer."""
+    base = build_answer(req, model, False)
+    msgs = json.dumps(req.get("messages"), sort_keys=True, ensure_ascii=False)
+    d = _digest("dashscope", model, msgs, str(req.get("n")),
+                json.dumps(req.get("tools"), sort_keys=True))
+    prompt = last_user_text(req)
+    choices, completion, reasoning_tokens = [], 0, 0
+    for ch in base["choices"]:
+        m = ch["message"]
+        reasoning = reasoning_text(prompt, ch["index"])
+        if m.get("tool_calls"):
+            content = ""
+        elif m.get("refusal") is not None:  # no refusal member: DashScope says it
+            content = m["refusal"]
+        else:
+            content = m.get("content") or ""
+        msg = {"role": "assistant", "content": content, "reasoning_content": reasoning}
+        if m.get("tool_calls"):
+            msg["tool_calls"] = [{"id": c["id"], "type": c["type"],
+                                  "function": dict(c["function"])} for c in m["tool_calls"]]
+            completion += sum(_tokens(c["function"]["arguments"]) + 3 for c in m["tool_calls"])
+        completion += _tokens(msg["content"])
+        reasoning_tokens += _tokens(reasoning)
+        choices.append({"message": msg, "finish_reason": ch["finish_reason"],
+                        "index": ch["index"], "logprobs": None})
+    completion += reasoning_tokens
+    prompt_tokens = base["usage"]["prompt_tokens"]
+    return {
+        "choices": choices,
+        "object": "chat.completion",
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion,
+                  "total_tokens": prompt_tokens + completion,
+                  "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
+                  "prompt_tokens_details": {"cached_tokens": 0}},
+        "created": 1745000000 + int.from_bytes(d[:4], "big") % 10000000,
+        "system_fingerprint": None,
+        "model": model,
+        "id": "chatcmpl-" + d[4:20].hex(),
+    }
+
+
+def dashscope_stream(answer, include_usage):
+    """The chunk dicts DashScope streams for dashscope_answer(): per choice a
+    role chunk, reasoning_content pieces (content ""), content pieces
+    (reasoning_content null), tool call fragments, a finish chunk; then the
+    usage chunk ("choices": []) when include_usage; every chunk in
+    DashScope's member order with "usage": null, "system_fingerprint": null."""
+    def chunk(choices, usage=None):
+        return {"choices": choices, "object": "chat.completion.chunk", "usage": usage,
+                "created": answer["created"], "system_fingerprint": None,
+                "model": answer["model"], "id": answer["id"]}
+
+    def one(index, delta, finish=None):
+        return chunk([{"delta": delta, "finish_reason": finish, "index": index,
+                       "logprobs": None}])
+
+    out = []
+    for ch in answer["choices"]:
+        i, msg = ch["index"], ch["message"]
+        out.append(one(i, {"content": "", "role": "assistant", "reasoning_content": ""}))
+        for piece in split_pieces(msg["reasoning_content"]):
+            out.append(one(i, {"content": "", "reasoning_content": piece}))
+        for piece in split_pieces(msg["content"]):
+            out.append(one(i, {"content": piece, "reasoning_content": None}))
+        for k, call in enumerate(msg.get("tool_calls") or []):
+            out.append(one(i, {"content": None, "reasoning_content": None, "tool_calls": [
+                {"index": k, "id": call["id"], "type": call["type"],
+                 "function": {"name": call["function"]["name"], "arguments": ""}}]}))
+            for piece in split_pieces(call["function"]["arguments"]):
+                out.append(one(i, {"content": None, "reasoning_content": None, "tool_calls": [
+                    {"index": k, "function": {"arguments": piece}}]}))
+        out.append(one(i, {"content": "", "reasoning_content": None}, ch["finish_reason"]))
+    if include_usage:
+        out.append(chunk([], answer["usage"]))
+    return out
+
+
+def dashscope_events(answer, include_usage, ascii_only=False):
+    """The SSE events (bytes) of dashscope_stream(), data: [DONE] last."""
+    events = [b"data: " + dumps(c, ascii_only) + b"\n\n"
+              for c in dashscope_stream(answer, include_usage)]
+    return events + [b"data: [DONE]\n\n"]
+
+
+_EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r|\r\n\n|\n\r\n")
+
+
+def split_events(data):
+    """An SSE transcript's bytes as events: each piece ends just after a
+    blank line (any of the SSE line ends); what follows the last blank line
+    is a piece of its own. b"".join() of the result is data."""
+    out, pos = [], 0
+    for m in _EVENT_END.finditer(data):
+        out.append(data[pos:m.end()])
+        pos = m.end()
+    if pos < len(data):
+        out.append(data[pos:])
+    return out
+
+
+def stream_error_event(shape, n, etype=None):
+    """The error event a stream of route shape `shape` (chat, completions,
+    responses, messages) sends after n events; etype: the error's type
+    (chat, completions, messages) or code (responses) instead of the
+    default. Bytes of one SSE event."""
+    if shape == "messages":
+        data = {"type": "error", "error": {"type": etype or "overloaded_error",
+                                           "message": "Overloaded"}}
+        return b"event: error\ndata: " + dumps(data) + b"\n\n"
+    if shape == "responses":
+        data = {"type": "error", "code": etype or "server_error",
+                "message": STREAM_ERROR_MESSAGE, "param": None, "sequence_number": n}
+        return b"event: error\ndata: " + dumps(data) + b"\n\n"
+    data = {"error": {"message": STREAM_ERROR_MESSAGE, "type": etype or "server_error",
+                      "param": None, "code": None}}
+    return b"data: " + dumps(data) + b"\n\n"
+
+
 def plain_bytes(n, offset=0):
     """n deterministic bytes (period 251), starting at offset."""
     block = bytes((i * 31 + 7) % 251 for i in range(251))
@@ -396,6 +611,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHAPES = {
     "/v1/chat/completions": "chat",
     "/openai/v1/chat/completions": "chat",
+    "/compatible-mode/v1/chat/completions": "chat",  # DashScope's
     "/v1/completions": "completions",
     "/v1/responses": "responses",
     "/openai/v1/responses": "responses",
@@ -574,6 +790,10 @@ class Handler(BaseHTTPRequestHandler):
             return False
         if knob == "force":
             return True
+        return self._accepts_gzip()
+
+    def _accepts_gzip(self):
+        """Does the request's Accept-Encoding allow gzip (q > 0)?"""
         for part in self._hdr("Accept-Encoding", "").split(","):
             fields = [f.strip() for f in part.split(";")]
             if fields[0].lower() in ("gzip", "x-gzip", "*"):
@@ -631,19 +851,52 @@ class Handler(BaseHTTPRequestHandler):
             elif self.command != "HEAD":
                 self.wfile.write(body)
 
-    def send_sse(self, events):
-        """A native SSE stream, one chunk per event."""
-        self._start(200, [("Content-Type", "text/event-stream; charset=utf-8"),
-                          ("Cache-Control", "no-cache"),
-                          ("Transfer-Encoding", "chunked")])
-        self.end_headers()
+    def _count_knob(self, name):
+        """A knob's event count (an int >= 0), or None when absent."""
+        v = self._hdr(name)
+        if v is None:
+            return None
+        return max(0, int(v))
+
+    def send_sse(self, events, shape="chat"):
+        """An SSE stream, one chunk per event, shaped by the stream knobs
+        (X-Test-Stream-Error/-Cut/-End/-Gzip; shape: the route's, for the
+        error event)."""
         events = list(events)
+        cut = False
+        n_err = self._count_knob("X-Test-Stream-Error")
+        n_cut = self._count_knob("X-Test-Stream-Cut")
+        n_end = self._count_knob("X-Test-Stream-End")
+        if n_err is not None:
+            events = events[:n_err] + [stream_error_event(
+                shape, n_err, self._hdr("X-Test-Stream-Error-Type"))]
+        elif n_cut is not None:
+            events, cut = events[:n_cut], True
+        elif n_end is not None:
+            events = events[:n_end]
+        comp = None
+        headers = [("Content-Type", "text/event-stream; charset=utf-8"),
+                   ("Cache-Control", "no-cache"), ("Transfer-Encoding", "chunked")]
+        if self._hdr("X-Test-Stream-Gzip") == "1" and self._accepts_gzip():
+            comp = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: the gzip wrapper
+            headers.append(("Content-Encoding", "gzip"))
+        self._start(200, headers)
+        self.end_headers()
         self._log_sent(200, b"".join(events))
         delay = self._event_delay()
         for ev in events:
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(ev), ev))
+            data = comp.compress(ev) + comp.flush(zlib.Z_SYNC_FLUSH) if comp else ev
+            if data:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             if delay:
                 time.sleep(delay)
+        if cut:  # hang up without the last chunk (nor the gzip trailer)
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if comp:
+            tail = comp.flush(zlib.Z_FINISH)
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(tail), tail))
         self.wfile.write(b"0\r\n\r\n")
 
     # -- dispatch -----------------------------------------------------------
@@ -737,8 +990,23 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(model, str) or not model:
             return self.send_body(400, error_body("you must provide a model parameter"))
         stream = req.get("stream") is True
+        transcript = self._hdr("X-Test-Stream-File")
+        if stream and transcript:  # any transcript, before any refusal
+            try:
+                with open(transcript, "rb") as f:
+                    data = f.read()
+            except OSError as exc:
+                return self.send_body(400, error_body(f"X-Test-Stream-File: {exc}"))
+            return self.send_sse(split_events(data), shape)
         if "stream_options" in req and not stream:
             return self.send_body(400, STREAM_OPTIONS_BODY)
+        stream_only = model_matches(model, self.server.stream_only)
+        if stream_only and not stream:
+            kind = self._hdr("X-Test-Stream-Only-Refusal") or \
+                ("thinking" if req.get("enable_thinking") is True else "dashscope")
+            if kind not in STREAM_ONLY_MESSAGES:
+                return self.send_body(400, error_body("bad X-Test-Stream-Only-Refusal"))
+            return self.send_body(400, stream_only_refusal(kind))
         refusing = model_matches(model, self.server.refuse)
         if refusing and stream:
             refusal = REFUSALS.get(self._hdr("X-Test-Refusal", "azure"))
@@ -761,6 +1029,11 @@ class Handler(BaseHTTPRequestHandler):
         if shape != "chat":  # only canned answers for the other shapes
             return self.send_body(400, error_body(f"{shape} requests need X-Test-Fixture"))
         ascii_only = self._hdr("X-Test-Ascii") == "1"
+        if stream_only:  # stream is true here: DashScope's native stream
+            opts = req.get("stream_options")
+            include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
+            return self.send_sse(dashscope_events(dashscope_answer(req, model), include_usage,
+                                                  ascii_only), shape)
         answer = build_answer(req, model, refusing)
         if not stream:
             if m_azure:
@@ -773,7 +1046,7 @@ class Handler(BaseHTTPRequestHandler):
             chunks = azure_stream(chunks)
         events = [b"data: " + dumps(c, ascii_only) + b"\n\n" for c in chunks]
         events.append(b"data: [DONE]\n\n")
-        return self.send_sse(events)
+        return self.send_sse(events, shape)
 
     def _safe(self):
         try:
@@ -796,8 +1069,9 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 256  # bursts of connections from multi tests
     allow_reuse_address = True
 
-    def __init__(self, addr, refuse, log_path, verbose):
+    def __init__(self, addr, refuse, log_path, verbose, stream_only=DEFAULT_STREAM_ONLY):
         self.refuse = refuse
+        self.stream_only = stream_only
         self.log_path = log_path
         self.verbose = verbose
         self.log_lock = threading.Lock()
@@ -812,9 +1086,13 @@ def main(argv=None):
     ap.add_argument("--log", default=None, help="append one JSON line per request")
     ap.add_argument("--refuse", default=DEFAULT_REFUSE,
                     help="comma-separated globs of models refusing stream:true")
+    ap.add_argument("--stream-only", default=DEFAULT_STREAM_ONLY,
+                    help="comma-separated globs of models answering only with stream:true"
+                         " (DashScope's 400 otherwise)")
     ap.add_argument("-v", "--verbose", action="store_true", help="access log on stderr")
     args = ap.parse_args(argv)
-    srv = Server((args.host, args.port), args.refuse, args.log, args.verbose)
+    srv = Server((args.host, args.port), args.refuse, args.log, args.verbose,
+                 args.stream_only)
     print(f"PORT {srv.server_address[1]}", flush=True)
     try:
         srv.serve_forever(poll_interval=0.2)

@@ -279,7 +279,8 @@ def test_log_names_decisions_and_hides_secrets(server, tmp_path):
     assert "libcurl openssl flavour" in text
     assert "de-streaming chat completions /openai/deployments/o3-mini/chat/completions" in text
     assert "model gpt-4o, watching for a refusal to stream" in text
-    assert "the request does not ask for streaming" in text
+    # a request that does not stream is watched the other way
+    assert "model o3-mini, watching for a refusal of requests that do not stream" in text
     assert "SECRET" not in text
     assert oct(log.stat().st_mode & 0o777) == "0o600"
 

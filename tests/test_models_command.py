@@ -1,7 +1,10 @@
 """`streamshim models`: what auto mode knows (scripts/streamshim-ctl.c via
-the wrapper scripts/streamshim), `--forget`, `--json`, absent and
-unreadable caches; and the wrapper still runs programs, one literally
-named `models` included, with its new options --mode auto, --cache, --pace."""
+the wrapper scripts/streamshim), both directions (models sent without
+stream, stream_only models sent streaming; rules and learned entries with
+their direction, old six-field cache lines), `--forget`, `--json`, absent
+and unreadable caches; and the wrapper still runs programs, one literally
+named `models` included, with its options --mode auto, --cache, --pace,
+--stream-only."""
 
 import json
 import os
@@ -11,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD_DIR, ROOT, plain_env, run, shim_env
+from conftest import BUILD_DIR, CURL, ROOT, plain_env, run, shim_env
 
 WRAPPER = ROOT / "scripts" / "streamshim"
 CTL = BUILD_DIR / "streamshim-ctl"
@@ -20,6 +23,7 @@ ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 CONFIG = """\
 mode = auto
 models = o3-mini*, o1*
+stream_only = qwq*, qwen3-*-thinking
 cache_ttl = 7d
 [refusal "relay"]
 status = 500
@@ -29,7 +33,13 @@ message = *Cannot use tools with stream*
 status = 99
 [refusal "gate"]
 body = *verified to stream*
+[refusal "omni relay"]
+direction = stream-only
+field error.code = stream_required
 """
+
+BUILTIN_RULES = ["built-in", "dashscope-stream-only", "dashscope-enable-thinking",
+                 "dashscope-enable-thinking-zh"]
 
 
 def wrapper_env(**extra):
@@ -53,7 +63,7 @@ def models(*args, env):
     return r.returncode, r.stdout.decode(), r.stderr.decode()
 
 
-def learn(env, host, *models_, at=None, secret=None, rule=None):
+def learn(env, host, *models_, at=None, secret=None, rule=None, direction=None):
     cmd = [CTL, "learn"]
     if at is not None:
         cmd += ["--at", str(at)]
@@ -61,6 +71,8 @@ def learn(env, host, *models_, at=None, secret=None, rule=None):
         cmd += ["--secret", secret]
     if rule is not None:
         cmd += ["--rule", rule]
+    if direction is not None:
+        cmd += ["--direction", direction]
     r = run(cmd + [host, *models_], env=env)
     assert r.returncode == 0, r.stderr
 
@@ -89,45 +101,85 @@ def table_rows(out):
     return lines[i], rows
 
 
+def rules_table(out):
+    """The refusal-rules table: [(name, direction, matches)]; names may
+    hold blanks, so the columns are cut where the header puts them."""
+    lines = out.split("\n")
+    i = lines.index("refusal rules (tried in order):") + 1
+    head = lines[i]
+    assert head.split() == ["NAME", "DIRECTION", "MATCHES"], head
+    d, m = head.index("DIRECTION"), head.index("MATCHES")
+    rows = []
+    for l in lines[i + 1:]:
+        if not l.strip():
+            break
+        assert l[d - 2:d] == "  " and l[d] != " " and l[m - 2:m] == "  ", (l, head)
+        rows.append((l[2:d].rstrip(), l[d:m].rstrip(), l[m:]))
+    return rows
+
+
 def test_models_shows_everything(setup):
     conf, cache, env = setup
     learn(env, "api.openai.com", "o1-mini", "o3", secret="sk-abc")
     learn(env, "relay.local", "gpt-5\twith tab", rule="relay")
-    learn(env, "old.example", "o1-preview", at=1700000000)
+    learn(env, "dashscope.aliyuncs.com", "qwq-plus", direction="stream-only")
+    learn(env, "old.example", "o1-preview", at=1700000000)  # last: kept, expired
     rc, out, err = models(env=env)
     assert rc == 0, err
     # The broken rule is reported like the library would log it, and dropped.
-    assert f"config {conf}:9: refusal \"broken\"" in err
+    assert f"config {conf}:10: refusal \"broken\"" in err
     lines = out.split("\n")
     assert lines[0] == "mode      auto"
     assert lines[1] == f"config    {conf}"
     assert lines[2] == "models    o3-mini*, o1*  (de-streamed up front)"
-    assert lines[3] == f"cache     {cache}  (entries hold 7d)"
+    assert lines[3] == ("streaming qwq*, qwen3-*-thinking  "
+                        "(stream_only: sent streaming up front)")
+    assert lines[4] == f"cache     {cache}  (entries hold 7d)"
     assert "refusal rules (tried in order):" in out
-    assert re.search(r"\n  NAME +MATCHES\n  built-in  status 400, field error.param = "
-                     r"\"stream\", field error.code = \"unsupported_value\"\n"
-                     r"  relay     status 500, field error.type = \"server_error\", "
-                     r"message \"\*Cannot use tools with stream\*\"\n"
-                     r"  gate      status 400, body \"\*verified to stream\*\"\n", out), out
+    assert rules_table(out) == [
+        ("built-in", "no-stream",
+         'status 400, field error.param = "stream", field error.code = "unsupported_value"'),
+        ("dashscope-stream-only", "stream-only",
+         'status 400, field error.code = "invalid_parameter_error", '
+         'message "This model only support stream mode*"'),
+        ("dashscope-enable-thinking", "stream-only",
+         'status 400, field error.code = "invalid_parameter_error", '
+         'message "parameter.enable_thinking must be set to false for non-streaming calls*"'),
+        ("dashscope-enable-thinking-zh", "stream-only",
+         'status 400, field error.code = "invalid_parameter_error", '
+         'message "parameter.enable_thinking必须设置为false才能进行非流式调用*"'),
+        ("relay", "no-stream",
+         'status 500, field error.type = "server_error", '
+         'message "*Cannot use tools with stream*"'),
+        ("gate", "no-stream", 'status 400, body "*verified to stream*"'),
+        ("omni relay", "stream-only", 'status 400, field error.code = "stream_required"'),
+    ]
     assert "broken" not in out
-    assert "learned refusals (4):" in out
+    assert "learned refusals (5):" in out
     head, rows = table_rows(out)
-    assert head.split() == ["SOURCE", "HOST", "MODEL", "CREDENTIAL", "LEARNED", "EXPIRES"]
-    assert len(rows) == 4
-    cols = [head.index(c) for c in ("HOST", "MODEL", "CREDENTIAL", "LEARNED", "EXPIRES")]
+    assert head.split() == ["SOURCE", "HOST", "MODEL", "CREDENTIAL", "LEARNED", "EXPIRES",
+                            "DIRECTION"]
+    assert len(rows) == 5
+    cols = [head.index(c) for c in ("HOST", "MODEL", "CREDENTIAL", "LEARNED", "EXPIRES",
+                                    "DIRECTION")]
     for row in rows:  # aligned: every cell starts under its heading
         for c in cols:
             assert row[c - 2:c] == "  " and row[c] != " ", (row, c)
     # The oldest first; the expired one marked; a tab shown escaped.
     assert rows[0].split() == ["built-in", "old.example", "o1-preview", "-",
-                               "2023-11-14T22:13:20Z", "2023-11-21T22:13:20Z", "(expired)"]
+                               "2023-11-14T22:13:20Z", "2023-11-21T22:13:20Z", "(expired)",
+                               "no-stream"]
     fp = "1460db1b6902f8b1"  # sha256("sk-abc")[:16]
     byhost = {r.split()[2]: r.split() for r in rows}
     assert byhost["o1-mini"][:4] == ["built-in", "api.openai.com", "o1-mini", fp]
     assert re.fullmatch(ISO, byhost["o3"][4]) and re.fullmatch(ISO, byhost["o3"][5])
-    assert len(byhost["o3"]) == 6  # not expired
+    assert len(byhost["o3"]) == 7 and byhost["o3"][6] == "no-stream"  # not expired
     assert "gpt-5\\twith tab" in out and "gpt-5\twith" not in out
     assert next(r for r in rows if "relay.local" in r).split()[0] == "relay"
+    # Learned as stream-only, by the first built-in rule of that direction.
+    assert byhost["qwq-plus"][:4] == ["dashscope-stream-only", "dashscope.aliyuncs.com",
+                                      "qwq-plus", "-"]
+    assert byhost["qwq-plus"][6] == "stream-only"
 
 
 def test_models_json(setup):
@@ -139,24 +191,94 @@ def test_models_json(setup):
     doc = json.loads(out)
     assert doc["mode"] == "auto" and doc["config"] == str(conf)
     assert doc["models"] == ["o3-mini*", "o1*"]
+    assert doc["stream_only"] == ["qwq*", "qwen3-*-thinking"]
     assert doc["cache"] == {"path": str(cache), "ttl": 7 * 86400, "readable": True,
                             "writable": True, "problem": None}
-    assert [r["name"] for r in doc["rules"]] == ["built-in", "relay", "gate"]
-    assert doc["rules"][0]["builtin"] and doc["rules"][1]["status"] == 500
+    assert [r["name"] for r in doc["rules"]] == BUILTIN_RULES + ["relay", "gate", "omni relay"]
+    assert [r["builtin"] for r in doc["rules"]] == [True] * 4 + [False] * 3
+    assert [r["direction"] for r in doc["rules"]] == [
+        "no-stream", "stream-only", "stream-only", "stream-only",
+        "no-stream", "no-stream", "stream-only"]
+    assert doc["rules"][0]["builtin"] and doc["rules"][4]["status"] == 500
+    assert doc["rules"][6]["matches"] == 'status 400, field error.code = "stream_required"'
+    assert "parameter.enable_thinking必须设置为false" in doc["rules"][3]["matches"]
     old, new = doc["learned"]
     assert old == {"source": "built-in", "host": "old.example", "model": "o1-preview",
-                   "fingerprint": "-", "learned": "2023-11-14T22:13:20Z",
+                   "fingerprint": "-", "direction": "no-stream",
+                   "learned": "2023-11-14T22:13:20Z",
                    "learned_unix": 1700000000, "expires": "2023-11-21T22:13:20Z",
                    "expires_unix": 1700604800, "expired": True}
     assert new["fingerprint"] == "1460db1b6902f8b1" and not new["expired"]
+    assert new["direction"] == "no-stream"
+
+
+def test_both_directions_from_a_hand_written_cache(setup):
+    """A cache file as older and newer versions write it: a six-field line
+    (before directions) reads as no-stream; seven-field lines of both
+    directions; a line with an unknown direction is skipped."""
+    conf, cache, env = setup
+    cache.parent.mkdir(mode=0o700)
+    cache.write_text(
+        "# streamshim learned refusals\n"
+        "api.openai.com\to1-mini\t-\t1700000000\t99999999999\tbuilt-in\n"
+        "dashscope.aliyuncs.com\tqwq-plus\t-\t1700000100\t99999999999\t"
+        "dashscope-stream-only\tstream-only\n"
+        "dashscope.aliyuncs.com\tqwen3-235b-a22b\t0123456789abcdef\t1700000200\t"
+        "99999999999\tdashscope-enable-thinking\tstream-only\n"
+        "azure.example\to3-mini\t-\t1700000300\t99999999999\tbuilt-in\tno-stream\n"
+        "future.example\tm\t-\t1700000400\t99999999999\tbuilt-in\tsideways\n")
+    os.chmod(cache, 0o600)
+    rc, out, err = models(env=env)
+    assert rc == 0, err
+    assert "learned refusals (4):" in out and "future.example" not in out
+    head, rows = table_rows(out)
+    got = [(r.split()[1], r.split()[2], r.split()[-1]) for r in rows]
+    assert got == [("api.openai.com", "o1-mini", "no-stream"),
+                   ("dashscope.aliyuncs.com", "qwq-plus", "stream-only"),
+                   ("dashscope.aliyuncs.com", "qwen3-235b-a22b", "stream-only"),
+                   ("azure.example", "o3-mini", "no-stream")]
+    rc, out, err = models("--json", env=env)
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert [(e["model"], e["direction"], e["source"]) for e in doc["learned"]] == [
+        ("o1-mini", "no-stream", "built-in"),
+        ("qwq-plus", "stream-only", "dashscope-stream-only"),
+        ("qwen3-235b-a22b", "stream-only", "dashscope-enable-thinking"),
+        ("o3-mini", "no-stream", "built-in")]
+    # A write (here a forget) rewrites every line with its direction.
+    rc, out, err = models("--forget", "o3-mini", env=env)
+    assert rc == 0 and out == "forgot 1 learned refusal matching 'o3-mini'\n", err
+    lines = [l.split("\t") for l in cache.read_text().splitlines() if not l.startswith("#")]
+    assert [(f[1], f[6]) for f in lines] == [("o1-mini", "no-stream"),
+                                             ("qwq-plus", "stream-only"),
+                                             ("qwen3-235b-a22b", "stream-only")]
+    assert all(len(f) == 7 for f in lines)
+
+
+def test_learning_the_other_direction_replaces_the_entry(setup):
+    conf, cache, env = setup
+    learn(env, "h", "m", at=1700000000)
+    learn(env, "h", "m", at=1700000100, direction="stream-only")
+    lines = [l.split("\t") for l in cache.read_text().splitlines() if not l.startswith("#")]
+    assert lines == [["h", "m", "-", "1700000100", str(1700000100 + 7 * 86400),
+                      "dashscope-stream-only", "stream-only"]]
+    learn(env, "h", "m", at=1700000200, direction="no-stream", rule="relay")
+    rc, out, err = models("--json", env=env)
+    doc = json.loads(out)
+    assert [(e["model"], e["direction"], e["source"]) for e in doc["learned"]] == [
+        ("m", "no-stream", "relay")]
+    r = run([CTL, "learn", "--direction", "both", "h", "m"], env=env)
+    assert r.returncode == 2 and b"--direction" in r.stderr
 
 
 def test_environment_overrides_the_file(setup):
     conf, cache, env = setup
-    env.update(STREAMSHIM_MODE="force", STREAMSHIM_MODELS="gpt-x", STREAMSHIM_CACHE_TTL="90m")
+    env.update(STREAMSHIM_MODE="force", STREAMSHIM_MODELS="gpt-x", STREAMSHIM_CACHE_TTL="90m",
+               STREAMSHIM_STREAM_ONLY="qwen-omni*")
     rc, out, err = models(env=env)
     assert rc == 0, err
     assert "mode      force\n" in out and "models    gpt-x  (de-streamed" in out
+    assert "\nstreaming qwen-omni*  (stream_only: sent streaming up front)\n" in out
     assert "(entries hold 90m)" in out
     # --config and --cache given to the command win.
     other = cache.parent.parent / "other.conf"
@@ -165,8 +287,12 @@ def test_environment_overrides_the_file(setup):
     rc, out, err = models("--config", other, "--cache", "off", env=env)
     assert rc == 0, err
     assert "mode      off\n" in out and "cache     off" in out
+    assert "\nstreaming qwen-omni*  (stream_only" in out  # the variable still applies
     assert "relay" not in out
     assert "learned refusals: none in a file (cache off)" in out
+    env.pop("STREAMSHIM_STREAM_ONLY")
+    rc, out, err = models("--config", other, env=env)
+    assert "\nstreaming (none)\n" in out
 
 
 def test_forget_pattern_and_all(setup):
@@ -320,6 +446,43 @@ def test_wrapper_options(setup, tmp_path):
     help_text = r.stdout.decode()
     assert "auto, force or off" in help_text and "--cache PATH|off" in help_text
     assert "--pace MS" in help_text and "streamshim -- models" in help_text
+    assert "--stream-only GLOBS" in help_text and "STREAMSHIM_STREAM_ONLY" in help_text
+
+
+def test_wrapper_stream_only_option(setup):
+    conf, cache, env = setup
+    for args in (["--stream-only", "qwq*,qwen-omni*"], ["--stream-only=qwq*,qwen-omni*"]):
+        r = run([WRAPPER, *args, "--", "env"], env=env)
+        assert r.returncode == 0, r.stderr
+        got = dict(l.split("=", 1) for l in r.stdout.decode().splitlines() if "=" in l)
+        assert got["STREAMSHIM_STREAM_ONLY"] == "qwq*,qwen-omni*"
+    r = run([WRAPPER, "--stream-only"], env=env)
+    assert r.returncode == 2 and b"needs a value" in r.stderr
+    # Not given: the environment's value stays.
+    env["STREAMSHIM_STREAM_ONLY"] = "from-env*"
+    r = run([WRAPPER, "--", "env"], env=env)
+    assert b"STREAMSHIM_STREAM_ONLY=from-env*\n" in r.stdout
+    # The ctl run under the wrapper sees it as the library would.
+    r = run([WRAPPER, "--stream-only", "qwq*", "--", CTL, "models"], env=env)
+    assert r.returncode == 0, r.stderr
+    assert b"\nstreaming qwq*  (stream_only: sent streaming up front)\n" in r.stdout
+
+
+def test_stream_only_reaches_the_library(setup, tmp_path):
+    """The library reads --stream-only's variable when its settings load
+    (the first libcurl call): its info line counts the patterns."""
+    conf, cache, env = setup
+    env.pop("STREAMSHIM_CONFIG")
+    log = tmp_path / "shim.log"
+    r = run([WRAPPER, "--stream-only", "qwq*, qwen-omni*", "--log", f"info:{log}", "--",
+             CURL, "-s", "file:///dev/null"], env=env)
+    assert r.returncode == 0, r.stderr
+    text = log.read_text()
+    assert "info: mode auto, 0 model patterns configured, 2 stream-only\n" in text, text
+    # Without it, the line is as before.
+    log.unlink()
+    r = run([WRAPPER, "--log", f"info:{log}", "--", CURL, "-s", "file:///dev/null"], env=env)
+    assert "info: mode auto, 0 model patterns configured\n" in log.read_text()
 
 
 def test_the_readme_configuration_example_parses_as_it_reads(setup, tmp_path):
@@ -336,8 +499,9 @@ def test_the_readme_configuration_example_parses_as_it_reads(setup, tmp_path):
     doc = json.loads(out)
     assert doc["mode"] == "auto"
     assert doc["models"] == ["o3-mini*", "o1*", "my deployment"]
-    assert [r["name"] for r in doc["rules"]] == ["built-in", "llama.cpp with tools"]
-    assert doc["rules"][1]["status"] == 500
+    assert doc["stream_only"] == ["qwq*", "qwen-omni*"]
+    assert [r["name"] for r in doc["rules"]] == BUILTIN_RULES + ["llama.cpp with tools"]
+    assert doc["rules"][4]["status"] == 500 and doc["rules"][4]["direction"] == "no-stream"
 
 
 def test_names_are_shown_escaped(setup):

@@ -18,6 +18,7 @@ void config_init(struct ss_config *c)
 {
   c->mode = SS_MODE_AUTO;
   globs_init(&c->models);
+  globs_init(&c->stream_only);
   c->log = NULL;
   c->chunk_chars = DEFAULT_CHUNK;
   c->max_answer = DEFAULT_MAX_ANSWER;
@@ -38,6 +39,7 @@ const char *config_mode_name(enum ss_mode m)
 void config_free(struct ss_config *c)
 {
   globs_clear(&c->models);
+  globs_clear(&c->stream_only);
   free(c->log);
   c->log = NULL;
   free(c->cache);
@@ -184,10 +186,11 @@ bool config_set(struct ss_config *c, const char *key, const char *value,
     return done;
   if(!strcmp(key, "mode"))
     return set_mode(c, value, msg);
-  if(!strcmp(key, "models")) {
+  if(!strcmp(key, "models") || !strcmp(key, "stream_only")) {
+    struct globs *g = key[0] == 'm' ? &c->models : &c->stream_only;
     if(replace_list)
-      globs_clear(&c->models);
-    if(globs_add_list(&c->models, value))
+      globs_clear(g);
+    if(globs_add_list(g, value))
       return true;
     *msg = "out of memory";
     return false;
@@ -284,7 +287,7 @@ void config_parse(struct ss_config *c, const char *text, size_t n,
 {
   const char *p = text, *end = text + n;
   unsigned line = 0;
-  struct config_rules_state st = {CS_GLOBAL, false, false, 0};
+  struct config_rules_state st = {CS_GLOBAL, false, false, false, 0};
   while(p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     const char *a = p, *b = nl ? nl : end;

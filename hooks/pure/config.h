@@ -4,7 +4,7 @@
  *
  *   # comment            (also "; comment"; whole lines only)
  *   key = value          settings before any section are global
- *   [refusal "name"]     a rule for refusals to stream (below)
+ *   [refusal "name"]     a rule for refusals (to stream, or not to; below)
  *   [section]            other sections, unknown keys and bad values are
  *   [section "name"]     reported (warn) and skipped, never fatal
  *
@@ -12,7 +12,11 @@
  * may be wrapped in double quotes to keep blanks. Global keys:
  *
  *   mode = auto | force | off   (STREAMSHIM_MODE; auto is the default)
- *   models = glob, glob, ...    (STREAMSHIM_MODELS; may repeat, adds)
+ *   models = glob, glob, ...    (STREAMSHIM_MODELS; may repeat, adds) models
+ *                               that refuse "stream": true, sent without it
+ *   stream_only = glob, ...     (STREAMSHIM_STREAM_ONLY; may repeat, adds)
+ *                               models that only stream (a request without
+ *                               stream is refused), sent with it
  *   log = level[:file]          (STREAMSHIM_LOG)
  *   chunk = N                   characters per replayed piece (STREAMSHIM_CHUNK)
  *   max_answer = N              bytes of answer buffered before giving up
@@ -44,8 +48,16 @@
  * Refusal rules (semantics in hooks/pure/refusal.h; parsed by config_rules.c):
  *
  *   [refusal "name"]               name: non-empty, no '"', unique, not
- *                                  "built-in"; the header ends the section
+ *                                  a built-in rule's ("built-in",
+ *                                  "dashscope-stream-only", ...; see
+ *                                  refusal.h); the header ends the section
  *                                  before it, and the next header ends it
+ *   direction = no-stream | stream-only
+ *                                  which answers the rule judges (default
+ *                                  no-stream: answers to streaming
+ *                                  requests, REFUSES_STREAM; stream-only:
+ *                                  answers to requests without stream,
+ *                                  REFUSES_NONSTREAM); no condition itself
  *   status = N                     HTTP status 100-599 (default 400)
  *   field a.b.c = value            JSON string/number/true/false/null at a
  *                                  dotted path (members; digits index an
@@ -54,14 +66,17 @@
  *   body = glob                    fnmatch glob on the whole body
  *
  * Inside a rule the key is a word ("field" and its path are separated by
- * blanks); values are read as above. status, message and body may appear
- * once per rule. A bad line (unknown key, bad status or path, a repeat,
- * no '=') is reported and drops the whole rule; a rule with no setting at
- * all is dropped too (it would match every 400). A header without a quoted
- * name, a repeated or reserved name: reported, the section is skipped.
+ * blanks); values are read as above. direction, message and body may
+ * appear once per rule (status too; a second one replaces the first). A
+ * bad line (unknown key, bad status, direction or path, a repeat, no '=')
+ * is reported and drops the whole rule; a rule with no setting at all, or
+ * only a direction, is dropped too (it would match every 400). A header
+ * without a quoted name, a repeated or reserved name: reported, the
+ * section is skipped.
  *
- * Environment variables override the file (STREAMSHIM_MODELS replaces the
- * file's list); rules come from the file only. */
+ * Environment variables override the file (STREAMSHIM_MODELS and
+ * STREAMSHIM_STREAM_ONLY replace the file's lists); rules come from the
+ * file only. */
 #ifndef SS_CONFIG_H
 #define SS_CONFIG_H
 
@@ -82,7 +97,8 @@ enum ss_mode {
 
 struct ss_config {
   enum ss_mode mode;
-  struct globs models;
+  struct globs models;       /* refuse "stream": true: sent without it */
+  struct globs stream_only;  /* only stream: sent with "stream": true */
   char *log;           /* owned "level[:file]" or NULL */
   size_t chunk_chars;
   size_t max_answer;

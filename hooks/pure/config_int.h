@@ -22,7 +22,9 @@ enum config_section { CS_GLOBAL, CS_SKIP, CS_REFUSAL };
 struct config_rules_state {
   enum config_section section;
   bool broken;        /* the open rule had a bad line: drop it at its end */
-  bool settings;      /* the open rule had at least one setting line */
+  bool settings;      /* the open rule had at least one setting line
+                         (a direction line is none: it matches nothing) */
+  bool directed;      /* the open rule had a direction line */
   unsigned line;      /* its header's line */
 };
 

@@ -7,11 +7,14 @@
  *   reported with its line and the whole rule is dropped, so a half-read
  *   rule never matches more than its author meant.
  * - A section with no setting at all is dropped with a warning: it would
- *   match every HTTP 400. "status = 400" alone says that on purpose.
- * - Names are unique and "built-in" is reserved (refusal_match reports
- *   names, and the learned cache records them); a repeated or reserved
- *   name, or a header without a quoted name, is reported and its section
- *   skipped like an unknown one. */
+ *   match every HTTP 400. "status = 400" alone says that on purpose. A
+ *   direction line is no setting in that sense (it says which answers
+ *   the rule judges, not which ones it matches).
+ * - Names are unique and the built-in rules' names ("built-in",
+ *   "dashscope-...") are reserved (refusal_match reports names, and the
+ *   learned cache records them); a repeated or reserved name, or a header
+ *   without a quoted name, is reported and its section skipped like an
+ *   unknown one. */
 #include "config_int.h"
 
 #include <stdio.h>
@@ -33,8 +36,10 @@ static void say_rule(struct ss_config *c, config_warn_fn warn, void *arg,
                      const char *where, unsigned line, const char *msg)
 {
   char text[320];
-  const char *name = c->refusals.n ? refusal_rule_name(&c->refusals,
-                                                       c->refusals.n) : "?";
+  const char *name = c->refusals.n
+                     ? refusal_rule_name(&c->refusals, REFUSAL_BUILTINS +
+                                                       c->refusals.n - 1)
+                     : "?";
   snprintf(text, sizeof(text), "refusal \"%.64s\": %s; the rule is ignored",
            name, msg);
   say(warn, arg, where, line, text);
@@ -45,13 +50,15 @@ void config_rules_end(struct ss_config *c, struct config_rules_state *st,
 {
   if(st->section == CS_REFUSAL) {
     if(!st->broken && !st->settings)
-      say_rule(c, warn, arg, where, st->line,
-               "no setting (status = 400 alone would match every 400)");
+      say_rule(c, warn, arg, where, st->line, st->directed
+               ? "no setting but its direction (status = 400 alone would "
+                 "match every 400)"
+               : "no setting (status = 400 alone would match every 400)");
     if(st->broken || !st->settings)
       refusal_rules_drop_last(&c->refusals);
   }
   st->section = CS_SKIP;
-  st->broken = st->settings = false;
+  st->broken = st->settings = st->directed = false;
 }
 
 /* The quoted name of `refusal "name"` in [a, b) (already past the word);
@@ -81,8 +88,8 @@ static void open_refusal(struct ss_config *c, struct config_rules_state *st,
 {
   const char *msg;
   char *name = section_name(a + strlen(SECTION_WORD), b, &msg);
-  if(name && !strcmp(name, "built-in"))
-    msg = "the name \"built-in\" is reserved, this section is ignored";
+  if(name && refusal_builtin_name(name))
+    msg = "the name of a built-in rule is reserved, this section is ignored";
   else if(name && refusal_rules_has(&c->refusals, name))
     msg = "a refusal rule of this name exists, this section is ignored";
   else if(name && !refusal_rules_begin(&c->refusals, name))
@@ -138,14 +145,25 @@ static bool rule_setting(struct ss_config *c, const char *ka, const char *kb,
   return ok;
 }
 
+/* Is the key [ka, kb) the word "direction" (no condition)? */
+static bool is_direction(const char *ka, const char *kb)
+{
+  static const char word[] = "direction";
+  return (size_t)(kb - ka) == sizeof(word) - 1 &&
+         !memcmp(ka, word, sizeof(word) - 1);
+}
+
 void config_rules_line(struct ss_config *c, struct config_rules_state *st,
                        const char *a, const char *b, const char *where,
                        unsigned line, config_warn_fn warn, void *arg)
 {
   const char *ka, *kb, *va, *vb, *msg = "expected key = value";
-  st->settings = true;
-  if(config_split(a, b, &ka, &kb, &va, &vb) &&
-     rule_setting(c, ka, kb, va, vb, &msg))
+  bool split = config_split(a, b, &ka, &kb, &va, &vb);
+  if(split && is_direction(ka, kb))
+    st->directed = true;
+  else
+    st->settings = true;
+  if(split && rule_setting(c, ka, kb, va, vb, &msg))
     return;
   st->broken = true;
   say_rule(c, warn, arg, where, line, msg);

@@ -152,3 +152,86 @@ bool headers_rewrite_for_sse(const char *block, size_t n,
   }
   return !out->oom;
 }
+
+/* The reason phrase HTTP/1 servers send with a status ("" for others). */
+static const char *reason_phrase(int status)
+{
+  static const struct { int status; const char *reason; } phrases[] = {
+    {200, "OK"}, {400, "Bad Request"}, {401, "Unauthorized"},
+    {403, "Forbidden"}, {404, "Not Found"}, {413, "Payload Too Large"},
+    {429, "Too Many Requests"}, {500, "Internal Server Error"},
+    {502, "Bad Gateway"}, {503, "Service Unavailable"},
+  };
+  for(size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+    if(phrases[i].status == status)
+      return phrases[i].reason;
+  return "";
+}
+
+/* Append the status line [p, p+n) with status instead of its own: the
+ * version as it was; HTTP/2 and /3 lines carry no reason phrase. */
+static void put_status_line(struct buf *out, const char *p, size_t n,
+                            int status, bool lower)
+{
+  char num[8];
+  const char *sp = memchr(p, ' ', n);
+  if(header_status(p, n) == status || !sp || status < 100 || status > 999) {
+    buf_append(out, p, n);
+    return;
+  }
+  buf_append(out, p, (size_t)(sp - p));
+  num[0] = ' ';
+  num[1] = (char)('0' + status / 100);
+  num[2] = (char)('0' + status / 10 % 10);
+  num[3] = (char)('0' + status % 10);
+  num[4] = ' ';
+  buf_append(out, num, 5);
+  if(!lower)
+    buf_puts(out, reason_phrase(status));
+  buf_puts(out, line_end(p, n));
+}
+
+/* Append "Content-Length: len<eol>" in the block's style. */
+static void put_length(struct buf *out, const char *p, size_t n, bool lower,
+                       size_t len)
+{
+  char num[24];
+  size_t k = sizeof(num);
+  do
+    num[--k] = (char)('0' + len % 10);
+  while((len /= 10) && k);
+  buf_puts(out, lower ? "content-length: " : "Content-Length: ");
+  buf_append(out, num + k, sizeof(num) - k);
+  buf_puts(out, line_end(p, n));
+}
+
+bool headers_rewrite_for_json(const char *block, size_t n, int status,
+                              size_t body_len, struct buf *out)
+{
+  const char *p = block, *end = block + n;
+  bool have_type = false, first = true;
+  bool lower = n >= 6 && (!memcmp(block, "HTTP/2", 6) || !memcmp(block, "HTTP/3", 6));
+  while(p < end) {
+    size_t len = header_line_len(p, (size_t)(end - p));
+    bool blank = len <= 2 && (len == 1 || p[0] == '\r');
+    if(first)
+      put_status_line(out, p, len, status, lower);
+    else if(blank) {
+      if(!have_type)
+        put_content_type(out, p, len, NULL, lower, "application/json");
+      put_length(out, p, len, lower, body_len);
+      buf_append(out, p, len);
+    }
+    else if(header_is(p, len, "Content-Type")) {
+      put_content_type(out, p, len, p, lower, "application/json");
+      have_type = true;
+    }
+    else if(!header_is(p, len, "Content-Length") &&
+            !header_is(p, len, "Content-Encoding") &&
+            !header_is(p, len, "Transfer-Encoding"))
+      buf_append(out, p, len);
+    first = false;
+    p += len;
+  }
+  return !out->oom;
+}

@@ -32,6 +32,16 @@ bool header_is(const char *p, size_t n, const char *name);
 bool headers_rewrite_for_sse(const char *block, size_t n,
                              const char *content_type, struct buf *out);
 
+/* Rewrite a final header block for an answer joined into one JSON body
+ * of body_len bytes: the status line carries status (its version kept,
+ * the reason phrase replaced when the status changes), Content-Type
+ * becomes application/json (added if absent), a Content-Length of
+ * body_len replaces any, Content-Encoding and Transfer-Encoding are
+ * dropped (libcurl decoded the stream), every other byte is kept. False
+ * when memory runs out. */
+bool headers_rewrite_for_json(const char *block, size_t n, int status,
+                              size_t body_len, struct buf *out);
+
 /* The value of the first field `name` among the lines of a block (as
  * header_value()), or NULL. Which block of a transfer (the last one,
  * after redirects and 1xx answers) is the caller's business. */

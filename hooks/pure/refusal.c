@@ -7,6 +7,15 @@
  * - The built-in rule reads fields only (status 400, error.param "stream",
  *   error.code "unsupported_value"), never wording: relays append
  *   " (request id: ...)" to messages and OpenAI reworded them over time.
+ * - DashScope's refusals of requests without stream share their code
+ *   (invalid_parameter_error) with every bad parameter ("Range of
+ *   max_tokens should be [1, 8192]"), so their rules need the message
+ *   too: a glob open at the end only (relays append to it), one rule per
+ *   wording (English and Chinese), so that each is listed and learned
+ *   under a name of its own.
+ * - A rule's direction is no condition but which question it answers:
+ *   refusal_match and refusal_status_candidate skip the other
+ *   direction's rules entirely, built-in ones included.
  * - A field condition compares a JSON string by its decoded text and a
  *   number, true, false or null by its exact bytes ("1.0" is not "1");
  *   an object or an array at the path never matches.
@@ -28,6 +37,7 @@
 #define REFUSAL_MAX_BODY (64u << 10)
 #define REFUSAL_MAX_SEGMENT 255  /* bytes of one path segment */
 #define BUILTIN_NAME "built-in"
+#define DIRECTION_KEY "direction"
 
 /* "field <path> = <value>": path segments stored NUL-separated. */
 struct refusal_field {
@@ -43,9 +53,11 @@ struct refusal_rule {
   size_t nfields;
   char *message;    /* owned glob or NULL */
   char *body;       /* owned glob or NULL */
+  enum refusal_dir dir;
+  bool dir_set;     /* a direction line was read (once per rule) */
 };
 
-/* The built-in rule, as fields of the same shape as a user rule's. */
+/* The built-in rules, as fields of the same shape as a user rule's. */
 static char builtin_param_path[] = "error\0param";
 static char builtin_code_path[] = "error\0code";
 static char builtin_param_value[] = "stream";
@@ -55,9 +67,51 @@ static struct refusal_field builtin_fields[] = {
   {builtin_code_path, 2, builtin_code_value},
 };
 static char builtin_name[] = BUILTIN_NAME;
-static const struct refusal_rule builtin = {
-  builtin_name, 400, builtin_fields, 2, NULL, NULL
+
+/* DashScope (Alibaba Cloud Model Studio), OpenAI-compatible mode:
+ * {"error":{"code":"invalid_parameter_error","param":null,"message":
+ * "This model only support stream mode, please enable the stream
+ * parameter to access the model. ","type":"invalid_request_error"},...} */
+static char ds_code_value[] = "invalid_parameter_error";
+static struct refusal_field ds_fields[] = {
+  {builtin_code_path, 2, ds_code_value},
 };
+static char ds_only_name[] = "dashscope-stream-only";
+static char ds_only_message[] = "This model only support stream mode*";
+static char ds_think_name[] = "dashscope-enable-thinking";
+static char ds_think_message[] =
+    "parameter.enable_thinking must be set to false for non-streaming calls*";
+static char ds_think_zh_name[] = "dashscope-enable-thinking-zh";
+static char ds_think_zh_message[] =
+    "parameter.enable_thinking必须设置为false才能进行非流式调用*";
+
+static const struct refusal_rule builtins[] = {
+  {builtin_name, 400, builtin_fields, 2, NULL, NULL, REFUSES_STREAM, true},
+  {ds_only_name, 400, ds_fields, 1, ds_only_message, NULL,
+   REFUSES_NONSTREAM, true},
+  {ds_think_name, 400, ds_fields, 1, ds_think_message, NULL,
+   REFUSES_NONSTREAM, true},
+  {ds_think_zh_name, 400, ds_fields, 1, ds_think_zh_message, NULL,
+   REFUSES_NONSTREAM, true},
+};
+_Static_assert(sizeof(builtins) / sizeof(builtins[0]) == REFUSAL_BUILTINS,
+               "REFUSAL_BUILTINS counts the built-in rules");
+
+const char *refusal_dir_name(enum refusal_dir dir)
+{
+  return dir == REFUSES_NONSTREAM ? "stream-only" : "no-stream";
+}
+
+bool refusal_dir_parse(const char *word, enum refusal_dir *dir)
+{
+  if(!strcmp(word, "no-stream"))
+    *dir = REFUSES_STREAM;
+  else if(!strcmp(word, "stream-only"))
+    *dir = REFUSES_NONSTREAM;
+  else
+    return false;
+  return true;
+}
 
 void refusal_rules_init(struct refusal_rules *r)
 {
@@ -86,12 +140,14 @@ void refusal_rules_free(struct refusal_rules *r)
   refusal_rules_init(r);
 }
 
-bool refusal_status_candidate(const struct refusal_rules *user, int status)
+bool refusal_status_candidate(const struct refusal_rules *user,
+                              enum refusal_dir dir, int status)
 {
-  if(status == builtin.status)
-    return true;
+  for(size_t i = 0; i < REFUSAL_BUILTINS; i++)
+    if(builtins[i].dir == dir && builtins[i].status == status)
+      return true;
   for(size_t i = 0; user && i < user->n; i++)
-    if(user->v[i].status == status)
+    if(user->v[i].dir == dir && user->v[i].status == status)
       return true;
   return false;
 }
@@ -200,12 +256,12 @@ static bool judged_json(struct judged *j)
   return j->parsed > 0;
 }
 
-/* Does every condition of the rule hold? */
-static bool rule_holds(const struct refusal_rule *r, int status,
-                       struct judged *j)
+/* Is the rule of direction dir, and does every condition of it hold? */
+static bool rule_holds(const struct refusal_rule *r, enum refusal_dir dir,
+                       int status, struct judged *j)
 {
   struct json_span m;
-  if(status != r->status)
+  if(r->dir != dir || status != r->status)
     return false;
   if((r->nfields || r->message) && !judged_json(j))
     return false;
@@ -226,7 +282,8 @@ static bool rule_holds(const struct refusal_rule *r, int status,
   return true;
 }
 
-const char *refusal_match(const struct refusal_rules *user, int status,
+const char *refusal_match(const struct refusal_rules *user,
+                          enum refusal_dir dir, int status,
                           const char *body, size_t n)
 {
   struct judged j = {body ? body : "", body ? n : 0, 0, {NULL, 0, JSON_NONE},
@@ -234,10 +291,11 @@ const char *refusal_match(const struct refusal_rules *user, int status,
   const char *name = NULL;
   if(j.n > REFUSAL_MAX_BODY)
     return NULL;
-  if(rule_holds(&builtin, status, &j))
-    name = builtin.name;
+  for(size_t i = 0; !name && i < REFUSAL_BUILTINS; i++)
+    if(rule_holds(&builtins[i], dir, status, &j))
+      name = builtins[i].name;
   for(size_t i = 0; !name && user && i < user->n; i++)
-    if(rule_holds(&user->v[i], status, &j))
+    if(rule_holds(&user->v[i], dir, status, &j))
       name = user->v[i].name;
   free(j.text);
   return name;
@@ -253,7 +311,8 @@ bool refusal_rules_begin(struct refusal_rules *r, const char *name)
   r->v = v;
   struct refusal_rule *rule = &r->v[r->n];
   memset(rule, 0, sizeof(*rule));
-  rule->status = builtin.status;
+  rule->status = 400;
+  rule->dir = REFUSES_STREAM;
   if(!(rule->name = strdup(name)))
     return false;
   r->n++;
@@ -270,6 +329,14 @@ bool refusal_rules_has(const struct refusal_rules *r, const char *name)
 {
   for(size_t i = 0; i < r->n; i++)
     if(!strcmp(r->v[i].name, name))
+      return true;
+  return false;
+}
+
+bool refusal_builtin_name(const char *name)
+{
+  for(size_t i = 0; i < REFUSAL_BUILTINS; i++)
+    if(!strcmp(builtins[i].name, name))
       return true;
   return false;
 }
@@ -371,28 +438,54 @@ bool refusal_rule_set(struct refusal_rules *r, const char *key,
     *msg = "status must be an HTTP status from 100 to 599";
     return false;
   }
+  if(!strcmp(key, DIRECTION_KEY)) {
+    if(rule->dir_set) {
+      *msg = "direction given twice in one rule";
+      return false;
+    }
+    if(!refusal_dir_parse(value, &rule->dir)) {
+      *msg = "direction must be no-stream or stream-only";
+      return false;
+    }
+    rule->dir_set = true;
+    return true;
+  }
   if(!strcmp(key, "field"))
     return rule_add_field(rule, path, value, msg);
   if(!strcmp(key, "message"))
     return rule_set_glob(&rule->message, value, key, msg);
   if(!strcmp(key, "body"))
     return rule_set_glob(&rule->body, value, key, msg);
-  *msg = "unknown refusal setting (status, field, message, body)";
+  *msg = "unknown refusal setting (direction, status, field, message, "
+         "body)";
   return false;
 }
 
-/* Rule i: the built-in at 0, then the user's. */
+/* Rule i: the built-in ones first, then the user's. */
 static const struct refusal_rule *rule_at(const struct refusal_rules *user,
                                           size_t i)
 {
-  if(!i)
-    return &builtin;
-  return user && i - 1 < user->n ? &user->v[i - 1] : NULL;
+  if(i < REFUSAL_BUILTINS)
+    return &builtins[i];
+  i -= REFUSAL_BUILTINS;
+  return user && i < user->n ? &user->v[i] : NULL;
 }
 
 size_t refusal_rule_count(const struct refusal_rules *user)
 {
-  return 1 + (user ? user->n : 0);
+  return REFUSAL_BUILTINS + (user ? user->n : 0);
+}
+
+enum refusal_dir refusal_rule_dir(const struct refusal_rules *user, size_t i)
+{
+  const struct refusal_rule *r = rule_at(user, i);
+  return r ? r->dir : REFUSES_STREAM;
+}
+
+bool refusal_rule_builtin(const struct refusal_rules *user, size_t i)
+{
+  (void)user;
+  return i < REFUSAL_BUILTINS;
 }
 
 const char *refusal_rule_name(const struct refusal_rules *user, size_t i)

@@ -58,9 +58,11 @@ void sse_read_free(struct sse_reader *r);
 int sse_read_feed(struct sse_reader *r, const char *p, size_t n,
                   sse_event_fn fn, void *arg, size_t *used);
 
-/* Is an event still unfinished (bytes read since the last dispatch,
- * other than blank lines and comments)? A stream that ends then was cut
- * short. */
+/* Is an event still unfinished (a data line or a non-empty event name
+ * read since the last dispatch, or a line begun that is not a comment)?
+ * A stream that ends then was cut short. Whole lines of ignored fields
+ * ("id", "retry") do not count: a blank line after them would dispatch
+ * nothing. */
 bool sse_read_pending(const struct sse_reader *r);
 
 #endif

@@ -5,8 +5,8 @@
  *   - every warning names the file, a line from 1 to the number of lines,
  *     in non-decreasing order, with a message;
  *   - the values stay in range (mode off|force|auto, chunk 1..1048576,
- *     max_answer 1024..2^40), every model pattern is non-empty with no
- *     comma and no blank at either end;
+ *     max_answer 1024..2^40), every model pattern (models, stream_only)
+ *     is non-empty with no comma and no blank at either end;
  *   - a second parse of the same bytes gives the same configuration;
  *   - the same bytes after a "[section]" line change nothing and warn
  *     about that one line only (plus further section lines, and the lines
@@ -73,6 +73,22 @@ static bool fuzz_blank(char c)
   return c == ' ' || c == '\t';
 }
 
+/* Check the shape of a glob list (models, stream_only). */
+static void fuzz_valid_globs(const struct globs *g)
+{
+  fuzz_assert(g->n == 0 || g->v != NULL, "models vector");
+  for(size_t i = 0; i < g->n; i++) {
+    const char *m = g->v[i];
+    size_t len = strlen(m);
+    fuzz_assert(len > 0, "empty model pattern");
+    fuzz_assert(!strchr(m, ','), "comma in a model pattern");
+    fuzz_assert(!fuzz_blank(m[0]) && !fuzz_blank(m[len - 1]),
+                "untrimmed model pattern");
+    fuzz_assert(globs_match(g, m) != NULL || strpbrk(m, "*?[\\"),
+                "a literal pattern does not match itself");
+  }
+}
+
 /* Check the ranges and shapes a configuration must keep. */
 static void fuzz_valid(const struct ss_config *c)
 {
@@ -81,30 +97,30 @@ static void fuzz_valid(const struct ss_config *c)
   fuzz_assert(c->chunk_chars >= 1 && c->chunk_chars <= (1u << 20), "chunk");
   fuzz_assert(c->max_answer >= 1024 && c->max_answer <= (size_t)1 << 40,
               "max_answer");
-  fuzz_assert(c->models.n == 0 || c->models.v != NULL, "models vector");
-  for(size_t i = 0; i < c->models.n; i++) {
-    const char *m = c->models.v[i];
-    size_t len = strlen(m);
-    fuzz_assert(len > 0, "empty model pattern");
-    fuzz_assert(!strchr(m, ','), "comma in a model pattern");
-    fuzz_assert(!fuzz_blank(m[0]) && !fuzz_blank(m[len - 1]),
-                "untrimmed model pattern");
-    fuzz_assert(globs_match(&c->models, m) != NULL || strpbrk(m, "*?[\\"),
-                "a literal pattern does not match itself");
-  }
+  fuzz_valid_globs(&c->models);
+  fuzz_valid_globs(&c->stream_only);
+}
+
+/* Are two glob lists the same? */
+static bool fuzz_same_globs(const struct globs *a, const struct globs *b)
+{
+  if(a->n != b->n)
+    return false;
+  for(size_t i = 0; i < a->n; i++)
+    if(strcmp(a->v[i], b->v[i]))
+      return false;
+  return true;
 }
 
 /* Are two configurations the same? */
 static bool fuzz_same(const struct ss_config *a, const struct ss_config *b)
 {
   if(a->mode != b->mode || a->chunk_chars != b->chunk_chars ||
-     a->max_answer != b->max_answer || a->models.n != b->models.n ||
+     a->max_answer != b->max_answer ||
      !a->log != !b->log || (a->log && strcmp(a->log, b->log)))
     return false;
-  for(size_t i = 0; i < a->models.n; i++)
-    if(strcmp(a->models.v[i], b->models.v[i]))
-      return false;
-  return true;
+  return fuzz_same_globs(&a->models, &b->models) &&
+         fuzz_same_globs(&a->stream_only, &b->stream_only);
 }
 
 /* Parse [p, p+n) into a fresh config, checking the warnings. */

@@ -10,11 +10,12 @@
  *     globs, several conditions).
  * Properties checked:
  *   - no crash, no leak, no read outside the body (ASan);
- *   - a match names a rule of the list, whose status is the answer's, and
- *     refusal_status_candidate agrees;
+ *   - a match names a rule of the list, whose status is the answer's and
+ *     whose direction is the one asked about, and
+ *     refusal_status_candidate agrees; both directions are asked;
  *   - the same call twice gives the same answer; a copy of the body in a
  *     buffer of exactly its size gives it too (no read past n);
- *   - "built-in" only for a 400 whose body is valid JSON;
+ *   - a built-in rule only for a 400 whose body is valid JSON;
  *   - every rule a config keeps has a name, a status from 100 to 599, and
  *     a description.
  *
@@ -55,6 +56,7 @@ static const char fixed_conf[] =
     "message = *stream*\n"
     "[refusal \"body\"]\n"
     "status = 422\n"
+    "direction = stream-only\n"
     "body = *does not support [Ss]tream*\n"
     "[refusal \"all\"]\n"
     "status = 429\n"
@@ -68,6 +70,9 @@ static const char *const probe_bodies[] = {
    "\"unsupported_value\",\"type\":\"server_error\"}}"),
   "{\"message\":\"stream\",\"error\":\"x\",\"a\":[1,{\"b\":[true,null]}]}",
   "plain text stream",
+  ("{\"error\":{\"code\":\"invalid_parameter_error\",\"message\":\"This "
+   "model only support stream mode, please enable the stream parameter to "
+   "access the model. \"}}"),
   "",
 };
 
@@ -85,32 +90,44 @@ static const struct ss_config *fixed(void)
   return &c;
 }
 
-/* Check one refusal_match call and its properties. */
-static void check_match(const struct refusal_rules *r, int status,
-                        const char *body, size_t n)
+/* Check one refusal_match call of direction dir and its properties. */
+static void check_match_dir(const struct refusal_rules *r,
+                            enum refusal_dir dir, int status,
+                            const char *body, size_t n)
 {
-  const char *m = refusal_match(r, status, body, n);
-  fuzz_assert(m == refusal_match(r, status, body, n), "not deterministic");
+  const char *m = refusal_match(r, dir, status, body, n);
+  fuzz_assert(m == refusal_match(r, dir, status, body, n),
+              "not deterministic");
   char *copy = malloc(n ? n : 1);
   if(copy) {
     if(n)
       memcpy(copy, body, n);
-    fuzz_assert(m == refusal_match(r, status, copy, n), "copy differs");
+    fuzz_assert(m == refusal_match(r, dir, status, copy, n), "copy differs");
     free(copy);
   }
   if(!m)
     return;
-  fuzz_assert(refusal_status_candidate(r, status), "match but no candidate");
+  fuzz_assert(refusal_status_candidate(r, dir, status),
+              "match but no candidate");
   size_t i = 0, count = refusal_rule_count(r);
   while(i < count && refusal_rule_name(r, i) != m)
     i++;
   fuzz_assert(i < count, "the match is no rule's name");
   fuzz_assert(refusal_rule_status(r, i) == status, "the rule's status");
-  if(i == 0) {
+  fuzz_assert(refusal_rule_dir(r, i) == dir, "the rule's direction");
+  if(refusal_rule_builtin(r, i)) {
     struct json_span root;
     fuzz_assert(status == 400 && json_parse(body, n, &root),
                 "built-in on a body that is not JSON");
   }
+}
+
+/* Both directions. */
+static void check_match(const struct refusal_rules *r, int status,
+                        const char *body, size_t n)
+{
+  check_match_dir(r, REFUSES_STREAM, status, body, n);
+  check_match_dir(r, REFUSES_NONSTREAM, status, body, n);
 }
 
 /* Mode 'C': a fuzzed configuration's rules. */

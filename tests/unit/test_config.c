@@ -10,6 +10,7 @@
 #include "check.h"
 #include "buf.h"
 #include "config.h"
+#include "config_load.h"
 #include "glob.h"
 #include "redact.h"
 #include "refusal.h"
@@ -544,9 +545,79 @@ TEST(parse_nul_byte_does_not_crash)
   }
 }
 
+/* ---- stream_only: models that only stream --------------------------- */
+
+TEST(set_stream_only_add_and_replace)
+{
+  struct ss_config c;
+  const char *msg;
+  config_init(&c);
+  CHECK(c.stream_only.n == 0 && c.stream_only.v == NULL);
+  CHECK(config_set(&c, "stream_only", "qwq*, qwen3-*", false, &msg) && !msg);
+  CHECK_STR(globs_str(&c.stream_only), "qwq*|qwen3-*");
+  CHECK(config_set(&c, "stream_only", "qwen-omni*", false, &msg));
+  CHECK_STR(globs_str(&c.stream_only), "qwq*|qwen3-*|qwen-omni*");
+  CHECK(c.models.n == 0);  /* the other list is untouched */
+  CHECK(globs_match(&c.stream_only, "qwq-plus") != NULL);
+  CHECK(globs_match(&c.stream_only, "gpt-4o") == NULL);
+  CHECK(config_set(&c, "stream_only", "x", true, &msg));
+  CHECK_STR(globs_str(&c.stream_only), "x");
+  CHECK(config_set(&c, "stream_only", "", true, &msg) && c.stream_only.n == 0);
+  CHECK(!config_set(&c, "stream-only", "x", false, &msg) && msg);
+  config_free(&c);
+  CHECK(c.stream_only.n == 0 && c.stream_only.v == NULL);
+}
+
+TEST(parse_stream_only)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "models = o1*\nstream_only = qwq*, qwen3-*\nmodels = o3*\n"
+            "stream_only = \"qwen omni\"\nstream_only =\n", &ws);
+  CHECK(ws.n == 0);
+  CHECK_STR(models(&c), "o1*|o3*");
+  CHECK_STR(globs_str(&c.stream_only), "qwq*|qwen3-*|qwen omni");
+  config_free(&c);
+}
+
+/* The variables config_apply_vars reads in env_vars_replace_lists. */
+static char *fake_getenv(const char *name)
+{
+  if(!strcmp(name, "STREAMSHIM_STREAM_ONLY"))
+    return (char *)"qwen-omni*,qwq-plus";
+  if(!strcmp(name, "STREAMSHIM_MODELS"))
+    return (char *)"o3-mini";
+  return NULL;
+}
+
+/* Only STREAMSHIM_MODELS is set. */
+static char *models_only_getenv(const char *name)
+{
+  return !strcmp(name, "STREAMSHIM_MODELS") ? (char *)"o4*" : NULL;
+}
+
+TEST(env_vars_replace_lists)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "models = o1*\nstream_only = qwq*\nstream_only = qwen3-*\n", &ws);
+  config_apply_vars(&c, fake_getenv, collect, &ws);
+  CHECK(ws.n == 0);
+  CHECK_STR(models(&c), "o3-mini");
+  CHECK_STR(globs_str(&c.stream_only), "qwen-omni*|qwq-plus");
+  config_free(&c);
+  /* An unset variable leaves the file's list. */
+  parse(&c, "stream_only = qwq*\n", &ws);
+  config_apply_vars(&c, models_only_getenv, collect, &ws);
+  CHECK_STR(models(&c), "o4*");
+  CHECK_STR(globs_str(&c.stream_only), "qwq*");
+  config_free(&c);
+}
+
 /* ---- [refusal "name"] sections ----------------------------------------- */
 
-/* Rule i (0 is the built-in) described as refusal_rule_describe says. */
+/* Rule i (0 to REFUSAL_BUILTINS - 1 are the built-in ones) described as
+ * refusal_rule_describe says. */
 static const char *rule_str(const struct ss_config *c, size_t i)
 {
   static char s[512];
@@ -580,31 +651,100 @@ TEST(parse_refusal_sections)
         &ws);
   CHECK(ws.n == 0);
   CHECK(c.chunk_chars == 5);
-  CHECK(refusal_rule_count(&c.refusals) == 4);
+  const size_t u = REFUSAL_BUILTINS;  /* the first user rule */
+  CHECK(refusal_rule_count(&c.refusals) == u + 3);
   CHECK_STR(rule_str(&c, 0), "built-in: status 400, field error.param = "
             "\"stream\", field error.code = \"unsupported_value\"");
-  CHECK_STR(rule_str(&c, 1), "relay: status 500, field error.type = "
+  CHECK_STR(rule_str(&c, u), "relay: status 500, field error.type = "
             "\"server_error\", field error.details.0.code = \"42\", message "
             "\"*Cannot use tools with stream*\"");
-  CHECK_STR(rule_str(&c, 2), "any 429: status 429");
-  CHECK_STR(rule_str(&c, 3), "gate: status 400, field error.code = \"null\", "
-            "body \"  *verified to stream* \"");
-  CHECK(refusal_rule_status(&c.refusals, 1) == 500);
-  CHECK(refusal_rule_name(&c.refusals, 4) == NULL);
+  CHECK_STR(rule_str(&c, u + 1), "any 429: status 429");
+  CHECK_STR(rule_str(&c, u + 2), "gate: status 400, field error.code = "
+            "\"null\", body \"  *verified to stream* \"");
+  CHECK(refusal_rule_status(&c.refusals, u) == 500);
+  CHECK(refusal_rule_name(&c.refusals, u + 3) == NULL);
+  for(size_t i = u; i < u + 3; i++)
+    CHECK(refusal_rule_dir(&c.refusals, i) == REFUSES_STREAM &&
+          !refusal_rule_builtin(&c.refusals, i));
   /* The rules as parsed match. */
   static const char b1[] = "{\"error\":{\"type\":\"server_error\",\"details\":"
                            "[{\"code\":42}],\"message\":\"x: Cannot use tools "
                            "with stream (request id: 7)\"}}";
-  const char *m = refusal_match(&c.refusals, 500, b1, sizeof(b1) - 1);
+  const char *m = refusal_match(&c.refusals, REFUSES_STREAM, 500, b1,
+                                sizeof(b1) - 1);
   CHECK(m && !strcmp(m, "relay"));
-  m = refusal_match(&c.refusals, 429, "", 0);
+  CHECK(!refusal_match(&c.refusals, REFUSES_NONSTREAM, 500, b1,
+                       sizeof(b1) - 1));
+  m = refusal_match(&c.refusals, REFUSES_STREAM, 429, "", 0);
   CHECK(m && !strcmp(m, "any 429"));
   static const char b3[] = "{\"error\":{\"code\":null,\"message\":\"must be "
                            "verified to stream\"}}";
-  m = refusal_match(&c.refusals, 400, b3, sizeof(b3) - 1);
+  m = refusal_match(&c.refusals, REFUSES_STREAM, 400, b3, sizeof(b3) - 1);
   CHECK(m == NULL);  /* the body glob keeps its blanks: "  *" */
   config_free(&c);
   CHECK(c.refusals.n == 0 && c.refusals.v == NULL);
+  config_free(&c);
+}
+
+/* The DashScope refusal of a request without stream, byte for byte. */
+static const char dashscope_body[] =
+    "{\"error\":{\"code\":\"invalid_parameter_error\",\"param\":null,"
+    "\"message\":\"This model only support stream mode, please enable the "
+    "stream parameter to access the model. \",\"type\":"
+    "\"invalid_request_error\"},\"id\":\"chatcmpl-0a1b2c3d\",\"request_id\":"
+    "\"0a1b2c3d-0000-4000-8000-000000000000\"}";
+
+TEST(parse_refusal_directions)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c,
+        "[refusal \"relay stream-only\"]\n"
+        "direction = stream-only\n"
+        "status = 422\n"
+        "field error.code = stream_required\n"
+        "[refusal \"said no-stream\"]\n"
+        "status = 422\n"
+        "direction = no-stream\n"
+        "field error.code = stream_required\n"
+        "[refusal \"default\"]\n"
+        "status = 409\n",
+        &ws);
+  CHECK(ws.n == 0);
+  const size_t u = REFUSAL_BUILTINS;
+  CHECK(c.refusals.n == 3);
+  CHECK(refusal_rule_dir(&c.refusals, u) == REFUSES_NONSTREAM);
+  CHECK(refusal_rule_dir(&c.refusals, u + 1) == REFUSES_STREAM);
+  CHECK(refusal_rule_dir(&c.refusals, u + 2) == REFUSES_STREAM);
+  /* The direction is no part of what a rule matches. */
+  CHECK_STR(rule_str(&c, u), "relay stream-only: status 422, field "
+            "error.code = \"stream_required\"");
+  static const char b[] = "{\"error\":{\"code\":\"stream_required\"}}";
+  const char *m = refusal_match(&c.refusals, REFUSES_NONSTREAM, 422, b,
+                                sizeof(b) - 1);
+  CHECK(m && !strcmp(m, "relay stream-only"));
+  m = refusal_match(&c.refusals, REFUSES_STREAM, 422, b, sizeof(b) - 1);
+  CHECK(m && !strcmp(m, "said no-stream"));
+  CHECK(refusal_status_candidate(&c.refusals, REFUSES_NONSTREAM, 422));
+  CHECK(!refusal_status_candidate(&c.refusals, REFUSES_NONSTREAM, 409));
+  CHECK(refusal_status_candidate(&c.refusals, REFUSES_STREAM, 409));
+  /* The built-in DashScope rules come before the user's. */
+  m = refusal_match(&c.refusals, REFUSES_NONSTREAM, 400, dashscope_body,
+                    sizeof(dashscope_body) - 1);
+  CHECK(m && !strcmp(m, "dashscope-stream-only"));
+  CHECK(!refusal_match(&c.refusals, REFUSES_STREAM, 400, dashscope_body,
+                       sizeof(dashscope_body) - 1));
+  config_free(&c);
+  /* A user rule of the other direction does not hide a built-in one. */
+  parse(&c, "[refusal \"any 400\"]\ndirection = stream-only\nstatus = 400\n",
+        &ws);
+  CHECK(ws.n == 0 && c.refusals.n == 1);
+  m = refusal_match(&c.refusals, REFUSES_NONSTREAM, 400, "{}", 2);
+  CHECK(m && !strcmp(m, "any 400"));
+  CHECK(!refusal_match(&c.refusals, REFUSES_STREAM, 400, "{}", 2));
+  m = refusal_match(&c.refusals, REFUSES_NONSTREAM, 400, dashscope_body,
+                    sizeof(dashscope_body) - 1);
+  CHECK(m && !strcmp(m, "dashscope-stream-only"));
   config_free(&c);
 }
 
@@ -622,12 +762,14 @@ TEST(parse_refusal_then_settings_are_not_global)
   /* An unknown section after a rule ends it; its keys are skipped. */
   parse(&c, "[refusal \"r\"]\nstatus = 502\n[other]\nstatus = 503\n", &ws);
   CHECK(ws.n == 1 && ws.w[0].line == 3 && strstr(ws.w[0].msg, "section"));
-  CHECK(c.refusals.n == 1 && refusal_rule_status(&c.refusals, 1) == 502);
+  CHECK(c.refusals.n == 1 &&
+        refusal_rule_status(&c.refusals, REFUSAL_BUILTINS) == 502);
   config_free(&c);
   /* A rule after an unknown section is read. */
   parse(&c, "[other]\nx = 1\n[refusal \"r\"]\nstatus = 503\n", &ws);
   CHECK(ws.n == 1 && ws.w[0].line == 1);
-  CHECK(c.refusals.n == 1 && refusal_rule_status(&c.refusals, 1) == 503);
+  CHECK(c.refusals.n == 1 &&
+        refusal_rule_status(&c.refusals, REFUSAL_BUILTINS) == 503);
   config_free(&c);
 }
 
@@ -645,8 +787,9 @@ static void bad_rule(const char *text, unsigned line, const char *word)
            ws.n ? ws.w[0].line : 0, ws.n ? ws.w[0].msg : "");
   CHECK(ws.n >= 1 && ws.w[0].line == line && strstr(ws.w[0].msg, word));
   CHECK(c.refusals.n == 1);
-  CHECK(refusal_rule_status(&c.refusals, 1) == 418);
-  CHECK(refusal_match(&c.refusals, 400, "{}", 2) == NULL);
+  CHECK(refusal_rule_status(&c.refusals, REFUSAL_BUILTINS) == 418);
+  CHECK(refusal_match(&c.refusals, REFUSES_STREAM, 400, "{}", 2) == NULL);
+  CHECK(refusal_match(&c.refusals, REFUSES_NONSTREAM, 400, "{}", 2) == NULL);
   config_free(&c);
 }
 
@@ -674,6 +817,19 @@ TEST(parse_refusal_bad_lines)
   bad_rule("[refusal \"a\"b\"]\nstatus = 500\n", 1, "refusal \"name\"");
   bad_rule("[refusal \"b\" x]\nstatus = 500\n", 1, "refusal \"name\"");
   bad_rule("[refusal \"built-in\"]\nstatus = 500\n", 1, "reserved");
+  bad_rule("[refusal \"dashscope-stream-only\"]\nstatus = 500\n", 1,
+           "reserved");
+  bad_rule("[refusal \"dashscope-enable-thinking-zh\"]\nstatus = 500\n", 1,
+           "reserved");
+  bad_rule("[refusal \"b\"]\ndirection = sideways\n", 2, "direction");
+  bad_rule("[refusal \"b\"]\ndirection = Stream-Only\n", 2, "direction");
+  bad_rule("[refusal \"b\"]\ndirection =\n", 2, "direction");
+  bad_rule("[refusal \"b\"]\ndirection = stream-only\nstatus = 500\n"
+           "direction = no-stream\n", 4, "twice");
+  bad_rule("[refusal \"b\"]\ndirection a = stream-only\n", 2, "path");
+  /* A direction alone matches every 400 of its direction: dropped. */
+  bad_rule("[refusal \"b\"]\ndirection = stream-only\n", 1,
+           "but its direction");
   bad_rule("[refusals \"b\"]\nstatus = 500\n", 1, "unknown section");
   bad_rule("[refusal \"b\"\nstatus = 500\n", 1, "unknown section");
 }
@@ -685,13 +841,15 @@ TEST(parse_refusal_duplicate_name)
   parse(&c, "[refusal \"a\"]\nstatus = 418\n[refusal \"a\"]\nstatus = 500\n",
         &ws);
   CHECK(ws.n == 1 && ws.w[0].line == 3 && strstr(ws.w[0].msg, "exists"));
-  CHECK(c.refusals.n == 1 && refusal_rule_status(&c.refusals, 1) == 418);
+  CHECK(c.refusals.n == 1 &&
+        refusal_rule_status(&c.refusals, REFUSAL_BUILTINS) == 418);
   config_free(&c);
   /* A dropped rule frees its name: the name can come again. */
   parse(&c, "[refusal \"a\"]\nstatus = 1\n[refusal \"a\"]\nstatus = 500\n",
         &ws);
   CHECK(ws.n == 1 && ws.w[0].line == 2);
-  CHECK(c.refusals.n == 1 && refusal_rule_status(&c.refusals, 1) == 500);
+  CHECK(c.refusals.n == 1 &&
+        refusal_rule_status(&c.refusals, REFUSAL_BUILTINS) == 500);
   config_free(&c);
 }
 
@@ -709,7 +867,7 @@ TEST(parse_refusal_several_bad_lines_all_reported)
         &ws);
   CHECK(ws.n == 2 && ws.w[0].line == 2 && ws.w[1].line == 4);
   CHECK(c.refusals.n == 1);
-  CHECK_STR(refusal_rule_name(&c.refusals, 1), "c");
+  CHECK_STR(refusal_rule_name(&c.refusals, REFUSAL_BUILTINS), "c");
   config_free(&c);
   /* Without a warn callback nothing breaks. */
   config_init(&c);
@@ -1010,7 +1168,11 @@ int main(void)
   RUN(parse_unknown_mode_acts_as_off);
   RUN(parse_warn_gets_file_and_lines);
   RUN(parse_nul_byte_does_not_crash);
+  RUN(set_stream_only_add_and_replace);
+  RUN(parse_stream_only);
+  RUN(env_vars_replace_lists);
   RUN(parse_refusal_sections);
+  RUN(parse_refusal_directions);
   RUN(parse_refusal_then_settings_are_not_global);
   RUN(parse_refusal_bad_lines);
   RUN(parse_refusal_duplicate_name);

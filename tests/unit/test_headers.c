@@ -393,6 +393,50 @@ TEST(rewrite_mixed_line_ends)
       "\n");
 }
 
+/* headers_rewrite_for_json of block, with status and length. */
+static void json_rewrite_is(const char *block, int status, size_t len,
+                            const char *want)
+{
+  struct buf out;
+  buf_init(&out);
+  CHECK(headers_rewrite_for_json(block, strlen(block), status, len, &out));
+  CHECK_MEM(out.ptr ? out.ptr : "", out.len, want, strlen(want));
+  buf_free(&out);
+}
+
+TEST(json_rewrite_of_a_stream_block)
+{
+  json_rewrite_is("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; "
+                  "charset=utf-8\r\nTransfer-Encoding: chunked\r\n"
+                  "Content-Encoding: gzip\r\nx-request-id: r1\r\n\r\n",
+                  200, 1234,
+                  "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                  "x-request-id: r1\r\nContent-Length: 1234\r\n\r\n");
+  /* HTTP/2: lowercase names, a length replaced, a type added */
+  json_rewrite_is("HTTP/2 200 \r\ncontent-length: 99\r\ndate: d\r\n\r\n",
+                  200, 0,
+                  "HTTP/2 200 \r\ndate: d\r\ncontent-type: application/json"
+                  "\r\ncontent-length: 0\r\n\r\n");
+  json_rewrite_is("HTTP/1.1 200 OK\nContent-Type: text/event-stream\n\n",
+                  200, 7,
+                  "HTTP/1.1 200 OK\nContent-Type: application/json\n"
+                  "Content-Length: 7\n\n");
+}
+
+TEST(json_rewrite_carries_an_error_status)
+{
+  json_rewrite_is("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n",
+                  529, 12,
+                  "HTTP/1.1 529 \r\nContent-Type: application/json\r\n"
+                  "Content-Length: 12\r\n\r\n");
+  json_rewrite_is("HTTP/1.1 200 OK\r\n\r\n", 500, 3,
+                  "HTTP/1.1 500 Internal Server Error\r\n"
+                  "Content-Type: application/json\r\nContent-Length: 3\r\n\r\n");
+  json_rewrite_is("HTTP/2 200\r\n\r\n", 429, 3,
+                  "HTTP/2 429 \r\ncontent-type: application/json\r\n"
+                  "content-length: 3\r\n\r\n");
+}
+
 int main(void)
 {
   RUN(status_lines);
@@ -410,5 +454,7 @@ int main(void)
   RUN(rewrite_keeps_other_bytes);
   RUN(rewrite_appends_and_oom_flag);
   RUN(rewrite_mixed_line_ends);
+  RUN(json_rewrite_of_a_stream_block);
+  RUN(json_rewrite_carries_an_error_status);
   return check_done();
 }

@@ -33,6 +33,7 @@ struct ss_xfer {
   bool replaced;          /* xfer_answer_replaced was called */
   bool decodes;          /* xfer_shim_decodes */
   int failed;            /* xfer_fail_status's status */
+  bool fails_on_error;   /* the program asked CURLOPT_FAILONERROR */
 };
 
 static struct buf logged;  /* every log line, '\n'-separated */
@@ -100,6 +101,11 @@ void xfer_answer_replaced(struct ss_xfer *x)
 bool xfer_shim_decodes(const struct ss_xfer *x)
 {
   return x->decodes;
+}
+
+bool xfer_fails_on_status(const struct ss_xfer *x, int status)
+{
+  return x->fails_on_error && status >= 400;
 }
 
 enum ss_flow xfer_fail_status(struct ss_xfer *x, int status)
@@ -221,14 +227,20 @@ static void join_close(void *state)
   free(s);
 }
 
+static bool join_rewrite(void *state, const char *block, size_t n,
+                         struct buf *out)
+{
+  (void)state;
+  return headers_rewrite_for_sse(block, n, "application/json", out);
+}
+
 static const struct ss_transform sse_join = {
   .scan = join_scan,
   .ends_with_transfer = true,
   .open = join_open,
   .next = join_next,
   .close = join_close,
-  .content_type = "application/json",
-  .rewrite_headers = headers_rewrite_for_sse
+  .rewrite_headers = join_rewrite
 };
 
 /* ---- helpers ---- */

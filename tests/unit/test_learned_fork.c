@@ -148,13 +148,13 @@ static const struct ss_config *cfg;
 static void *lookup_thread(void *arg)
 {
   (void)arg;
-  learned_lookup(cfg, "h", "x", "-", time(NULL));
+  learned_lookup(cfg, "h", "x", "-", REFUSES_STREAM, time(NULL));
   return NULL;
 }
 
 static void *write_thread(void *arg)
 {
-  learned_add(cfg, "h", arg, "-", "built-in", time(NULL));
+  learned_add(cfg, "h", arg, "-", REFUSES_STREAM, "built-in", time(NULL));
   learned_flush_at(time(NULL), 30000);
   return NULL;
 }
@@ -165,7 +165,7 @@ TEST(fork_inside_a_lookup)
   pthread_t t;
   cfg_for(&c);
   cfg = &c;
-  learned_add(&c, "h", "seed", "-", "built-in", time(NULL));
+  learned_add(&c, "h", "seed", "-", REFUSES_STREAM, "built-in", time(NULL));
   CHECK(learned_flush_at(time(NULL), 30000) == LEARNED_FLUSH_DONE);
   learned_reset_for_tests();  /* the next lookup reads the file */
   arm(PARK_LSTAT);
@@ -174,8 +174,8 @@ TEST(fork_inside_a_lookup)
   if(!pid) {
     /* the child's first request: a lookup, then a refusal learned */
     time_t now = time(NULL);
-    bool seen = learned_lookup(&c, "h", "seed", "-", now);
-    learned_add(&c, "h", "child", "-", "built-in", now);
+    bool seen = learned_lookup(&c, "h", "seed", "-", REFUSES_STREAM, now);
+    learned_add(&c, "h", "child", "-", REFUSES_STREAM, "built-in", now);
     int rc = learned_flush_at(now, 10000);
     _exit(seen && rc == LEARNED_FLUSH_DONE && in_file("child") ? 0 : 1);
   }
@@ -218,7 +218,7 @@ TEST(fork_inside_a_write)
   if(fd >= 0)
     close(fd);
   /* and this process can write again */
-  learned_add(&c, "h", "again", "-", "built-in", time(NULL));
+  learned_add(&c, "h", "again", "-", REFUSES_STREAM, "built-in", time(NULL));
   CHECK(learned_flush_at(time(NULL), 2000) == LEARNED_FLUSH_DONE);
   CHECK(in_file("again"));
   close(p[1]);
@@ -239,7 +239,7 @@ int main(void)
   /* the cache installs its fork handlers on first use; ours come after,
    * so that ours runs first at a fork */
   cfg_for(&c);
-  learned_lookup(&c, "h", "none", "-", time(NULL));
+  learned_lookup(&c, "h", "none", "-", REFUSES_STREAM, time(NULL));
   config_free(&c);
   pthread_atfork(on_prepare, on_other, on_other);
   RUN(fork_inside_a_lookup);

@@ -88,8 +88,9 @@ static void *refuse_many(void *arg)
 {
   struct burst *b = arg;
   for(int i = 0; i < BURST_EACH; i++) {
-    learned_add(b->c, "api.example", "o1", "-", "built-in", 1000);
-    if(!learned_lookup(b->c, "api.example", "o1", "-", 1000))
+    learned_add(b->c, "api.example", "o1", "-", REFUSES_STREAM, "built-in",
+                1000);
+    if(!learned_lookup(b->c, "api.example", "o1", "-", REFUSES_STREAM, 1000))
       b->misses++;  /* seen at once by this process */
   }
   return NULL;
@@ -123,7 +124,7 @@ TEST(a_burst_is_learned_once_without_io)
   CHECK(learned_pending() == 0);
   CHECK(in_file(path, "api.example", "o1"));
   /* Known now: more refusals of it write nothing more. */
-  learned_add(&c, "api.example", "o1", "-", "built-in", 1001);
+  learned_add(&c, "api.example", "o1", "-", REFUSES_STREAM, "built-in", 1001);
   CHECK(learned_pending() == 0);
   learned_flush();
   CHECK(renames(ifd, "refusals") == 1);
@@ -143,18 +144,48 @@ static void *release_later(void *arg)
   return NULL;
 }
 
+TEST(a_burst_of_either_direction_is_learned_once)
+{
+  struct ss_config c;
+  const char *path = in_dir("burstdir");
+  cfg_for(&c, path, 3600);
+  learned_add(&c, "h", "m", "-", REFUSES_NONSTREAM, "dashscope-stream-only",
+              1000);
+  learned_add(&c, "h", "m", "-", REFUSES_NONSTREAM, "dashscope-stream-only",
+              1000);
+  CHECK(learned_pending() == 1);
+  /* The other direction replaces the pending entry: still one. */
+  learned_add(&c, "h", "m", "-", REFUSES_STREAM, "built-in", 1001);
+  learned_add(&c, "h", "m", "-", REFUSES_STREAM, "built-in", 1001);
+  CHECK(learned_pending() == 1);
+  CHECK(learned_lookup(&c, "h", "m", "-", REFUSES_STREAM, 1001) &&
+        !learned_lookup(&c, "h", "m", "-", REFUSES_NONSTREAM, 1001));
+  struct stat sb;
+  CHECK(stat(path, &sb) && errno == ENOENT);  /* no I/O yet */
+  CHECK(learned_flush_at(1001, 30000) == LEARNED_FLUSH_DONE);
+  struct learned_list l;
+  read_file(path, &l);
+  CHECK(l.n == 1 && l.v[0].dir == REFUSES_STREAM &&
+        !strcmp(l.v[0].rule, "built-in") && l.v[0].learned == 1001);
+  learned_list_free(&l);
+  CHECK(learned_pending() == 0);
+  config_free(&c);
+  learned_reset_for_tests();
+}
+
 TEST(a_held_lock_keeps_entries_pending)
 {
   struct ss_config c;
   const char *path = in_dir("busy");
   cfg_for(&c, path, 3600);
   int fd = hold_lock(path);
-  learned_add(&c, "h", "m1", "-", "built-in", 1000);
+  learned_add(&c, "h", "m1", "-", REFUSES_STREAM, "built-in", 1000);
   learned_flush();  /* a flush point: one try, the lock is held */
   CHECK(learned_pending() == 1);
   CHECK(learned_flush_at(1000, 0) == LEARNED_FLUSH_BUSY);
-  CHECK(learned_pending() == 1 && learned_lookup(&c, "h", "m1", "-", 1000));
-  learned_add(&c, "h", "m2", "-", "built-in", 1000);
+  CHECK(learned_pending() == 1 &&
+        learned_lookup(&c, "h", "m1", "-", REFUSES_STREAM, 1000));
+  learned_add(&c, "h", "m2", "-", REFUSES_STREAM, "built-in", 1000);
   CHECK(learned_pending() == 2);
   CHECK(!in_file(path, "h", "m1"));
   close(fd);
@@ -164,7 +195,7 @@ TEST(a_held_lock_keeps_entries_pending)
   CHECK(in_file(path, "h", "m1") && in_file(path, "h", "m2"));
   /* A wait outlasts a writer that lets go. */
   fd = hold_lock(path);
-  learned_add(&c, "h", "m3", "-", "built-in", 1000);
+  learned_add(&c, "h", "m3", "-", REFUSES_STREAM, "built-in", 1000);
   pthread_t t;
   CHECK(!pthread_create(&t, NULL, release_later, &fd));
   CHECK(learned_flush_at(1000, 60000) == LEARNED_FLUSH_DONE);
@@ -179,10 +210,10 @@ TEST(an_unwritable_file_means_memory_only)
   struct ss_config c;
   CHECK(!mkdir(in_dir("adir"), 0700));
   cfg_for(&c, in_dir("adir"), 3600);
-  learned_add(&c, "h", "m", "-", "built-in", 1000);
+  learned_add(&c, "h", "m", "-", REFUSES_STREAM, "built-in", 1000);
   CHECK(learned_flush_at(1000, 0) == LEARNED_FLUSH_FAILED);
   CHECK(learned_pending() == 0);  /* not retried at every flush point */
-  CHECK(learned_lookup(&c, "h", "m", "-", 1000));
+  CHECK(learned_lookup(&c, "h", "m", "-", REFUSES_STREAM, 1000));
   config_free(&c);
   learned_reset_for_tests();
 }
@@ -197,7 +228,7 @@ TEST(what_is_pending_is_written_at_exit)
   pid_t pid = fork();
   if(!pid) {
     close(fd);  /* the lock stays held by the parent's descriptor */
-    learned_add(&c, "h", "exit", "-", "built-in", time(NULL));
+    learned_add(&c, "h", "exit", "-", REFUSES_STREAM, "built-in", time(NULL));
     learned_flush();  /* busy: pending */
     exit(learned_pending() == 1 ? 0 : 3);  /* the destructor waits */
   }
@@ -229,32 +260,33 @@ TEST(a_forget_is_not_undone_by_a_pending_entry)
   const char *path = in_dir("forget");
   cfg_for(&c, path, 3600);
   time_t now = time(NULL);
-  learned_add(&c, "h", "old-written", "-", "built-in", now);
+  learned_add(&c, "h", "old-written", "-", REFUSES_STREAM, "built-in", now);
   CHECK(learned_flush_at(now, 30000) == LEARNED_FLUSH_DONE);
   int fd = hold_lock(path);
-  learned_add(&c, "h", "old-pending", "-", "built-in", now);
-  learned_add(&c, "h", "other", "-", "built-in", now);
+  learned_add(&c, "h", "old-pending", "-", REFUSES_STREAM, "built-in", now);
+  learned_add(&c, "h", "other", "-", REFUSES_STREAM, "built-in", now);
   CHECK(learned_flush_at(now, 0) == LEARNED_FLUSH_BUSY);
   close(fd);
   /* Another process forgets old-*, with these two still pending here. */
   CHECK(learned_file_update(path, true, now, 30000, forget_edit, "old-*",
                             NULL, NULL, NULL) == LEARNED_FILE_OK);
-  learned_add(&c, "h", "old-after", "-", "built-in", now);  /* after it */
+  /* after it */
+  learned_add(&c, "h", "old-after", "-", REFUSES_STREAM, "built-in", now);
   CHECK(learned_flush_at(now, 30000) == LEARNED_FLUSH_DONE);
   CHECK(!in_file(path, "h", "old-written"));
   CHECK(!in_file(path, "h", "old-pending"));  /* not written back */
   CHECK(in_file(path, "h", "other") && in_file(path, "h", "old-after"));
   /* and forgotten by this process too */
-  CHECK(!learned_lookup(&c, "h", "old-pending", "-", now));
-  CHECK(!learned_lookup(&c, "h", "old-written", "-", now));
-  CHECK(learned_lookup(&c, "h", "old-after", "-", now));
+  CHECK(!learned_lookup(&c, "h", "old-pending", "-", REFUSES_STREAM, now));
+  CHECK(!learned_lookup(&c, "h", "old-written", "-", REFUSES_STREAM, now));
+  CHECK(learned_lookup(&c, "h", "old-after", "-", REFUSES_STREAM, now));
   /* A lookup alone applies a forget to what is pending. */
   fd = hold_lock(path);
-  learned_add(&c, "h", "zz", "-", "built-in", now);
+  learned_add(&c, "h", "zz", "-", REFUSES_STREAM, "built-in", now);
   close(fd);
   CHECK(learned_file_update(path, true, now, 30000, forget_edit, NULL,
                             NULL, NULL, NULL) == LEARNED_FILE_OK);
-  CHECK(!learned_lookup(&c, "h", "zz", "-", now));
+  CHECK(!learned_lookup(&c, "h", "zz", "-", REFUSES_STREAM, now));
   CHECK(learned_pending() == 0);
   config_free(&c);
   learned_reset_for_tests();
@@ -266,8 +298,8 @@ TEST(forget_records_text_cap_and_lifetime)
   struct buf b;
   learned_list_init(&l);
   long long t0 = 1700000000LL * 1000000000LL;
-  CHECK(learned_list_put(&l, "h", "m", "-", "built-in", 1700000000,
-                         1800000000));
+  CHECK(learned_list_put(&l, "h", "m", "-", REFUSES_STREAM, "built-in",
+                         1700000000, 1800000000));
   CHECK(learned_list_forget(&l, "o1\t*", t0 + 5));
   CHECK(learned_list_forget(&l, "gpt*", t0 + 7));
   CHECK(learned_list_forget(&l, "gpt*", t0 + 9));  /* replaces the older */
@@ -321,6 +353,7 @@ int main(void)
   if(!learned_dir_make("/tmp/ss-learned-pending-XXXXXX"))
     return 1;
   RUN(a_burst_is_learned_once_without_io);
+  RUN(a_burst_of_either_direction_is_learned_once);
   RUN(a_held_lock_keeps_entries_pending);
   RUN(an_unwritable_file_means_memory_only);
   RUN(what_is_pending_is_written_at_exit);

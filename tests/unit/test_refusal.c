@@ -1,6 +1,8 @@
 /* test_refusal.c - unit tests for hooks/pure/refusal.c: the built-in rule on
  * the public record of refusals (README, "Which models refused
- * streaming"), near misses, user rules, and refusal_status_candidate. */
+ * streaming"), the built-in DashScope rules of the other direction (models
+ * that only stream), near misses, user rules of both directions, and
+ * refusal_status_candidate. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,11 +30,19 @@ static const char *const real[] = {
   "\"unsupported_value\"}}",
 };
 
-/* refusal_match on a NUL-terminated body. */
+/* refusal_match on a NUL-terminated body, for a streaming request
+ * (REFUSES_STREAM). */
 static const char *match(const struct refusal_rules *r, int status,
                          const char *body)
 {
-  return refusal_match(r, status, body, strlen(body));
+  return refusal_match(r, REFUSES_STREAM, status, body, strlen(body));
+}
+
+/* The same for a request without stream (REFUSES_NONSTREAM). */
+static const char *match_ns(const struct refusal_rules *r, int status,
+                            const char *body)
+{
+  return refusal_match(r, REFUSES_NONSTREAM, status, body, strlen(body));
 }
 
 /* Is the match the rule called name (NULL: none)? */
@@ -135,9 +145,11 @@ TEST(builtin_near_misses)
     CHECK(is(match(NULL, 400, miss[i]), NULL));
   }
   /* A truncated real body. */
-  CHECK(is(refusal_match(NULL, 400, real[0], strlen(real[0]) - 1), NULL));
-  CHECK(is(refusal_match(NULL, 400, real[0], 40), NULL));
-  CHECK(is(refusal_match(NULL, 400, NULL, 0), NULL));
+  CHECK(is(refusal_match(NULL, REFUSES_STREAM, 400, real[0],
+                         strlen(real[0]) - 1), NULL));
+  CHECK(is(refusal_match(NULL, REFUSES_STREAM, 400, real[0], 40), NULL));
+  CHECK(is(refusal_match(NULL, REFUSES_STREAM, 400, NULL, 0), NULL));
+  CHECK(is(refusal_match(NULL, REFUSES_NONSTREAM, 400, NULL, 0), NULL));
   /* Invalid UTF-8 inside the JSON. */
   CHECK(is(match(NULL, 400, "{\"error\":{\"message\":\"\xff\",\"param\":"
                  "\"stream\",\"code\":\"unsupported_value\"}}"), NULL));
@@ -152,8 +164,8 @@ TEST(builtin_body_size_limit)
     return;
   memcpy(big, real[0], n);
   memset(big + n, ' ', 70000 - n);
-  CHECK(is(refusal_match(NULL, 400, big, 65536), "built-in"));
-  CHECK(is(refusal_match(NULL, 400, big, 65537), NULL));
+  CHECK(is(refusal_match(NULL, REFUSES_STREAM, 400, big, 65536), "built-in"));
+  CHECK(is(refusal_match(NULL, REFUSES_STREAM, 400, big, 65537), NULL));
   free(big);
 }
 
@@ -283,10 +295,11 @@ TEST(user_rule_body_glob)
   CHECK(is(match(&r, 502, "{\"e\":\"does not support stream\"}"), "plain"));
   CHECK(is(match(&r, 502, "does not support Stream"), NULL));
   static const char nul[] = "x\0 does not support stream";
-  CHECK(is(refusal_match(&r, 502, nul, sizeof(nul) - 1), NULL));
+  CHECK(is(refusal_match(&r, REFUSES_STREAM, 502, nul, sizeof(nul) - 1),
+           NULL));
   /* Only n bytes are read. */
   static const char cut[] = "does not support stream";
-  CHECK(is(refusal_match(&r, 502, cut, 20), NULL));
+  CHECK(is(refusal_match(&r, REFUSES_STREAM, 502, cut, 20), NULL));
   refusal_rules_free(&r);
 }
 
@@ -319,17 +332,30 @@ TEST(status_candidate)
 {
   struct refusal_rules r;
   refusal_rules_init(&r);
-  CHECK(refusal_status_candidate(NULL, 400));
-  CHECK(refusal_status_candidate(&r, 400));
-  CHECK(!refusal_status_candidate(&r, 500));
-  CHECK(!refusal_status_candidate(NULL, 200));
-  CHECK(!refusal_status_candidate(NULL, 0));
-  CHECK(!refusal_status_candidate(NULL, -1));
+  const enum refusal_dir S = REFUSES_STREAM, N = REFUSES_NONSTREAM;
+  CHECK(refusal_status_candidate(NULL, S, 400));
+  CHECK(refusal_status_candidate(&r, S, 400));
+  CHECK(!refusal_status_candidate(&r, S, 500));
+  CHECK(!refusal_status_candidate(NULL, S, 200));
+  CHECK(!refusal_status_candidate(NULL, S, 0));
+  CHECK(!refusal_status_candidate(NULL, S, -1));
+  /* The DashScope rules make 400 a candidate without stream too. */
+  CHECK(refusal_status_candidate(NULL, N, 400));
+  CHECK(!refusal_status_candidate(NULL, N, 500));
+  CHECK(!refusal_status_candidate(NULL, N, 200));
   add_rule(&r, "a", "status=500", NULL);
   add_rule(&r, "b", "status=429", "message=x", NULL);
-  CHECK(refusal_status_candidate(&r, 500) && refusal_status_candidate(&r, 429));
-  CHECK(refusal_status_candidate(&r, 400));
-  CHECK(!refusal_status_candidate(&r, 503) && !refusal_status_candidate(&r, 200));
+  add_rule(&r, "c", "direction=stream-only", "status=422", NULL);
+  CHECK(refusal_status_candidate(&r, S, 500) &&
+        refusal_status_candidate(&r, S, 429));
+  CHECK(refusal_status_candidate(&r, S, 400));
+  CHECK(!refusal_status_candidate(&r, S, 503) &&
+        !refusal_status_candidate(&r, S, 200));
+  /* Each rule counts for its direction only. */
+  CHECK(!refusal_status_candidate(&r, S, 422));
+  CHECK(refusal_status_candidate(&r, N, 422));
+  CHECK(!refusal_status_candidate(&r, N, 500) &&
+        !refusal_status_candidate(&r, N, 429));
   refusal_rules_free(&r);
 }
 
@@ -350,25 +376,210 @@ TEST(building_rules)
                                            "40a", "-400", "+400", " 400"};
   for(size_t i = 0; i < sizeof(bad_status) / sizeof(bad_status[0]); i++)
     CHECK(!refusal_rule_set(&r, "status", NULL, bad_status[i], &msg) && msg);
-  CHECK(refusal_rule_status(&r, 1) == 400);  /* unchanged */
+  CHECK(refusal_rule_status(&r, REFUSAL_BUILTINS) == 400);  /* unchanged */
   CHECK(refusal_rule_set(&r, "status", NULL, "599", &msg) && !msg);
   CHECK(refusal_rule_set(&r, "message", NULL, "m*", &msg));
   CHECK(!refusal_rule_set(&r, "message", NULL, "n*", &msg) && msg);
   CHECK(refusal_rule_set(&r, "body", NULL, "", &msg));
   CHECK(!refusal_rule_set(&r, "body", NULL, "b", &msg) && msg);
-  CHECK(refusal_rule_count(&r) == 2 && refusal_rule_count(NULL) == 1);
+  CHECK(refusal_rule_dir(&r, REFUSAL_BUILTINS) == REFUSES_STREAM);
+  CHECK(!refusal_rule_set(&r, "direction", NULL, "both", &msg) && msg);
+  CHECK(!refusal_rule_set(&r, "direction", "a", "stream-only", &msg) && msg);
+  CHECK(refusal_rule_dir(&r, REFUSAL_BUILTINS) == REFUSES_STREAM);
+  CHECK(refusal_rule_set(&r, "direction", NULL, "stream-only", &msg) && !msg);
+  CHECK(refusal_rule_dir(&r, REFUSAL_BUILTINS) == REFUSES_NONSTREAM);
+  CHECK(!refusal_rule_set(&r, "direction", NULL, "no-stream", &msg) && msg);
+  CHECK(refusal_rule_dir(&r, REFUSAL_BUILTINS) == REFUSES_NONSTREAM);
+  CHECK(refusal_rule_count(&r) == REFUSAL_BUILTINS + 1 &&
+        refusal_rule_count(NULL) == REFUSAL_BUILTINS);
   CHECK(!strcmp(refusal_rule_name(NULL, 0), "built-in"));
-  CHECK(refusal_rule_name(NULL, 1) == NULL);
+  CHECK(refusal_rule_name(NULL, REFUSAL_BUILTINS) == NULL);
+  CHECK(!strcmp(refusal_rule_name(&r, REFUSAL_BUILTINS), "x"));
+  CHECK(!refusal_rule_builtin(&r, REFUSAL_BUILTINS) &&
+        !refusal_rule_builtin(&r, REFUSAL_BUILTINS + 1));
+  CHECK(refusal_rule_status(&r, REFUSAL_BUILTINS + 1) == 0);
   struct buf b;
   buf_init(&b);
-  CHECK(refusal_rule_describe(&r, 1, &b));
+  CHECK(refusal_rule_describe(&r, REFUSAL_BUILTINS, &b));
   CHECK_STR(buf_cstr(&b), "status 599, message \"m*\", body \"\"");
-  CHECK(!refusal_rule_describe(&r, 2, &b));
+  CHECK(!refusal_rule_describe(&r, REFUSAL_BUILTINS + 1, &b));
   buf_free(&b);
   refusal_rules_drop_last(&r);
   CHECK(r.n == 0 && !refusal_rules_has(&r, "x"));
   refusal_rules_drop_last(&r);
   refusal_rules_free(&r);
+}
+
+/* ---- the other direction: models that only stream -------------------- */
+
+/* DashScope's answers to a request without stream, byte for byte: qwq-plus
+ * (and qwen-omni), then the qwen3 thinking models in English and in
+ * Chinese (UTF-8). */
+static const char ds_stream_only[] =
+    "{\"error\":{\"code\":\"invalid_parameter_error\",\"param\":null,"
+    "\"message\":\"This model only support stream mode, please enable the "
+    "stream parameter to access the model. \",\"type\":"
+    "\"invalid_request_error\"},\"id\":"
+    "\"chatcmpl-3f1a2b4c-5d6e-7f80-9a1b-2c3d4e5f6a7b\",\"request_id\":"
+    "\"3f1a2b4c-5d6e-7f80-9a1b-2c3d4e5f6a7b\"}";
+static const char ds_thinking[] =
+    "{\"error\":{\"code\":\"invalid_parameter_error\",\"param\":null,"
+    "\"message\":\"parameter.enable_thinking must be set to false for "
+    "non-streaming calls\",\"type\":\"invalid_request_error\"},\"id\":"
+    "\"chatcmpl-8c2d0e4f-1a2b-3c4d-5e6f-7a8b9c0d1e2f\",\"request_id\":"
+    "\"8c2d0e4f-1a2b-3c4d-5e6f-7a8b9c0d1e2f\"}";
+static const char ds_thinking_zh[] =
+    "{\"error\":{\"code\":\"invalid_parameter_error\",\"param\":null,"
+    "\"message\":\"parameter.enable_thinking必须设置为false才能进行非流式调用\","
+    "\"type\":\"invalid_request_error\"},\"id\":"
+    "\"chatcmpl-1b2c3d4e-5f6a-7b8c-9d0e-1f2a3b4c5d6e\",\"request_id\":"
+    "\"1b2c3d4e-5f6a-7b8c-9d0e-1f2a3b4c5d6e\"}";
+
+TEST(dashscope_bodies_match_without_stream_only)
+{
+  CHECK(is(match_ns(NULL, 400, ds_stream_only), "dashscope-stream-only"));
+  CHECK(is(match_ns(NULL, 400, ds_thinking), "dashscope-enable-thinking"));
+  CHECK(is(match_ns(NULL, 400, ds_thinking_zh),
+           "dashscope-enable-thinking-zh"));
+  /* The Chinese message escaped as \uXXXX: the decoded text counts. */
+  CHECK(is(match_ns(NULL, 400, "{\"error\":{\"code\":"
+                    "\"invalid_parameter_error\",\"message\":"
+                    "\"parameter.enable_thinking\\u5fc5\\u987b\\u8bbe\\u7f6e"
+                    "\\u4e3afalse\\u624d\\u80fd\\u8fdb\\u884c\\u975e\\u6d41"
+                    "\\u5f0f\\u8c03\\u7528\"}}"),
+           "dashscope-enable-thinking-zh"));
+  /* A relay's suffix on the message. */
+  CHECK(is(match_ns(NULL, 400, "{\"error\":{\"code\":"
+                    "\"invalid_parameter_error\",\"message\":\"parameter."
+                    "enable_thinking must be set to false for non-streaming "
+                    "calls (request id: 42)\"}}"),
+           "dashscope-enable-thinking"));
+  /* Never in the streaming direction, and never at another status. */
+  const char *const all[] = {ds_stream_only, ds_thinking, ds_thinking_zh};
+  for(size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+    CHECK(is(match(NULL, 400, all[i]), NULL));
+    static const int other[] = {200, 401, 404, 422, 429, 500};
+    for(size_t k = 0; k < sizeof(other) / sizeof(other[0]); k++)
+      CHECK(is(match_ns(NULL, other[k], all[i]), NULL));
+  }
+}
+
+TEST(stream_refusals_match_in_their_direction_only)
+{
+  /* Azure's and OpenAI's refusals of "stream": true say nothing about a
+   * request without stream. */
+  for(size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
+    CHECK(is(match(NULL, 400, real[i]), "built-in"));
+    CHECK(is(match_ns(NULL, 400, real[i]), NULL));
+  }
+}
+
+TEST(dashscope_near_misses)
+{
+  static const char *const miss[] = {
+    /* the same code for another parameter: an error, not a refusal */
+    "{\"error\":{\"code\":\"invalid_parameter_error\",\"param\":null,"
+    "\"message\":\"Range of max_tokens should be [1, 8192]\",\"type\":"
+    "\"invalid_request_error\"},\"id\":\"chatcmpl-x\",\"request_id\":\"x\"}",
+    "{\"error\":{\"code\":\"invalid_parameter_error\",\"message\":"
+    "\"parameter.enable_thinking must be a boolean\"}}",
+    "{\"error\":{\"code\":\"invalid_parameter_error\",\"message\":"
+    "\"Invalid parameter: stream mode\"}}",
+    /* the wording without the code, or with another one */
+    "{\"error\":{\"message\":\"This model only support stream mode, "
+    "please enable the stream parameter to access the model. \"}}",
+    "{\"error\":{\"code\":\"invalid_request_error\",\"message\":\"This "
+    "model only support stream mode\"}}",
+    "{\"error\":{\"code\":null,\"message\":\"parameter.enable_thinking "
+    "must be set to false for non-streaming calls\"}}",
+    /* another case, a prefix before the wording */
+    "{\"error\":{\"code\":\"invalid_parameter_error\",\"message\":\"this "
+    "model only support stream mode\"}}",
+    "{\"error\":{\"code\":\"invalid_parameter_error\",\"message\":\"x: "
+    "This model only support stream mode\"}}",
+    /* the code at the top level (DashScope's native API): not this form */
+    "{\"code\":\"invalid_parameter_error\",\"message\":\"This model only "
+    "support stream mode\"}",
+    /* the wording only in the body, not the message */
+    "{\"error\":{\"code\":\"invalid_parameter_error\",\"message\":\"x\","
+    "\"detail\":\"This model only support stream mode\"}}",
+    "This model only support stream mode",
+    "",
+  };
+  for(size_t i = 0; i < sizeof(miss) / sizeof(miss[0]); i++) {
+    if(match_ns(NULL, 400, miss[i]) || match(NULL, 400, miss[i]))
+      printf("#   matched: %s\n", miss[i]);
+    CHECK(is(match_ns(NULL, 400, miss[i]), NULL));
+    CHECK(is(match(NULL, 400, miss[i]), NULL));
+  }
+}
+
+TEST(user_rules_of_each_direction)
+{
+  struct refusal_rules r;
+  refusal_rules_init(&r);
+  add_rule(&r, "relay needs stream", "direction=stream-only", "status=422",
+           "field error.code=stream_required", NULL);
+  add_rule(&r, "relay refuses stream", "direction=no-stream", "status=422",
+           "field error.code=stream_unsupported", NULL);
+  add_rule(&r, "default is no-stream", "status=409", NULL);
+  static const char need[] = "{\"error\":{\"code\":\"stream_required\"}}";
+  static const char refuse[] = "{\"error\":{\"code\":"
+                               "\"stream_unsupported\"}}";
+  CHECK(is(match_ns(&r, 422, need), "relay needs stream"));
+  CHECK(is(match(&r, 422, need), NULL));
+  CHECK(is(match(&r, 422, refuse), "relay refuses stream"));
+  CHECK(is(match_ns(&r, 422, refuse), NULL));
+  CHECK(is(match(&r, 409, "x"), "default is no-stream"));
+  CHECK(is(match_ns(&r, 409, "x"), NULL));
+  /* The built-in rules of each direction still come first. */
+  add_rule(&r, "any 400 without stream", "direction=stream-only",
+           "status=400", NULL);
+  CHECK(is(match_ns(&r, 400, ds_stream_only), "dashscope-stream-only"));
+  CHECK(is(match_ns(&r, 400, real[0]), "any 400 without stream"));
+  CHECK(is(match(&r, 400, real[0]), "built-in"));
+  CHECK(is(match(&r, 400, ds_stream_only), NULL));
+  refusal_rules_free(&r);
+}
+
+TEST(listing_the_builtin_rules)
+{
+  static const struct {
+    const char *name;
+    enum refusal_dir dir;
+  } want[REFUSAL_BUILTINS] = {
+    {"built-in", REFUSES_STREAM},
+    {"dashscope-stream-only", REFUSES_NONSTREAM},
+    {"dashscope-enable-thinking", REFUSES_NONSTREAM},
+    {"dashscope-enable-thinking-zh", REFUSES_NONSTREAM},
+  };
+  struct buf b;
+  buf_init(&b);
+  for(size_t i = 0; i < REFUSAL_BUILTINS; i++) {
+    CHECK_STR(refusal_rule_name(NULL, i), want[i].name);
+    CHECK(refusal_rule_dir(NULL, i) == want[i].dir);
+    CHECK(refusal_rule_builtin(NULL, i));
+    CHECK(refusal_rule_status(NULL, i) == 400);
+    CHECK(refusal_builtin_name(want[i].name));
+    buf_reset(&b);
+    CHECK(refusal_rule_describe(NULL, i, &b) && b.len);
+  }
+  buf_reset(&b);
+  CHECK(refusal_rule_describe(NULL, 1, &b));
+  CHECK_STR(buf_cstr(&b), "status 400, field error.code = "
+            "\"invalid_parameter_error\", message \"This model only support "
+            "stream mode*\"");
+  buf_free(&b);
+  CHECK(!refusal_builtin_name("dashscope") && !refusal_builtin_name(""));
+  CHECK(!refusal_builtin_name("Built-in"));
+  /* The direction words, both ways. */
+  enum refusal_dir d = REFUSES_NONSTREAM;
+  CHECK_STR(refusal_dir_name(REFUSES_STREAM), "no-stream");
+  CHECK_STR(refusal_dir_name(REFUSES_NONSTREAM), "stream-only");
+  CHECK(refusal_dir_parse("no-stream", &d) && d == REFUSES_STREAM);
+  CHECK(refusal_dir_parse("stream-only", &d) && d == REFUSES_NONSTREAM);
+  CHECK(!refusal_dir_parse("stream", &d) && d == REFUSES_NONSTREAM);
+  CHECK(!refusal_dir_parse("", &d) && !refusal_dir_parse("no-stream ", &d));
 }
 
 int main(void)
@@ -384,5 +595,10 @@ int main(void)
   RUN(user_rule_all_conditions_must_hold);
   RUN(status_candidate);
   RUN(building_rules);
+  RUN(dashscope_bodies_match_without_stream_only);
+  RUN(stream_refusals_match_in_their_direction_only);
+  RUN(dashscope_near_misses);
+  RUN(user_rules_of_each_direction);
+  RUN(listing_the_builtin_rules);
   return check_done();
 }

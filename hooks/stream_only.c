@@ -1,0 +1,125 @@
+/* stream_only.c - sending a non-streaming request streaming and joining
+ * the answer (see stream_only.h). */
+#include "stream_only.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include "../shim/log.h"
+#include "../shim/settings.h"
+#include "hold.h"
+#include "llm_request.h"
+#include "pure/body.h"
+#include "sse_to_json.h"
+
+struct stream_only {
+  struct hold hold;           /* the stream, held until it is joined */
+  struct sse_to_json input;   /* the transform's state */
+};
+
+/* Rewrite the request for streaming and ask for the answer; false if
+ * anything failed. *nlen gets the new body's length. */
+static bool rewrite(struct ss_xfer *x, const struct llm_request *r,
+                    size_t *nlen)
+{
+  struct body_edit edits[] = {
+    BODY_SET("stream", "true"),
+    BODY_SET("stream_options", "{\"include_usage\":true}"),
+  };
+  bool usage = (r->ep.kind == EP_CHAT || r->ep.kind == EP_COMPLETIONS) &&
+               !r->has_stream_options;
+  struct buf nb;
+  buf_init(&nb);
+  if(!body_edit_members(r->body, r->body_len, edits, usage ? 2 : 1, &nb)) {
+    buf_free(&nb);
+    return false;
+  }
+  *nlen = nb.len;
+  /* xfer_set_body takes the bytes (malloc'd, as buf's are) */
+  return xfer_set_body(x, nb.ptr, nb.len) && xfer_decode_answer(x) &&
+         xfer_lift_low_speed(x) && xfer_watch_response(x);
+}
+
+static void stream_only_free(struct stream_only *s)
+{
+  if(!s)
+    return;
+  hold_free(&s->hold);
+  sse_to_json_free(&s->input);
+  free(s);
+}
+
+static void *stream_only_start(struct ss_xfer *x)
+{
+  const struct llm_request *r = llm_request(x);
+  if(r->decision != LLM_STREAM)
+    return NULL;
+  const struct ss_config *c = ss_settings();
+  struct stream_only *s = calloc(1, sizeof(*s));
+  size_t nlen = 0;
+  if(s) {
+    sse_to_json_init(&s->input, assembler_for(r->ep.kind), c->max_answer);
+    hold_init(&s->hold, &sse_to_json, &s->input, c->max_answer, 0);
+  }
+  if(!s || !s->input.st || !rewrite(x, r, &nlen)) {
+    ss_warn("pass-through: out of memory or libcurl refused an option");
+    stream_only_free(s);
+    return NULL;
+  }
+  ss_info("streaming %s %s for a program that does not: model %s%s; body "
+          "%zu -> %zu bytes", endpoint_name(r->ep.kind), r->ep.path,
+          r->model, r->why, r->body_len, nlen);
+  char why[600];
+  snprintf(why, sizeof(why), "model %s%s", r->model, r->why);
+  xfer_note(x, "joined", why);
+  return s;
+}
+
+static enum ss_flow so_header(struct ss_xfer *x, void *ctx, const char *p,
+                              size_t n)
+{
+  struct stream_only *s = ctx;
+  return hold_header(x, &s->hold, p, n);
+}
+
+/* Is the held block an event stream? A server that ignored "stream" and
+ * answered JSON gets its answer through unchanged, at once. */
+static bool so_is_stream(const struct hold *h)
+{
+  size_t n;
+  const char *v = hold_field(h, "Content-Type", &n);
+  return v && n >= 17 && !strncasecmp(v, "text/event-stream", 17);
+}
+
+static enum ss_flow so_body(struct ss_xfer *x, void *ctx, const char *p,
+                            size_t n)
+{
+  struct stream_only *s = ctx;
+  if(s->hold.state == HOLD_WAIT && s->hold.holding && !so_is_stream(&s->hold))
+    return hold_give_up(x, &s->hold, "the answer is not an event stream");
+  return hold_body(x, &s->hold, p, n);
+}
+
+static enum ss_flow so_resume(struct ss_xfer *x, void *ctx)
+{
+  struct stream_only *s = ctx;
+  return hold_pump(x, &s->hold);
+}
+
+static void so_end(struct ss_xfer *x, void *ctx, CURLcode *result)
+{
+  struct stream_only *s = ctx;
+  hold_end(x, &s->hold, *result);
+}
+
+static void so_finish(struct ss_xfer *x, void *ctx)
+{
+  (void)x;
+  stream_only_free(ctx);
+}
+
+const struct ss_stage stream_only_stage = {
+  "stream_only", stream_only_start, so_header, so_body, so_resume, so_end,
+  so_finish
+};
