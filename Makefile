@@ -157,7 +157,7 @@ check-asan: deps
 check-tsan: deps
 	$(MAKE) BUILD=build-tsan SAN="-fsanitize=thread" all clients
 	SS_BUILD=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_c_clients.py -k threads $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_c_clients.py tests/test_stream_only_clients.py -k threads $(PYTEST_ARGS)
 
 # libFuzzer harnesses of the pure parts (clang): `make fuzz` runs each for
 # FUZZ_SECONDS; corpora live in build/fuzz/<name>.corpus.

@@ -223,7 +223,9 @@ static void fb_end(struct ss_xfer *x, void *ctx, CURLcode *result)
 {
   struct fallback *f = ctx;
   (void)result;
-  if(f->hold.state == HOLD_COLLECT)  /* the body ended: judge what came */
+  /* the body ended (or the held candidate had none): judge what came */
+  if(f->hold.state == HOLD_COLLECT ||
+     (f->hold.state == HOLD_WAIT && f->hold.holding && f->candidate))
     fb_judge(x, f);
   else if(f->hold.state != HOLD_SWALLOW) {
     hold_release(&f->hold);  /* blocks without a body, if any */

@@ -170,6 +170,8 @@ const char *hold_input(const struct hold *h, size_t *n)
 enum ss_flow hold_give_up(struct ss_xfer *x, struct hold *h, const char *why)
 {
   ss_info("answer passed through unchanged: %s", why);
+  if(h->t)  /* a transform was meant to replace it (fallback notes its own) */
+    xfer_note(x, "passed-unchanged", why);
   if(xfer_shim_decodes(x) &&
      headers_has(h->held.ptr, h->held.len, "Content-Encoding")) {
     /* The shim made libcurl decode: the fields no longer hold. */

@@ -17,10 +17,11 @@
  * direction is which way the server refused (refusal_dir_name):
  * "no-stream" (it refused "stream": true; requests go without it) or
  * "stream-only" (it refused a request without stream; requests go
- * streaming). A line of six fields (written before directions existed)
- * is read as no-stream; the writer always writes seven. Versions that
- * knew six fields only skip seven-field lines (and drop them when they
- * rewrite the file). One entry per (host, model, fingerprint): the
+ * streaming). A line of six fields is a no-stream entry: the writer
+ * leaves the direction out for those, so that versions that knew six
+ * fields only (a long-running process of an older release sharing the
+ * file) still read and keep them; they skip the seven-field stream-only
+ * lines (and drop them when they rewrite the file). One entry per (host, model, fingerprint): the
  * newest word on a triple replaces the other direction's. A line that
  * does not parse (wrong field count, bad number, bad escape, a field
  * over LEARNED_MAX_FIELD bytes, empty rule, unknown direction) is

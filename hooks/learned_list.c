@@ -13,8 +13,8 @@
   "answer without streaming), kept by " \
   "auto mode (`streamshim models` shows them, `streamshim models --forget` " \
   "removes them).\n" \
-  "# host\tmodel\tfingerprint\tlearned\texpires\trule\tdirection (Unix " \
-  "times; \\\\ \\t \\n \\r escaped; direction no-stream: sent without " \
+  "# host\tmodel\tfingerprint\tlearned\texpires\trule[\tdirection] (Unix " \
+  "times; \\\\ \\t \\n \\r escaped; no direction: sent without " \
   "stream, stream-only: sent streaming; rewritten whole under " \
   "<file>.lock)\n"
 
@@ -440,8 +440,10 @@ bool learned_format(const struct learned_list *l, struct buf *out)
     put_number(out, e->expires);
     buf_puts(out, "\t");
     learned_escape(out, e->rule);
-    buf_puts(out, "\t");
-    buf_puts(out, refusal_dir_name(e->dir));
+    if(e->dir != REFUSES_STREAM) {  /* a no-stream line stays six fields */
+      buf_puts(out, "\t");
+      buf_puts(out, refusal_dir_name(e->dir));
+    }
     buf_puts(out, "\n");
   }
   return !out->oom;

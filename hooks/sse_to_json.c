@@ -72,8 +72,15 @@ static void *open_answer(void *ctx, const char *p, size_t n, const char **why)
   (void)p;
   bool eof = s->last == ASM_MORE;  /* no terminal event: the transfer ended */
   if(eof && sse_read_pending(&s->reader)) {
-    *why = "the stream ended inside an event";
-    return NULL;
+    /* the last event without its blank line: taken if it is whole */
+    int r = sse_read_end(&s->reader, take_event, s);
+    if(r == SSE_READ_TOO_BIG || r == SSE_READ_OOM || s->last == ASM_BAD ||
+       s->last == ASM_OOM) {
+      *why = s->last == ASM_BAD && s->why ? s->why
+                                          : "the stream ended inside an event";
+      return NULL;
+    }
+    eof = s->last == ASM_MORE;
   }
   int status = s->a->finish(s->st, eof, &s->out, why);
   if(status <= 0) {

@@ -96,8 +96,15 @@ static enum ss_flow so_body(struct ss_xfer *x, void *ctx, const char *p,
                             size_t n)
 {
   struct stream_only *s = ctx;
-  if(s->hold.state == HOLD_WAIT && s->hold.holding && !so_is_stream(&s->hold))
+  if(s->hold.state == HOLD_WAIT && s->hold.holding &&
+     !so_is_stream(&s->hold)) {
+    /* these bytes go out first, behind the held lines */
+    if(!hold_collect(&s->hold, p, n)) {
+      ss_error("out of memory holding the answer: transfer failed");
+      return SS_FAILED;
+    }
     return hold_give_up(x, &s->hold, "the answer is not an event stream");
+  }
   return hold_body(x, &s->hold, p, n);
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "handle.h"
+#include "log.h"
 
 void out_init(struct ss_out *o)
 {
@@ -42,6 +43,17 @@ static size_t call_header(const struct ss_app_opts *a, const char *p,
   if(a->write_fn)
     return a->write_fn((char *)p, 1, n, a->header_data);
   return fwrite(p, 1, n, (FILE *)a->header_data);
+}
+
+/* How often a piece the program paused on after libcurl finished is
+ * offered again before it counts as taken. */
+#define OUT_AT_END_OFFERS 8
+
+/* Call the write callback (a body piece) or the header callback. */
+static size_t call_kind(const struct ss_app_opts *a, enum ss_out_kind kind,
+                        const char *p, size_t n)
+{
+  return kind == SS_OUT_BODY ? call_write(a, p, n) : call_header(a, p, n);
 }
 
 /* Keep the refused rest of a piece for delivery after the unpause. */
@@ -104,8 +116,16 @@ enum ss_flow out_deliver(struct ss_out *o, struct ss_handle *h,
   do {
     size_t len = kind != SS_OUT_BODY || n <= CURL_MAX_WRITE_SIZE
                  ? n : CURL_MAX_WRITE_SIZE;
-    size_t w = kind == SS_OUT_BODY ? call_write(a, p, len)
-                                   : call_header(a, p, len);
+    size_t w = call_kind(a, kind, p, len);
+    /* After libcurl finished nothing can unpause: the piece is offered
+     * again at once, so that a program that pauses, then takes the same
+     * bytes on the next call, still gets them. */
+    for(int k = 0; o->at_end && w == CURL_WRITEFUNC_PAUSE &&
+                   k < OUT_AT_END_OFFERS; k++)
+      w = call_kind(a, kind, p, len);
+    if(o->at_end && w == CURL_WRITEFUNC_PAUSE)
+      ss_warn("the program kept pausing after its transfer ended: %zu "
+              "bytes it did not take are dropped", len);
     enum ss_flow r = judge_call(o, w, len, kind, p, n);
     if(r != SS_OK)
       return r;

@@ -30,7 +30,8 @@ struct ss_out {
   bool has_pending;
   bool failed;              /* the program refused bytes */
   size_t fail_value;        /* what its callback returned */
-  bool at_end;              /* after libcurl finished: pauses are ignored */
+  bool at_end;              /* after libcurl finished: a pause cannot
+                               hold (the piece is offered again) */
   bool headers_in_body;     /* CURLOPT_HEADER: header lines go to the write
                                callback too (the shim turned libcurl's off) */
   bool detached;            /* the program let go of the transfer (a reset

@@ -70,6 +70,9 @@ Test knobs (request headers):
   X-Test-Header: N: V   add the field N: V to the answer (may repeat)
   X-Test-Info-Header: N: V  add it to the 100 Continue answer (may repeat)
   X-Test-Trailer: N: V  send it as a trailer of a chunked answer (may repeat)
+  X-Test-Ignore-Stream: 1  answer a "stream": true request as if it did not
+                        stream (one JSON answer: a server that ignores it)
+  X-Test-Empty-Body: 1  with X-Test-Status: an empty body (Content-Length: 0)
   X-Test-Stream-Only-Refusal: dashscope|thinking|thinking-zh  the wording of a
                         stream-only model's refusal: "This model only support
                         stream mode, ..." (dashscope), "parameter.enable_thinking
@@ -937,6 +940,8 @@ class Handler(BaseHTTPRequestHandler):
         status = self._hdr("X-Test-Status")
         if status:
             code = int(status)
+            if self._hdr("X-Test-Empty-Body") == "1":
+                return self.send_body(code, b"")
             return self.send_body(code, error_body(f"Test status {code}", "test_error",
                                                    None, str(code)))
 
@@ -1000,6 +1005,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_sse(split_events(data), shape)
         if "stream_options" in req and not stream:
             return self.send_body(400, STREAM_OPTIONS_BODY)
+        if self._hdr("X-Test-Ignore-Stream") == "1":
+            stream = False  # a server that ignores "stream": true
         stream_only = model_matches(model, self.server.stream_only)
         if stream_only and not stream:
             kind = self._hdr("X-Test-Stream-Only-Refusal") or \

@@ -33,8 +33,8 @@ def ctl():
 
 def parse_cache(path):
     """The entries of a cache file as (host, model, fp, learned, expires,
-    rule) tuples; fails on any line that is not a comment or an entry (of
-    seven fields: the direction last, no-stream for what `learn` adds)."""
+    rule) tuples; fails on any line that is not a comment or an entry (a
+    no-stream entry, what `learn` adds, is six fields: no direction)."""
     entries = []
     raw = path.read_bytes()
     assert raw.endswith(b"\n")
@@ -42,9 +42,8 @@ def parse_cache(path):
         if line.startswith("#"):
             continue
         fields = line.split("\t")
-        assert len(fields) == 7, line
-        host, model, fp, learned, expires, rule, direction = fields
-        assert direction == "no-stream", line
+        assert len(fields) == 6, line
+        host, model, fp, learned, expires, rule = fields
         assert fp == "-" or (len(fp) == 16 and set(fp) <= FP_CHARS), line
         assert learned.isdigit() and expires.isdigit() and rule, line
         entries.append((host, model, fp, int(learned), int(expires), rule))

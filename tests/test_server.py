@@ -553,6 +553,12 @@ def test_stream_only_globs_from_the_command_line(tmp_path):
     assert r.status == 200 and json.loads(r.body)["model"] == "qwq-plus"
 
 
+def sent_for(server, r):
+    """What the server logged as sent for the answer r (by its request id:
+    a late record of an earlier test's transfer must not count)."""
+    return server.sent().get(r.header("x-request-id"))
+
+
 DASHSCOPE_CHUNK_KEYS = ["choices", "object", "usage", "created", "system_fingerprint", "model", "id"]
 
 
@@ -572,8 +578,7 @@ def test_dashscope_stream(server, tmp_path, judge, usage, prompt, members):
     req = json.loads(body)
     answer = srv.dashscope_answer(req, "qwq-plus")
     assert r.body == b"".join(srv.dashscope_events(answer, usage))
-    (sent,) = server.sent().values()
-    assert sent == (200, r.body)
+    assert sent_for(server, r) == (200, r.body)
     # DashScope's shape
     events = parse_sse(r.body)
     assert events[-1].data == "[DONE]"
@@ -695,8 +700,7 @@ def test_stream_file_on_every_route(server, tmp_path, name, path, args):
     sizes, data = chunk_sizes(r.body)
     assert data == TRANSCRIPT
     assert sizes == [len(e) for e in srv.split_events(TRANSCRIPT)]  # one chunk per event
-    (sent,) = server.sent().values()
-    assert sent == (200, TRANSCRIPT)
+    assert sent_for(server, r) == (200, TRANSCRIPT)
 
 
 def test_stream_file_only_for_streaming_requests(server, tmp_path):
@@ -765,7 +769,7 @@ def test_stream_error_knob_chat(server, tmp_path, model, n, etype):
     assert json.loads(err[len(b"data: "):]) == {"error": {
         "message": srv.STREAM_ERROR_MESSAGE, "type": etype or "server_error",
         "param": None, "code": None}}
-    assert list(server.sent().values()) == [(200, r.body)]
+    assert sent_for(server, r) == (200, r.body)
 
 
 def test_stream_error_events_by_shape():
@@ -802,7 +806,7 @@ def test_stream_cut_and_end_knobs(server, tmp_path, model):
     rc, r = curl_any(tmp_path, server.openai_url(), "-H", "X-Test-Stream-Cut: 4", data=body)
     assert rc == 18, r.stderr  # transfer closed with outstanding read data remaining
     assert r.status == 200 and r.body == b"".join(events[:4])
-    assert list(server.sent().values()) == [(200, r.body)]
+    assert sent_for(server, r) == (200, r.body)
     r = curl(tmp_path, server.openai_url(), "--raw", "-H", "X-Test-Stream-End: 4", data=body)
     sizes, data = chunk_sizes(r.body)  # a clean end: the zero-size chunk came
     assert data == b"".join(events[:4]) and len(sizes) == 4

@@ -1,6 +1,7 @@
 /* asm_part.c - the parts the assemblers share (see asm_part.h): reading
- * what an event is, and the accumulators of text, arrays, whole values
- * and members kept by name. Values are copied as the events wrote them. */
+ * what an event is, and the accumulators of text, arrays, logprobs
+ * objects, whole values and members kept by name. Values are copied as
+ * the events wrote them. */
 #include "asm_part.h"
 
 #include <stdlib.h>
@@ -26,12 +27,19 @@ bool asm_text_add(struct asm_text *t, struct json_span v)
 
 void asm_text_put(struct buf *out, const struct asm_text *t)
 {
-  if(t->b.oom)
-    out->oom = true;
-  if(t->st != ASM_SET) {
-    buf_puts(out, "null");
+  if(t->st == ASM_SET) {
+    asm_text_put_str(out, t);
     return;
   }
+  if(t->b.oom)
+    out->oom = true;
+  buf_puts(out, "null");
+}
+
+void asm_text_put_str(struct buf *out, const struct asm_text *t)
+{
+  if(t->b.oom)
+    out->oom = true;
   buf_puts(out, "\"");
   buf_append(out, t->b.ptr, t->b.len);
   buf_puts(out, "\"");
@@ -85,6 +93,54 @@ void asm_list_free(struct asm_list *l)
   l->st = ASM_ABSENT;
 }
 
+const char *asm_lp_add(struct asm_lp *lp, struct json_span v,
+                       const char *const *names)
+{
+  struct json_span m;
+  if(v.type == JSON_NONE)
+    return NULL;
+  lp->key = true;
+  if(v.type == JSON_NULL)
+    return NULL;
+  if(v.type != JSON_OBJECT || !json_only_members(v, names))
+    return "a choice's logprobs is not a known object";
+  lp->obj = true;
+  for(size_t i = 0; names[i]; i++) {
+    json_get(v, names[i], &m);
+    if(!asm_list_add(&lp->m[i], m))
+      return "a logprobs member is not an array or null";
+  }
+  return NULL;
+}
+
+void asm_lp_put(struct buf *out, const struct asm_lp *lp,
+                const char *const *names)
+{
+  bool first = true;
+  if(!lp->key)
+    return;
+  buf_puts(out, ",\"logprobs\":");
+  if(!lp->obj) {
+    buf_puts(out, "null");
+    return;
+  }
+  buf_puts(out, "{");
+  for(size_t i = 0; names[i]; i++) {
+    if(lp->m[i].st == ASM_ABSENT)
+      continue;
+    asm_key(out, &first, names[i]);
+    asm_list_put(out, &lp->m[i]);
+  }
+  buf_puts(out, "}");
+}
+
+void asm_lp_free(struct asm_lp *lp)
+{
+  for(size_t i = 0; i < ASM_LP_MAX; i++)
+    asm_list_free(&lp->m[i]);
+  lp->key = lp->obj = false;
+}
+
 void asm_val_set(struct asm_val *v, struct json_span s)
 {
   if(s.type == JSON_NONE)
@@ -92,6 +148,17 @@ void asm_val_set(struct asm_val *v, struct json_span s)
   buf_reset(&v->b);
   buf_append(&v->b, s.ptr, s.len);
   v->set = true;
+}
+
+bool asm_str_set(struct asm_val *v, struct json_span s)
+{
+  if(s.type == JSON_NONE || s.type == JSON_NULL)
+    return true;
+  if(s.type != JSON_STRING)
+    return false;
+  if(s.len > 2)
+    asm_val_set(v, s);
+  return true;
 }
 
 void asm_val_put(struct buf *out, const struct asm_val *v)
@@ -105,6 +172,14 @@ void asm_val_free(struct asm_val *v)
 {
   buf_free(&v->b);
   v->set = false;
+}
+
+void asm_key(struct buf *out, bool *first, const char *name)
+{
+  buf_puts(out, *first ? "\"" : ",\"");
+  *first = false;
+  buf_puts(out, name);
+  buf_puts(out, "\":");
 }
 
 /* Is the number span v zero (every digit before its exponent a 0)? */

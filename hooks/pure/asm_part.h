@@ -43,6 +43,8 @@ struct asm_text {
 bool asm_text_add(struct asm_text *t, struct json_span v);
 /* Append the text as a JSON string, or null when no string came. */
 void asm_text_put(struct buf *out, const struct asm_text *t);
+/* Append the text as a JSON string, "" when no string came. */
+void asm_text_put_str(struct buf *out, const struct asm_text *t);
 void asm_text_free(struct asm_text *t);
 
 /* An array joined from array pieces: the elements of each, in order. */
@@ -56,6 +58,29 @@ bool asm_list_add(struct asm_list *l, struct json_span v);
 void asm_list_put(struct buf *out, const struct asm_list *l);
 void asm_list_free(struct asm_list *l);
 
+/* Most members of a choice's logprobs object (legacy Completions' four). */
+#define ASM_LP_MAX 4
+
+/* A choice's logprobs (Chat and legacy Completions chunks): whether any
+ * chunk had the key and as an object, and each member (an array) joined
+ * as asm_list does. Its members are named by a NULL-terminated list (at
+ * most ASM_LP_MAX) the caller gives every call. */
+struct asm_lp {
+  bool key;                       /* a chunk had "logprobs" */
+  bool obj;                       /* ... as an object */
+  struct asm_list m[ASM_LP_MAX];  /* in the order of the names */
+};
+/* Join logprobs v (an object with only the members named, null, or
+ * JSON_NONE). NULL, or why not. */
+const char *asm_lp_add(struct asm_lp *lp, struct json_span v,
+                       const char *const *names);
+/* Append ,"logprobs":... as the chunks carried it: an object with the
+ * members that came, null when only null came, nothing when no chunk had
+ * the key. */
+void asm_lp_put(struct buf *out, const struct asm_lp *lp,
+                const char *const *names);
+void asm_lp_free(struct asm_lp *lp);
+
 /* One value, copied whole. */
 struct asm_val {
   bool set;
@@ -63,9 +88,15 @@ struct asm_val {
 };
 /* Keep v (replacing what was kept); JSON_NONE keeps nothing. */
 void asm_val_set(struct asm_val *v, struct json_span s);
+/* Keep string v when it is not empty (JavaScript's if(v)); null and
+ * JSON_NONE keep nothing. False when v is of another type. */
+bool asm_str_set(struct asm_val *v, struct json_span s);
 /* Append the value kept (nothing when none). */
 void asm_val_put(struct buf *out, const struct asm_val *v);
 void asm_val_free(struct asm_val *v);
+
+/* Append "name": with a comma before it unless *first (then cleared). */
+void asm_key(struct buf *out, bool *first, const char *name);
 
 /* Is v blank: null, "", a number equal to 0, or {}? (A blank value never
  * replaces one already kept: Azure's first chunk, "{}" filter results.) */

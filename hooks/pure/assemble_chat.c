@@ -1,9 +1,13 @@
 /* assemble_chat.c - joining a Chat Completions stream (chat.completion.chunk
  * events) into the chat.completion answer the API gives without streaming
- * (see assemble.h; the writer is assemble_chat_put.c). The inverse of
- * sse_chat.c. The rules are openai-node's ChatCompletionStream
- * (#accumulateChatCompletion, finalizeChatCompletion), except where the
- * SDK loses what the non-streamed answer has:
+ * (see assemble.h). The inverse of sse_chat.c. The top level, the table
+ * of choices, finish_reason, errors and [DONE] are the chunk-stream
+ * core's (asm_chunks.c); this file joins what a choice of this shape
+ * carries (delta, tool calls, logprobs, filter results) and
+ * assemble_chat_put.c writes it. The rules are openai-node's
+ * ChatCompletionStream (#accumulateChatCompletion,
+ * finalizeChatCompletion), except where the SDK loses what the
+ * non-streamed answer has:
  *
  * - Top level: the last chunk that carries a member wins (Object.assign),
  *   but a chunk whose id is blank ("" or absent: Azure's first chunk, its
@@ -37,20 +41,6 @@
 #include "assemble_chat_int.h"
 
 #include <stdlib.h>
-#include <string.h>
-
-/* Keep string v in slot when it is not empty; null and absence keep
- * nothing. False when v is of another type. */
-static bool achat_set_name(struct asm_val *slot, struct json_span v)
-{
-  if(v.type == JSON_NONE || v.type == JSON_NULL)
-    return true;
-  if(v.type != JSON_STRING)
-    return false;
-  if(v.len > 2)
-    asm_val_set(slot, v);
-  return true;
-}
 
 /* Join a tool call's "function" (or "custom") object fn into t: its
  * "name" set when not empty, its member text_name ("arguments", "input")
@@ -63,7 +53,7 @@ static const char *achat_fn_add(struct achat_tool *t, struct json_span fn,
     return "a tool call function is not an object";
   json_get(fn, "name", &name);
   json_get(fn, text_name, &text);
-  if(!achat_set_name(&t->name, name) || !asm_text_add(&t->args, text))
+  if(!asm_str_set(&t->name, name) || !asm_text_add(&t->args, text))
     return "a tool call name or arguments is not a string";
   return NULL;
 }
@@ -94,10 +84,10 @@ static const char *achat_tool_add(struct achat_choice *ch, struct json_span e)
   if(!t)
     return asm_oom_why;
   json_get(e, "id", &v);
-  if(!achat_set_name(&t->id, v))
+  if(!asm_str_set(&t->id, v))
     return "a tool call id is not a string";
   json_get(e, "type", &v);
-  if(!achat_set_name(&t->type, v))
+  if(!asm_str_set(&t->type, v))
     return "a tool call type is not a string";
   json_get(e, "function", &fn);
   json_get(e, "custom", &custom);
@@ -142,7 +132,7 @@ static const char *achat_fcall_add(struct achat_choice *ch, struct json_span f)
   ch->fcall = true;
   json_get(f, "name", &name);
   json_get(f, "arguments", &args);
-  if(!achat_set_name(&ch->fc_name, name) || !asm_text_add(&ch->fc_args, args))
+  if(!asm_str_set(&ch->fc_name, name) || !asm_text_add(&ch->fc_args, args))
     return "a function_call name or arguments is not a string";
   return NULL;
 }
@@ -165,7 +155,7 @@ static const char *achat_delta(struct achat_choice *ch, struct json_span d)
   struct json_span v;
   const char *why;
   json_get(d, "role", &v);
-  if(!achat_set_name(&ch->role, v))
+  if(!asm_str_set(&ch->role, v))
     return "a delta's role is not a string";
   if(!achat_text(&ch->content, d, "content") ||
      !achat_text(&ch->refusal, d, "refusal") ||
@@ -187,162 +177,30 @@ static const char *achat_delta(struct achat_choice *ch, struct json_span d)
   return asm_bag_rest(&ch->msg_rest, d, known, false);
 }
 
-/* Join a choice's logprobs (object, null or absent): the entries of its
- * "content" and "refusal" arrays are appended. */
-static const char *achat_lp(struct achat_choice *ch, struct json_span lp)
-{
-  static const char *const names[] = {"content", "refusal", NULL};
-  struct json_span c, r;
-  if(lp.type == JSON_NONE)
-    return NULL;
-  ch->lp_key = true;
-  if(lp.type == JSON_NULL)
-    return NULL;
-  if(lp.type != JSON_OBJECT || !json_only_members(lp, names))
-    return "a choice's logprobs is not a known object";
-  ch->lp_obj = true;
-  json_get(lp, "content", &c);
-  json_get(lp, "refusal", &r);
-  if(!asm_list_add(&ch->lp_content, c) || !asm_list_add(&ch->lp_refusal, r))
-    return "a logprobs member is not an array or null";
-  return NULL;
-}
+const char *const achat_lp_names[] = {"content", "refusal", NULL};
 
-/* The choice of a at index i, made when new; NULL when memory runs out. */
-static struct achat_choice *achat_choice_at(struct achat *a, size_t i)
+/* The shape's choice_add: join one element of a chunk's "choices" into
+ * the choice at its index. */
+static const char *achat_choice_add(struct asm_choice *base,
+                                    struct json_span c)
 {
-  if(!a->choices[i]) {
-    a->choices[i] = calloc(1, sizeof(*a->choices[i]));
-    if(a->choices[i])
-      a->choice_count++;
-  }
-  return a->choices[i];
-}
-
-/* Join one element of a chunk's "choices". */
-static const char *achat_choice(struct achat *a, struct json_span c)
-{
-  static const char *const known[] = {"index", "delta", "logprobs",
-                                      "finish_reason",
-                                      "content_filter_results", NULL};
+  struct achat_choice *ch = (struct achat_choice *)base;
   struct json_span v;
-  size_t i;
   const char *why;
-  if(c.type != JSON_OBJECT || !json_get(c, "index", &v) || !asm_index(v, &i))
-    return "a choice has no valid index";
-  struct achat_choice *ch = achat_choice_at(a, i);
-  if(!ch)
-    return asm_oom_why;
-  json_get(c, "finish_reason", &v);
-  if(v.type == JSON_STRING && v.len > 2)  /* the SDK: if(finish_reason) */
-    asm_val_set(&ch->finish, v);
-  else if(v.type != JSON_STRING && v.type != JSON_NULL && v.type != JSON_NONE)
-    return "a finish_reason is not a string or null";
+  if((why = asm_finish_add(base, c)))
+    return why;
   json_get(c, "content_filter_results", &v);
   if(v.type != JSON_NONE && (!ch->filter.set || !asm_blank(v)))
     asm_val_set(&ch->filter, v);
   json_get(c, "logprobs", &v);
-  if((why = achat_lp(ch, v)))
+  if((why = asm_lp_add(&ch->lp, v, achat_lp_names)))
     return why;
   json_get(c, "delta", &v);
   if(v.type == JSON_OBJECT && (why = achat_delta(ch, v)))
     return why;
   if(v.type != JSON_OBJECT && v.type != JSON_NULL && v.type != JSON_NONE)
     return "a choice's delta is not an object";
-  return asm_bag_rest(&ch->rest, c, known, false);
-}
-
-/* Keep the chunk's top-level members. */
-static const char *achat_top(struct achat *a, struct json_span root)
-{
-  static const char *const known[] = {
-    "id", "object", "created", "model", "choices", "usage", "service_tier",
-    "system_fingerprint", "obfuscation", NULL
-  };
-  struct json_span v;
-  json_get(root, "id", &v);
-  bool blank = v.type == JSON_NONE || asm_blank(v);
-  asm_top_set(&a->id, v, blank, true);
-  json_get(root, "created", &v);
-  asm_top_set(&a->created, v, blank, true);
-  json_get(root, "model", &v);
-  asm_top_set(&a->model, v, blank, true);
-  json_get(root, "service_tier", &v);
-  asm_top_set(&a->tier, v, blank, false);
-  json_get(root, "system_fingerprint", &v);
-  asm_top_set(&a->fp, v, blank, false);
-  json_get(root, "usage", &v);
-  if(v.type == JSON_OBJECT)
-    asm_val_set(&a->usage, v);
-  return asm_bag_rest(&a->rest, root, known, blank);
-}
-
-/* Join one chunk (a JSON object). NULL, or why it cannot be joined. */
-static const char *achat_chunk(struct achat *a, struct json_span root)
-{
-  struct json_span v, choices, c;
-  struct json_iter it;
-  const char *why;
-  if(json_get(root, "object", &v) &&
-     !(v.type == JSON_STRING && (v.len == 2 ||
-                                 json_key_is(v, "chat.completion.chunk"))))
-    return "not a chat.completion.chunk";
-  if(!json_get(root, "choices", &choices) || choices.type != JSON_ARRAY)
-    return "a chunk without a choices array";
-  a->chunk_seen = true;
-  if((why = achat_top(a, root)))
-    return why;
-  json_iter_init(&it, choices);
-  while(json_next_element(&it, &c))
-    if((why = achat_choice(a, c)))
-      return why;
   return NULL;
-}
-
-/* The result an ended state repeats. */
-static enum asm_result achat_ended(const struct achat *a, const char **why)
-{
-  switch(a->st) {
-  case ACHAT_END:
-    return ASM_END;
-  case ACHAT_ERROR:
-    return ASM_ERROR;
-  case ACHAT_OOM:
-    return ASM_OOM;
-  default:
-    *why = a->why;
-    return ASM_BAD;
-  }
-}
-
-static enum asm_result achat_event(void *st, const struct sse_event *ev,
-                                   const char **why)
-{
-  struct achat *a = st;
-  struct json_span root;
-  const char *ignored, *reason = NULL;
-  if(!why)
-    why = &ignored;
-  if(a->st != ACHAT_RUN)
-    return achat_ended(a, why);
-  enum asm_result r = asm_event_read(ev, &root, &a->err, &a->err_status,
-                                     &reason);
-  if(r == ASM_MORE && (reason = achat_chunk(a, root)))
-    r = reason == asm_oom_why ? ASM_OOM : ASM_BAD;
-  a->st = r == ASM_END ? ACHAT_END : r == ASM_ERROR ? ACHAT_ERROR
-        : r == ASM_BAD ? ACHAT_BAD : r == ASM_OOM ? ACHAT_OOM : ACHAT_RUN;
-  a->why = reason;
-  if(reason)
-    *why = reason;
-  return r;
-}
-
-static void *achat_open(void)
-{
-  struct achat *a = calloc(1, sizeof(*a));
-  if(a)
-    buf_init(&a->err);
-  return a;
 }
 
 /* Release a tool call. */
@@ -356,9 +214,11 @@ static void achat_tool_free(struct achat_tool *t)
   free(t);
 }
 
-/* Release a choice and its tool calls. */
-static void achat_choice_free(struct achat_choice *ch)
+/* The shape's choice_free: release a choice's message, tool calls,
+ * logprobs and filter results. */
+static void achat_choice_free(struct asm_choice *base)
 {
+  struct achat_choice *ch = (struct achat_choice *)base;
   for(size_t i = 0; i < ASM_MAX_INDEX; i++)
     if(ch->tools[i])
       achat_tool_free(ch->tools[i]);
@@ -371,33 +231,39 @@ static void achat_choice_free(struct achat_choice *ch)
   asm_text_free(&ch->fc_args);
   asm_list_free(&ch->annotations);
   asm_bag_free(&ch->msg_rest);
-  asm_list_free(&ch->lp_content);
-  asm_list_free(&ch->lp_refusal);
-  asm_val_free(&ch->finish);
+  asm_lp_free(&ch->lp);
   asm_val_free(&ch->filter);
-  asm_bag_free(&ch->rest);
-  free(ch);
 }
 
-static void achat_close(void *st)
+/* The choice members read above (not kept among the others), and
+ * "message", which the answer's choice gets from the deltas: a chunk's
+ * own would be written twice. */
+static const char *const achat_choice_known[] = {
+  "index", "delta", "logprobs", "finish_reason", "content_filter_results",
+  "message", NULL
+};
+
+static const struct asm_chunks_shape achat_shape = {
+  .chunk_object = "chat.completion.chunk",
+  .other_why = "not a chat.completion.chunk",
+  .answer_object = "\"chat.completion\"",
+  .tier = true,              /* choices, usage, service_tier, */
+  .fp_first = false,         /* system_fingerprint, then the others */
+  .choice_size = sizeof(struct achat_choice),
+  .choice_known = achat_choice_known,
+  .choice_add = achat_choice_add,
+  .choice_whole = achat_choice_whole,
+  .choice_put = achat_choice_put,
+  .choice_free = achat_choice_free,
+};
+
+/* The table's open: an empty state of this shape. */
+static void *achat_open(void)
 {
-  struct achat *a = st;
-  if(!a)
-    return;
-  for(size_t i = 0; i < ASM_MAX_INDEX; i++)
-    if(a->choices[i])
-      achat_choice_free(a->choices[i]);
-  asm_val_free(&a->id);
-  asm_val_free(&a->created);
-  asm_val_free(&a->model);
-  asm_val_free(&a->tier);
-  asm_val_free(&a->fp);
-  asm_val_free(&a->usage);
-  asm_bag_free(&a->rest);
-  buf_free(&a->err);
-  free(a);
+  return asm_chunks_open(&achat_shape);
 }
 
 const struct assembler chat_assembler = {
-  "chat.completion", achat_open, achat_event, achat_finish, achat_close
+  "chat.completion", achat_open, asm_chunks_event, asm_chunks_finish,
+  asm_chunks_close
 };

@@ -1,13 +1,14 @@
 /* assemble_chat_int.h - internals shared by the Chat Completions
- * assembler's reader (assemble_chat.c: each chunk joined into the state)
- * and writer (assemble_chat_put.c: the chat.completion answer). */
+ * assembler's reader (assemble_chat.c: each choice of a chunk joined into
+ * its state) and writer (assemble_chat_put.c: a choice of the
+ * chat.completion answer). The rest is the core's (asm_chunks.h). */
 #ifndef SS_ASSEMBLE_CHAT_INT_H
 #define SS_ASSEMBLE_CHAT_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "asm_part.h"
+#include "asm_chunks.h"
 
 /* One tool call of a message, by its delta entries' "index". */
 struct achat_tool {
@@ -18,9 +19,11 @@ struct achat_tool {
   struct asm_bag rest;         /* other members, the last value of each */
 };
 
-/* One choice, by its "index". A text member's state says whether any
- * delta carried the key (ASM_ABSENT: it is not in the answer). */
+/* One choice, by its "index" (its finish_reason and other members are
+ * the core's, in base). A text member's state says whether any delta
+ * carried the key (ASM_ABSENT: it is not in the answer). */
 struct achat_choice {
+  struct asm_choice base;              /* first: the core's part */
   struct asm_val role;                 /* the last non-empty role */
   struct asm_text content, reasoning_content, reasoning, refusal;
   struct achat_tool *tools[ASM_MAX_INDEX];
@@ -30,29 +33,16 @@ struct achat_choice {
   struct asm_text fc_args;
   struct asm_list annotations;
   struct asm_bag msg_rest;             /* other delta members */
-  bool lp_key;                         /* a chunk had "logprobs" */
-  bool lp_obj;                         /* ... as an object */
-  struct asm_list lp_content, lp_refusal;
-  struct asm_val finish;               /* the non-null finish_reason */
+  struct asm_lp lp;                    /* by achat_lp_names */
   struct asm_val filter;               /* content_filter_results */
-  struct asm_bag rest;                 /* other choice members */
 };
 
-enum achat_state { ACHAT_RUN, ACHAT_END, ACHAT_ERROR, ACHAT_BAD, ACHAT_OOM };
+/* The members of a choice's logprobs: "content", "refusal". */
+extern const char *const achat_lp_names[];
 
-struct achat {
-  enum achat_state st;
-  bool chunk_seen;                     /* a chunk came */
-  struct asm_val id, created, model, tier, fp, usage;
-  struct asm_bag rest;                 /* other top-level members */
-  struct achat_choice *choices[ASM_MAX_INDEX];
-  size_t choice_count;
-  struct buf err;                      /* the error answer (ACHAT_ERROR) */
-  int err_status;
-  const char *why;                     /* why ACHAT_BAD */
-};
-
-/* The table's finish (the writer): see assemble.h. */
-int achat_finish(void *st, bool eof, struct buf *out, const char **why);
+/* The shape's choice_put and choice_whole (asm_chunks.h), the writer's. */
+void achat_choice_put(struct buf *out, const struct asm_choice *base,
+                      size_t index);
+const char *achat_choice_whole(const struct asm_choice *base);
 
 #endif

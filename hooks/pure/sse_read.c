@@ -158,3 +158,13 @@ bool sse_read_pending(const struct sse_reader *r)
   return r->has_data || r->name.len ||
          (r->line.len && r->line.ptr[0] != ':');
 }
+
+int sse_read_end(struct sse_reader *r, sse_event_fn fn, void *arg)
+{
+  int rc = SSE_READ_OK;
+  if(r->line.len)  /* the last line, without its line end */
+    rc = sse_line_end(r, fn, arg);
+  if(rc == SSE_READ_OK)
+    rc = sse_line_end(r, fn, arg);  /* the blank line that did not come */
+  return rc;
+}

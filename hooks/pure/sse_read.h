@@ -58,6 +58,12 @@ void sse_read_free(struct sse_reader *r);
 int sse_read_feed(struct sse_reader *r, const char *p, size_t n,
                   sse_event_fn fn, void *arg, size_t *used);
 
+/* The end of the stream: an unfinished last line is ended and an event
+ * with data or a name is dispatched as if a blank line followed (a server
+ * that closes right after "data: [DONE]\n"). Returns SSE_READ_OK,
+ * SSE_READ_STOPPED (fn said stop) or an error, as sse_read_feed. */
+int sse_read_end(struct sse_reader *r, sse_event_fn fn, void *arg);
+
 /* Is an event still unfinished (a data line or a non-empty event name
  * read since the last dispatch, or a line begun that is not a comment)?
  * A stream that ends then was cut short. Whole lines of ignored fields

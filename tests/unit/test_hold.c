@@ -103,6 +103,12 @@ bool xfer_shim_decodes(const struct ss_xfer *x)
   return x->decodes;
 }
 
+void xfer_note(struct ss_xfer *x, const char *action, const char *why)
+{
+  (void)x;
+  ss_log(SS_LOG_DEBUG, "note %s: %s", action, why);
+}
+
 bool xfer_fails_on_status(const struct ss_xfer *x, int status)
 {
   return x->fails_on_error && status >= 400;

@@ -145,7 +145,7 @@ TEST(add_lookup_and_modes)
   const char *text = slurp(path);
   char line[256];
   snprintf(line, sizeof(line),
-           "\napi.example\to3\t%s\t1000\t4600\tbuilt-in\tno-stream\n", fp);
+           "\napi.example\to3\t%s\t1000\t4600\tbuilt-in\n", fp);
   CHECK(text[0] == '#' && strstr(text, line));
   /* No temporary file is left behind. */
   char tmp[300];
@@ -159,7 +159,7 @@ TEST(add_lookup_and_modes)
   learn(&c, "api.example", "o3", fp, "relay", 5000);
   text = slurp(path);
   CHECK(count_char(text, '\n') == 3 &&
-        strstr(text, "\t5000\t8600\trelay\tno-stream\n"));
+        strstr(text, "\t5000\t8600\trelay\n"));
   config_free(&c);
   learned_reset_for_tests();
 }
@@ -386,7 +386,7 @@ TEST(names_cannot_break_the_file)
   const char *text = slurp(path);
   CHECK(count_char(text, '\n') == 2 + n);
   CHECK(strstr(text, "h\\tost\\n\ttab\\there\t-\t1000\t4600\t"
-                     "rule\\twith\\ntab\tno-stream\n"));
+                     "rule\\twith\\ntab\n"));
   CHECK(strstr(text, "\n\\\\t literal\t") == NULL);  /* host comes first */
   CHECK(strstr(text, "\t\\\\t literal\t"));
   learned_reset_for_tests();
@@ -506,7 +506,7 @@ TEST(directions_are_looked_up_apart)
             "dashscope-stream-only\tstream-only\n");
   learn_dir(&c, "api.example", "o1", REFUSES_STREAM, "built-in", 1000);
   CHECK(strstr(entry_lines(path),
-               "api.example\to1\t-\t1000\t4600\tbuilt-in\tno-stream\n"));
+               "api.example\to1\t-\t1000\t4600\tbuilt-in\n"));
   /* A new process reads both directions back. */
   learned_reset_for_tests();
   CHECK(says(&c, "dashscope.example", "qwq-plus", REFUSES_NONSTREAM, 1001));
@@ -533,7 +533,7 @@ TEST(the_newest_word_replaces_the_other_direction)
   CHECK(says(&c, "h", "m", REFUSES_STREAM, 1500));
   /* ... and in the file, which holds one entry for the triple. */
   CHECK(learned_flush_at(1500, 30000) == LEARNED_FLUSH_DONE);
-  CHECK_STR(entry_lines(path), "h\tm\t-\t1500\t5100\tbuilt-in\tno-stream\n");
+  CHECK_STR(entry_lines(path), "h\tm\t-\t1500\t5100\tbuilt-in\n");
   CHECK(says(&c, "h", "m", REFUSES_STREAM, 1500));
   /* Back again within the same second: the newest word still wins. */
   learn_dir(&c, "h", "m", REFUSES_NONSTREAM, "dashscope-enable-thinking",
@@ -548,7 +548,7 @@ TEST(the_newest_word_replaces_the_other_direction)
         !learned_lookup(&c, "h", "m", "-", REFUSES_STREAM, 5100));
   learn_dir(&c, "h", "m", REFUSES_STREAM, "built-in", 6000);
   CHECK(says(&c, "h", "m", REFUSES_STREAM, 6000));
-  CHECK_STR(entry_lines(path), "h\tm\t-\t6000\t9600\tbuilt-in\tno-stream\n");
+  CHECK_STR(entry_lines(path), "h\tm\t-\t6000\t9600\tbuilt-in\n");
   config_free(&c);
   learned_reset_for_tests();
 }
@@ -592,7 +592,7 @@ TEST(direction_field_in_the_file)
   spit(path,
        "# header\n"
        "h\told\t-\t1000\t9000\tbuilt-in\n"                 /* 6: no-stream */
-       "h\tns\t-\t1000\t9000\tbuilt-in\tno-stream\n"
+       "h\tns\t-\t1000\t9000\tbuilt-in\n"
        "h\tso\t-\t1000\t9000\tdashscope-stream-only\tstream-only\n"
        "h\tbad\t-\t1000\t9000\tbuilt-in\tstream\n"
        "h\tcase\t-\t1000\t9000\tbuilt-in\tStream-Only\n"
@@ -617,11 +617,11 @@ TEST(direction_field_in_the_file)
   buf_init(&b);
   CHECK(learned_format(&l, &b));
   const char *text = buf_cstr(&b);
-  CHECK(strstr(text, "\nh\told\t-\t1000\t9000\tbuilt-in\tno-stream\n") &&
+  CHECK(strstr(text, "\nh\told\t-\t1000\t9000\tbuilt-in\n") &&
         strstr(text, "\nh\tso\t-\t1000\t9000\tdashscope-stream-only\t"
                      "stream-only\n") &&
         strstr(text, "\nh\tlast\t-\t1000\t9000\tr\tstream-only\n"));
-  CHECK(strstr(text, "\trule\tdirection ") != NULL);  /* the header says */
+  CHECK(strstr(text, "\trule[\tdirection] ") != NULL);  /* the header says */
   struct learned_list back;
   learned_list_init(&back);
   learned_parse(b.ptr, b.len, &back);
@@ -641,7 +641,7 @@ TEST(direction_field_in_the_file)
   /* The next write rewrites the old line with seven fields. */
   learn_dir(&c, "h", "added", REFUSES_NONSTREAM, "dashscope-stream-only",
             2000);
-  CHECK(strstr(slurp(path), "\nh\told\t-\t1000\t9000\tbuilt-in\tno-stream\n"));
+  CHECK(strstr(slurp(path), "\nh\told\t-\t1000\t9000\tbuilt-in\n"));
   CHECK(!strstr(slurp(path), "\tbad\t"));
   config_free(&c);
   learned_reset_for_tests();

@@ -289,6 +289,32 @@ TEST(big_event_unlimited)
   buf_free(&got);
 }
 
+/* Feed s whole, then end the stream: the records, in order. */
+static void expect_at_end(const char *s, const char *want)
+{
+  struct sse_reader r;
+  struct rec rc = {{0}, -1, 0};
+  buf_init(&rc.out);
+  sse_read_init(&r, 0);
+  CHECK(sse_read_feed(&r, s, strlen(s), rec_event, &rc, NULL) == SSE_READ_OK);
+  CHECK(sse_read_end(&r, rec_event, &rc) == SSE_READ_OK);
+  CHECK(!sse_read_pending(&r));
+  CHECK_MEM(rc.out.ptr ? rc.out.ptr : "", rc.out.len, want, strlen(want));
+  sse_read_free(&r);
+  buf_free(&rc.out);
+}
+
+TEST(end_dispatches_the_last_event_without_its_blank_line)
+{
+  expect_at_end("data: a\n\ndata: [DONE]\n", "[|a][|[DONE]]");
+  expect_at_end("data: a\n\ndata: [DONE]", "[|a][|[DONE]]");
+  expect_at_end("data: a\n\nevent: e\r\ndata: x\r", "[|a][e|x]");
+  expect_at_end("data: a\n\n", "[|a]");               /* nothing left */
+  expect_at_end("data: a\n\n: keep-alive", "[|a]");   /* a comment */
+  expect_at_end("data: a\n\nid: 7\n", "[|a]");        /* no data, no name */
+  expect_at_end("", "");
+}
+
 int main(void)
 {
   RUN(one_event);
@@ -310,5 +336,6 @@ int main(void)
   RUN(stop_after_event_then_resume);
   RUN(max_event_bounds_lines_and_data);
   RUN(big_event_unlimited);
+  RUN(end_dispatches_the_last_event_without_its_blank_line);
   return check_done();
 }
