@@ -99,3 +99,35 @@ files = [open(os.path.join(sys.argv[2], "f%d" % i), "wb") for i in range(600)]
 transfer(sys.argv[1])
 print(sum(os.path.getsize(f.name) for f in files))
 """
+
+
+# pycurl's CurlMulti loop (perform, select, info_read after the loop) over
+# the bodies in argv[2:] posted to argv[1]: per transfer, its content type,
+# a newline, the body, then "\n----\n".
+PYCURL_MULTI = r"""
+import sys, pycurl
+url, bodies = sys.argv[1], sys.argv[2:]
+m = pycurl.CurlMulti()
+outs = []
+for b in bodies:
+    c = pycurl.Curl()
+    c.setopt(pycurl.URL, url)
+    c.setopt(pycurl.POSTFIELDS, open(b, 'rb').read())
+    c.setopt(pycurl.HTTPHEADER, ['Content-Type: application/json'])
+    out = []
+    c.setopt(pycurl.WRITEFUNCTION, out.append)
+    m.add_handle(c)
+    outs.append((c, out))
+while True:
+    ret, active = m.perform()
+    if ret != pycurl.E_CALL_MULTI_PERFORM and not active:
+        break
+    if ret != pycurl.E_CALL_MULTI_PERFORM:
+        m.select(1.0)
+queued, ok, failed = m.info_read()
+assert not failed, failed
+for c, out in outs:
+    sys.stdout.buffer.write(c.getinfo(pycurl.CONTENT_TYPE).encode() + b'\n' + b''.join(out)
+                            + b'\n----\n')
+    m.remove_handle(c)
+"""

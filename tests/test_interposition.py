@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from conftest import BUILD_DIR, LIB, PYTHON, ROOT, chat_body, plain_env, run, shim_env
-from shimtest import plain_answer
+from shimtest import PYCURL_MULTI, plain_answer
 from sse import check_chat_stream
 
 pytestmark = pytest.mark.needs_lib
@@ -120,34 +120,6 @@ def test_two_flavours_in_one_process(server):
         check_chat_stream(s + b"data: [DONE]\n\n", plain_answer(server.openai_url(), body))
 
 
-PYCURL_MULTI = r"""
-import sys, pycurl
-url, bodies = sys.argv[1], sys.argv[2:]
-m = pycurl.CurlMulti()
-outs = []
-for b in bodies:
-    c = pycurl.Curl()
-    c.setopt(pycurl.URL, url)
-    c.setopt(pycurl.POSTFIELDS, open(b, 'rb').read())
-    c.setopt(pycurl.HTTPHEADER, ['Content-Type: application/json'])
-    out = []
-    c.setopt(pycurl.WRITEFUNCTION, out.append)
-    m.add_handle(c)
-    outs.append((c, out))
-while True:
-    ret, active = m.perform()
-    if ret != pycurl.E_CALL_MULTI_PERFORM and not active:
-        break
-    if ret != pycurl.E_CALL_MULTI_PERFORM:
-        m.select(1.0)
-queued, ok, failed = m.info_read()
-assert not failed, failed
-for c, out in outs:
-    sys.stdout.buffer.write(b''.join(out) + b'\n----\n')
-    m.remove_handle(c)
-"""
-
-
 @pytest.mark.parametrize("mode", ["configured", "auto"])
 def test_pycurl_multi(server, tmp_path, mode):
     """pycurl's CurlMulti loop (perform, select, info_read after the loop);
@@ -162,9 +134,12 @@ def test_pycurl_multi(server, tmp_path, mode):
     assert r.returncode == 0, r.stderr
     outs = r.stdout.split(b"\n----\n")[:3]
     for f, out in zip(files, outs):
+        ct, _, out = out.partition(b"\n")
         if b'"stream":true' in f.read_bytes():
+            assert ct == b"text/event-stream; charset=utf-8"
             check_chat_stream(out, plain_answer(server.openai_url(), f.read_bytes()))
         else:
+            assert ct == b"application/json"
             assert json.loads(out)["object"] == "chat.completion"
 
 

@@ -27,7 +27,7 @@ import pytest
 import server as srv
 from conftest import BUILD_DIR, CURL, PYTHON, ROOT, chat_body, run, shim_env
 from nginx import tls_server  # noqa: F401 - the session fixture
-from shimtest import body_calls, header_lines
+from shimtest import PYCURL_MULTI, body_calls, header_lines
 from sse import check_chat_stream
 from test_c_clients import client, summaries
 from test_multi import MANY, MANY_RE, SOCKET, SOCKET_RE, dumped, own_client_env
@@ -327,35 +327,6 @@ def test_pycurl(server, tmp_path, mode):
     assert sum(h.startswith("http/") for h in heads) == 1 and heads[0].startswith("http/1.1 200")
     assert f"content-length: {len(r.stdout)}\r\n" in heads
     assert not any(h.startswith(("transfer-encoding", "content-encoding")) for h in heads)
-
-
-PYCURL_MULTI = r"""
-import sys, pycurl
-url, bodies = sys.argv[1], sys.argv[2:]
-m = pycurl.CurlMulti()
-outs = []
-for b in bodies:
-    c = pycurl.Curl()
-    c.setopt(pycurl.URL, url)
-    c.setopt(pycurl.POSTFIELDS, open(b, 'rb').read())
-    c.setopt(pycurl.HTTPHEADER, ['Content-Type: application/json'])
-    out = []
-    c.setopt(pycurl.WRITEFUNCTION, out.append)
-    m.add_handle(c)
-    outs.append((c, out))
-while True:
-    ret, active = m.perform()
-    if ret != pycurl.E_CALL_MULTI_PERFORM and not active:
-        break
-    if ret != pycurl.E_CALL_MULTI_PERFORM:
-        m.select(1.0)
-queued, ok, failed = m.info_read()
-assert not failed, failed
-for c, out in outs:
-    sys.stdout.buffer.write(c.getinfo(pycurl.CONTENT_TYPE).encode() + b'\n' + b''.join(out)
-                            + b'\n----\n')
-    m.remove_handle(c)
-"""
 
 
 @pytest.mark.parametrize("mode", ["configured", "auto"])
