@@ -12,7 +12,8 @@
 #include "pure/body.h"
 
 struct destream {
-  struct hold hold;          /* the answer, held and replayed */
+  struct hold hold;          /* the answer, held and replayed (first: the
+                                hold_stage_* callbacks take the context) */
   struct json_to_sse input;  /* the transform's state */
 };
 
@@ -65,32 +66,6 @@ static void *destream_start(struct ss_xfer *x)
   return d;
 }
 
-static enum ss_flow ds_header(struct ss_xfer *x, void *ctx, const char *p,
-                              size_t n)
-{
-  struct destream *d = ctx;
-  return hold_header(x, &d->hold, p, n);
-}
-
-static enum ss_flow ds_body(struct ss_xfer *x, void *ctx, const char *p,
-                            size_t n)
-{
-  struct destream *d = ctx;
-  return hold_body(x, &d->hold, p, n);
-}
-
-static enum ss_flow ds_resume(struct ss_xfer *x, void *ctx)
-{
-  struct destream *d = ctx;
-  return hold_pump(x, &d->hold);
-}
-
-static void ds_end(struct ss_xfer *x, void *ctx, CURLcode *result)
-{
-  struct destream *d = ctx;
-  hold_end(x, &d->hold, *result);
-}
-
 static void ds_finish(struct ss_xfer *x, void *ctx)
 {
   (void)x;
@@ -98,6 +73,6 @@ static void ds_finish(struct ss_xfer *x, void *ctx)
 }
 
 const struct ss_stage destream_stage = {
-  "destream", destream_start, ds_header, ds_body, ds_resume, ds_end,
-  ds_finish
+  "destream", destream_start, hold_stage_header, hold_stage_body,
+  hold_stage_resume, hold_stage_end, ds_finish
 };

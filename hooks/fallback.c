@@ -46,7 +46,7 @@ struct fallback {
   struct hold hold;                   /* header blocks and error bodies */
   const struct ss_config *cfg;        /* where learned refusals go */
   const struct refusal_rules *rules;  /* the user's refusal rules */
-  enum refusal_dir dir;               /* which refusals: the request's way */
+  const struct llm_way *way;          /* the request's: which refusals */
   int status;                         /* the status of the last block */
   bool candidate;                     /* it could be a refusal: judged */
   struct json_end end;                /* where a JSON error body closes */
@@ -74,30 +74,28 @@ static enum ss_flow fb_judge(struct ss_xfer *x, struct fallback *f)
 {
   size_t n;
   const char *body = hold_input(&f->hold, &n);
-  bool streams = f->dir == REFUSES_STREAM;
-  const char *rule = refusal_match(f->rules, f->dir, f->status, body, n);
-  if(!rule)
-    return fb_release(x, f, streams ? "an error answer, not a refusal to "
-                                      "stream"
-                                    : "an error answer, not a refusal of "
-                                      "a request that does not stream");
-  int saved = errno;
-  learned_add(f->cfg, f->host, f->model, f->fp, f->dir, rule, time(NULL));
-  errno = saved;
+  const struct llm_way *way = f->way;
+  const char *rule = refusal_match(f->rules, way->refuses, f->status, body,
+                                   n);
   char why[300];
-  const char *way = streams ? "without stream" : "with stream";
-  bool retry = xfer_want_retry(x, streams ? SS_RETRY_WITHOUT_STREAM
-                                          : SS_RETRY_WITH_STREAM);
+  if(!rule) {
+    snprintf(why, sizeof(why), "an error answer, not %s", way->refusal);
+    return fb_release(x, f, why);
+  }
+  int saved = errno;
+  learned_add(f->cfg, f->host, f->model, f->fp, way->refuses, rule,
+              time(NULL));
+  errno = saved;
+  bool retry = xfer_want_retry(x, way->retry);
   snprintf(why, sizeof(why), "rule %s; learned; %s%s", rule,
            retry ? "retrying " : "judged too late to retry",
-           retry ? way : "");
+           retry ? way->retried : "");
   xfer_note(x, "refused", why);
   if(!retry)
     return fb_release(x, f, "a refusal, learned, but judged too late to "
                             "retry");
-  ss_info("%s model %s (rule %s): retrying %s", streams ?
-          "the server refused to stream" : "the server only streams",
-          f->model, rule, way);
+  ss_info("%s model %s (rule %s): retrying %s", way->refused, f->model, rule,
+          way->retried);
   hold_swallow(&f->hold);
   return SS_OK;
 }
@@ -185,7 +183,8 @@ static enum ss_flow fb_header(struct ss_xfer *x, void *ctx, const char *p,
     f->status = status;
     /* 401 and 407 belong to libcurl's authentication */
     f->candidate = status >= 200 && status != 401 && status != 407 &&
-                   refusal_status_candidate(f->rules, f->dir, status);
+                   refusal_status_candidate(f->rules, f->way->refuses,
+                                            status);
     /* libcurl judges what cannot be a refusal itself */
     xfer_fail_on_error(x, !f->candidate);
   }
@@ -258,7 +257,7 @@ static void *fallback_start(struct ss_xfer *x)
     json_end_init(&f->end);
     f->cfg = ss_settings();  /* read once: never mid-transfer */
     f->rules = &f->cfg->refusals;
-    f->dir = r->streams ? REFUSES_STREAM : REFUSES_NONSTREAM;
+    f->way = r->way;
     snprintf(f->host, sizeof(f->host), "%s", r->ep.host);
     snprintf(f->model, sizeof(f->model), "%s", r->model);
     snprintf(f->fp, sizeof(f->fp), "%s", r->fp);
@@ -269,16 +268,11 @@ static void *fallback_start(struct ss_xfer *x)
     fb_free(f);
     return NULL;
   }
-  if(r->streams)
-    ss_info("streaming %s %s: model %s, watching for a refusal to stream",
-            endpoint_name(r->ep.kind), r->ep.path, r->model);
-  else
-    ss_info("not streaming %s %s: model %s, watching for a refusal of "
-            "requests that do not stream", endpoint_name(r->ep.kind),
-            r->ep.path, r->model);
+  ss_info("%s %s %s: model %s, watching for %s", r->way->going,
+          endpoint_name(r->ep.kind), r->ep.path, r->model, r->way->refusal);
   char why[300];
   snprintf(why, sizeof(why), "model %s: sent %s, as written", r->model,
-           r->streams ? "streaming" : "without stream");
+           r->way->sent);
   xfer_note(x, "watching", why);
   return f;
 }

@@ -3,6 +3,7 @@
 #include "hold.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "../shim/log.h"
 #include "pure/headers.h"
@@ -272,6 +273,16 @@ enum ss_flow hold_header(struct ss_xfer *x, struct hold *h, const char *p,
   return hold_pass_header(x, h, p, n);
 }
 
+/* Has the held block the content type the transform takes? */
+static bool input_type_ok(const struct hold *h)
+{
+  size_t n, want = h->t && h->t->input_type ? strlen(h->t->input_type) : 0;
+  if(!want)
+    return true;
+  const char *v = hold_field(h, "Content-Type", &n);
+  return v && n >= want && !strncasecmp(v, h->t->input_type, want);
+}
+
 enum ss_flow hold_body(struct ss_xfer *x, struct hold *h, const char *p,
                        size_t n)
 {
@@ -279,6 +290,13 @@ enum ss_flow hold_body(struct ss_xfer *x, struct hold *h, const char *p,
   case HOLD_WAIT:
     if(!h->holding)
       return hold_pass_body(x, h, p, n);
+    if(!input_type_ok(h)) {  /* these bytes go out behind the held lines */
+      if(!hold_collect(h, p, n)) {
+        ss_error("out of memory holding the answer: transfer failed");
+        return SS_FAILED;
+      }
+      return hold_give_up(x, h, h->t->other_type);
+    }
     return collect(x, h, p, n);
   case HOLD_COLLECT:
     return collect(x, h, p, n);
@@ -307,4 +325,28 @@ void hold_end(struct ss_xfer *x, struct hold *h, CURLcode result)
     hold_give_up(x, h, "the transfer ended without a body");
   else
     hold_pump(x, h);
+}
+
+/* ---- the callbacks of a stage whose context starts with its hold ---- */
+
+enum ss_flow hold_stage_header(struct ss_xfer *x, void *ctx, const char *p,
+                               size_t n)
+{
+  return hold_header(x, ctx, p, n);
+}
+
+enum ss_flow hold_stage_body(struct ss_xfer *x, void *ctx, const char *p,
+                             size_t n)
+{
+  return hold_body(x, ctx, p, n);
+}
+
+enum ss_flow hold_stage_resume(struct ss_xfer *x, void *ctx)
+{
+  return hold_pump(x, ctx);
+}
+
+void hold_stage_end(struct ss_xfer *x, void *ctx, CURLcode *result)
+{
+  hold_end(x, ctx, *result);
 }

@@ -86,6 +86,15 @@ enum ss_flow hold_body(struct ss_xfer *x, struct hold *h, const char *p,
  * transformed, anything else held goes out unchanged. */
 void hold_end(struct ss_xfer *x, struct hold *h, CURLcode result);
 
+/* The same four as ss_stage callbacks, for a transforming stage whose
+ * context starts with its struct hold (destream.c, stream_only.c). */
+enum ss_flow hold_stage_header(struct ss_xfer *x, void *ctx, const char *p,
+                               size_t n);
+enum ss_flow hold_stage_body(struct ss_xfer *x, void *ctx, const char *p,
+                             size_t n);
+enum ss_flow hold_stage_resume(struct ss_xfer *x, void *ctx);
+void hold_stage_end(struct ss_xfer *x, void *ctx, CURLcode *result);
+
 /* ---- The parts ---- */
 
 /* Send what is queued (the resume callback). */

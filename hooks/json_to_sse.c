@@ -74,6 +74,7 @@ static bool rewrite_for_sse(void *state, const char *block, size_t n,
 
 const struct ss_transform json_to_sse = {
   .scan = scan_answer,
+  .input_type = NULL,  /* JSON answers come with any content type */
   .ends_with_transfer = false,  /* an answer cut short is not replayed */
   .open = open_answer,
   .next = next_event,

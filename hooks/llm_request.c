@@ -13,7 +13,6 @@
 #include "pure/body.h"
 #include "pure/headers.h"
 #include "pure/assemble.h"
-#include "pure/refusal.h"
 #include "pure/replay.h"
 
 /* The model a request is for: the Azure deployment, else the body's. */
@@ -28,6 +27,26 @@ static bool request_model(const struct endpoint *ep, const struct body_info *bi,
   return bi->model.type == JSON_STRING &&
          json_string_decode(bi->model, model, cap, &n);
 }
+
+/* The two ways, as llm_request.h describes them. */
+static const struct llm_way streaming = {
+  .refuses = REFUSES_STREAM, .retry = SS_RETRY_WITHOUT_STREAM,
+  .turn = LLM_DESTREAM, .going = "streaming", .sent = "streaming",
+  .refusal = "a refusal to stream", .refused = "the server refused to stream",
+  .retried = "without stream",
+  .retrying = ": the server refused to stream it, retrying without stream",
+  .learned = ": the server refused to stream it before (learned)",
+  .unconfigured = "is not configured to de-stream"
+};
+static const struct llm_way not_streaming = {
+  .refuses = REFUSES_NONSTREAM, .retry = SS_RETRY_WITH_STREAM,
+  .turn = LLM_STREAM, .going = "not streaming", .sent = "without stream",
+  .refusal = "a refusal of requests that do not stream",
+  .refused = "the server only streams", .retried = "with stream",
+  .retrying = ": the server only streams it, retrying with stream",
+  .learned = ": the server only streamed it before (learned)",
+  .unconfigured = "is not configured to stream"
+};
 
 /* Can this build turn answers of the endpoint the other way round? */
 static bool convertible(enum ep_kind kind, bool streams)
@@ -61,7 +80,7 @@ static bool eligible(struct ss_xfer *x, const struct ss_request *rq,
   if(why)
     ss_info("pass-through: %s %s: %s", endpoint_name(ep->kind), ep->path, why);
   else {
-    r->streams = bi.stream_true;
+    r->way = bi.stream_true ? &streaming : &not_streaming;
     r->include_usage = bi.include_usage;
     r->has_stream_options = bi.has_stream_options;
   }
@@ -84,35 +103,14 @@ static void request_credential(const struct ss_request *rq, char *fp)
   buf_free(&cred);
 }
 
-/* Which way a request is turned, by its direction: what a refusal of it
- * says, the retry that follows one, the globs that configure it. */
-struct direction {
-  enum refusal_dir refuses;
-  enum ss_retry retry;
-  enum llm_decision turn;
-  const char *retrying, *learned, *unconfigured;
-};
-
-static const struct direction streaming = {
-  REFUSES_STREAM, SS_RETRY_WITHOUT_STREAM, LLM_DESTREAM,
-  ": the server refused to stream it, retrying without stream",
-  ": the server refused to stream it before (learned)",
-  "is not configured to de-stream"
-};
-static const struct direction not_streaming = {
-  REFUSES_NONSTREAM, SS_RETRY_WITH_STREAM, LLM_STREAM,
-  ": the server only streams it, retrying with stream",
-  ": the server only streamed it before (learned)",
-  "is not configured to stream"
-};
-
 /* Turn it up front (r->why says why), watch it (auto mode) or nothing. */
 static enum llm_decision decide(const struct ss_request *rq,
                                 const struct ss_config *c,
                                 struct llm_request *r)
 {
-  const struct direction *d = r->streams ? &streaming : &not_streaming;
-  const char *rule = globs_match(r->streams ? &c->models : &c->stream_only,
+  const struct llm_way *d = r->way;
+  const char *rule = globs_match(d == &streaming ? &c->models
+                                                 : &c->stream_only,
                                  r->model);
   if(rq->retry == d->retry) {
     r->why = d->retrying;
@@ -148,7 +146,8 @@ static void analyse(struct ss_xfer *x, const struct ss_request *rq,
   /* an LLM endpoint: the rest of r from zero (field by field: r is large) */
   r->body = NULL;
   r->body_len = 0;
-  r->streams = r->include_usage = r->has_stream_options = false;
+  r->way = NULL;
+  r->include_usage = r->has_stream_options = false;
   r->why = NULL;
   r->model[0] = r->fp[0] = r->rule[0] = '\0';
   if(!eligible(x, rq, c, r))

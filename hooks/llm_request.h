@@ -22,6 +22,7 @@
 
 #include "../shim/stage.h"
 #include "learned_file.h"  /* LEARNED_FP_LEN */
+#include "pure/refusal.h"
 #include "pure/endpoint.h"
 
 enum llm_decision {
@@ -29,6 +30,22 @@ enum llm_decision {
   LLM_DESTREAM,   /* send it without stream, replay the answer */
   LLM_STREAM,     /* send it streaming, join the answer */
   LLM_WATCH       /* send it as written, watch for a refusal */
+};
+
+/* The way a request goes as the program wrote it, streaming or not: the
+ * refusal it may meet, the retry and the turn that answer one, and the
+ * words the log and the notes use for them. */
+struct llm_way {
+  enum refusal_dir refuses;  /* the refusal of this way (refusal.h) */
+  enum ss_retry retry;       /* the retry after one */
+  enum llm_decision turn;    /* sending it the other way */
+  const char *going;         /* how it goes as written (the log) */
+  const char *sent;          /* and in the notes */
+  const char *refusal;       /* what a refusal of it is */
+  const char *refused;       /* who refused, and how */
+  const char *retried;       /* how the retry goes */
+  const char *retrying, *learned;  /* why it is turned (the log) */
+  const char *unconfigured;  /* why it is not */
 };
 
 struct llm_request {
@@ -39,7 +56,8 @@ struct llm_request {
   char fp[LEARNED_FP_LEN + 1];     /* the credential's fingerprint */
   const char *body;                /* the body as the program wrote it */
   size_t body_len;
-  bool streams;                    /* the body asks "stream": true */
+  const struct llm_way *way;       /* the body asks "stream": true, or
+                                      not */
   bool include_usage;              /* stream_options.include_usage */
   bool has_stream_options;         /* the body has a stream_options */
   const char *why;                 /* LLM_DESTREAM, LLM_STREAM: why, for

@@ -132,6 +132,8 @@ static int answer_status(void *state)
 
 const struct ss_transform sse_to_json = {
   .scan = scan_stream,
+  .input_type = "text/event-stream",
+  .other_type = "the answer is not an event stream",
   .ends_with_transfer = true,  /* the assembler says if what came is whole */
   .open = open_answer,
   .next = next_piece,

@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <strings.h>
 
 #include "../shim/log.h"
 #include "../shim/settings.h"
@@ -14,7 +13,9 @@
 #include "sse_to_json.h"
 
 struct stream_only {
-  struct hold hold;           /* the stream, held until it is joined */
+  struct hold hold;           /* the stream, held until it is joined (first:
+                                 the hold_stage_* callbacks take the
+                                 context) */
   struct sse_to_json input;   /* the transform's state */
 };
 
@@ -76,50 +77,6 @@ static void *stream_only_start(struct ss_xfer *x)
   return s;
 }
 
-static enum ss_flow so_header(struct ss_xfer *x, void *ctx, const char *p,
-                              size_t n)
-{
-  struct stream_only *s = ctx;
-  return hold_header(x, &s->hold, p, n);
-}
-
-/* Is the held block an event stream? A server that ignored "stream" and
- * answered JSON gets its answer through unchanged, at once. */
-static bool so_is_stream(const struct hold *h)
-{
-  size_t n;
-  const char *v = hold_field(h, "Content-Type", &n);
-  return v && n >= 17 && !strncasecmp(v, "text/event-stream", 17);
-}
-
-static enum ss_flow so_body(struct ss_xfer *x, void *ctx, const char *p,
-                            size_t n)
-{
-  struct stream_only *s = ctx;
-  if(s->hold.state == HOLD_WAIT && s->hold.holding &&
-     !so_is_stream(&s->hold)) {
-    /* these bytes go out first, behind the held lines */
-    if(!hold_collect(&s->hold, p, n)) {
-      ss_error("out of memory holding the answer: transfer failed");
-      return SS_FAILED;
-    }
-    return hold_give_up(x, &s->hold, "the answer is not an event stream");
-  }
-  return hold_body(x, &s->hold, p, n);
-}
-
-static enum ss_flow so_resume(struct ss_xfer *x, void *ctx)
-{
-  struct stream_only *s = ctx;
-  return hold_pump(x, &s->hold);
-}
-
-static void so_end(struct ss_xfer *x, void *ctx, CURLcode *result)
-{
-  struct stream_only *s = ctx;
-  hold_end(x, &s->hold, *result);
-}
-
 static void so_finish(struct ss_xfer *x, void *ctx)
 {
   (void)x;
@@ -127,6 +84,6 @@ static void so_finish(struct ss_xfer *x, void *ctx)
 }
 
 const struct ss_stage stream_only_stage = {
-  "stream_only", stream_only_start, so_header, so_body, so_resume, so_end,
-  so_finish
+  "stream_only", stream_only_start, hold_stage_header, hold_stage_body,
+  hold_stage_resume, hold_stage_end, so_finish
 };

@@ -28,6 +28,12 @@ struct ss_transform {
    * input's end; TF_BAD with *why (a static string). */
   enum tf_scan (*scan)(void *ctx, const char *p, size_t n, size_t *at,
                        const char **why);
+  /* The content type the input must have (matched on its start, case
+   * aside), or NULL for any: a held answer of another type goes out
+   * unchanged at its first body byte (a server that ignored the request's
+   * "stream"). */
+  const char *input_type;
+  const char *other_type;   /* the log's words for another type */
   /* Does the end of the transfer complete the input (an event stream is
    * whole when its connection closes)? Else an input cut short there
    * goes out unchanged. */

@@ -57,10 +57,12 @@ static void view_getinfo(struct ss_view *v, CURLINFO info, void *arg)
   case CURLINFO_HEADER_SIZE:  /* PHP splits CURLOPT_HEADER output with it */
     *(long *)arg = v->header_bytes;
     break;
-  case CURLINFO_RESPONSE_CODE:  /* an error a stream carried has its own */
-    if(view_status(v) > 0)
-      *(long *)arg = view_status(v);
+  case CURLINFO_RESPONSE_CODE: {  /* an error a stream carried has its own */
+    long status = view_status(v);
+    if(status > 0)
+      *(long *)arg = status;
     break;
+  }
   default:
     break;
   }

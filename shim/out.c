@@ -49,11 +49,21 @@ static size_t call_header(const struct ss_app_opts *a, const char *p,
  * offered again before it counts as taken. */
 #define OUT_AT_END_OFFERS 8
 
-/* Call the write callback (a body piece) or the header callback. */
-static size_t call_kind(const struct ss_app_opts *a, enum ss_out_kind kind,
-                        const char *p, size_t n)
+/* One call of the write callback (to_write) or the header callback. After
+ * libcurl finished nothing can unpause: a piece the program pauses on is
+ * offered again at once, so that a program that pauses, then takes the
+ * same bytes on the next call, still gets them. */
+static size_t offer(const struct ss_out *o, const struct ss_app_opts *a,
+                    bool to_write, const char *p, size_t n)
 {
-  return kind == SS_OUT_BODY ? call_write(a, p, n) : call_header(a, p, n);
+  size_t w = to_write ? call_write(a, p, n) : call_header(a, p, n);
+  for(int k = 0; o->at_end && w == CURL_WRITEFUNC_PAUSE &&
+                 k < OUT_AT_END_OFFERS; k++)
+    w = to_write ? call_write(a, p, n) : call_header(a, p, n);
+  if(o->at_end && w == CURL_WRITEFUNC_PAUSE)
+    ss_warn("the program kept pausing after its transfer ended: %zu "
+            "bytes it did not take are dropped", n);
+  return w;
 }
 
 /* Keep the refused rest of a piece for delivery after the unpause. */
@@ -91,12 +101,12 @@ static enum ss_flow judge_call(struct ss_out *o, size_t w, size_t len,
 static enum ss_flow deliver_included(struct ss_out *o, struct ss_handle *h,
                                      const char *p, size_t n)
 {
-  enum ss_flow r = judge_call(o, call_write(&h->app, p, n), n,
+  enum ss_flow r = judge_call(o, offer(o, &h->app, true, p, n), n,
                               SS_OUT_HEADER, p, n);
   if(r != SS_OK)
     return r;
-  return judge_call(o, call_header(&h->app, p, n), n, SS_OUT_HEADER_CB, p,
-                    n);
+  return judge_call(o, offer(o, &h->app, false, p, n), n, SS_OUT_HEADER_CB,
+                    p, n);
 }
 
 enum ss_flow out_deliver(struct ss_out *o, struct ss_handle *h,
@@ -116,16 +126,7 @@ enum ss_flow out_deliver(struct ss_out *o, struct ss_handle *h,
   do {
     size_t len = kind != SS_OUT_BODY || n <= CURL_MAX_WRITE_SIZE
                  ? n : CURL_MAX_WRITE_SIZE;
-    size_t w = call_kind(a, kind, p, len);
-    /* After libcurl finished nothing can unpause: the piece is offered
-     * again at once, so that a program that pauses, then takes the same
-     * bytes on the next call, still gets them. */
-    for(int k = 0; o->at_end && w == CURL_WRITEFUNC_PAUSE &&
-                   k < OUT_AT_END_OFFERS; k++)
-      w = call_kind(a, kind, p, len);
-    if(o->at_end && w == CURL_WRITEFUNC_PAUSE)
-      ss_warn("the program kept pausing after its transfer ended: %zu "
-              "bytes it did not take are dropped", len);
+    size_t w = offer(o, a, kind == SS_OUT_BODY, p, len);
     enum ss_flow r = judge_call(o, w, len, kind, p, n);
     if(r != SS_OK)
       return r;

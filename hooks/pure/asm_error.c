@@ -59,7 +59,7 @@ int asm_error_status(const char *err, size_t n)
     return 500;
   if(json_get(obj, "type", &v))
     status = status_of_name(v);
-  if(!status && json_get(obj, "code", &v))
-    status = status_of_code(v) ? status_of_code(v) : status_of_name(v);
+  if(!status && json_get(obj, "code", &v) && !(status = status_of_code(v)))
+    status = status_of_name(v);
   return status ? status : 500;
 }

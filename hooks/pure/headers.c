@@ -1,8 +1,11 @@
 /* headers.c - header line helpers (see headers.h). */
 #include "headers.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
+
+#include "json_write.h"
 
 int header_status(const char *p, size_t n)
 {
@@ -173,19 +176,14 @@ static const char *reason_phrase(int status)
 static void put_status_line(struct buf *out, const char *p, size_t n,
                             int status, bool lower)
 {
-  char num[8];
   const char *sp = memchr(p, ' ', n);
   if(header_status(p, n) == status || !sp || status < 100 || status > 999) {
     buf_append(out, p, n);
     return;
   }
-  buf_append(out, p, (size_t)(sp - p));
-  num[0] = ' ';
-  num[1] = (char)('0' + status / 100);
-  num[2] = (char)('0' + status / 10 % 10);
-  num[3] = (char)('0' + status % 10);
-  num[4] = ' ';
-  buf_append(out, num, 5);
+  buf_append(out, p, (size_t)(sp + 1 - p));
+  json_put_int(out, status);
+  buf_puts(out, " ");
   if(!lower)
     buf_puts(out, reason_phrase(status));
   buf_puts(out, line_end(p, n));
@@ -195,13 +193,8 @@ static void put_status_line(struct buf *out, const char *p, size_t n,
 static void put_length(struct buf *out, const char *p, size_t n, bool lower,
                        size_t len)
 {
-  char num[24];
-  size_t k = sizeof(num);
-  do
-    num[--k] = (char)('0' + len % 10);
-  while((len /= 10) && k);
   buf_puts(out, lower ? "content-length: " : "Content-Length: ");
-  buf_append(out, num + k, sizeof(num) - k);
+  json_put_int(out, (int64_t)len);
   buf_puts(out, line_end(p, n));
 }
 

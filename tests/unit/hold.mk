@@ -3,6 +3,7 @@
 # functions hold.c calls): it links the mechanism and the pure parts it
 # uses, not $(NOCURL_SRC). An explicit rule: it wins over the pattern rule.
 HOLD_TEST_SRC := tests/unit/test_hold.c hooks/hold.c hooks/pure/headers.c \
+                 hooks/pure/json_write.c \
                  hooks/pure/buf.c
 $(BUILD)/unit/test_hold: $(HOLD_TEST_SRC) tests/unit/check.h $(HEADERS)
 	@mkdir -p $(dir $@)
