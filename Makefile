@@ -20,7 +20,9 @@ SOFLAGS := -fPIC -fvisibility=hidden -DCURL_DISABLE_TYPECHECK -DCURL_DISABLE_DEP
 #   shim/        the interposition core (shim/deepbind.c: the separate PHP
 #                companion)
 PURE_SRC    := $(wildcard hooks/pure/*.c)
-LEARNED_SRC := $(wildcard hooks/learned*.c)
+# auto mode's cache, and the judgment of a request (streamshim explain
+# runs it too)
+LEARNED_SRC := $(wildcard hooks/learned*.c) hooks/llm_judge.c
 STAGE_SRC   := $(filter-out $(LEARNED_SRC),$(wildcard hooks/*.c))
 CORE_SRC    := $(filter-out shim/deepbind.c,$(wildcard shim/*.c))
 # What the unit tests, the fuzzers and streamshim-ctl link: no libcurl.
@@ -46,9 +48,11 @@ CTL := $(BUILD)/streamshim-ctl
 
 all: $(LIB) $(COMPANION) $(CTL)
 
-# `streamshim models`: what auto mode knows (scripts/streamshim-ctl.c).
-CTL_SRC := scripts/streamshim-ctl.c $(NOCURL_SRC)
-$(CTL): $(CTL_SRC) $(HEADERS)
+# `streamshim models`, `check-config` and `explain` (scripts/streamshim-ctl.c
+# and its scripts/ctl_*.c): the library's configuration, judgment and
+# cache code, without libcurl.
+CTL_SRC := scripts/streamshim-ctl.c $(wildcard scripts/ctl_*.c) $(NOCURL_SRC)
+$(CTL): $(CTL_SRC) $(HEADERS) $(wildcard scripts/ctl_*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $(CTL_SRC) -lpthread
 

@@ -58,7 +58,7 @@ static int open_capture(const char *path)
     if(!open_failed)
       ss_error("capture: cannot write %s: %s; nothing is captured", path,
                errno == EMLINK ? "it has other hard links"
-                               : ss_file_why(errno));
+                               : safe_open_why(errno));
     open_failed = true;
     return -1;
   }

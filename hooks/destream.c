@@ -9,27 +9,12 @@
 #include "hold.h"
 #include "json_to_sse.h"
 #include "llm_request.h"
-#include "pure/body.h"
 
 struct destream {
   struct hold hold;          /* the answer, held and replayed (first: the
                                 hold_stage_* callbacks take the context) */
   struct json_to_sse input;  /* the transform's state */
 };
-
-/* Rewrite the request and ask for the answer; false if anything failed.
- * *nlen gets the new body's length. */
-static bool rewrite(struct ss_xfer *x, const char *body, size_t len,
-                    size_t *nlen)
-{
-  static const char *const names[] = {"stream", "stream_options"};
-  char *nb = malloc(len ? len : 1);
-  if(!nb)
-    return false;
-  *nlen = body_remove_members(body, len, names, 2, nb);
-  return xfer_set_body(x, nb, *nlen) && xfer_decode_answer(x) &&
-         xfer_lift_low_speed(x) && xfer_watch_response(x);
-}
 
 static void destream_free(struct destream *d)
 {
@@ -52,7 +37,7 @@ static void *destream_start(struct ss_xfer *x)
                      c->chunk_chars, r->include_usage);
     hold_init(&d->hold, &json_to_sse, &d->input, c->max_answer, c->pace_ms);
   }
-  if(!d || !rewrite(x, r->body, r->body_len, &nlen)) {
+  if(!d || !llm_rewrite(x, r, &nlen)) {
     ss_warn("pass-through: out of memory or libcurl refused an option");
     destream_free(d);
     return NULL;

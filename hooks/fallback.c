@@ -86,7 +86,7 @@ static enum ss_flow fb_judge(struct ss_xfer *x, struct fallback *f)
   learned_add(f->cfg, f->host, f->model, f->fp, way->refuses, rule,
               time(NULL));
   errno = saved;
-  bool retry = xfer_want_retry(x, way->retry);
+  bool retry = xfer_want_retry(x, llm_retry(way));
   snprintf(why, sizeof(why), "rule %s; learned; %s%s", rule,
            retry ? "retrying " : "judged too late to retry",
            retry ? way->retried : "");

@@ -2,7 +2,6 @@
  * llm_request.h). */
 #include "llm_request.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,150 +9,64 @@
 #include "learned.h"
 #include "../shim/log.h"
 #include "../shim/settings.h"
-#include "pure/body.h"
-#include "pure/headers.h"
-#include "pure/assemble.h"
-#include "pure/replay.h"
+#include "pure/buf.h"
 
-/* The model a request is for: the Azure deployment, else the body's. */
-static bool request_model(const struct endpoint *ep, const struct body_info *bi,
-                          char *model, size_t cap)
+enum ss_retry llm_retry(const struct llm_way *way)
 {
-  size_t n;
-  if(ep->azure && ep->deployment[0]) {
-    snprintf(model, cap, "%s", ep->deployment);
-    return true;
-  }
-  return bi->model.type == JSON_STRING &&
-         json_string_decode(bi->model, model, cap, &n);
+  return way->refuses == REFUSES_STREAM ? SS_RETRY_WITHOUT_STREAM
+                                        : SS_RETRY_WITH_STREAM;
 }
 
-/* The two ways, as llm_request.h describes them. */
-static const struct llm_way streaming = {
-  .refuses = REFUSES_STREAM, .retry = SS_RETRY_WITHOUT_STREAM,
-  .turn = LLM_DESTREAM, .going = "streaming", .sent = "streaming",
-  .refusal = "a refusal to stream", .refused = "the server refused to stream",
-  .retried = "without stream",
-  .retrying = ": the server refused to stream it, retrying without stream",
-  .learned = ": the server refused to stream it before (learned)",
-  .unconfigured = "is not configured to de-stream"
-};
-static const struct llm_way not_streaming = {
-  .refuses = REFUSES_NONSTREAM, .retry = SS_RETRY_WITH_STREAM,
-  .turn = LLM_STREAM, .going = "not streaming", .sent = "without stream",
-  .refusal = "a refusal of requests that do not stream",
-  .refused = "the server only streams", .retried = "with stream",
-  .retrying = ": the server only streams it, retrying with stream",
-  .learned = ": the server only streamed it before (learned)",
-  .unconfigured = "is not configured to stream"
-};
-
-/* Can this build turn answers of the endpoint the other way round? */
-static bool convertible(enum ep_kind kind, bool streams)
+bool llm_rewrite(struct ss_xfer *x, const struct llm_request *r,
+                 size_t *nlen)
 {
-  return streams ? replay_encoder_for(kind) != NULL
-                 : assembler_for(kind) != NULL;
+  char *nb = llm_body_sent(r, nlen);
+  /* xfer_set_body takes the bytes */
+  return nb && xfer_set_body(x, nb, *nlen) && xfer_decode_answer(x) &&
+         xfer_lift_low_speed(x) && xfer_watch_response(x);
 }
 
-/* Is this an LLM request we could de-stream or stream? Logs why not. On
- * success fills r's body, stream members and model. */
-static bool eligible(struct ss_xfer *x, const struct ss_request *rq,
-                     const struct ss_config *c, struct llm_request *r)
+/* llm_facts' read_body: the upload, read ahead if need be. */
+static const char *read_body(void *arg, size_t max, const char **body,
+                             size_t *len)
 {
-  const struct endpoint *ep = &r->ep;
-  struct body_info bi;
-  const char *why = NULL;
-  if(strcmp(rq->method, "POST"))
-    why = "not a POST";
-  else if(!rq->content_decoding)
-    why = "the program turned content decoding off";
-  else if((why = xfer_request_body(x, c->max_answer, &r->body,
-                                   &r->body_len)))
-    ;
-  else if(!body_inspect(r->body, r->body_len, &bi))
-    why = "the body is not a JSON object";
-  else if(!convertible(ep->kind, bi.stream_true))
-    why = bi.stream_true ? "this build cannot replay that endpoint"
-                         : "this build cannot join that endpoint's streams";
-  else if(!request_model(ep, &bi, r->model, sizeof(r->model)))
-    why = "no model in the request";
-  if(why)
-    ss_info("pass-through: %s %s: %s", endpoint_name(ep->kind), ep->path, why);
-  else {
-    r->way = bi.stream_true ? &streaming : &not_streaming;
-    r->include_usage = bi.include_usage;
-    r->has_stream_options = bi.has_stream_options;
-  }
-  return !why;
+  return xfer_request_body(arg, max, body, len);
 }
 
-/* The credential a request carries, as one string for its fingerprint:
- * the values of the headers that authenticate LLM APIs. */
-static void request_credential(const struct ss_request *rq, char *fp)
+/* llm_facts' fingerprint: of the credential headers the request carries,
+ * as one string. */
+static void request_credential(void *arg, char *fp)
 {
-  static const char *const names[] = {"Authorization", "api-key",
-                                      "x-api-key"};
+  struct ss_request rq;
   struct buf cred;
+  xfer_request(arg, &rq);
   buf_init(&cred);
-  for(const struct curl_slist *l = rq->headers; l; l = l->next)
-    for(size_t i = 0; l->data && i < 3; i++)
-      if(header_is(l->data, strlen(l->data), names[i]))
-        buf_puts(&cred, l->data);
+  for(const struct curl_slist *l = rq.headers; l; l = l->next)
+    if(l->data && llm_credential_header(l->data, strlen(l->data)))
+      buf_puts(&cred, l->data);
   learned_fingerprint(cred.oom ? NULL : cred.ptr, cred.oom ? 0 : cred.len, fp);
   buf_free(&cred);
 }
 
-/* Turn it up front (r->why says why), watch it (auto mode) or nothing. */
-static enum llm_decision decide(const struct ss_request *rq,
-                                const struct ss_config *c,
-                                struct llm_request *r)
-{
-  const struct llm_way *d = r->way;
-  const char *rule = globs_match(d == &streaming ? &c->models
-                                                 : &c->stream_only,
-                                 r->model);
-  if(rq->retry == d->retry) {
-    r->why = d->retrying;
-    return d->turn;
-  }
-  if(rule) {
-    snprintf(r->rule, sizeof(r->rule), " matches %s", rule);
-    r->why = r->rule;
-    return d->turn;
-  }
-  if(c->mode != SS_MODE_AUTO) {
-    ss_info("pass-through: model %s %s", r->model, d->unconfigured);
-    return LLM_PASS;
-  }
-  if(learned_lookup(c, r->ep.host, r->model, r->fp, d->refuses, time(NULL))) {
-    r->why = d->learned;
-    return d->turn;
-  }
-  return LLM_WATCH;
-}
-
-/* The work, for an attempt not analysed yet. */
+/* The work, for an attempt not analysed yet: judged, and a pass-through
+ * of an LLM endpoint logged with its reason. */
 static void analyse(struct ss_xfer *x, const struct ss_request *rq,
                     const struct ss_config *c, struct llm_request *r)
 {
-  r->decision = LLM_PASS;  /* all a transfer that is no LLM request costs */
-  if(!rq->url || (c->mode == SS_MODE_FORCE && !c->models.n &&
-                  !c->stream_only.n && rq->retry == SS_RETRY_NONE))
-    return;
-  endpoint_classify(rq->url, &r->ep);
-  if(r->ep.kind == EP_NONE)
-    return;
-  /* an LLM endpoint: the rest of r from zero (field by field: r is large) */
-  r->body = NULL;
-  r->body_len = 0;
-  r->way = NULL;
-  r->include_usage = r->has_stream_options = false;
-  r->why = NULL;
-  r->model[0] = r->fp[0] = r->rule[0] = '\0';
-  if(!eligible(x, rq, c, r))
-    return;
-  request_credential(rq, r->fp);
-  r->decision = decide(rq, c, r);
+  struct llm_facts f = {
+    .url = rq->url, .method = rq->method,
+    .content_decoding = rq->content_decoding,
+    .retry = rq->retry != SS_RETRY_NONE,
+    .retry_after = rq->retry == SS_RETRY_WITH_STREAM ? REFUSES_NONSTREAM
+                                                     : REFUSES_STREAM,
+    .read_body = read_body, .fingerprint = request_credential, .arg = x
+  };
+  llm_judge(c, &f, r, time(NULL));
+  if(r->pass == LLM_PASS_INELIGIBLE && r->decision == LLM_PASS)
+    ss_info("pass-through: %s %s: %s", endpoint_name(r->ep.kind), r->ep.path,
+            r->why);
+  else if(r->pass == LLM_PASS_UNCONFIGURED)
+    ss_info("pass-through: model %s %s", r->model, r->why);
 }
 
 static const struct llm_request pass;  /* LLM_PASS */

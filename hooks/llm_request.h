@@ -1,70 +1,11 @@
-/* llm_request.h - what a transfer's request is to the LLM stages, and
- * what to do with it: de-stream it now (destream.c), stream it for a
- * program that does not (stream_only.c), send it as written and watch
- * for a refusal (fallback.c, auto mode), or leave it alone.
- *
- * A POST to an endpoint this build can replay and join, with a JSON body
- * and a model (the Azure deployment wins over the body's model):
- * - asking for "stream": true, it is de-streamed when its model matches
- *   a `models` glob, when this is the retry of an attempt refused for
- *   streaming, or (auto mode) when that refusal was learned for its host,
- *   model and credential; else auto mode watches it;
- * - not asking for streaming (no "stream", or "stream": false), it is
- *   sent streaming when its model matches a `stream_only` glob, when this
- *   is the retry of an attempt refused for not streaming, or (auto mode)
- *   when that refusal was learned; else auto mode watches it.
- * The decision is logged once per attempt with its reason. */
+/* llm_request.h - the LLM stages' view of a transfer's current attempt:
+ * its request judged once (llm_judge.h, which says what each decision
+ * means), with the reason logged. */
 #ifndef SS_LLM_REQUEST_H
 #define SS_LLM_REQUEST_H
 
-#include <stdbool.h>
-#include <stddef.h>
-
 #include "../shim/stage.h"
-#include "learned_file.h"  /* LEARNED_FP_LEN */
-#include "pure/refusal.h"
-#include "pure/endpoint.h"
-
-enum llm_decision {
-  LLM_PASS = 0,   /* not ours: everything passes through */
-  LLM_DESTREAM,   /* send it without stream, replay the answer */
-  LLM_STREAM,     /* send it streaming, join the answer */
-  LLM_WATCH       /* send it as written, watch for a refusal */
-};
-
-/* The way a request goes as the program wrote it, streaming or not: the
- * refusal it may meet, the retry and the turn that answer one, and the
- * words the log and the notes use for them. */
-struct llm_way {
-  enum refusal_dir refuses;  /* the refusal of this way (refusal.h) */
-  enum ss_retry retry;       /* the retry after one */
-  enum llm_decision turn;    /* sending it the other way */
-  const char *going;         /* how it goes as written (the log) */
-  const char *sent;          /* and in the notes */
-  const char *refusal;       /* what a refusal of it is */
-  const char *refused;       /* who refused, and how */
-  const char *retried;       /* how the retry goes */
-  const char *retrying, *learned;  /* why it is turned (the log) */
-  const char *unconfigured;  /* why it is not */
-};
-
-struct llm_request {
-  enum llm_decision decision;
-  /* The rest is set for LLM_DESTREAM, LLM_STREAM and LLM_WATCH only. */
-  struct endpoint ep;
-  char model[256];                 /* the model or Azure deployment */
-  char fp[LEARNED_FP_LEN + 1];     /* the credential's fingerprint */
-  const char *body;                /* the body as the program wrote it */
-  size_t body_len;
-  const struct llm_way *way;       /* the body asks "stream": true, or
-                                      not */
-  bool include_usage;              /* stream_options.include_usage */
-  bool has_stream_options;         /* the body has a stream_options */
-  const char *why;                 /* LLM_DESTREAM, LLM_STREAM: why, for
-                                      the log
-                                      (" matches o3-mini*", ...) */
-  char rule[300];                  /* room for why */
-};
+#include "llm_judge.h"
 
 /* The analysis of x's current attempt. The first call of an attempt
  * does the work (it may read the upload ahead) and logs; later calls for
@@ -72,5 +13,14 @@ struct llm_request {
  * Cheap for a transfer that is no LLM request (the mode, then the URL).
  * Kept with the attempt (xfer_meta_set): valid until it is over. */
 const struct llm_request *llm_request(struct ss_xfer *x);
+
+/* Send the body llm_body_sent gives for r's decision (LLM_DESTREAM or
+ * LLM_STREAM) and ask for the answer decoded, with no low-speed limit,
+ * watched; false if anything failed. *nlen gets the body's length. */
+bool llm_rewrite(struct ss_xfer *x, const struct llm_request *r,
+                 size_t *nlen);
+
+/* The core's retry that sends a request of this way the other way. */
+enum ss_retry llm_retry(const struct llm_way *way);
 
 #endif

@@ -9,7 +9,6 @@
 #include "../shim/settings.h"
 #include "hold.h"
 #include "llm_request.h"
-#include "pure/body.h"
 #include "sse_to_json.h"
 
 struct stream_only {
@@ -18,29 +17,6 @@ struct stream_only {
                                  context) */
   struct sse_to_json input;   /* the transform's state */
 };
-
-/* Rewrite the request for streaming and ask for the answer; false if
- * anything failed. *nlen gets the new body's length. */
-static bool rewrite(struct ss_xfer *x, const struct llm_request *r,
-                    size_t *nlen)
-{
-  struct body_edit edits[] = {
-    BODY_SET("stream", "true"),
-    BODY_SET("stream_options", "{\"include_usage\":true}"),
-  };
-  bool usage = (r->ep.kind == EP_CHAT || r->ep.kind == EP_COMPLETIONS) &&
-               !r->has_stream_options;
-  struct buf nb;
-  buf_init(&nb);
-  if(!body_edit_members(r->body, r->body_len, edits, usage ? 2 : 1, &nb)) {
-    buf_free(&nb);
-    return false;
-  }
-  *nlen = nb.len;
-  /* xfer_set_body takes the bytes (malloc'd, as buf's are) */
-  return xfer_set_body(x, nb.ptr, nb.len) && xfer_decode_answer(x) &&
-         xfer_lift_low_speed(x) && xfer_watch_response(x);
-}
 
 static void stream_only_free(struct stream_only *s)
 {
@@ -63,7 +39,7 @@ static void *stream_only_start(struct ss_xfer *x)
     sse_to_json_init(&s->input, assembler_for(r->ep.kind), c->max_answer);
     hold_init(&s->hold, &sse_to_json, &s->input, c->max_answer, 0);
   }
-  if(!s || !s->input.st || !rewrite(x, r, &nlen)) {
+  if(!s || !s->input.st || !llm_rewrite(x, r, &nlen)) {
     ss_warn("pass-through: out of memory or libcurl refused an option");
     stream_only_free(s);
     return NULL;

@@ -1,6 +1,7 @@
 /* streamshim-ctl.c - `streamshim models`: show and reset what auto mode
  * knows. The wrapper (scripts/streamshim) execs it for its first argument
- * `models`; it is built next to the library ($(BUILD)/streamshim-ctl).
+ * `models`, `check-config` (ctl_check.c) or `explain` (ctl_explain.c);
+ * it is built next to the library ($(BUILD)/streamshim-ctl).
  *
  *   streamshim-ctl models [--json] [--config FILE] [--cache PATH|off]
  *                         [--wait SECONDS]
@@ -49,16 +50,16 @@
 #include "escape.h"
 #include "config.h"
 #include "config_load.h"
+#include "ctl_commands.h"
+#include "ctl_config.h"
 #include "learned.h"
 #include "learned_file.h"
 #include "refusal.h"
 
-#define PROG "streamshim"
 #define WAIT_DEFAULT_S 30  /* for the lock: another writer holds it briefly */
 
 struct ctl {
-  struct ss_config cfg;
-  const char *config_path;  /* the file read, or NULL */
+  struct ctl_config conf;   /* conf.cfg: the settings; conf.path: the file */
   const char *cache_path;   /* learned_path(), maybe in cache_buf */
   char cache_buf[PATH_MAX];
   bool json;
@@ -70,17 +71,6 @@ struct ctl {
   const char *problem;      /* what stands against the cache, or NULL */
 };
 
-/* Config problems go to stderr, as the library would log them. */
-static void warn_stderr(void *arg, const char *where, unsigned line,
-                        const char *msg)
-{
-  (void)arg;
-  if(line)
-    fprintf(stderr, PROG ": config %s:%u: %s\n", where, line, msg);
-  else
-    fprintf(stderr, PROG ": %s: %s\n", where, msg);
-}
-
 static int usage(const char *why)
 {
   if(why)
@@ -91,32 +81,18 @@ static int usage(const char *why)
   return 2;
 }
 
-/* Load the configuration: file, environment, then the command's options. */
-static bool load_config(struct ctl *c, const char *cache)
+/* Load the configuration (ctl_config.h) and find the cache; false for
+ * a bad --cache. An unreadable file is reported and ignored, as the
+ * library would. */
+static bool load_config(struct ctl *c, const char *file, const char *cache)
 {
-  const char *msg;
-  config_init(&c->cfg);
-  if(!c->config_path) {
-    const char *env = getenv("STREAMSHIM_CONFIG");
-    c->config_path = env && *env ? env : NULL;
-  }
-  if(c->config_path) {
-    size_t len;
-    char *text = config_read_file(c->config_path, &len);
-    if(!text)
-      fprintf(stderr, PROG ": config %s: cannot be read, ignored\n",
-              c->config_path);
-    else
-      config_parse(&c->cfg, text, len, c->config_path, warn_stderr, NULL);
-    free(text);
-  }
-  config_apply_env(&c->cfg, warn_stderr, NULL);
-  if(cache && !config_set(&c->cfg, "cache", cache, false, &msg)) {
-    fprintf(stderr, PROG ": --cache: %s\n", msg);
-    return false;
-  }
-  c->cache_path = learned_path(&c->cfg, c->cache_buf, sizeof(c->cache_buf));
-  return true;
+  bool ok = ctl_config_load(&c->conf, file, cache, ctl_warn_stderr, NULL);
+  if(c->conf.read_errno)
+    fprintf(stderr, PROG ": config %s: cannot be read, ignored\n",
+            c->conf.path);
+  c->cache_path = learned_path(&c->conf.cfg, c->cache_buf,
+                               sizeof(c->cache_buf));
+  return ok;
 }
 
 /* ---- text output ------------------------------------------------------ */
@@ -134,15 +110,6 @@ static size_t width(const char *s)
   for(; *s; s++)
     w += ((unsigned char)*s & 0xc0) != 0x80;
   return w;
-}
-
-/* A Unix time as ISO 8601 UTC ("2025-01-31T12:00:00Z"). */
-static void iso_time(long long t, char *out, size_t cap)
-{
-  struct tm tm;
-  time_t tt = (time_t)t;
-  if(!gmtime_r(&tt, &tm) || !strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
-    snprintf(out, cap, "@%lld", t);
 }
 
 /* A TTL as the largest whole unit: 7d, 12h, 90s. */
@@ -207,9 +174,9 @@ static void print_entries(const struct ctl *c, const struct learned_list *l)
     put_shown(&rows[i].cell[1], e->host);
     put_shown(&rows[i].cell[2], e->model);
     buf_puts(&rows[i].cell[3], e->fp);
-    iso_time(e->learned, t, sizeof(t));
+    ctl_iso_time(e->learned, t, sizeof(t));
     buf_puts(&rows[i].cell[4], t);
-    iso_time(e->expires, t, sizeof(t));
+    ctl_iso_time(e->expires, t, sizeof(t));
     buf_puts(&rows[i].cell[5], t);
     if(e->expires <= (long long)c->now)
       buf_puts(&rows[i].cell[5], " (expired)");
@@ -248,13 +215,13 @@ static void print_text(const struct ctl *c, const struct learned_list *l,
   char ttl[32];
   const char *list;
   buf_init(&b);
-  printf("mode      %s\n", config_mode_name(c->cfg.mode));
-  printf("config    %s\n", c->config_path ? c->config_path
-                                          : "(none: STREAMSHIM_CONFIG unset)");
-  print_globs(&b, "models", &c->cfg.models, "(de-streamed up front)");
-  print_globs(&b, "streaming", &c->cfg.stream_only,
+  printf("mode      %s\n", config_mode_name(c->conf.cfg.mode));
+  printf("config    %s\n", c->conf.path ? c->conf.path
+                                          : "(none found)");
+  print_globs(&b, "models", &c->conf.cfg.models, "(de-streamed up front)");
+  print_globs(&b, "streaming", &c->conf.cfg.stream_only,
               "(stream_only: sent streaming up front)");
-  ttl_text(c->cfg.cache_ttl, ttl, sizeof(ttl));
+  ttl_text(c->conf.cfg.cache_ttl, ttl, sizeof(ttl));
   if(c->cache_path) {
     put_shown(&b, c->cache_path);
     list = buf_cstr(&b);
@@ -272,17 +239,17 @@ static void print_text(const struct ctl *c, const struct learned_list *l,
            "%s)\n", ttl);
   }
   printf("\nrefusal rules (tried in order):\n");
-  size_t nr = refusal_rule_count(&c->cfg.refusals), wn = 4;
+  size_t nr = refusal_rule_count(&c->conf.cfg.refusals), wn = 4;
   for(size_t i = 0; i < nr; i++)
-    if(width(refusal_rule_name(&c->cfg.refusals, i)) > wn)
-      wn = width(refusal_rule_name(&c->cfg.refusals, i));
+    if(width(refusal_rule_name(&c->conf.cfg.refusals, i)) > wn)
+      wn = width(refusal_rule_name(&c->conf.cfg.refusals, i));
   printf("  %-*s  %-11s  MATCHES\n", (int)wn, "NAME", "DIRECTION");
   for(size_t i = 0; i < nr; i++) {
-    const char *name = refusal_rule_name(&c->cfg.refusals, i);
+    const char *name = refusal_rule_name(&c->conf.cfg.refusals, i);
     buf_reset(&b);
-    refusal_rule_describe(&c->cfg.refusals, i, &b);
+    refusal_rule_describe(&c->conf.cfg.refusals, i, &b);
     printf("  %s%*s  %-11s  %s\n", name, (int)(wn - width(name)), "",
-           refusal_dir_name(refusal_rule_dir(&c->cfg.refusals, i)),
+           refusal_dir_name(refusal_rule_dir(&c->conf.cfg.refusals, i)),
            buf_cstr(&b) ? b.ptr : "");
   }
   if(!c->cache_path)
@@ -345,7 +312,7 @@ static void json_str(const char *s)
 static void json_time(const char *key, long long t)
 {
   char iso[64];
-  iso_time(t, iso, sizeof(iso));
+  ctl_iso_time(t, iso, sizeof(iso));
   printf("\"%s\":", key);
   json_str(iso);
   printf(",\"%s_unix\":%lld", key, t);
@@ -358,36 +325,36 @@ static void print_json(const struct ctl *c, const struct learned_list *l,
   struct buf b;
   buf_init(&b);
   printf("{\"mode\":");
-  json_str(config_mode_name(c->cfg.mode));
+  json_str(config_mode_name(c->conf.cfg.mode));
   printf(",\"config\":");
-  json_str(c->config_path);
+  json_str(c->conf.path);
   printf(",\"models\":[");
-  for(size_t i = 0; i < c->cfg.models.n; i++) {
+  for(size_t i = 0; i < c->conf.cfg.models.n; i++) {
     printf(i ? "," : "");
-    json_str(c->cfg.models.v[i]);
+    json_str(c->conf.cfg.models.v[i]);
   }
   printf("],\"stream_only\":[");
-  for(size_t i = 0; i < c->cfg.stream_only.n; i++) {
+  for(size_t i = 0; i < c->conf.cfg.stream_only.n; i++) {
     printf(i ? "," : "");
-    json_str(c->cfg.stream_only.v[i]);
+    json_str(c->conf.cfg.stream_only.v[i]);
   }
   printf("],\"cache\":{\"path\":");
   json_str(c->cache_path);
   printf(",\"ttl\":%ld,\"readable\":%s,\"writable\":%s,\"problem\":",
-         c->cfg.cache_ttl, c->cache_path && got < 0 ? "false" : "true",
+         c->conf.cfg.cache_ttl, c->cache_path && got < 0 ? "false" : "true",
          c->cache_path && (got < 0 || c->problem) ? "false" : "true");
   json_str(c->problem);
   printf("},\"rules\":[");
-  for(size_t i = 0; i < refusal_rule_count(&c->cfg.refusals); i++) {
+  for(size_t i = 0; i < refusal_rule_count(&c->conf.cfg.refusals); i++) {
     buf_reset(&b);
-    refusal_rule_describe(&c->cfg.refusals, i, &b);
+    refusal_rule_describe(&c->conf.cfg.refusals, i, &b);
     printf("%s{\"name\":", i ? "," : "");
-    json_str(refusal_rule_name(&c->cfg.refusals, i));
+    json_str(refusal_rule_name(&c->conf.cfg.refusals, i));
     printf(",\"builtin\":%s,\"direction\":",
-           refusal_rule_builtin(&c->cfg.refusals, i) ? "true" : "false");
-    json_str(refusal_dir_name(refusal_rule_dir(&c->cfg.refusals, i)));
+           refusal_rule_builtin(&c->conf.cfg.refusals, i) ? "true" : "false");
+    json_str(refusal_dir_name(refusal_rule_dir(&c->conf.cfg.refusals, i)));
     printf(",\"status\":%d,\"matches\":",
-           refusal_rule_status(&c->cfg.refusals, i));
+           refusal_rule_status(&c->conf.cfg.refusals, i));
     json_str(buf_cstr(&b) ? b.ptr : "");
     printf("}");
   }
@@ -477,7 +444,7 @@ static bool parse_wait(const char *s, long *ms)
 static int cmd_models(int argc, char **argv)
 {
   struct ctl c = {0};
-  const char *cache = NULL;
+  const char *cache = NULL, *config_file = NULL;
   c.now = time(NULL);
   c.wait_ms = WAIT_DEFAULT_S * 1000L;
   for(int i = 0; i < argc; i++) {
@@ -496,7 +463,7 @@ static int cmd_models(int argc, char **argv)
       c.forget = true;
       c.pattern = a + 9;
     } else if(!strcmp(a, "--config") && i + 1 < argc) {
-      c.config_path = argv[++i];
+      config_file = argv[++i];
     } else if(!strcmp(a, "--cache") && i + 1 < argc) {
       cache = argv[++i];
     } else if(!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -506,8 +473,8 @@ static int cmd_models(int argc, char **argv)
       return usage("models: unknown or incomplete option");
     }
   }
-  if(!load_config(&c, cache)) {
-    config_free(&c.cfg);
+  if(!load_config(&c, config_file, cache)) {
+    config_free(&c.conf.cfg);
     return 2;
   }
   int rc = 0;
@@ -527,7 +494,7 @@ static int cmd_models(int argc, char **argv)
     learned_list_free(&l);
     rc = got < 0 || c.problem;
   }
-  config_free(&c.cfg);
+  config_free(&c.conf.cfg);
   return rc;
 }
 
@@ -581,7 +548,7 @@ static int cmd_learn(int argc, char **argv)
   }
   if(argc - i < 2)
     return usage("learn: HOST MODEL... expected");
-  load_config(&c, NULL);
+  load_config(&c, NULL, NULL);
   /* the first built-in rule of the direction names the entries */
   for(size_t k = 0; !rule && k < refusal_rule_count(NULL); k++)
     if(refusal_rule_dir(NULL, k) == dir)
@@ -589,12 +556,12 @@ static int cmd_learn(int argc, char **argv)
   learned_fingerprint(secret, secret ? strlen(secret) : 0, fp);
   long long since = learned_clock_ns();
   for(int k = i + 1; k < argc; k++)
-    learned_add(&c.cfg, argv[i], argv[k], fp, dir, rule, (time_t)at);
+    learned_add(&c.conf.cfg, argv[i], argv[k], fp, dir, rule, (time_t)at);
   printf("learned %d refusal%s in memory\n", argc - i - 1,
          argc - i - 1 == 1 ? "" : "s");
   fflush(stdout);
   int rc = 0;
-  if(c.cache_path && c.cfg.cache_ttl > 0) {
+  if(c.cache_path && c.conf.cfg.cache_ttl > 0) {
     int fl = learned_flush_at((time_t)at, wait_ms);
     for(int k = i + 1; k < argc && !rc; k++)
       rc = !in_file(c.cache_path, argv[i], argv[k], fp, dir, since);
@@ -610,7 +577,7 @@ static int cmd_learn(int argc, char **argv)
       printf("written to %s\n", c.cache_path);
     }
   }
-  config_free(&c.cfg);
+  config_free(&c.conf.cfg);
   return rc;
 }
 
@@ -620,5 +587,9 @@ int main(int argc, char **argv)
     return cmd_models(argc - 2, argv + 2);
   if(argc >= 2 && !strcmp(argv[1], "learn"))
     return cmd_learn(argc - 2, argv + 2);
+  if(argc >= 2 && !strcmp(argv[1], "check-config"))
+    return cmd_check_config(argc - 2, argv + 2);
+  if(argc >= 2 && !strcmp(argv[1], "explain"))
+    return cmd_explain(argc - 2, argv + 2);
   return usage(argc < 2 ? "a command is needed" : "unknown command");
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -46,6 +47,41 @@ char *config_read_file(const char *path, size_t *len)
     errno = ENOMEM;
   *len = n;
   return text;
+}
+
+/* dir + tail into path when dir is absolute and it fits and the file
+ * exists; else NULL. */
+static const char *candidate(char *path, size_t cap, const char *dir,
+                             const char *tail)
+{
+  if(!dir || dir[0] != '/')
+    return NULL;
+  int n = snprintf(path, cap, "%s%s", dir, tail);
+  return n > 0 && (size_t)n < cap && !access(path, F_OK) ? path : NULL;
+}
+
+const char *config_find(config_getenv_fn get, const char *system_file,
+                        char *path, size_t cap)
+{
+  const char *named = get("STREAMSHIM_CONFIG");
+  const char *p;
+  if(named) {
+    int n = snprintf(path, cap, "%s", named);
+    return *named && n > 0 && (size_t)n < cap ? path : NULL;
+  }
+  /* the user's: under XDG_CONFIG_HOME when that is absolute (the XDG
+   * base directories' rule), else under ~/.config */
+  const char *xdg = get("XDG_CONFIG_HOME");
+  if(xdg && xdg[0] == '/')
+    p = candidate(path, cap, xdg, "/streamshim/config");
+  else
+    p = candidate(path, cap, get("HOME"), "/.config/streamshim/config");
+  return p ? p : candidate(path, cap, system_file, "");
+}
+
+const char *config_env_var(size_t i)
+{
+  return i < sizeof(env_keys) / sizeof(env_keys[0]) ? env_keys[i][0] : NULL;
 }
 
 void config_apply_env(struct ss_config *c, config_warn_fn warn, void *arg)

@@ -1,7 +1,7 @@
 /* config_load.h - the configuration's sources, read alike by the library
- * (settings.c) and by `streamshim models` (scripts/streamshim-ctl.c): the
- * file named by STREAMSHIM_CONFIG, then the STREAMSHIM_* variables over
- * it. No libcurl, no logging: problems go to the caller's warn. */
+ * (settings.c) and by the streamshim-ctl commands (models, check-config,
+ * explain): the file config_find picks, then the STREAMSHIM_* variables
+ * over it. No libcurl, no logging: problems go to the caller's warn. */
 #ifndef SS_CONFIG_LOAD_H
 #define SS_CONFIG_LOAD_H
 
@@ -10,6 +10,24 @@
 #include "../hooks/pure/config.h"
 
 #define CONFIG_FILE_MAX (1u << 20)  /* bytes of a config file read */
+
+/* The system-wide file, last in the search (make SYSCONFDIR=...). */
+#ifndef SS_SYSCONFDIR
+#define SS_SYSCONFDIR "/etc"
+#endif
+#define CONFIG_SYSTEM_FILE SS_SYSCONFDIR "/streamshim/config"
+
+typedef char *(*config_getenv_fn)(const char *name);
+
+/* The configuration file to read, into path (cap bytes): the one
+ * STREAMSHIM_CONFIG names when it is set (that one only, whether it
+ * exists or not; set but empty: none), else the first that exists of
+ * the user's, $XDG_CONFIG_HOME/streamshim/config (when XDG_CONFIG_HOME
+ * is absolute) or else $HOME/.config/streamshim/config, and
+ * system_file (CONFIG_SYSTEM_FILE; a parameter for the tests). NULL when there is
+ * none; else path. get: getenv's contract. */
+const char *config_find(config_getenv_fn get, const char *system_file,
+                        char *path, size_t cap);
 
 /* Read up to CONFIG_FILE_MAX bytes of a file into a malloc'ed buffer
  * (*len bytes, not NUL-terminated); NULL with errno set when it cannot be
@@ -25,8 +43,11 @@ char *config_read_file(const char *path, size_t *len);
  * setting as config_set does. */
 void config_apply_env(struct ss_config *c, config_warn_fn warn, void *arg);
 
+/* The name of the i-th variable config_apply_env reads; NULL past the
+ * last. */
+const char *config_env_var(size_t i);
+
 /* The same with the variables' values from get (getenv's contract). */
-typedef char *(*config_getenv_fn)(const char *name);
 void config_apply_vars(struct ss_config *c, config_getenv_fn get,
                        config_warn_fn warn, void *arg);
 

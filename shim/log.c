@@ -7,51 +7,22 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "safe_file.h"
 #include "../hooks/pure/escape.h"
+#include "../hooks/pure/log_spec.h"
 
 static enum ss_log_level log_level = SS_LOG_OFF;
 static int log_fd = 2;
 
-static const char *const level_names[] = {"off", "error", "warn", "info",
-                                          "debug"};
-
-/* Map a level name (or digit) to a level; -1 if unknown. */
-static int parse_level(const char *s, size_t n)
+/* Why the log file was refused; a missing file is created, so ENOENT
+ * means a missing directory. */
+static const char *log_file_why(int err)
 {
-  if(n == 1 && s[0] >= '0' && s[0] <= '4')
-    return s[0] - '0';
-  for(int i = 0; i <= SS_LOG_DEBUG; i++)
-    if(strlen(level_names[i]) == n && !strncasecmp(s, level_names[i], n))
-      return i;
-  return -1;
-}
-
-const char *ss_file_why(int err)
-{
-  switch(err) {
-  case ELOOP:
-    return "is a symbolic link";
-  case EISDIR:
-    return "is a directory";
-  case EINVAL:
-  case ENXIO:
-    return "is not a regular file";
-  case EPERM:
-    return "is owned by another user";
-  case EMLINK:
-    return "has other hard links";
-  case ENOENT:
-    return "does not exist";
-  case EACCES:
-    return "is not accessible";
-  default:
-    return "cannot be opened";
-  }
+  return err == ENOENT ? "cannot be opened: its directory does not exist"
+                       : safe_open_why(err);
 }
 
 /* Open the log file: a regular file of the effective user's, never through
@@ -108,9 +79,9 @@ int ss_log_open(const char *spec)
 {
   if(!spec || !*spec)
     return 0;
-  const char *colon = strchr(spec, ':');
-  size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
-  int lvl = parse_level(spec, n);
+  const char *file;
+  int lvl = log_spec_parse(spec, &file);
+  const char *colon = file ? file - 1 : NULL;
   if(lvl < 0) {
     log_level = SS_LOG_WARN;
     ss_log(SS_LOG_WARN, "STREAMSHIM_LOG: expected level[:file] with level "
@@ -135,7 +106,7 @@ int ss_log_open(const char *spec)
       int err = errno;
       log_level = lvl < SS_LOG_WARN ? (enum ss_log_level)lvl : SS_LOG_WARN;
       ss_log(SS_LOG_WARN, "log file %s %s: not used, %s go to stderr",
-             colon + 1, ss_file_why(err),
+             colon + 1, log_file_why(err),
              lvl > SS_LOG_ERROR ? "errors and warnings" : "errors");
       return -1;
     }
@@ -161,7 +132,7 @@ void ss_log(enum ss_log_level level, const char *fmt, ...)
   size_t mlen = m < 0 ? 0 : (size_t)m < sizeof(msg) ? (size_t)m
                 : sizeof(msg) - 1;
   int n = snprintf(line, sizeof(line), "streamshim[%ld]: %s: ",
-                   (long)getpid(), level_names[level]);
+                   (long)getpid(), log_level_name((int)level));
   size_t len = n < 0 ? 0 : (size_t)n;
   /* Escaped here, for every caller: names and paths come from requests,
    * the environment and files, and must not forge lines or reach a

@@ -24,9 +24,6 @@ enum ss_log_level {
  * (then the log is on stderr at warn level) or a file refused (then on
  * stderr at the level asked, at most warn). */
 int ss_log_open(const char *spec);
-/* A short reason for a safe_open() failure's errno ("is a symbolic
- * link", "is owned by another user", ...). */
-const char *ss_file_why(int err);
 /* Current level; a cheap check to skip building messages. */
 enum ss_log_level ss_log_level(void);
 /* Write one line "streamshim[pid]: LEVEL: message\n". */

@@ -73,3 +73,26 @@ ssize_t safe_write(int fd, const void *p, size_t n)
   errno = err;
   return w;
 }
+
+const char *safe_open_why(int err)
+{
+  switch(err) {
+  case ELOOP:
+    return "is a symbolic link";
+  case EISDIR:
+    return "is a directory";
+  case EINVAL:
+  case ENXIO:
+    return "is not a regular file";
+  case EPERM:
+    return "is owned by another user";
+  case EMLINK:
+    return "has other hard links";
+  case ENOENT:
+    return "does not exist";
+  case EACCES:
+    return "is not accessible";
+  default:
+    return "cannot be opened";
+  }
+}

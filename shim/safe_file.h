@@ -28,6 +28,10 @@ enum ss_safe_open {
  * refused symlink. */
 int safe_open(const char *path, int flags, mode_t mode, unsigned how);
 
+/* A short reason for a safe_open() failure's errno ("is a symbolic
+ * link", "is owned by another user", ...). */
+const char *safe_open_why(int err);
+
 /* write(2) that cannot kill the host: SIGPIPE (a log on a pipe nobody
  * reads) and SIGXFSZ (a file size limit) are blocked for the call, and one
  * the call raised is taken back, unless the program had it pending

@@ -14,12 +14,14 @@
 #include "../hooks/pure/buf.h"
 #include "config_load.h"
 #include "log.h"
+#include "safe_file.h"
 #include <stdio.h>
 
 static struct ss_config settings;
 static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
 
-/* The STREAMSHIM_* variables as the process started with them. Some hosts
+/* The STREAMSHIM_* variables (and HOME and XDG_CONFIG_HOME, for the
+ * user's config file) as the process started with them. Some hosts
  * empty their environment before the shim reads it: PHP's CLI points
  * environ at an empty array at shutdown (before the exit diagnosis),
  * PHP-FPM clears it in each worker (clear_env). Copying a few strings is
@@ -34,7 +36,9 @@ __attribute__((constructor)) static void keep_env(void)
   if(!environ || getauxval(AT_SECURE))
     return;
   for(char **e = environ; *e && k < KEPT_MAX; e++) {
-    if(strncmp(*e, "STREAMSHIM_", 11))
+    /* and where the user's configuration file is */
+    if(strncmp(*e, "STREAMSHIM_", 11) && strncmp(*e, "HOME=", 5) &&
+       strncmp(*e, "XDG_CONFIG_HOME=", 16))
       continue;
     size_t n = strlen(*e) + 1;
     if(n > sizeof(kept_text) - used)
@@ -100,13 +104,15 @@ static void settings_load(void)
   }
   /* The log first, so that problems below can be reported. */
   const char *log = settings_getenv("STREAMSHIM_LOG");
-  const char *path = settings_getenv("STREAMSHIM_CONFIG");
+  char found[4096];
+  const char *path = config_find(settings_getenv, CONFIG_SYSTEM_FILE, found,
+                                 sizeof(found));
   char *text = NULL;
   size_t len = 0;
   struct buf warnings;
   buf_init(&warnings);
   int read_err = 0;
-  if(path && *path && !(text = config_read_file(path, &len)))
+  if(path && !(text = config_read_file(path, &len)))
     read_err = errno;
   if(text)
     config_parse(&settings, text, len, path, warn_to_buf, &warnings);
@@ -114,7 +120,7 @@ static void settings_load(void)
   ss_log_open(log ? log : settings.log);  /* says itself what went wrong */
   flush_warnings(&warnings);
   if(read_err)
-    ss_warn("config %s %s: ignored", path, ss_file_why(read_err));
+    ss_warn("config %s %s: ignored", path, safe_open_why(read_err));
   config_apply_vars(&settings, settings_getenv, warn_to_log, NULL);
   if(settings.stream_only.n)
     ss_info("mode %s, %zu model pattern%s configured, %zu stream-only",

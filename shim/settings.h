@@ -1,10 +1,12 @@
 /* settings.h - the process's configuration, loaded once on first need.
  *
- * The constructor only copies the STREAMSHIM_* variables (a host may
- * empty its environment later: PHP at shutdown, PHP-FPM in its workers);
- * the first libcurl call (or the exit diagnosis) loads the settings: each
- * variable from the environment, else as the process started with it,
- * and the config file. Under AT_SECURE (setuid programs) no environment
+ * The constructor only copies the STREAMSHIM_* variables, HOME and
+ * XDG_CONFIG_HOME (a host may empty its environment later: PHP at
+ * shutdown, PHP-FPM in its workers); the first libcurl call (or the exit
+ * diagnosis) loads the settings: the config file (config_find: the one
+ * STREAMSHIM_CONFIG names, else the user's, else the system's), then each
+ * variable over it, from the environment, else as the process started
+ * with it. Under AT_SECURE (setuid programs) no environment
  * or file is read and the shim passes everything through. */
 #ifndef SS_SETTINGS_H
 #define SS_SETTINGS_H
@@ -16,7 +18,9 @@
 /* The configuration (never NULL; thread-safe; loaded on first call). */
 const struct ss_config *ss_settings(void);
 /* Could the settings turn a log on (STREAMSHIM_LOG or STREAMSHIM_CONFIG
- * set, not AT_SECURE)? Reads nothing but the variables. */
+ * set, not AT_SECURE)? Reads nothing but the variables: a log set only
+ * in a file found by the search is not counted (the exit diagnosis of a
+ * process without libcurl calls would cost every process a lookup). */
 bool ss_settings_may_log(void);
 /* Does the environment (as the process started) ask for a log? */
 bool ss_settings_log_asked(void);

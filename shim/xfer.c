@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "defer.h"
+#include "log.h"
 
 static enum ss_flow resume_all(struct ss_xfer *x);
 static void xfer_free_stages(struct ss_xfer *x);
@@ -33,6 +34,47 @@ static void xfer_close_count(struct ss_xfer *x)
 
 /* Start a transfer of h (an attempt of it: carry holds the monitors of
  * the refused one); NULL when no stage or monitor takes part. */
+/* The debug log's line for an attempt's start: the stages that take
+ * part, and those that declined. */
+static void debug_start(const struct ss_xfer *x)
+{
+  char taken[256] = "", declined[256] = "";
+  size_t nt = 0, nd = 0;
+  for(int i = 0; ss_stages[i]; i++) {
+    bool in = false;
+    for(int k = 0; k < x->nstages; k++)
+      in |= x->stage[k].type == ss_stages[i];
+    char *to = in ? taken : declined;
+    size_t *at = in ? &nt : &nd;
+    int w = snprintf(to + *at, sizeof(taken) - *at, "%s%s", *at ? ", " : "",
+                     ss_stages[i]->name);
+    if(w > 0 && (size_t)w < sizeof(taken) - *at)
+      *at += (size_t)w;
+  }
+  int attempt = x->watch.attempt ? x->watch.attempt : 1;
+  if(!nt && !x->watch.n)
+    ss_debug("transfer %lu attempt %d: no stage takes part (declined %s): "
+             "passed through untouched", xfer_serial(x), attempt, declined);
+  else
+    ss_debug("transfer %lu attempt %d: stages %s (declined %s)%s",
+             xfer_serial(x), attempt, nt ? taken : "none",
+             nd ? declined : "none",
+             x->watch.n ? "; watched by the capture" : "");
+}
+
+/* The debug log's line for an attempt's end: the bytes that came and
+ * those the program was handed. */
+static void debug_end(const struct ss_xfer *x, CURLcode result)
+{
+  const struct ss_view *v = &x->h->view;
+  ss_debug("transfer %lu attempt %d ended (result %d): got %zu header and "
+           "%zu body bytes, handed the program %ld header and %lld body "
+           "bytes", xfer_serial(x), x->watch.attempt ? x->watch.attempt : 1,
+           (int)result,
+           x->got_header, x->got_body, v->header_bytes,
+           (long long)v->body_bytes);
+}
+
 static struct ss_xfer *xfer_start(struct ss_handle *h,
                                   const struct ss_watchers *carry)
 {
@@ -66,6 +108,8 @@ static struct ss_xfer *xfer_start(struct ss_handle *h,
     x->stage[x->nstages++].ctx = ctx;
   }
   x->starting = false;
+  if(SS_LOG_ON(SS_LOG_DEBUG))
+    debug_start(x);
   if(!x->nstages && !x->swapped && !x->watch.n) {
     h->xfer = NULL;
     xfer_close_count(x);
@@ -132,6 +176,8 @@ static CURLcode end_attempt(struct ss_xfer *x, CURLcode result, bool known)
     result = xfer_result(x, result);
     if(known)
       known_result(x, result);
+    if(SS_LOG_ON(SS_LOG_DEBUG))
+      debug_end(x, result);
     xfer_leave(x);  /* the caller checks h->xfer: x may be gone */
     return result;
   }
@@ -305,6 +351,10 @@ static size_t xfer_feed(struct ss_xfer *x, enum ss_out_kind kind,
   if(x->absorbed && x->absorbed_kind == kind)
     skip = x->absorbed < n ? x->absorbed : n;
   x->absorbed = 0;
+  if(kind == SS_OUT_BODY)
+    x->got_body += n - skip;
+  else
+    x->got_header += n - skip;
   if(x->watch.n && skip < n) {  /* what the server sent, once */
     if(kind == SS_OUT_BODY)
       monitor_bytes(&x->watch, x, SS_EV_BODY, p + skip, n - skip);

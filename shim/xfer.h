@@ -72,6 +72,7 @@ struct ss_xfer {
   struct ss_out out;
   size_t absorbed;              /* prefix of libcurl's next input handled */
   enum ss_out_kind absorbed_kind;
+  size_t got_header, got_body;  /* bytes libcurl gave: the debug log */
   bool ended;
   int busy;                     /* calls of the shim's running on it: a
                                    callback, or xfer_end; when the handle

@@ -60,11 +60,15 @@ if str(ROOT / "tests") not in sys.path:
 
 def plain_env(**extra):
     """A copy of os.environ for running a program without the shim: no
-    LD_PRELOAD, no STREAMSHIM_* settings, no proxies (loopback only).
+    LD_PRELOAD, no STREAMSHIM_* settings, no user config file, no proxies
+    (loopback only).
     Keyword arguments add or (with None) remove variables."""
     env = {k: v for k, v in os.environ.items()
            if k != "LD_PRELOAD" and not k.startswith("STREAMSHIM_") and k not in _PROXY_VARS}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    # The user's streamshim config (~/.config/streamshim/config) is not
+    # the tests': the library looks under this directory, which is none.
+    env["XDG_CONFIG_HOME"] = str(ROOT / "tests" / "no-user-config")
     for k, v in extra.items():
         if v is None:
             env.pop(k, None)

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config_int.h"
@@ -274,12 +275,32 @@ static void parse_setting(struct ss_config *c, const char *a, const char *b,
   char *key = strndup(ka, (size_t)(kb - ka));
   char *val = strndup(va, (size_t)(vb - va));
   const char *msg = "out of memory";
-  if(key && val && !config_set(c, key, val, false, &msg) && warn)
+  char named[100];
+  if(key && val && !config_set(c, key, val, false, &msg) && warn) {
+    if(!strcmp(msg, "unknown setting")) {  /* which one */
+      snprintf(named, sizeof(named), "unknown setting '%.64s'", key);
+      msg = named;
+    }
     warn(arg, where, line, msg);
-  else if((!key || !val) && warn)
+  } else if((!key || !val) && warn)
     warn(arg, where, line, msg);
   free(key);
   free(val);
+}
+
+/* Where a line's content ends: at a '#' that follows a blank outside
+ * double quotes (a trailing comment, "key = value   # note"), else at b.
+ * A '#' inside a word ("gpt#4") or inside quotes is the value's. */
+static const char *strip_trailing_comment(const char *a, const char *b)
+{
+  bool quoted = false;
+  for(const char *p = a; p < b; p++) {
+    if(*p == '"')
+      quoted = !quoted;
+    else if(*p == '#' && !quoted && p > a && (p[-1] == ' ' || p[-1] == '\t'))
+      return p;
+  }
+  return b;
 }
 
 void config_parse(struct ss_config *c, const char *text, size_t n,
@@ -296,6 +317,8 @@ void config_parse(struct ss_config *c, const char *text, size_t n,
     config_trim(&a, &b);
     if(a == b || *a == '#' || *a == ';')
       continue;
+    b = strip_trailing_comment(a, b);
+    config_trim(&a, &b);
     if(*a == '[')
       config_rules_header(c, &st, a, b, where, line, warn, arg);
     else if(st.section == CS_GLOBAL)

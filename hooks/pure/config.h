@@ -2,14 +2,17 @@
  *
  * The file is line-based:
  *
- *   # comment            (also "; comment"; whole lines only)
+ *   # comment            (also "; comment": whole lines)
+ *   key = value  # note  a '#' after a blank, outside double quotes, starts
+ *                        a trailing comment ("gpt#4" and "a # b" keep it)
  *   key = value          settings before any section are global
  *   [refusal "name"]     a rule for refusals (to stream, or not to; below)
  *   [section]            other sections, unknown keys and bad values are
  *   [section "name"]     reported (warn) and skipped, never fatal
  *
- * Values are the rest of the line with surrounding blanks removed; a value
- * may be wrapped in double quotes to keep blanks. Global keys:
+ * Values are the rest of the line (up to a trailing comment) with
+ * surrounding blanks removed; a value may be wrapped in double quotes to
+ * keep blanks or a " #". Global keys:
  *
  *   mode = auto | force | off   (STREAMSHIM_MODE; auto is the default)
  *   models = glob, glob, ...    (STREAMSHIM_MODELS; may repeat, adds) models

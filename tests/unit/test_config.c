@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "buf.h"
@@ -324,12 +326,40 @@ TEST(parse_comments_and_blank_lines)
   CHECK(ws.n == 0);
   CHECK(c.chunk_chars == 9);
   config_free(&c);
-  /* Comments are whole lines only: a '#' later is part of the value. */
-  parse(&c, "log = info # not a comment\n", &ws);
-  CHECK(c.log && !strcmp(c.log, "info # not a comment"));
+}
+
+/* A '#' after a blank, outside double quotes, starts a trailing comment,
+ * as users write them (the README's example does). */
+TEST(parse_trailing_comments)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c,
+        "chunk = 5   # five\n"
+        "pace = 7\t# tab before\n"
+        "models = a*, b*  # two globs\n"
+        "cache = off # or a path\n"
+        "log = info#no blank before: the value's\n"
+        "[refusal \"x\"]  # a header with a note\n"
+        "message = \"*stream # true*\"   # quoted: the value keeps it\n"
+        "body = *a\"b # c\"*\n",
+        &ws);
+  CHECK(ws.n == 0);
+  CHECK(c.chunk_chars == 5 && c.pace_ms == 7);
+  CHECK(!strcmp(models(&c), "a*|b*"));
+  CHECK(c.cache && !strcmp(c.cache, "off"));
+  CHECK(c.log && !strcmp(c.log, "info#no blank before: the value's"));
+  struct buf d;
+  buf_init(&d);
+  CHECK(refusal_rule_count(&c.refusals) == REFUSAL_BUILTINS + 1);
+  CHECK(refusal_rule_describe(&c.refusals, REFUSAL_BUILTINS, &d));
+  CHECK(d.ptr && strstr(d.ptr, "*stream # true*") && strstr(d.ptr, "*a\"b # c\"*"));
+  buf_free(&d);
   config_free(&c);
-  parse(&c, "chunk = 5 # five\n", &ws);
-  CHECK(ws.n == 1 && ws.w[0].line == 1 && c.chunk_chars == 24);
+  /* an unquoted " #" is a comment even where a value was meant */
+  parse(&c, "models = gpt # 4\nlog = # nothing\n", &ws);
+  CHECK(!strcmp(models(&c), "gpt"));
+  CHECK(ws.n == 0 && c.log && !strcmp(c.log, ""));
   config_free(&c);
 }
 
@@ -1144,6 +1174,98 @@ TEST(parse_capture_keys)
   config_free(&c);
 }
 
+/* ---- where the file is looked for (config_find) ---------------------- */
+
+/* A fake environment for config_find: NAME=value strings. */
+static const char *env_table[4];
+
+static char *table_getenv(const char *name)
+{
+  size_t n = strlen(name);
+  for(size_t i = 0; i < 4 && env_table[i]; i++)
+    if(!strncmp(env_table[i], name, n) && env_table[i][n] == '=')
+      return (char *)env_table[i] + n + 1;
+  return NULL;
+}
+
+static void touch(const char *path)
+{
+  FILE *f = fopen(path, "w");
+  if(f)
+    fclose(f);
+}
+
+TEST(config_find_order)
+{
+  char dir[] = "/tmp/ss_config_find_XXXXXX", p[512], path[512];
+  char home[700], xdg[700], sys[700], dot[700], conf[800], hc[900], xc[900];
+  CHECK(mkdtemp(dir) != NULL);
+  snprintf(home, sizeof(home), "HOME=%s/home", dir);
+  snprintf(xdg, sizeof(xdg), "XDG_CONFIG_HOME=%s/xdg", dir);
+  snprintf(sys, sizeof(sys), "%s/etc-streamshim-config", dir);
+  snprintf(p, sizeof(p), "%s/home", dir);
+  mkdir(p, 0700);
+  snprintf(dot, sizeof(dot), "%s/home/.config", dir);
+  mkdir(dot, 0700);
+  snprintf(conf, sizeof(conf), "%s/streamshim", dot);
+  mkdir(conf, 0700);
+  snprintf(hc, sizeof(hc), "%s/config", conf);
+  snprintf(p, sizeof(p), "%s/xdg", dir);
+  mkdir(p, 0700);
+  snprintf(p, sizeof(p), "%s/xdg/streamshim", dir);
+  mkdir(p, 0700);
+  snprintf(xc, sizeof(xc), "%s/config", p);
+
+  /* nothing exists: none */
+  env_table[0] = home;
+  env_table[1] = NULL;
+  CHECK(!config_find(table_getenv, sys, path, sizeof(path)));
+  /* the system's, then the user's over it */
+  touch(sys);
+  CHECK(config_find(table_getenv, sys, path, sizeof(path)) &&
+        !strcmp(path, sys));
+  touch(hc);
+  CHECK(config_find(table_getenv, sys, path, sizeof(path)) &&
+        !strcmp(path, hc));
+  /* an absolute XDG_CONFIG_HOME replaces ~/.config, even without a file
+   * there (then the system's); a relative one is ignored */
+  env_table[1] = xdg;
+  CHECK(config_find(table_getenv, sys, path, sizeof(path)) &&
+        !strcmp(path, sys));
+  touch(xc);
+  CHECK(config_find(table_getenv, sys, path, sizeof(path)) &&
+        !strcmp(path, xc));
+  env_table[1] = "XDG_CONFIG_HOME=relative/dir";
+  CHECK(config_find(table_getenv, sys, path, sizeof(path)) &&
+        !strcmp(path, hc));
+  /* STREAMSHIM_CONFIG wins, existing or not; set but empty: none */
+  env_table[2] = "STREAMSHIM_CONFIG=/no/such/file";
+  CHECK(config_find(table_getenv, sys, path, sizeof(path)) &&
+        !strcmp(path, "/no/such/file"));
+  env_table[2] = "STREAMSHIM_CONFIG=";
+  CHECK(!config_find(table_getenv, sys, path, sizeof(path)));
+  /* a path that does not fit is no path */
+  env_table[2] = NULL;
+  CHECK(!config_find(table_getenv, sys, path, 8));
+  /* no HOME: the system's */
+  env_table[0] = "XDG_CONFIG_HOME=";
+  env_table[1] = NULL;
+  CHECK(config_find(table_getenv, sys, path, sizeof(path)) &&
+        !strcmp(path, sys));
+  remove(xc);
+  remove(hc);
+  remove(sys);
+  snprintf(p, sizeof(p), "%s/xdg/streamshim", dir);
+  rmdir(p);
+  snprintf(p, sizeof(p), "%s/xdg", dir);
+  rmdir(p);
+  rmdir(conf);
+  rmdir(dot);
+  snprintf(p, sizeof(p), "%s/home", dir);
+  rmdir(p);
+  CHECK(rmdir(dir) == 0);
+}
+
 int main(void)
 {
   RUN(defaults);
@@ -1158,6 +1280,7 @@ int main(void)
   RUN(parse_whitespace_around_equals);
   RUN(parse_quoted_values);
   RUN(parse_comments_and_blank_lines);
+  RUN(parse_trailing_comments);
   RUN(parse_crlf);
   RUN(parse_no_final_newline);
   RUN(parse_line_without_equals);
@@ -1187,5 +1310,6 @@ int main(void)
   RUN(set_capture_redact);
   RUN(set_capture_redact_lists);
   RUN(parse_capture_keys);
+  RUN(config_find_order);
   return check_done();
 }

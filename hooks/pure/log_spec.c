@@ -1,0 +1,26 @@
+/* log_spec.c - "level[:file]" (see log_spec.h). */
+#include "log_spec.h"
+
+#include <string.h>
+#include <strings.h>
+
+static const char *const level_names[] = {"off", "error", "warn", "info",
+                                          "debug"};
+
+int log_spec_parse(const char *spec, const char **file)
+{
+  const char *colon = strchr(spec, ':');
+  size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+  *file = colon ? colon + 1 : NULL;
+  if(n == 1 && spec[0] >= '0' && spec[0] <= '4')
+    return spec[0] - '0';
+  for(int i = 0; i < 5; i++)
+    if(strlen(level_names[i]) == n && !strncasecmp(spec, level_names[i], n))
+      return i;
+  return -1;
+}
+
+const char *log_level_name(int level)
+{
+  return level >= 0 && level < 5 ? level_names[level] : "?";
+}

@@ -1,0 +1,37 @@
+/* ctl_config.h - the configuration as the library loads it, for the
+ * streamshim-ctl commands (models, check-config, explain): the file
+ * config_find picks (or the one --config names), the STREAMSHIM_*
+ * variables over it, then --cache. */
+#ifndef SS_CTL_CONFIG_H
+#define SS_CTL_CONFIG_H
+
+#include <stdbool.h>
+#include <limits.h>
+
+#include "config.h"
+
+#define PROG "streamshim"
+
+struct ctl_config {
+  struct ss_config cfg;
+  const char *path;        /* the file read or meant; NULL: none */
+  int read_errno;          /* it could not be read: why; else 0 */
+  char found[PATH_MAX];    /* room for a path config_find gives */
+};
+
+/* Load c (which need not be initialised): the file named by file, else
+ * the one config_find picks; then the variables; then cache unless NULL.
+ * Problems go to warn (a file's with its line; the variables' with line
+ * 0; an unreadable file is left to the caller: read_errno). False, after
+ * saying why on stderr, for a bad cache. config_free(&c->cfg) after. */
+bool ctl_config_load(struct ctl_config *c, const char *file,
+                     const char *cache, config_warn_fn warn, void *arg);
+
+/* Config problems on stderr, as the library would log them. */
+void ctl_warn_stderr(void *arg, const char *where, unsigned line,
+                     const char *msg);
+
+/* A Unix time as ISO 8601 UTC ("2025-01-31T12:00:00Z"). */
+void ctl_iso_time(long long t, char *out, size_t cap);
+
+#endif
