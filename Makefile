@@ -1,7 +1,10 @@
 # streamshim - see README.md. `make` builds build/libstreamshim.so.
 #
 # Variables: BUILD (output dir), SAN (sanitizer flags, e.g.
-# -fsanitize=address,undefined), CC, CFLAGS_EXTRA.
+# -fsanitize=address,undefined), CC, CFLAGS_EXTRA; CPPFLAGS, CFLAGS and
+# LDFLAGS from the environment or the command line are added after the
+# project's own (Debian's hardening flags, say: debian/rules); PREFIX and
+# DESTDIR for `make install` and `make uninstall`.
 
 CC      ?= cc
 BUILD   ?= build
@@ -9,7 +12,14 @@ SAN     ?=
 PYTHON  ?= /usr/bin/python3
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(SAN) $(CFLAGS_EXTRA)
+# The CFLAGS given from outside, kept apart for the deepbind companion. The
+# override appends them (and CPPFLAGS) to ours, so that nothing given can
+# drop the warnings or -std; without any, every target builds as before. A
+# recursive make (check-asan) inherits a CFLAGS from the environment with
+# ours already in, so sees them twice: harmless.
+USER_CFLAGS := $(CFLAGS)
+override CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(SAN) $(CFLAGS_EXTRA) \
+                   $(CPPFLAGS) $(USER_CFLAGS)
 SOFLAGS := -fPIC -fvisibility=hidden -DCURL_DISABLE_TYPECHECK -DCURL_DISABLE_DEPRECATION
 
 # The tiers are the folders (README "Layout"):
@@ -40,7 +50,8 @@ CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
               $(BUILD)/clients/llmclient-gnutls \
               $(BUILD)/clients/libflavour_user.so $(BUILD)/clients/libforklock.so
 
-.PHONY: all deps unit clients monitor-lib print-sources test check-asan check-tsan fuzz demo clean bench
+.PHONY: all deps unit clients monitor-lib print-sources test check-asan check-tsan fuzz demo clean bench \
+        install uninstall
 
 COMPANION := $(BUILD)/libstreamshim-deepbind.so
 
@@ -54,23 +65,26 @@ all: $(LIB) $(COMPANION) $(CTL)
 CTL_SRC := scripts/streamshim-ctl.c $(wildcard scripts/ctl_*.c) $(NOCURL_SRC)
 $(CTL): $(CTL_SRC) $(HEADERS) $(wildcard scripts/ctl_*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $(CTL_SRC) -lpthread
+	$(CC) $(CFLAGS) $(INCLUDES) $(LDFLAGS) -o $@ $(CTL_SRC) -lpthread
 
 # The opt-in companion for RTLD_DEEPBIND hosts (PHP): see shim/deepbind.c.
 # Its dlopen must reach glibc's as a tail call (the caller's RUNPATH rides
 # on the return address): always optimised, never instrumented (sanitizers
-# add code after the call); tests/test_php.py checks the effect.
+# add code after the call); tests/test_php.py checks the effect. Flags
+# given from outside (hardening) come before -O2, which stays the last
+# word even over DEB_BUILD_OPTIONS=noopt's -O0.
 $(COMPANION): shim/deepbind.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -foptimize-sibling-calls -fPIC \
-	  -fvisibility=hidden -shared -o $@ $< -Wl,-z,defs -ldl
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(USER_CFLAGS) \
+	  -O2 -foptimize-sibling-calls -fPIC -fvisibility=hidden -shared $(LDFLAGS) \
+	  -o $@ $< -Wl,-z,defs -ldl
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SOFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ) shim/exports.map
-	$(CC) $(CFLAGS) -shared -o $@ $(LIB_OBJ) \
+	$(CC) $(CFLAGS) -shared $(LDFLAGS) -o $@ $(LIB_OBJ) \
 	  -Wl,--version-script=shim/exports.map -Wl,-z,defs -Wl,-z,now \
 	  -ldl -lpthread
 
@@ -184,6 +198,45 @@ fuzz:
 
 demo: deps all
 	scripts/demo
+
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the wrapper in bin/, the
+# library, the companion and the helpers in lib/streamshim/ (where the
+# wrapper looks, ../lib/streamshim next to itself), the man pages and the
+# docs. Builds what it installs, nothing else (no deps, no tests). The
+# Debian package uses it with PREFIX=/usr (debian/rules).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INSTALL ?= install
+BINDIR  := $(PREFIX)/bin
+PKGDIR  := $(PREFIX)/lib/streamshim
+MAN1DIR := $(PREFIX)/share/man/man1
+MAN5DIR := $(PREFIX)/share/man/man5
+DOCDIR  := $(PREFIX)/share/doc/streamshim
+MAN1    := scripts/man/streamshim.1
+MAN5    := scripts/man/streamshim.conf.5 scripts/man/streamshim-capture.5
+DOCS    := README.md LICENSE
+
+install: all $(MAN1) $(MAN5) $(DOCS)
+	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGDIR)" \
+	  "$(DESTDIR)$(MAN1DIR)" "$(DESTDIR)$(MAN5DIR)" "$(DESTDIR)$(DOCDIR)"
+	$(INSTALL) -m 0755 scripts/streamshim "$(DESTDIR)$(BINDIR)/streamshim"
+	$(INSTALL) -m 0644 $(LIB) $(COMPANION) "$(DESTDIR)$(PKGDIR)"
+	$(INSTALL) -m 0755 $(CTL) $(CAPTOOL) "$(DESTDIR)$(PKGDIR)"
+	$(INSTALL) -m 0644 $(MAN1) "$(DESTDIR)$(MAN1DIR)"
+	$(INSTALL) -m 0644 $(MAN5) "$(DESTDIR)$(MAN5DIR)"
+	$(INSTALL) -m 0644 $(DOCS) "$(DESTDIR)$(DOCDIR)"
+
+# Removes what install put there, then the two directories of its own if
+# they are left empty; bin/ and share/man/ are shared, and stay.
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/streamshim" \
+	  $(foreach f,$(LIB) $(COMPANION) $(CTL) $(CAPTOOL),"$(DESTDIR)$(PKGDIR)/$(notdir $(f))") \
+	  $(foreach f,$(MAN1),"$(DESTDIR)$(MAN1DIR)/$(notdir $(f))") \
+	  $(foreach f,$(MAN5),"$(DESTDIR)$(MAN5DIR)/$(notdir $(f))") \
+	  $(foreach f,$(DOCS),"$(DESTDIR)$(DOCDIR)/$(notdir $(f))")
+	for d in "$(DESTDIR)$(PKGDIR)" "$(DESTDIR)$(DOCDIR)"; do \
+	  if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d"; fi; \
+	done
 
 clean:
 	rm -rf build build-asan build-tsan

@@ -20,4 +20,4 @@ all: $(CAPTOOL)
 $(CAPTOOL): $(CAPTOOL_SRC) $(CAPTOOL_PURE) $(CAPTOOL_HDR) scripts/streamshim
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ihooks/pure -Iscripts -DSS_VERSION='"$(CAPTOOL_VERSION)"' \
-	  -o $@ $(CAPTOOL_SRC) $(CAPTOOL_PURE) -lcjson -lm
+	  $(LDFLAGS) -o $@ $(CAPTOOL_SRC) $(CAPTOOL_PURE) -lcjson -lm
