@@ -120,6 +120,19 @@ def shim_env(env=None, **settings):
     return env
 
 
+def wrapper_env(**settings):
+    """An environment for the wrapper (scripts/streamshim): shim_env's
+    settings, this build's library (and the helpers next to it) as
+    STREAMSHIM_LIBRARY, and no preload of the shim itself: the wrapper
+    adds it (a sanitizer runtime stays first in LD_PRELOAD)."""
+    env = shim_env(**settings)
+    first = env.pop("LD_PRELOAD").split()[:-1]
+    if first:
+        env["LD_PRELOAD"] = " ".join(first)
+    env.setdefault("STREAMSHIM_LIBRARY", str(BUILD_DIR / "libstreamshim.so"))
+    return env
+
+
 def run(cmd, env=None, input=None, timeout=60, cwd=None):
     """Run cmd (a list) and return a CompletedProcess with bytes stdout and
     stderr; never raises on a non-zero exit. env defaults to plain_env()."""

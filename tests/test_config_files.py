@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD_DIR, CURL, ROOT, chat_body, plain_env, run, shim_env
+from conftest import BUILD_DIR, CURL, ROOT, chat_body, run, shim_env, wrapper_env
 
 WRAPPER = ROOT / "scripts" / "streamshim"
 CTL = BUILD_DIR / "streamshim-ctl"
@@ -21,22 +21,6 @@ CTL = BUILD_DIR / "streamshim-ctl"
 # force mode, so that only the file's models are de-streamed: the proof
 # that the file was read
 FORCE_O3 = "mode = force   # no auto mode\nmodels = o3-mini*   # the refusing one\n"
-
-
-def wrapper_env(**extra):
-    """The wrapper's environment: this build's library, no preload yet (a
-    sanitizer runtime stays first)."""
-    env = shim_env()
-    first = env.pop("LD_PRELOAD").split()[:-1]
-    if first:
-        env["LD_PRELOAD"] = " ".join(first)
-    env["STREAMSHIM_LIBRARY"] = str(BUILD_DIR / "libstreamshim.so")
-    for k, v in extra.items():
-        if v is None:
-            env.pop(k, None)
-        else:
-            env[k] = str(v)
-    return env
 
 
 def destreamed(server, env):

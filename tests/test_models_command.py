@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD_DIR, CURL, ROOT, plain_env, run, shim_env
+from conftest import BUILD_DIR, CURL, ROOT, plain_env, run, shim_env, wrapper_env
 
 WRAPPER = ROOT / "scripts" / "streamshim"
 CTL = BUILD_DIR / "streamshim-ctl"
@@ -40,22 +40,6 @@ field error.code = stream_required
 
 BUILTIN_RULES = ["built-in", "dashscope-stream-only", "dashscope-enable-thinking",
                  "dashscope-enable-thinking-zh"]
-
-
-def wrapper_env(**extra):
-    """The environment for the wrapper: the library (and the ctl next to
-    it) from this build; a sanitizer runtime stays in LD_PRELOAD."""
-    env = shim_env()
-    first = env.pop("LD_PRELOAD").split()[:-1]
-    if first:
-        env["LD_PRELOAD"] = " ".join(first)
-    env["STREAMSHIM_LIBRARY"] = str(BUILD_DIR / "libstreamshim.so")
-    for k, v in extra.items():
-        if v is None:
-            env.pop(k, None)
-        else:
-            env[k] = str(v)
-    return env
 
 
 def models(*args, env):

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD_DIR, ROOT, chat_body, plain_env, run, shim_env
+from conftest import BUILD_DIR, ROOT, chat_body, plain_env, run, shim_env, wrapper_env
 from shimtest import drop_stream_members, plain_answer
 from sse import check_chat_stream
 
@@ -19,16 +19,6 @@ php_runs = pytest.mark.skipif(bool(os.environ.get("SS_PRELOAD_FIRST")),
 
 WRAPPER = ROOT / "scripts" / "streamshim"
 PHP = "/usr/bin/php"
-
-
-def wrapper_env(**settings):
-    env = shim_env(**settings)
-    env.pop("LD_PRELOAD")
-    env["STREAMSHIM_LIBRARY"] = str(BUILD_DIR / "libstreamshim.so")
-    first = shim_env()["LD_PRELOAD"].split()[:-1]  # sanitizer runtime, if any
-    if first:
-        env["LD_PRELOAD"] = " ".join(first)
-    return env
 
 
 @php_runs

@@ -25,7 +25,7 @@ import re
 import pytest
 
 import server as srv
-from conftest import BUILD_DIR, CURL, PYTHON, ROOT, chat_body, run, shim_env
+from conftest import BUILD_DIR, CURL, PYTHON, ROOT, chat_body, run, shim_env, wrapper_env
 from nginx import tls_server  # noqa: F401 - the session fixture
 from shimtest import PYCURL_MULTI, body_calls, header_lines
 from sse import check_chat_stream
@@ -383,11 +383,6 @@ fwrite(STDERR, sprintf("ok=%d status=%d ct=%s size=%d cl=%d decoded=%s\n", $out 
     is_array($answer) ? $answer['object'] : 'no'));
 echo $out;
 """
-
-
-def wrapper_env(**settings):
-    from test_php import wrapper_env as w
-    return w(**settings)
 
 
 @php_runs

@@ -1203,18 +1203,18 @@ TEST(config_find_order)
   snprintf(home, sizeof(home), "HOME=%s/home", dir);
   snprintf(xdg, sizeof(xdg), "XDG_CONFIG_HOME=%s/xdg", dir);
   snprintf(sys, sizeof(sys), "%s/etc-streamshim-config", dir);
-  snprintf(p, sizeof(p), "%s/home", dir);
-  mkdir(p, 0700);
   snprintf(dot, sizeof(dot), "%s/home/.config", dir);
-  mkdir(dot, 0700);
   snprintf(conf, sizeof(conf), "%s/streamshim", dot);
-  mkdir(conf, 0700);
   snprintf(hc, sizeof(hc), "%s/config", conf);
-  snprintf(p, sizeof(p), "%s/xdg", dir);
-  mkdir(p, 0700);
   snprintf(p, sizeof(p), "%s/xdg/streamshim", dir);
-  mkdir(p, 0700);
   snprintf(xc, sizeof(xc), "%s/config", p);
+  const char *mk[] = {"home", "home/.config", "home/.config/streamshim", "xdg",
+                      "xdg/streamshim"};
+  char d[600];
+  for(size_t i = 0; i < 5; i++) {
+    snprintf(d, sizeof(d), "%s/%s", dir, mk[i]);
+    CHECK(mkdir(d, 0700) == 0);
+  }
 
   /* nothing exists: none */
   env_table[0] = home;
@@ -1255,14 +1255,10 @@ TEST(config_find_order)
   remove(xc);
   remove(hc);
   remove(sys);
-  snprintf(p, sizeof(p), "%s/xdg/streamshim", dir);
-  rmdir(p);
-  snprintf(p, sizeof(p), "%s/xdg", dir);
-  rmdir(p);
-  rmdir(conf);
-  rmdir(dot);
-  snprintf(p, sizeof(p), "%s/home", dir);
-  rmdir(p);
+  for(size_t i = 5; i-- > 0;) {
+    snprintf(d, sizeof(d), "%s/%s", dir, mk[i]);
+    rmdir(d);
+  }
   CHECK(rmdir(dir) == 0);
 }
 
