@@ -196,7 +196,10 @@ fuzz:
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $$f.corpus 2>&1 | tail -2 || exit 1; \
 	done
 
-demo: deps all
+# Only what the build and the demo need (no test toolchain).
+demo:
+	scripts/install-deps demo
+	$(MAKE) all
 	scripts/demo
 
 # `make install [PREFIX=/usr/local] [DESTDIR=]`: the wrapper in bin/, the
