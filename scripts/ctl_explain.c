@@ -239,6 +239,7 @@ int cmd_explain(int argc, char **argv)
       .read_body = read_body, .fingerprint = fingerprint, .arg = &e
     };
     struct llm_request r;
+    memset(&r, 0, sizeof(r));  /* llm_judge sets only what its decision needs */
     time_t now = time(NULL);
     llm_judge(&c.cfg, &facts, &r, now);
     print_judgment(&c, &r, cache_path, now);

@@ -69,6 +69,9 @@ def plain_env(**extra):
     # The user's streamshim config (~/.config/streamshim/config) is not
     # the tests': the library looks under this directory, which is none.
     env["XDG_CONFIG_HOME"] = str(ROOT / "tests" / "no-user-config")
+    # nor the machine's (/etc/streamshim/config): no file unless a test
+    # names one (the search-order tests remove this with config=None)
+    env["STREAMSHIM_CONFIG"] = ""
     for k, v in extra.items():
         if v is None:
             env.pop(k, None)
