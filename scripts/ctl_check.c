@@ -87,14 +87,8 @@ static void check_names(struct check *k)
  * static reason, or NULL when it can. Nothing is created. */
 static const char *log_file_problem(const char *file)
 {
-  static const char *const streams[] = {"/dev/null", "/dev/stderr",
-                                        "/dev/fd/2", "/dev/stdout",
-                                        "/dev/fd/1"};
-  if(!*file)
+  if(log_spec_target(file) != LOG_TO_FILE)
     return NULL;
-  for(size_t i = 0; i < sizeof(streams) / sizeof(streams[0]); i++)
-    if(!strcmp(file, streams[i]))
-      return NULL;
   /* the library's own opening, without O_CREAT */
   int fd = safe_open(file, O_WRONLY | O_APPEND | O_CLOEXEC, 0,
                      SS_SAFE_NOFOLLOW | SS_SAFE_MINE);

@@ -81,7 +81,6 @@ int ss_log_open(const char *spec)
     return 0;
   const char *file;
   int lvl = log_spec_parse(spec, &file);
-  const char *colon = file ? file - 1 : NULL;
   if(lvl < 0) {
     log_level = SS_LOG_WARN;
     ss_log(SS_LOG_WARN, "STREAMSHIM_LOG: expected level[:file] with level "
@@ -90,23 +89,18 @@ int ss_log_open(const char *spec)
   }
   if(lvl == SS_LOG_OFF)
     return 0;
-  if(colon && !strcmp(colon + 1, "/dev/null"))
+  enum log_target to = log_spec_target(file);
+  if(to == LOG_TO_NOWHERE)
     return 0;  /* asked for silence */
-  /* the process's own standard streams, named as users name them */
-  if(colon && (!strcmp(colon + 1, "/dev/stderr") ||
-               !strcmp(colon + 1, "/dev/fd/2")))
-    colon = NULL;
-  if(colon && colon[1]) {
-    int fd = !strcmp(colon + 1, "/dev/stdout") ||
-             !strcmp(colon + 1, "/dev/fd/1") ? dup_stdout()
-                                             : open_log_file(colon + 1);
+  if(to != LOG_TO_STDERR) {
+    int fd = to == LOG_TO_STDOUT ? dup_stdout() : open_log_file(file);
     if(fd < 0) {
       /* The user asked for a log: say once on stderr why it is not where
        * they asked, and keep errors and warnings there, not the chatter. */
       int err = errno;
       log_level = lvl < SS_LOG_WARN ? (enum ss_log_level)lvl : SS_LOG_WARN;
       ss_log(SS_LOG_WARN, "log file %s %s: not used, %s go to stderr",
-             colon + 1, log_file_why(err),
+             file, log_file_why(err),
              lvl > SS_LOG_ERROR ? "errors and warnings" : "errors");
       return -1;
     }

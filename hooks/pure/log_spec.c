@@ -24,3 +24,15 @@ const char *log_level_name(int level)
 {
   return level >= 0 && level < 5 ? level_names[level] : "?";
 }
+
+enum log_target log_spec_target(const char *file)
+{
+  if(!file || !*file || !strcmp(file, "/dev/stderr") ||
+     !strcmp(file, "/dev/fd/2"))
+    return LOG_TO_STDERR;
+  if(!strcmp(file, "/dev/null"))
+    return LOG_TO_NOWHERE;
+  if(!strcmp(file, "/dev/stdout") || !strcmp(file, "/dev/fd/1"))
+    return LOG_TO_STDOUT;
+  return LOG_TO_FILE;
+}

@@ -10,6 +10,12 @@
  * one). */
 int log_spec_parse(const char *spec, const char **file);
 
+/* Where a log named file goes: the file itself, or one of the process's
+ * own streams as users name them ("/dev/null": nowhere; "/dev/stderr",
+ * "/dev/fd/2" and "" (no file): stderr; "/dev/stdout", "/dev/fd/1"). */
+enum log_target { LOG_TO_FILE, LOG_TO_NOWHERE, LOG_TO_STDERR, LOG_TO_STDOUT };
+enum log_target log_spec_target(const char *file);
+
 /* A level's name ("off" ... "debug"). */
 const char *log_level_name(int level);
 
