@@ -32,8 +32,6 @@ static void xfer_close_count(struct ss_xfer *x)
   }
 }
 
-/* Start a transfer of h (an attempt of it: carry holds the monitors of
- * the refused one); NULL when no stage or monitor takes part. */
 /* The debug log's line for an attempt's start: the stages that take
  * part, and those that declined. */
 static void debug_start(const struct ss_xfer *x)
@@ -75,6 +73,8 @@ static void debug_end(const struct ss_xfer *x, CURLcode result)
            (long long)v->body_bytes);
 }
 
+/* Start a transfer of h (an attempt of it: carry holds the monitors of
+ * the refused one); NULL when no stage or monitor takes part. */
 static struct ss_xfer *xfer_start(struct ss_handle *h,
                                   const struct ss_watchers *carry)
 {
