@@ -177,6 +177,12 @@ check-tsan: deps
 	SS_BUILD=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_c_clients.py tests/test_stream_only_clients.py -k threads $(PYTEST_ARGS)
 
+# The benchmark's client (tests/bench/): tests/bench/icount.py runs it
+# under callgrind.
+$(BUILD)/bench/bench_client: tests/bench/bench_client.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -lcurl
+
 # libFuzzer harnesses of the pure parts (clang): `make fuzz` runs each for
 # FUZZ_SECONDS; corpora live in build/fuzz/<name>.corpus.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
