@@ -88,9 +88,16 @@ $(LIB): $(LIB_OBJ) shim/exports.map
 	  -Wl,--version-script=shim/exports.map -Wl,-z,defs -Wl,-z,now \
 	  -ldl -lpthread
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(NOCURL_SRC) $(wildcard tests/unit/*.h) $(HEADERS)
+# The library's own objects of $(NOCURL_SRC), in an archive the unit tests
+# link: each object is compiled once, not once per test binary.
+NOCURL_LIB := $(BUILD)/libnocurl.a
+$(NOCURL_LIB): $(NOCURL_SRC:%.c=$(BUILD)/obj/%.o)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(NOCURL_LIB) $(wildcard tests/unit/*.h) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $< $(NOCURL_SRC)
+	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $< $(NOCURL_LIB)
 
 $(BUILD)/clients/%: tests/clients/%.c
 	@mkdir -p $(dir $@)
