@@ -288,21 +288,6 @@ static void parse_setting(struct ss_config *c, const char *a, const char *b,
   free(val);
 }
 
-/* Where a line's content ends: at a '#' that follows a blank outside
- * double quotes (a trailing comment, "key = value   # note"), else at b.
- * A '#' inside a word ("gpt#4") or inside quotes is the value's. */
-static const char *strip_trailing_comment(const char *a, const char *b)
-{
-  bool quoted = false;
-  for(const char *p = a; p < b; p++) {
-    if(*p == '"')
-      quoted = !quoted;
-    else if(*p == '#' && !quoted && p > a && (p[-1] == ' ' || p[-1] == '\t'))
-      return p;
-  }
-  return b;
-}
-
 void config_parse(struct ss_config *c, const char *text, size_t n,
                   const char *where, config_warn_fn warn, void *arg)
 {
@@ -317,7 +302,7 @@ void config_parse(struct ss_config *c, const char *text, size_t n,
     config_trim(&a, &b);
     if(a == b || *a == '#' || *a == ';')
       continue;
-    b = strip_trailing_comment(a, b);
+    b = config_strip_comment(a, b);
     config_trim(&a, &b);
     if(*a == '[')
       config_rules_header(c, &st, a, b, where, line, warn, arg);

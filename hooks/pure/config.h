@@ -2,9 +2,12 @@
  *
  * The file is line-based:
  *
- *   # comment            (also "; comment": whole lines)
- *   key = value  # note  a '#' after a blank, outside double quotes, starts
- *                        a trailing comment ("gpt#4" and "a # b" keep it)
+ *   # comment            (also "; comment": whole lines; a ';' elsewhere
+ *                        is the line's)
+ *   key = value  # note  a '#' after a blank starts a trailing comment,
+ *                        except inside a value that starts with a double
+ *                        quote ("gpt#4" and "a # b" keep it; in
+ *                        *"code":"x*  # note the quotes open nothing)
  *   key = value          settings before any section are global
  *   [refusal "name"]     a rule for refusals (to stream, or not to; below)
  *   [section]            other sections, unknown keys and bad values are
@@ -12,7 +15,8 @@
  *
  * Values are the rest of the line (up to a trailing comment) with
  * surrounding blanks removed; a value may be wrapped in double quotes to
- * keep blanks or a " #". Global keys:
+ * keep blanks or a " #" (config_strip_comment says where it ends). Global
+ * keys:
  *
  *   mode = auto | force | off   (STREAMSHIM_MODE; auto is the default)
  *   models = glob, glob, ...    (STREAMSHIM_MODELS; may repeat, adds) models

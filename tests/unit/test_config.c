@@ -342,7 +342,7 @@ TEST(parse_trailing_comments)
         "log = info#no blank before: the value's\n"
         "[refusal \"x\"]  # a header with a note\n"
         "message = \"*stream # true*\"   # quoted: the value keeps it\n"
-        "body = *a\"b # c\"*\n",
+        "body = *a\"b # c\"*\n",  /* not quoted: a quote inside is a byte */
         &ws);
   CHECK(ws.n == 0);
   CHECK(c.chunk_chars == 5 && c.pace_ms == 7);
@@ -353,13 +353,47 @@ TEST(parse_trailing_comments)
   buf_init(&d);
   CHECK(refusal_rule_count(&c.refusals) == REFUSAL_BUILTINS + 1);
   CHECK(refusal_rule_describe(&c.refusals, REFUSAL_BUILTINS, &d));
-  CHECK(d.ptr && strstr(d.ptr, "*stream # true*") && strstr(d.ptr, "*a\"b # c\"*"));
+  CHECK(d.ptr && strstr(d.ptr, "*stream # true*") && strstr(d.ptr, "*a\"b") &&
+        !strstr(d.ptr, "# c"));
   buf_free(&d);
   config_free(&c);
   /* an unquoted " #" is a comment even where a value was meant */
   parse(&c, "models = gpt # 4\nlog = # nothing\n", &ws);
   CHECK(!strcmp(models(&c), "gpt"));
   CHECK(ws.n == 0 && c.log && !strcmp(c.log, ""));
+  config_free(&c);
+}
+
+/* Only a quote that opens a value (or a header's name) keeps a " #":
+ * inside an unquoted value quotes are bytes, whatever their count, and a
+ * quoted value ends at the quote that ends the line or comes before a
+ * comment. */
+TEST(parse_trailing_comments_and_quotes)
+{
+  struct ss_config c;
+  struct warnings ws;
+  struct buf d;
+  parse(&c,
+        "models = \"a b\"  # the \"x\" one\n"
+        "models = \"open # the quote never closes\n"
+        "[refusal \"r # 1\"]   # a note\n"
+        "body = *\"code\":\"x*   # an odd count of quotes before it\n"
+        "message = \"*say \"hi\" to # x*\"  # quotes inside a quoted value\n",
+        &ws);
+  CHECK(ws.n == 0);
+  CHECK_STR(models(&c), "a b|\"open");
+  CHECK(refusal_rule_count(&c.refusals) == REFUSAL_BUILTINS + 1);
+  CHECK(!strcmp(refusal_rule_name(&c.refusals, REFUSAL_BUILTINS), "r # 1"));
+  buf_init(&d);
+  CHECK(refusal_rule_describe(&c.refusals, REFUSAL_BUILTINS, &d));
+  CHECK(buf_cstr(&d) && strstr(d.ptr, "*\"code\":\"x*") && !strstr(d.ptr, "odd") &&
+        strstr(d.ptr, "*say \"hi\" to # x*") && !strstr(d.ptr, "inside"));
+  buf_free(&d);
+  config_free(&c);
+  /* ';' is a comment only at the start of a line */
+  parse(&c, "; whole line\npace = 7 ; not a comment\nmodels = a;b\n", &ws);
+  CHECK(ws.n == 1 && ws.w[0].line == 2 && c.pace_ms == 0);
+  CHECK_STR(models(&c), "a;b");
   config_free(&c);
 }
 
@@ -1277,6 +1311,7 @@ int main(void)
   RUN(parse_quoted_values);
   RUN(parse_comments_and_blank_lines);
   RUN(parse_trailing_comments);
+  RUN(parse_trailing_comments_and_quotes);
   RUN(parse_crlf);
   RUN(parse_no_final_newline);
   RUN(parse_line_without_equals);
