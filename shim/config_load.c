@@ -29,9 +29,12 @@ static const char *const env_keys[][2] = {
 char *config_read_file(const char *path, size_t *len)
 {
   /* A symlink is fine (dotfile managers link configs), but only to a
-   * regular file the user or root owns, as ssh asks of its config; never
-   * a FIFO or a device, which would block the host in open or read. */
-  int fd = safe_open(path, O_RDONLY, 0, SS_SAFE_MINE | SS_SAFE_ROOT_OK);
+   * regular file the user or root owns and no one else may write, as ssh
+   * asks of its config (the settings decide what is sent where, and the
+   * capture file); never a FIFO or a device, which would block the host
+   * in open or read. */
+  int fd = safe_open(path, O_RDONLY, 0,
+                     SS_SAFE_MINE | SS_SAFE_ROOT_OK | SS_SAFE_UNSHARED);
   if(fd < 0)
     return NULL;
   char *text = malloc(CONFIG_FILE_MAX);

@@ -32,8 +32,8 @@ const char *config_find(config_getenv_fn get, const char *system_file,
 /* Read up to CONFIG_FILE_MAX bytes of a file into a malloc'ed buffer
  * (*len bytes, not NUL-terminated); NULL with errno set when it cannot be
  * opened or is refused: it may be reached through a symlink but must be a
- * regular file owned by the effective user or root (safe_open; a FIFO
- * never blocks). */
+ * regular file owned by the effective user or root and writable by
+ * neither group nor others (safe_open; a FIFO never blocks). */
 char *config_read_file(const char *path, size_t *len);
 
 /* Apply each STREAMSHIM_* variable that is set (MODE, MODELS, STREAM_ONLY,

@@ -235,6 +235,26 @@ def test_check_config_unreadable_and_default(tmp_path):
     assert r.returncode == 1 and "does not exist: ignored" in r.stdout.decode()
 
 
+def test_check_config_refuses_a_file_others_may_write(tmp_path):
+    """As ssh refuses its config: a file group or others may write is not
+    used, by the library nor by check-config (through a symlink too)."""
+    conf = write(tmp_path / "shared.conf", "pace = 1\n")
+    conf.chmod(0o666)
+    r = check_config(conf)
+    assert r.returncode == 2
+    assert f"cannot read {conf}: is writable by group or others" in r.stderr.decode()
+    link = tmp_path / "link.conf"
+    link.symlink_to(conf)
+    for mode in (0o660, 0o606):
+        conf.chmod(mode)
+        r = check_config(STREAMSHIM_CONFIG=link)
+        assert r.returncode == 1, r.stdout
+        assert "is writable by group or others: ignored" in r.stdout.decode()
+    conf.chmod(0o644)
+    r = check_config(STREAMSHIM_CONFIG=link)
+    assert r.returncode == 0, r.stdout
+
+
 # ---- explain ---------------------------------------------------------------
 
 def explain(url, body, *args, **env):
