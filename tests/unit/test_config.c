@@ -1,6 +1,7 @@
 /* test_config.c - unit tests for hooks/pure/config.c (settings and the file
  * grammar), hooks/pure/config_rules.c ([refusal "name"] sections) and
  * hooks/pure/glob.c (comma lists of fnmatch globs). */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1277,10 +1278,23 @@ TEST(config_find_order)
   CHECK(config_find(table_getenv, sys, path, sizeof(path)) &&
         !strcmp(path, "/no/such/file"));
   env_table[2] = "STREAMSHIM_CONFIG=";
-  CHECK(!config_find(table_getenv, sys, path, sizeof(path)));
+  CHECK(!config_find(table_getenv, sys, path, sizeof(path)) && errno == 0);
+  /* a named path that does not fit: none, and errno says it was named */
+  env_table[2] = "STREAMSHIM_CONFIG=/no/such/file";
+  CHECK(!config_find(table_getenv, sys, path, 8) && errno == ENAMETOOLONG);
   /* a path that does not fit is no path */
   env_table[2] = NULL;
-  CHECK(!config_find(table_getenv, sys, path, 8));
+  CHECK(!config_find(table_getenv, sys, path, 8) && errno == 0);
+  /* a dangling symlink is the user's file (to be reported), not a reason
+   * to read the system's */
+  env_table[1] = xdg;
+  CHECK(remove(xc) == 0 && symlink("/no/such/target", xc) == 0);
+  CHECK(config_find(table_getenv, sys, path, sizeof(path)) &&
+        !strcmp(path, xc));
+  size_t len;
+  CHECK(!config_read_file(xc, &len) &&
+        !strcmp(config_read_why(xc, errno), "is a symbolic link to nothing"));
+  env_table[1] = "XDG_CONFIG_HOME=relative/dir";
   /* no HOME: the system's */
   env_table[0] = "XDG_CONFIG_HOME=";
   env_table[1] = NULL;
