@@ -2,7 +2,9 @@
  * of the configuration the library would load, found by the library's
  * own parser (config.c, config_load.c, log_spec.c, safe_file.c).
  *
- * It reads FILE, or the file config_find picks, and the STREAMSHIM_*
+ * It reads FILE ("-": standard input), or the file config_find picks (a
+ * file STREAMSHIM_CONFIG names that cannot be read is a problem of that
+ * variable's, as the wrapper's --config maps it), and the STREAMSHIM_*
  * variables over it, and prints each problem on its own line, "FILE:LINE:
  * message" for a line of the file, "NAME: message" for a variable, then
  * one line saying what was checked and how many problems there are. It
@@ -143,7 +145,12 @@ static int usage(const char *why)
 {
   if(why)
     fprintf(stderr, PROG ": %s\n", why);
-  fprintf(stderr, "Usage: " PROG " check-config [FILE]\n");
+  fprintf(stderr, "Usage: " PROG " check-config [--quiet] [FILE]\n"
+                  "  FILE      the file to check (- for standard input), "
+                  "instead of the one\n"
+                  "            the library would read\n"
+                  "  --quiet   only the problems, on stderr, as the library "
+                  "logs them\n");
   return 2;
 }
 
@@ -168,14 +175,15 @@ int cmd_check_config(int argc, char **argv)
   ctl_config_load(&c, file, NULL, report, &k);
   if(c.read_errno && file) {
     fprintf(stderr, PROG ": cannot read %s: %s\n", file,
-            safe_open_why(c.read_errno));
+            config_read_why(file, c.read_errno));
     config_free(&c.cfg);
     return 2;
   }
   if(c.read_errno) {
-    char msg[200];
-    snprintf(msg, sizeof(msg), "%s: ignored", safe_open_why(c.read_errno));
-    report(&k, c.path, 0, msg);
+    const char *where;
+    char msg[PATH_MAX + 200];
+    ctl_config_problem(&c, &where, msg, sizeof(msg));
+    report(&k, where, 0, msg);
   }
   check_log(&k, &c);
   check_names(&k);

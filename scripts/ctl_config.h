@@ -12,22 +12,34 @@
 
 #define PROG "streamshim"
 
+/* The name a configuration read from standard input goes by ("-"). */
+#define CTL_STDIN_NAME "(standard input)"
+
 struct ctl_config {
   struct ss_config cfg;
   const char *path;        /* the file read or meant; NULL: none */
+  bool named;              /* path is STREAMSHIM_CONFIG's (or it named
+                              one too long for a path: path NULL) */
   int read_errno;          /* it could not be read: why; else 0 */
   char found[PATH_MAX];    /* room for a path config_find gives */
 };
 
-/* Load c (which need not be initialised): the file named by file, else
- * the one config_find picks; then the variables; then cache unless NULL.
- * Problems go to warn (a file's with its line; the variables' with line
- * 0; an unreadable file is left to the caller: read_errno). False, after
- * saying why on stderr, for a bad cache. config_free(&c->cfg) after. */
+/* Load c (which need not be initialised): the file named by file ("":
+ * none, "-": standard input), else the one config_find picks; then the
+ * variables; then cache unless NULL. Problems go to warn (a file's with
+ * its line; the variables' with line 0; an unreadable file is left to the
+ * caller: read_errno, ctl_config_problem). False, after saying why on
+ * stderr, for a bad cache. config_free(&c->cfg) after. */
 bool ctl_config_load(struct ctl_config *c, const char *file,
                      const char *cache, config_warn_fn warn, void *arg);
 
-/* Config problems on stderr, as the library would log them. */
+/* Why the file could not be read (c->read_errno set), as the library
+ * says it: into msg, and *where the name it goes under, STREAMSHIM_CONFIG
+ * when that variable named the file, else the file. */
+void ctl_config_problem(const struct ctl_config *c, const char **where,
+                        char *msg, size_t cap);
+
+/* Config problems on stderr, as the library would log them (escaped). */
 void ctl_warn_stderr(void *arg, const char *where, unsigned line,
                      const char *msg);
 

@@ -87,9 +87,12 @@ static int usage(const char *why)
 static bool load_config(struct ctl *c, const char *file, const char *cache)
 {
   bool ok = ctl_config_load(&c->conf, file, cache, ctl_warn_stderr, NULL);
-  if(c->conf.read_errno)
-    fprintf(stderr, PROG ": config %s: cannot be read, ignored\n",
-            c->conf.path);
+  if(c->conf.read_errno) {
+    const char *where;
+    char msg[PATH_MAX + 200];
+    ctl_config_problem(&c->conf, &where, msg, sizeof(msg));
+    ctl_warn_stderr(NULL, where, 0, msg);
+  }
   c->cache_path = learned_path(&c->conf.cfg, c->cache_buf,
                                sizeof(c->cache_buf));
   return ok;

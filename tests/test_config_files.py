@@ -255,6 +255,120 @@ def test_check_config_refuses_a_file_others_may_write(tmp_path):
     assert r.returncode == 0, r.stdout
 
 
+def library_log(tmp_path, **settings):
+    """What the library logs (info) at its first libcurl call under settings."""
+    log = tmp_path / "lib.log"
+    r = run([CURL, "-s", "http://127.0.0.1:1/"], env=shim_env(log=f"info:{log}", **settings))
+    assert r.stderr == b"", r.stderr
+    return log.read_text()
+
+
+def test_a_dangling_user_config_link_is_the_config_and_is_reported(tmp_path):
+    """lstat, not access(F_OK): ~/.config/streamshim/config -> nowhere is
+    the user's file, reported as unusable, not a silent fall through to
+    the next in the search order."""
+    home = tmp_path / "home"
+    link = home / ".config" / "streamshim" / "config"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path / "nowhere")
+    env = dict(STREAMSHIM_CONFIG=None, XDG_CONFIG_HOME=None, HOME=home)
+    r = check_config(**env)
+    assert r.returncode == 1, r.stdout
+    assert r.stdout.decode().splitlines() == [
+        f"{link}: is a symbolic link to nothing: ignored",
+        f"checked {link} and the environment: 1 problem"]
+    assert f"config {link} is a symbolic link to nothing: ignored" in \
+        library_log(tmp_path, config=None, XDG_CONFIG_HOME=None, HOME=home)
+
+
+def test_a_streamshim_config_too_long_for_a_path_is_reported(tmp_path):
+    name = "/" + "x" * 4999
+    r = check_config(STREAMSHIM_CONFIG=name)
+    assert r.returncode == 1, r.stdout
+    want = "STREAMSHIM_CONFIG: a file name of 5000 bytes, longer than 4095: ignored"
+    assert r.stdout.decode().splitlines()[0] == want
+    assert want in library_log(tmp_path, config=name)
+    r = run([WRAPPER, "--config", name, "true"], env=wrapper_env())
+    assert r.returncode == 2  # the wrapper's own check: not a readable file
+
+
+def test_a_named_config_the_library_refuses_is_named_by_its_variable(tmp_path):
+    conf = write(tmp_path / "theirs.conf", "pace = 1\n")
+    os.chown(conf, 65534, 65534)
+    r = check_config(STREAMSHIM_CONFIG=conf)
+    assert r.returncode == 1
+    assert r.stdout.decode().splitlines()[0] == \
+        f"STREAMSHIM_CONFIG: config {conf} is owned by another user: ignored"
+    assert f"STREAMSHIM_CONFIG: config {conf} is owned by another user: ignored" in \
+        library_log(tmp_path, config=conf)
+
+
+@pytest.mark.parametrize("kind,why", [("other-owner", "is owned by another user"),
+                                      ("writable", "is writable by group or others"),
+                                      ("fifo", None)])
+def test_the_wrappers_config_the_library_would_refuse_is_a_usage_error(tmp_path, kind, why):
+    """--config of a file the library would not read stops the wrapper
+    (exit 2, saying why); the same file in STREAMSHIM_CONFIG of the
+    environment is a warning and the program runs."""
+    conf = tmp_path / "c.conf"
+    if kind == "fifo":
+        os.mkfifo(conf)
+    else:
+        write(conf, "pace = 1\n")
+        if kind == "other-owner":
+            os.chown(conf, 65534, 65534)
+        else:
+            conf.chmod(0o666)
+    r = run([WRAPPER, "--config", conf, "sh", "-c", "echo ran"], env=wrapper_env(), timeout=15)
+    assert (r.returncode, r.stdout) == (2, b""), r.stderr
+    err = r.stderr.decode()
+    if why:
+        assert f"streamshim: --config: config {conf} {why}\n" in err, err
+    else:
+        assert f"cannot read config file '{conf}'" in err, err
+    if why:
+        r = run([WRAPPER, "sh", "-c", "echo ran"], env=wrapper_env(STREAMSHIM_CONFIG=conf))
+        assert (r.returncode, r.stdout) == (0, b"ran\n")
+        assert f"STREAMSHIM_CONFIG: config {conf} {why}: ignored" in r.stderr.decode()
+
+
+def test_an_empty_config_means_none(tmp_path, server):
+    """--config '' is STREAMSHIM_CONFIG='' (no file), for the wrapper,
+    explain and models alike."""
+    xdg = tmp_path / "xdg"
+    write(xdg / "streamshim" / "config", FORCE_O3)
+    r = run([WRAPPER, "--config", "", "sh", "-c", 'echo "[$STREAMSHIM_CONFIG]"'],
+            env=wrapper_env(XDG_CONFIG_HOME=xdg, STREAMSHIM_CONFIG=None))
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"[]\n", b"")
+    fields, _ = explain(server.openai_url(), '{"model":"o3-mini","stream":true}',
+                        "--config", "", STREAMSHIM_CONFIG=None, XDG_CONFIG_HOME=xdg)
+    assert fields["config:"] == "(none)" and fields["decision:"] == "watch", fields
+    r = run([CTL, "models", "--config", "", "--json"],
+            env=wrapper_env(STREAMSHIM_CONFIG=None, XDG_CONFIG_HOME=xdg))
+    assert r.returncode == 0 and r.stderr == b"", r.stderr
+    assert json.loads(r.stdout)["config"] is None
+
+
+def test_check_config_reads_standard_input(tmp_path):
+    r = run([WRAPPER, "check-config", "-"], env=wrapper_env(), input="pace = 1\nchunk = 0\n")
+    assert r.returncode == 1, r.stderr
+    out = r.stdout.decode().splitlines()
+    assert out[0].startswith("(standard input):2: chunk must be"), out
+    assert out[-1] == "checked (standard input) and the environment: 1 problem"
+    r = run([WRAPPER, "check-config", "-"], env=wrapper_env(), input=FORCE_O3)
+    assert r.returncode == 0, r.stdout
+    # explain reads its body there: not both
+    r = run([WRAPPER, "explain", "--config", "-", "http://127.0.0.1:1/v1/chat/completions"],
+            env=wrapper_env(), input="{}")
+    assert r.returncode == 2 and b"cannot both be standard input" in r.stderr
+
+
+def test_check_config_usage_names_every_option():
+    r = run([WRAPPER, "check-config", "--help"], env=wrapper_env())
+    assert r.returncode == 0
+    assert b"check-config [--quiet] [FILE]" in r.stderr and b"standard input" in r.stderr
+
+
 # ---- explain ---------------------------------------------------------------
 
 def explain(url, body, *args, **env):
