@@ -11,7 +11,8 @@
  * also checks what the library only finds out when it runs: the log's
  * level and file (the STREAMSHIM_LOG variable, else the file's `log`),
  * and STREAMSHIM_ names that are no variable of streamshim (a typo
- * leaves a setting unset in silence).
+ * leaves a setting unset in silence). Every line is escaped as the log's
+ * are (ctl_say): names and values come from files and the environment.
  *
  * --quiet (the wrapper's check of the environment it passes on): only
  * the problems, on stderr, as the library logs them ("streamshim: config
@@ -50,9 +51,9 @@ static void report(void *arg, const char *where, unsigned line,
   if(k->quiet)
     ctl_warn_stderr(NULL, where, line, msg);
   else if(line)
-    printf("%s:%u: %s\n", where, line, msg);
+    ctl_say(stdout, "%s:%u: %s", where, line, msg);
   else
-    printf("%s: %s\n", where, msg);
+    ctl_say(stdout, "%s: %s", where, msg);
 }
 
 /* The variables of streamshim besides those config_apply_env reads. */
@@ -174,7 +175,7 @@ int cmd_check_config(int argc, char **argv)
   struct ctl_config c;
   ctl_config_load(&c, file, NULL, report, &k);
   if(c.read_errno && file) {
-    fprintf(stderr, PROG ": cannot read %s: %s\n", file,
+    ctl_say(stderr, PROG ": cannot read %s: %s", file,
             config_read_why(file, c.read_errno));
     config_free(&c.cfg);
     return 2;
@@ -188,14 +189,15 @@ int cmd_check_config(int argc, char **argv)
   check_log(&k, &c);
   check_names(&k);
   if(!k.quiet) {
-    if(c.path)
-      printf("checked %s and the environment: ", c.path);
-    else
-      printf("checked the environment (no configuration file): ");
+    char count[64] = "no problems";
     if(k.problems)
-      printf("%zu problem%s\n", k.problems, k.problems == 1 ? "" : "s");
+      snprintf(count, sizeof(count), "%zu problem%s", k.problems,
+               k.problems == 1 ? "" : "s");
+    if(c.path)
+      ctl_say(stdout, "checked %s and the environment: %s", c.path, count);
     else
-      printf("no problems\n");
+      ctl_say(stdout, "checked the environment (no configuration file): %s",
+              count);
   }
   config_free(&c.cfg);
   return k.problems ? 1 : 0;

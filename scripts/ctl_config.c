@@ -3,12 +3,15 @@
 #include "ctl_config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "config_load.h"
+#include "escape.h"
 
 /* Standard input, as config_read_file reads a file: at most
  * CONFIG_FILE_MAX bytes; NULL with errno set when it cannot be read. */
@@ -78,14 +81,36 @@ void ctl_config_problem(const struct ctl_config *c, const char **where,
     snprintf(msg, cap, "%s: ignored", config_read_why(c->path, c->read_errno));
 }
 
+void ctl_say(FILE *f, const char *fmt, ...)
+{
+  va_list ap, again;
+  va_start(ap, fmt);
+  va_copy(again, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  struct buf b;
+  buf_init(&b);
+  if(text) {
+    vsnprintf(text, (size_t)n + 1, fmt, again);
+    escape_shown_buf(&b, text);
+  }
+  va_end(again);
+  if(!b.oom)
+    fwrite(b.ptr ? b.ptr : "", 1, b.len, f);
+  fputc('\n', f);
+  buf_free(&b);
+  free(text);
+}
+
 void ctl_warn_stderr(void *arg, const char *where, unsigned line,
                      const char *msg)
 {
   (void)arg;
   if(line)
-    fprintf(stderr, PROG ": config %s:%u: %s\n", where, line, msg);
+    ctl_say(stderr, PROG ": config %s:%u: %s", where, line, msg);
   else
-    fprintf(stderr, PROG ": %s: %s\n", where, msg);
+    ctl_say(stderr, PROG ": %s: %s", where, msg);
 }
 
 void ctl_iso_time(long long t, char *out, size_t cap)

@@ -6,6 +6,7 @@
 #define SS_CTL_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <limits.h>
 
 #include "config.h"
@@ -38,6 +39,12 @@ bool ctl_config_load(struct ctl_config *c, const char *file,
  * when that variable named the file, else the file. */
 void ctl_config_problem(const struct ctl_config *c, const char **where,
                         char *msg, size_t cap);
+
+/* Print one line on f: fmt's text escaped as the library's log escapes
+ * its lines (escape.h: the control bytes of a name or value from a file
+ * or the environment never reach the terminal), then a newline. */
+void ctl_say(FILE *f, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
 
 /* Config problems on stderr, as the library would log them (escaped). */
 void ctl_warn_stderr(void *arg, const char *where, unsigned line,

@@ -219,7 +219,7 @@ int cmd_explain(int argc, char **argv)
   FILE *f = !file || !strcmp(file, "-") ? stdin : fopen(file, "rb");
   buf_init(&e.body);
   if(!f || !read_all(f, &e.body)) {
-    fprintf(stderr, PROG ": cannot read the body from %s\n",
+    ctl_say(stderr, PROG ": cannot read the body from %s",
             file ? file : "standard input");
     if(f && f != stdin)
       fclose(f);

@@ -219,8 +219,8 @@ static void print_text(const struct ctl *c, const struct learned_list *l,
   const char *list;
   buf_init(&b);
   printf("mode      %s\n", config_mode_name(c->conf.cfg.mode));
-  printf("config    %s\n", c->conf.path ? c->conf.path
-                                          : "(none found)");
+  ctl_say(stdout, "config    %s", c->conf.path ? c->conf.path
+                                                : "(none found)");
   print_globs(&b, "models", &c->conf.cfg.models, "(de-streamed up front)");
   print_globs(&b, "streaming", &c->conf.cfg.stream_only,
               "(stream_only: sent streaming up front)");
@@ -242,19 +242,33 @@ static void print_text(const struct ctl *c, const struct learned_list *l,
            "%s)\n", ttl);
   }
   printf("\nrefusal rules (tried in order):\n");
+  /* the names and globs of the file's rules: shown escaped */
   size_t nr = refusal_rule_count(&c->conf.cfg.refusals), wn = 4;
-  for(size_t i = 0; i < nr; i++)
-    if(width(refusal_rule_name(&c->conf.cfg.refusals, i)) > wn)
-      wn = width(refusal_rule_name(&c->conf.cfg.refusals, i));
+  struct buf name, what;
+  buf_init(&name);
+  buf_init(&what);
+  for(size_t i = 0; i < nr; i++) {
+    buf_reset(&name);
+    put_shown(&name, refusal_rule_name(&c->conf.cfg.refusals, i));
+    if(buf_cstr(&name) && width(name.ptr) > wn)
+      wn = width(name.ptr);
+  }
   printf("  %-*s  %-11s  MATCHES\n", (int)wn, "NAME", "DIRECTION");
   for(size_t i = 0; i < nr; i++) {
-    const char *name = refusal_rule_name(&c->conf.cfg.refusals, i);
+    buf_reset(&name);
+    put_shown(&name, refusal_rule_name(&c->conf.cfg.refusals, i));
     buf_reset(&b);
+    buf_reset(&what);
     refusal_rule_describe(&c->conf.cfg.refusals, i, &b);
-    printf("  %s%*s  %-11s  %s\n", name, (int)(wn - width(name)), "",
+    if(buf_cstr(&b))
+      put_shown(&what, b.ptr);
+    const char *shown = buf_cstr(&name) ? name.ptr : "";
+    printf("  %s%*s  %-11s  %s\n", shown, (int)(wn - width(shown)), "",
            refusal_dir_name(refusal_rule_dir(&c->conf.cfg.refusals, i)),
-           buf_cstr(&b) ? b.ptr : "");
+           buf_cstr(&what) ? what.ptr : "");
   }
+  buf_free(&name);
+  buf_free(&what);
   if(!c->cache_path)
     printf("\nlearned refusals: none in a file (cache off)\n");
   else if(got < 0)
@@ -421,7 +435,7 @@ static int forget(const struct ctl *c)
   if(rc != LEARNED_FILE_OK) {
     char why[PATH_MAX + 64];
     const char *p = learned_file_problem(c->cache_path, why, sizeof(why));
-    fprintf(stderr, PROG ": %s: cannot be rewritten (%s)\n", c->cache_path,
+    ctl_say(stderr, PROG ": %s: cannot be rewritten (%s)", c->cache_path,
             rc == LEARNED_FILE_BUSY ? "another writer held its lock too long"
             : p ? p : "not ours, or not a regular file");
     return 1;

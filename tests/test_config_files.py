@@ -369,6 +369,28 @@ def test_check_config_usage_names_every_option():
     assert b"check-config [--quiet] [FILE]" in r.stderr and b"standard input" in r.stderr
 
 
+def test_check_config_and_models_escape_control_bytes(tmp_path):
+    """Names and values from files and the environment reach the terminal
+    escaped, as the library's log escapes them: no ESC, no forged line."""
+    conf = tmp_path / "c\x1b[2Jonf\nchecked"
+    conf.write_bytes(b"col\x1b]0;t\x07our = 1\n[refusal \"r\x1b[31m\"]\nmessage = *\x1b[5m*\n")
+    r = check_config(conf)
+    assert r.returncode == 1
+    out = r.stdout.decode()
+    assert "\x1b" not in out and "\x07" not in out, repr(out)
+    shown = f"{tmp_path}/c\\x1b[2Jonf\\nchecked"
+    assert out.splitlines() == [
+        f"{shown}:1: unknown setting 'col\\x1b]0;t\\x07our'",
+        f"checked {shown} and the environment: 1 problem"], out
+    r = run([WRAPPER, "check-config", "--quiet"], env=wrapper_env(STREAMSHIM_CONFIG=conf))
+    err = r.stderr.decode()
+    assert err == f"streamshim: config {shown}:1: unknown setting 'col\\x1b]0;t\\x07our'\n", err
+    r = run([CTL, "models"], env=wrapper_env(STREAMSHIM_CONFIG=conf))
+    out = r.stdout.decode()
+    assert "\x1b" not in out and f"config    {shown}\n" in out, out
+    assert "r\\x1b[31m" in out and "*\\x1b[5m*" in out, out
+
+
 # ---- explain ---------------------------------------------------------------
 
 def explain(url, body, *args, **env):
