@@ -117,28 +117,30 @@ static const char *log_file_problem(const char *file)
   return why;
 }
 
-/* The log the library would open: STREAMSHIM_LOG, else the file's. */
+/* The log the library would open: STREAMSHIM_LOG, else the file's (at
+ * the line that set it). */
 static void check_log(struct check *k, const struct ctl_config *c)
 {
   const char *env = getenv("STREAMSHIM_LOG");
   const char *spec = env ? env : c->cfg.log;
   const char *where = env ? "STREAMSHIM_LOG" : c->path;
+  unsigned line = env ? 0 : c->cfg.log_line;
   const char *file;
-  char msg[600];
+  char msg[PATH_MAX + 200];
   if(!spec || !*spec)
     return;
   int level = log_spec_parse(spec, &file);
   if(level < 0) {
-    snprintf(msg, sizeof(msg), "%slog level '%.*s' is none of off, error, "
-             "warn, info, debug (expected level[:file])", env ? "" : "log: ",
+    snprintf(msg, sizeof(msg), "log level '%.*s' is none of off, error, "
+             "warn, info, debug (expected level[:file])",
              (int)(file ? (size_t)(file - 1 - spec) : strlen(spec)), spec);
-    report(k, where, 0, msg);
+    report(k, where, line, msg);
     return;
   }
   const char *why = level > 0 && file ? log_file_problem(file) : NULL;
   if(why) {
     snprintf(msg, sizeof(msg), "log file %s %s", file, why);
-    report(k, where, 0, msg);
+    report(k, where, line, msg);
   }
 }
 

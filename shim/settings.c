@@ -116,7 +116,11 @@ static void settings_load(void)
   if(text)
     config_parse(&settings, text, len, path, warn_to_buf, &warnings);
   free(text);
-  ss_log_open(log ? log : settings.log);  /* says itself what went wrong */
+  /* ss_log_open says itself what went wrong, naming where the spec is */
+  char from[sizeof(found) + 32];
+  snprintf(from, sizeof(from), "config %s:%u: log", path ? path : "?",
+           settings.log_line);
+  ss_log_open(log ? log : settings.log, log ? "STREAMSHIM_LOG" : from);
   flush_warnings(&warnings);
   const char *named = settings_getenv("STREAMSHIM_CONFIG");
   if(read_err && !path)

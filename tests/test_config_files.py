@@ -219,6 +219,28 @@ def test_check_config_log_problems(tmp_path):
     assert not (tmp_path / "new.log").exists()
 
 
+def test_a_bad_log_of_the_file_is_named_by_its_file_and_line(tmp_path):
+    """check-config says FILE:LINE for the file's log, as for any line; the
+    library names the file's line too, not STREAMSHIM_LOG."""
+    conf = write(tmp_path / "c.conf", "pace = 1\nlog = loud:x.log\n")
+    r = check_config(conf)
+    assert r.returncode == 1
+    assert r.stdout.decode().splitlines()[0] == (
+        f"{conf}:2: log level 'loud' is none of off, error, warn, info, debug "
+        "(expected level[:file])")
+    bad_dir = write(tmp_path / "d.conf", "\nlog = warn:/no/such/dir/x.log\n")
+    r = check_config(bad_dir)
+    assert r.stdout.decode().startswith(f"{bad_dir}:2: log file /no/such/dir/x.log cannot be "
+                                        "opened: its directory does not exist\n")
+    r = run([CURL, "-s", "http://127.0.0.1:1/"], env=shim_env(config=conf))
+    err = r.stderr.decode()
+    assert (f"config {conf}:2: log: expected level[:file] with level one of off, error, "
+            "warn, info, debug") in err, err
+    assert "STREAMSHIM_LOG" not in err
+    r = run([CURL, "-s", "http://127.0.0.1:1/"], env=shim_env(config=conf, log="loud"))
+    assert "STREAMSHIM_LOG: expected level[:file]" in r.stderr.decode()
+
+
 def test_check_config_unreadable_and_default(tmp_path):
     r = check_config(tmp_path / "missing.conf")
     assert r.returncode == 2 and b"cannot read" in r.stderr

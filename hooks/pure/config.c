@@ -21,6 +21,7 @@ void config_init(struct ss_config *c)
   globs_init(&c->models);
   globs_init(&c->stream_only);
   c->log = NULL;
+  c->log_line = 0;
   c->chunk_chars = DEFAULT_CHUNK;
   c->max_answer = DEFAULT_MAX_ANSWER;
   c->pace_ms = 0;
@@ -276,7 +277,10 @@ static void parse_setting(struct ss_config *c, const char *a, const char *b,
   char *val = strndup(va, (size_t)(vb - va));
   const char *msg = "out of memory";
   char named[100];
-  if(key && val && !config_set(c, key, val, false, &msg) && warn) {
+  bool set = key && val && config_set(c, key, val, false, &msg);
+  if(set && !strcmp(key, "log"))
+    c->log_line = line;  /* its value is judged when the log opens */
+  if(key && val && !set && warn) {
     if(!strcmp(msg, "unknown setting")) {  /* which one */
       snprintf(named, sizeof(named), "unknown setting '%.64s'", key);
       msg = named;

@@ -107,6 +107,8 @@ struct ss_config {
   struct globs models;       /* refuse "stream": true: sent without it */
   struct globs stream_only;  /* only stream: sent with "stream": true */
   char *log;           /* owned "level[:file]" or NULL */
+  unsigned log_line;   /* the file's line that set log (0: none), which
+                          check-config and the library's warning name */
   size_t chunk_chars;
   size_t max_answer;
   unsigned pace_ms;    /* delay between replayed events; 0: none */

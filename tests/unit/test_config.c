@@ -398,6 +398,19 @@ TEST(parse_trailing_comments_and_quotes)
   config_free(&c);
 }
 
+/* The line that set log, for the warnings about its value. */
+TEST(parse_log_line)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "pace = 1\n", &ws);
+  CHECK(c.log_line == 0);
+  config_free(&c);
+  parse(&c, "# a\nlog = loud\npace = 1\nlog = nonsense:x\n", &ws);
+  CHECK(ws.n == 0 && c.log_line == 4 && !strcmp(c.log, "nonsense:x"));
+  config_free(&c);
+}
+
 TEST(parse_crlf)
 {
   struct ss_config c;
@@ -1326,6 +1339,7 @@ int main(void)
   RUN(parse_comments_and_blank_lines);
   RUN(parse_trailing_comments);
   RUN(parse_trailing_comments_and_quotes);
+  RUN(parse_log_line);
   RUN(parse_crlf);
   RUN(parse_no_final_newline);
   RUN(parse_line_without_equals);
