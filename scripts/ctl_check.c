@@ -10,6 +10,7 @@
  * one line saying what was checked and how many problems there are. It
  * also checks what the library only finds out when it runs: the log's
  * level and file (the STREAMSHIM_LOG variable, else the file's `log`),
+ * the capture file (STREAMSHIM_CAPTURE, else the file's `capture`),
  * and STREAMSHIM_ names that are no variable of streamshim (a typo
  * leaves a setting unset in silence). Every line is escaped as the log's
  * are (ctl_say): names and values come from files and the environment.
@@ -86,12 +87,13 @@ static void check_names(struct check *k)
   }
 }
 
-/* Why the log could not go to file, as the library would find out: a
- * static reason, or NULL when it can. Nothing is created. */
-static const char *log_file_problem(const char *file)
+/* Why records could not be appended to file, as the library would find
+ * out when it opens its log or capture file (the same rules: its own
+ * regular file, no symlink, no other hard link, created in a directory
+ * that exists): a static reason, or NULL when they can. Nothing is
+ * created. */
+static const char *append_problem(const char *file)
 {
-  if(log_spec_target(file) != LOG_TO_FILE)
-    return NULL;
   /* the library's own opening, without O_CREAT */
   int fd = safe_open(file, O_WRONLY | O_APPEND | O_CLOEXEC, 0,
                      SS_SAFE_NOFOLLOW | SS_SAFE_MINE);
@@ -137,10 +139,26 @@ static void check_log(struct check *k, const struct ctl_config *c)
     report(k, where, line, msg);
     return;
   }
-  const char *why = level > 0 && file ? log_file_problem(file) : NULL;
+  const char *why = level > 0 && file && log_spec_target(file) == LOG_TO_FILE
+                    ? append_problem(file) : NULL;
   if(why) {
     snprintf(msg, sizeof(msg), "log file %s %s", file, why);
     report(k, where, line, msg);
+  }
+}
+
+/* The capture file the library would append to: STREAMSHIM_CAPTURE's,
+ * else the file's (at the line that set it); none when off. */
+static void check_capture(struct check *k, const struct ctl_config *c)
+{
+  const char *file = c->cfg.capture;
+  bool env = getenv("STREAMSHIM_CAPTURE");
+  char msg[PATH_MAX + 200];
+  const char *why = *file ? append_problem(file) : NULL;
+  if(why) {
+    snprintf(msg, sizeof(msg), "capture file %s %s", file, why);
+    report(k, env ? "STREAMSHIM_CAPTURE" : c->path,
+           env ? 0 : c->cfg.capture_line, msg);
   }
 }
 
@@ -189,6 +207,7 @@ int cmd_check_config(int argc, char **argv)
     report(&k, where, 0, msg);
   }
   check_log(&k, &c);
+  check_capture(&k, &c);
   check_names(&k);
   if(!k.quiet) {
     char count[64] = "no problems";

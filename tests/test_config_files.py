@@ -538,6 +538,36 @@ def test_a_bad_option_value_is_a_usage_error(args, words):
     assert words in r.stderr
 
 
+def test_a_capture_file_that_cannot_be_opened_is_a_usage_error(tmp_path):
+    """As --log's file: in a missing directory, or a directory itself."""
+    for target, why in ((tmp_path / "no-such-dir" / "cap.jsonl",
+                         "cannot be opened: its directory does not exist"),
+                        (tmp_path, "is a directory")):
+        r = run([WRAPPER, "--capture", target, "sh", "-c", "echo ran"],
+                env=wrapper_env(STREAMSHIM_CONFIG=""))
+        assert (r.returncode, r.stdout) == (2, b""), r.stderr
+        assert f"streamshim: --capture: capture file {target} {why}\n" in r.stderr.decode()
+    # check-config: the variable's, and the file's at its line
+    r = check_config(STREAMSHIM_CONFIG="", STREAMSHIM_CAPTURE=tmp_path / "none" / "c.jsonl")
+    assert r.returncode == 1 and r.stdout.decode().startswith("STREAMSHIM_CAPTURE: capture file ")
+    conf = write(tmp_path / "c.conf", "pace = 1\ncapture = /no/such/dir/c.jsonl\n")
+    r = check_config(conf)
+    assert r.stdout.decode().startswith(f"{conf}:2: capture file /no/such/dir/c.jsonl cannot "
+                                        "be opened: its directory does not exist\n")
+    # a file that can be: fine, and not created by the check
+    r = run([WRAPPER, "--capture", tmp_path / "new.jsonl", "true"], env=wrapper_env())
+    assert (r.returncode, r.stderr) == (0, b"")
+    assert not (tmp_path / "new.jsonl").exists()
+
+
+def test_capture_off_is_passed_on_as_it_is(tmp_path):
+    r = run([WRAPPER, "--capture", "off", "sh", "-c", 'echo "$STREAMSHIM_CAPTURE"'],
+            env=wrapper_env(), cwd=tmp_path)
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"off\n", b"")
+    r = run([WRAPPER, "--capture", "", "true"], env=wrapper_env())
+    assert r.returncode == 2 and b"--capture needs a file or off" in r.stderr
+
+
 def test_a_bad_environment_is_reported_and_the_program_runs(tmp_path):
     conf = write(tmp_path / "c.conf", "pace = slow\n")
     r = run([WRAPPER, "sh", "-c", "echo ran"],

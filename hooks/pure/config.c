@@ -29,6 +29,7 @@ void config_init(struct ss_config *c)
   c->cache_ttl = DEFAULT_CACHE_TTL;
   refusal_rules_init(&c->refusals);
   c->capture[0] = '\0';
+  c->capture_line = 0;
   c->capture_max_body = DEFAULT_CAPTURE_MAX_BODY;
   redact_rules_default(&c->capture_redact);
 }
@@ -278,8 +279,11 @@ static void parse_setting(struct ss_config *c, const char *a, const char *b,
   const char *msg = "out of memory";
   char named[100];
   bool set = key && val && config_set(c, key, val, false, &msg);
+  /* their files are judged when they open (check-config names the line) */
   if(set && !strcmp(key, "log"))
-    c->log_line = line;  /* its value is judged when the log opens */
+    c->log_line = line;
+  else if(set && !strcmp(key, "capture"))
+    c->capture_line = line;
   if(key && val && !set && warn) {
     if(!strcmp(msg, "unknown setting")) {  /* which one */
       snprintf(named, sizeof(named), "unknown setting '%.64s'", key);

@@ -116,6 +116,7 @@ struct ss_config {
   long cache_ttl;      /* seconds a learned refusal holds */
   struct refusal_rules refusals;  /* [refusal "name"] sections, in order */
   char capture[SS_CAPTURE_PATH_MAX];  /* the capture file; "": none */
+  unsigned capture_line;       /* the file's line that set capture (0: none) */
   size_t capture_max_body;     /* body bytes recorded; 0: sizes only */
   struct redact_rules capture_redact;  /* what the capture hides */
 };
