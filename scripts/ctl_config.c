@@ -113,6 +113,20 @@ void ctl_warn_stderr(void *arg, const char *where, unsigned line,
     ctl_say(stderr, PROG ": %s: %s", where, msg);
 }
 
+int ctl_stdout_checked(int rc, int fail)
+{
+  errno = 0;
+  bool flushed = fflush(stdout) == 0;
+  int err = errno;
+  if(flushed && !ferror(stdout))
+    return rc;
+  if(!flushed && err)
+    fprintf(stderr, PROG ": write error: %s\n", strerror(err));
+  else
+    fprintf(stderr, PROG ": write error\n");
+  return fail;
+}
+
 void ctl_iso_time(long long t, char *out, size_t cap)
 {
   struct tm tm;

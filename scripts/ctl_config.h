@@ -50,6 +50,11 @@ void ctl_say(FILE *f, const char *fmt, ...)
 void ctl_warn_stderr(void *arg, const char *where, unsigned line,
                      const char *msg);
 
+/* rc, or fail after saying so on stderr when what was printed on stdout
+ * did not all reach it (a full disk, /dev/full, a closed pipe): the
+ * commands' last word, as coreutils' close_stdout is theirs. */
+int ctl_stdout_checked(int rc, int fail);
+
 /* A Unix time as ISO 8601 UTC ("2025-01-31T12:00:00Z"). */
 void ctl_iso_time(long long t, char *out, size_t cap);
 

@@ -37,8 +37,9 @@
  *
  * Exit status: 0; 1 when the cache could not be read or rewritten (for
  * `models`: it cannot be read, or something stands against writing it;
- * for --forget and learn: the file was not written); 2 for a usage
- * error. */
+ * for --forget and learn: the file was not written) or the output could
+ * not be written; 2 for a usage error. check-config and explain: their
+ * own, with 2 for output that could not be written. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -600,13 +601,14 @@ static int cmd_learn(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+  /* output that could not be written is each command's failure status */
   if(argc >= 2 && !strcmp(argv[1], "models"))
-    return cmd_models(argc - 2, argv + 2);
+    return ctl_stdout_checked(cmd_models(argc - 2, argv + 2), 1);
   if(argc >= 2 && !strcmp(argv[1], "learn"))
-    return cmd_learn(argc - 2, argv + 2);
+    return ctl_stdout_checked(cmd_learn(argc - 2, argv + 2), 1);
   if(argc >= 2 && !strcmp(argv[1], "check-config"))
-    return cmd_check_config(argc - 2, argv + 2);
+    return ctl_stdout_checked(cmd_check_config(argc - 2, argv + 2), 2);
   if(argc >= 2 && !strcmp(argv[1], "explain"))
-    return cmd_explain(argc - 2, argv + 2);
+    return ctl_stdout_checked(cmd_explain(argc - 2, argv + 2), 2);
   return usage(argc < 2 ? "a command is needed" : "unknown command");
 }

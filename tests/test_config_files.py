@@ -413,6 +413,19 @@ def test_check_config_and_models_escape_control_bytes(tmp_path):
     assert "r\\x1b[31m" in out and "*\\x1b[5m*" in out, out
 
 
+@pytest.mark.parametrize("args,status", [(["models"], 1), (["models", "--json"], 1),
+                                         (["check-config"], 2),
+                                         (["explain", "http://127.0.0.1:1/v1/chat/completions"], 2)])
+def test_ctl_output_that_cannot_be_written_fails(args, status):
+    """Like coreutils: a full disk (/dev/full) is an error, on stderr, and
+    the command's failure status."""
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run([str(CTL), *args], env=wrapper_env(), input=b"{}", stdout=full,
+                           stderr=subprocess.PIPE, timeout=60)
+    assert r.returncode == status, r.stderr
+    assert r.stderr.decode().endswith("streamshim: write error: No space left on device\n")
+
+
 # ---- explain ---------------------------------------------------------------
 
 def explain(url, body, *args, **env):
