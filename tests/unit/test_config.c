@@ -354,7 +354,7 @@ TEST(parse_trailing_comments)
   buf_init(&d);
   CHECK(refusal_rule_count(&c.refusals) == REFUSAL_BUILTINS + 1);
   CHECK(refusal_rule_describe(&c.refusals, REFUSAL_BUILTINS, &d));
-  CHECK(d.ptr && strstr(d.ptr, "*stream # true*") && strstr(d.ptr, "*a\"b") &&
+  CHECK(buf_cstr(&d) && strstr(d.ptr, "*stream # true*") && strstr(d.ptr, "*a\"b") &&
         !strstr(d.ptr, "# c"));
   buf_free(&d);
   config_free(&c);
