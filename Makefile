@@ -232,6 +232,17 @@ MAN1    := scripts/man/streamshim.1
 MAN5    := scripts/man/streamshim.conf.5 scripts/man/streamshim-capture.5
 DOCS    := README.md LICENSE
 
+# ld.so splits LD_PRELOAD at blanks and colons, so no wrapper could
+# preload a library whose path holds one (it would refuse to run, exit 1):
+# refused before anything is built or copied, where it is staged
+# (DESTDIR) and where it runs (PREFIX) alike.
+INSTALLED_LIB := $(DESTDIR)$(PKGDIR)/libstreamshim.so
+ifneq ($(filter install,$(MAKECMDGOALS)),)
+ifneq ($(words $(INSTALLED_LIB))$(findstring :,$(INSTALLED_LIB)),1)
+$(error the library would be installed as '$(INSTALLED_LIB)', a path with a blank or a colon, which LD_PRELOAD cannot hold: choose a PREFIX (and DESTDIR) without either)
+endif
+endif
+
 install: all $(MAN1) $(MAN5) $(DOCS)
 	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGDIR)" \
 	  "$(DESTDIR)$(MAN1DIR)" "$(DESTDIR)$(MAN5DIR)" "$(DESTDIR)$(DOCDIR)"

@@ -2,14 +2,18 @@
  * of the configuration the library would load, found by the library's
  * own parser (config.c, config_load.c, log_spec.c, safe_file.c).
  *
- * It reads FILE, or the file config_find picks, and the STREAMSHIM_*
+ * It reads FILE ("-": standard input), or the file config_find picks (a
+ * file STREAMSHIM_CONFIG names that cannot be read is a problem of that
+ * variable's, as the wrapper's --config maps it), and the STREAMSHIM_*
  * variables over it, and prints each problem on its own line, "FILE:LINE:
  * message" for a line of the file, "NAME: message" for a variable, then
  * one line saying what was checked and how many problems there are. It
  * also checks what the library only finds out when it runs: the log's
  * level and file (the STREAMSHIM_LOG variable, else the file's `log`),
+ * the capture file (STREAMSHIM_CAPTURE, else the file's `capture`),
  * and STREAMSHIM_ names that are no variable of streamshim (a typo
- * leaves a setting unset in silence).
+ * leaves a setting unset in silence). Every line is escaped as the log's
+ * are (ctl_say): names and values come from files and the environment.
  *
  * --quiet (the wrapper's check of the environment it passes on): only
  * the problems, on stderr, as the library logs them ("streamshim: config
@@ -48,9 +52,9 @@ static void report(void *arg, const char *where, unsigned line,
   if(k->quiet)
     ctl_warn_stderr(NULL, where, line, msg);
   else if(line)
-    printf("%s:%u: %s\n", where, line, msg);
+    ctl_say(stdout, "%s:%u: %s", where, line, msg);
   else
-    printf("%s: %s\n", where, msg);
+    ctl_say(stdout, "%s: %s", where, msg);
 }
 
 /* The variables of streamshim besides those config_apply_env reads. */
@@ -83,12 +87,13 @@ static void check_names(struct check *k)
   }
 }
 
-/* Why the log could not go to file, as the library would find out: a
- * static reason, or NULL when it can. Nothing is created. */
-static const char *log_file_problem(const char *file)
+/* Why records could not be appended to file, as the library would find
+ * out when it opens its log or capture file (the same rules: its own
+ * regular file, no symlink, no other hard link, created in a directory
+ * that exists): a static reason, or NULL when they can. Nothing is
+ * created. */
+static const char *append_problem(const char *file)
 {
-  if(log_spec_target(file) != LOG_TO_FILE)
-    return NULL;
   /* the library's own opening, without O_CREAT */
   int fd = safe_open(file, O_WRONLY | O_APPEND | O_CLOEXEC, 0,
                      SS_SAFE_NOFOLLOW | SS_SAFE_MINE);
@@ -114,28 +119,46 @@ static const char *log_file_problem(const char *file)
   return why;
 }
 
-/* The log the library would open: STREAMSHIM_LOG, else the file's. */
+/* The log the library would open: STREAMSHIM_LOG, else the file's (at
+ * the line that set it). */
 static void check_log(struct check *k, const struct ctl_config *c)
 {
   const char *env = getenv("STREAMSHIM_LOG");
   const char *spec = env ? env : c->cfg.log;
   const char *where = env ? "STREAMSHIM_LOG" : c->path;
+  unsigned line = env ? 0 : c->cfg.log_line;
   const char *file;
-  char msg[600];
+  char msg[PATH_MAX + 200];
   if(!spec || !*spec)
     return;
   int level = log_spec_parse(spec, &file);
   if(level < 0) {
-    snprintf(msg, sizeof(msg), "%slog level '%.*s' is none of off, error, "
-             "warn, info, debug (expected level[:file])", env ? "" : "log: ",
+    snprintf(msg, sizeof(msg), "log level '%.*s' is none of off, error, "
+             "warn, info, debug (expected level[:file])",
              (int)(file ? (size_t)(file - 1 - spec) : strlen(spec)), spec);
-    report(k, where, 0, msg);
+    report(k, where, line, msg);
     return;
   }
-  const char *why = level > 0 && file ? log_file_problem(file) : NULL;
+  const char *why = level > 0 && file && log_spec_target(file) == LOG_TO_FILE
+                    ? append_problem(file) : NULL;
   if(why) {
     snprintf(msg, sizeof(msg), "log file %s %s", file, why);
-    report(k, where, 0, msg);
+    report(k, where, line, msg);
+  }
+}
+
+/* The capture file the library would append to: STREAMSHIM_CAPTURE's,
+ * else the file's (at the line that set it); none when off. */
+static void check_capture(struct check *k, const struct ctl_config *c)
+{
+  const char *file = c->cfg.capture;
+  bool env = getenv("STREAMSHIM_CAPTURE");
+  char msg[PATH_MAX + 200];
+  const char *why = *file ? append_problem(file) : NULL;
+  if(why) {
+    snprintf(msg, sizeof(msg), "capture file %s %s", file, why);
+    report(k, env ? "STREAMSHIM_CAPTURE" : c->path,
+           env ? 0 : c->cfg.capture_line, msg);
   }
 }
 
@@ -143,7 +166,12 @@ static int usage(const char *why)
 {
   if(why)
     fprintf(stderr, PROG ": %s\n", why);
-  fprintf(stderr, "Usage: " PROG " check-config [FILE]\n");
+  fprintf(stderr, "Usage: " PROG " check-config [--quiet] [FILE]\n"
+                  "  FILE      the file to check (- for standard input), "
+                  "instead of the one\n"
+                  "            the library would read\n"
+                  "  --quiet   only the problems, on stderr, as the library "
+                  "logs them\n");
   return 2;
 }
 
@@ -167,27 +195,30 @@ int cmd_check_config(int argc, char **argv)
   struct ctl_config c;
   ctl_config_load(&c, file, NULL, report, &k);
   if(c.read_errno && file) {
-    fprintf(stderr, PROG ": cannot read %s: %s\n", file,
-            safe_open_why(c.read_errno));
+    ctl_say(stderr, PROG ": cannot read %s: %s", file,
+            config_read_why(file, c.read_errno));
     config_free(&c.cfg);
     return 2;
   }
   if(c.read_errno) {
-    char msg[200];
-    snprintf(msg, sizeof(msg), "%s: ignored", safe_open_why(c.read_errno));
-    report(&k, c.path, 0, msg);
+    const char *where;
+    char msg[PATH_MAX + 200];
+    ctl_config_problem(&c, &where, msg, sizeof(msg));
+    report(&k, where, 0, msg);
   }
   check_log(&k, &c);
+  check_capture(&k, &c);
   check_names(&k);
   if(!k.quiet) {
-    if(c.path)
-      printf("checked %s and the environment: ", c.path);
-    else
-      printf("checked the environment (no configuration file): ");
+    char count[64] = "no problems";
     if(k.problems)
-      printf("%zu problem%s\n", k.problems, k.problems == 1 ? "" : "s");
+      snprintf(count, sizeof(count), "%zu problem%s", k.problems,
+               k.problems == 1 ? "" : "s");
+    if(c.path)
+      ctl_say(stdout, "checked %s and the environment: %s", c.path, count);
     else
-      printf("no problems\n");
+      ctl_say(stdout, "checked the environment (no configuration file): %s",
+              count);
   }
   config_free(&c.cfg);
   return k.problems ? 1 : 0;

@@ -213,10 +213,13 @@ int cmd_explain(int argc, char **argv)
   }
   if(!url)
     return usage("explain: a URL is needed");
+  if(config && !strcmp(config, "-") && (!file || !strcmp(file, "-")))
+    return usage("explain: the body and --config - cannot both be standard "
+                 "input");
   FILE *f = !file || !strcmp(file, "-") ? stdin : fopen(file, "rb");
   buf_init(&e.body);
   if(!f || !read_all(f, &e.body)) {
-    fprintf(stderr, PROG ": cannot read the body from %s\n",
+    ctl_say(stderr, PROG ": cannot read the body from %s",
             file ? file : "standard input");
     if(f && f != stdin)
       fclose(f);
@@ -230,8 +233,12 @@ int cmd_explain(int argc, char **argv)
   if(!ctl_config_load(&c, config, cache, ctl_warn_stderr, NULL)) {
     rc = 2;
   } else {
-    if(c.read_errno)
-      fprintf(stderr, PROG ": config %s: cannot be read, ignored\n", c.path);
+    if(c.read_errno) {
+      const char *where;
+      char msg[PATH_MAX + 200];
+      ctl_config_problem(&c, &where, msg, sizeof(msg));
+      ctl_warn_stderr(NULL, where, 0, msg);
+    }
     char cache_buf[PATH_MAX];
     const char *cache_path = learned_path(&c.cfg, cache_buf, sizeof(cache_buf));
     struct llm_facts facts = {

@@ -37,8 +37,9 @@
  *
  * Exit status: 0; 1 when the cache could not be read or rewritten (for
  * `models`: it cannot be read, or something stands against writing it;
- * for --forget and learn: the file was not written); 2 for a usage
- * error. */
+ * for --forget and learn: the file was not written) or the output could
+ * not be written; 2 for a usage error. check-config and explain: their
+ * own, with 2 for output that could not be written. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,9 +88,12 @@ static int usage(const char *why)
 static bool load_config(struct ctl *c, const char *file, const char *cache)
 {
   bool ok = ctl_config_load(&c->conf, file, cache, ctl_warn_stderr, NULL);
-  if(c->conf.read_errno)
-    fprintf(stderr, PROG ": config %s: cannot be read, ignored\n",
-            c->conf.path);
+  if(c->conf.read_errno) {
+    const char *where;
+    char msg[PATH_MAX + 200];
+    ctl_config_problem(&c->conf, &where, msg, sizeof(msg));
+    ctl_warn_stderr(NULL, where, 0, msg);
+  }
   c->cache_path = learned_path(&c->conf.cfg, c->cache_buf,
                                sizeof(c->cache_buf));
   return ok;
@@ -216,8 +220,8 @@ static void print_text(const struct ctl *c, const struct learned_list *l,
   const char *list;
   buf_init(&b);
   printf("mode      %s\n", config_mode_name(c->conf.cfg.mode));
-  printf("config    %s\n", c->conf.path ? c->conf.path
-                                          : "(none found)");
+  ctl_say(stdout, "config    %s", c->conf.path ? c->conf.path
+                                                : "(none found)");
   print_globs(&b, "models", &c->conf.cfg.models, "(de-streamed up front)");
   print_globs(&b, "streaming", &c->conf.cfg.stream_only,
               "(stream_only: sent streaming up front)");
@@ -239,19 +243,33 @@ static void print_text(const struct ctl *c, const struct learned_list *l,
            "%s)\n", ttl);
   }
   printf("\nrefusal rules (tried in order):\n");
+  /* the names and globs of the file's rules: shown escaped */
   size_t nr = refusal_rule_count(&c->conf.cfg.refusals), wn = 4;
-  for(size_t i = 0; i < nr; i++)
-    if(width(refusal_rule_name(&c->conf.cfg.refusals, i)) > wn)
-      wn = width(refusal_rule_name(&c->conf.cfg.refusals, i));
+  struct buf name, what;
+  buf_init(&name);
+  buf_init(&what);
+  for(size_t i = 0; i < nr; i++) {
+    buf_reset(&name);
+    put_shown(&name, refusal_rule_name(&c->conf.cfg.refusals, i));
+    if(buf_cstr(&name) && width(name.ptr) > wn)
+      wn = width(name.ptr);
+  }
   printf("  %-*s  %-11s  MATCHES\n", (int)wn, "NAME", "DIRECTION");
   for(size_t i = 0; i < nr; i++) {
-    const char *name = refusal_rule_name(&c->conf.cfg.refusals, i);
+    buf_reset(&name);
+    put_shown(&name, refusal_rule_name(&c->conf.cfg.refusals, i));
     buf_reset(&b);
+    buf_reset(&what);
     refusal_rule_describe(&c->conf.cfg.refusals, i, &b);
-    printf("  %s%*s  %-11s  %s\n", name, (int)(wn - width(name)), "",
+    if(buf_cstr(&b))
+      put_shown(&what, b.ptr);
+    const char *shown = buf_cstr(&name) ? name.ptr : "";
+    printf("  %s%*s  %-11s  %s\n", shown, (int)(wn - width(shown)), "",
            refusal_dir_name(refusal_rule_dir(&c->conf.cfg.refusals, i)),
-           buf_cstr(&b) ? b.ptr : "");
+           buf_cstr(&what) ? what.ptr : "");
   }
+  buf_free(&name);
+  buf_free(&what);
   if(!c->cache_path)
     printf("\nlearned refusals: none in a file (cache off)\n");
   else if(got < 0)
@@ -418,7 +436,7 @@ static int forget(const struct ctl *c)
   if(rc != LEARNED_FILE_OK) {
     char why[PATH_MAX + 64];
     const char *p = learned_file_problem(c->cache_path, why, sizeof(why));
-    fprintf(stderr, PROG ": %s: cannot be rewritten (%s)\n", c->cache_path,
+    ctl_say(stderr, PROG ": %s: cannot be rewritten (%s)", c->cache_path,
             rc == LEARNED_FILE_BUSY ? "another writer held its lock too long"
             : p ? p : "not ours, or not a regular file");
     return 1;
@@ -583,13 +601,14 @@ static int cmd_learn(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+  /* output that could not be written is each command's failure status */
   if(argc >= 2 && !strcmp(argv[1], "models"))
-    return cmd_models(argc - 2, argv + 2);
+    return ctl_stdout_checked(cmd_models(argc - 2, argv + 2), 1);
   if(argc >= 2 && !strcmp(argv[1], "learn"))
-    return cmd_learn(argc - 2, argv + 2);
+    return ctl_stdout_checked(cmd_learn(argc - 2, argv + 2), 1);
   if(argc >= 2 && !strcmp(argv[1], "check-config"))
-    return cmd_check_config(argc - 2, argv + 2);
+    return ctl_stdout_checked(cmd_check_config(argc - 2, argv + 2), 2);
   if(argc >= 2 && !strcmp(argv[1], "explain"))
-    return cmd_explain(argc - 2, argv + 2);
+    return ctl_stdout_checked(cmd_explain(argc - 2, argv + 2), 2);
   return usage(argc < 2 ? "a command is needed" : "unknown command");
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "safe_file.h"
@@ -29,9 +30,12 @@ static const char *const env_keys[][2] = {
 char *config_read_file(const char *path, size_t *len)
 {
   /* A symlink is fine (dotfile managers link configs), but only to a
-   * regular file the user or root owns, as ssh asks of its config; never
-   * a FIFO or a device, which would block the host in open or read. */
-  int fd = safe_open(path, O_RDONLY, 0, SS_SAFE_MINE | SS_SAFE_ROOT_OK);
+   * regular file the user or root owns and no one else may write, as ssh
+   * asks of its config (the settings decide what is sent where, and the
+   * capture file); never a FIFO or a device, which would block the host
+   * in open or read. */
+  int fd = safe_open(path, O_RDONLY, 0,
+                     SS_SAFE_MINE | SS_SAFE_ROOT_OK | SS_SAFE_UNSHARED);
   if(fd < 0)
     return NULL;
   char *text = malloc(CONFIG_FILE_MAX);
@@ -49,15 +53,18 @@ char *config_read_file(const char *path, size_t *len)
   return text;
 }
 
-/* dir + tail into path when dir is absolute and it fits and the file
- * exists; else NULL. */
+/* dir + tail into path when dir is absolute and it fits and the name
+ * exists; else NULL. lstat, not access(F_OK): a symlink to nothing is a
+ * name that exists, the user's config that cannot be read (and says so),
+ * not a reason to fall through to the system's in silence. */
 static const char *candidate(char *path, size_t cap, const char *dir,
                              const char *tail)
 {
+  struct stat sb;
   if(!dir || dir[0] != '/')
     return NULL;
   int n = snprintf(path, cap, "%s%s", dir, tail);
-  return n > 0 && (size_t)n < cap && !access(path, F_OK) ? path : NULL;
+  return n > 0 && (size_t)n < cap && !lstat(path, &sb) ? path : NULL;
 }
 
 const char *config_find(config_getenv_fn get, const char *system_file,
@@ -65,9 +72,12 @@ const char *config_find(config_getenv_fn get, const char *system_file,
 {
   const char *named = get("STREAMSHIM_CONFIG");
   const char *p;
+  errno = 0;
   if(named) {
     int n = snprintf(path, cap, "%s", named);
-    return *named && n > 0 && (size_t)n < cap ? path : NULL;
+    if(*named && (n < 0 || (size_t)n >= cap))
+      errno = ENAMETOOLONG;  /* named, and cannot be used: the caller says so */
+    return *named && !errno ? path : NULL;
   }
   /* the user's: under XDG_CONFIG_HOME when that is absolute (the XDG
    * base directories' rule), else under ~/.config */
@@ -76,7 +86,19 @@ const char *config_find(config_getenv_fn get, const char *system_file,
     p = candidate(path, cap, xdg, "/streamshim/config");
   else
     p = candidate(path, cap, get("HOME"), "/.config/streamshim/config");
-  return p ? p : candidate(path, cap, system_file, "");
+  p = p ? p : candidate(path, cap, system_file, "");
+  errno = 0;  /* a name lstat did not find is no error */
+  return p;
+}
+
+const char *config_read_why(const char *path, int err)
+{
+  struct stat sb;
+  if(err == ENOENT && !lstat(path, &sb) && S_ISLNK(sb.st_mode))
+    return "is a symbolic link to nothing";
+  if(err == ENAMETOOLONG)
+    return "has a name too long";
+  return safe_open_why(err);
 }
 
 const char *config_env_var(size_t i)

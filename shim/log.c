@@ -75,7 +75,7 @@ static int dup_stdout(void)
   return fcntl(1, F_DUPFD_CLOEXEC, 3);
 }
 
-int ss_log_open(const char *spec)
+int ss_log_open(const char *spec, const char *from)
 {
   if(!spec || !*spec)
     return 0;
@@ -83,8 +83,8 @@ int ss_log_open(const char *spec)
   int lvl = log_spec_parse(spec, &file);
   if(lvl < 0) {
     log_level = SS_LOG_WARN;
-    ss_log(SS_LOG_WARN, "STREAMSHIM_LOG: expected level[:file] with level "
-           "one of error, warn, info, debug");
+    ss_log(SS_LOG_WARN, "%s: expected level[:file] with level one of off, "
+           "error, warn, info, debug", from);
     return -1;
   }
   if(lvl == SS_LOG_OFF)

@@ -21,9 +21,10 @@ enum ss_log_level {
  * The file must be a regular file of the effective user's, reached
  * without a symlink (safe_open), not hard-linked elsewhere; it is created
  * mode 0600. Returns 0, or -1 after logging why on stderr: a bad spec
- * (then the log is on stderr at warn level) or a file refused (then on
- * stderr at the level asked, at most warn). */
-int ss_log_open(const char *spec);
+ * (then the log is on stderr at warn level; the warning names the spec's
+ * source, from: "STREAMSHIM_LOG" or "config FILE:LINE: log") or a file
+ * refused (then on stderr at the level asked, at most warn). */
+int ss_log_open(const char *spec, const char *from);
 /* Current level; a cheap check to skip building messages. */
 enum ss_log_level ss_log_level(void);
 /* Write one line "streamshim[pid]: LEVEL: message\n". */

@@ -33,6 +33,8 @@ int safe_open(const char *path, int flags, mode_t mode, unsigned how)
   else if((how & SS_SAFE_MINE) && sb.st_uid != geteuid() &&
           !((how & SS_SAFE_ROOT_OK) && sb.st_uid == 0))
     err = EPERM;
+  else if((how & SS_SAFE_UNSHARED) && (sb.st_mode & (S_IWGRP | S_IWOTH)))
+    err = SS_EWRITABLE;
   /* a regular file: blocking I/O from here on, as the caller expects */
   else if(!(flags & O_NONBLOCK) &&
           fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK))
@@ -86,6 +88,8 @@ const char *safe_open_why(int err)
     return "is not a regular file";
   case EPERM:
     return "is owned by another user";
+  case SS_EWRITABLE:
+    return "is writable by group or others";
   case EMLINK:
     return "has other hard links";
   case ENOENT:

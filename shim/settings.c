@@ -14,7 +14,6 @@
 #include "../hooks/pure/buf.h"
 #include "config_load.h"
 #include "log.h"
-#include "safe_file.h"
 #include <stdio.h>
 
 static struct ss_config settings;
@@ -107,20 +106,29 @@ static void settings_load(void)
   char found[4096];
   const char *path = config_find(settings_getenv, CONFIG_SYSTEM_FILE, found,
                                  sizeof(found));
+  int read_err = path ? 0 : errno;  /* ENAMETOOLONG: named, unusable */
   char *text = NULL;
   size_t len = 0;
   struct buf warnings;
   buf_init(&warnings);
-  int read_err = 0;
   if(path && !(text = config_read_file(path, &len)))
     read_err = errno;
   if(text)
     config_parse(&settings, text, len, path, warn_to_buf, &warnings);
   free(text);
-  ss_log_open(log ? log : settings.log);  /* says itself what went wrong */
+  /* ss_log_open says itself what went wrong, naming where the spec is */
+  char from[sizeof(found) + 32];
+  snprintf(from, sizeof(from), "config %s:%u: log", path ? path : "?",
+           settings.log_line);
+  ss_log_open(log ? log : settings.log, log ? "STREAMSHIM_LOG" : from);
   flush_warnings(&warnings);
-  if(read_err)
-    ss_warn("config %s %s: ignored", path, safe_open_why(read_err));
+  const char *named = settings_getenv("STREAMSHIM_CONFIG");
+  if(read_err && !path)
+    ss_warn("STREAMSHIM_CONFIG: a file name of %zu bytes, longer than %zu: "
+            "ignored", named ? strlen(named) : 0, sizeof(found) - 1);
+  else if(read_err)
+    ss_warn("%sconfig %s %s: ignored", named ? "STREAMSHIM_CONFIG: " : "",
+            path, config_read_why(path, read_err));
   config_apply_vars(&settings, settings_getenv, warn_to_log, NULL);
   if(settings.stream_only.n)
     ss_info("mode %s, %zu model pattern%s configured, %zu stream-only",

@@ -54,6 +54,12 @@ _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "ftp_proxy",
 if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
+# The library refuses a configuration file that group or others may write
+# (as ssh refuses its config): the files the suite writes get the modes a
+# umask of 022 gives, whatever the machine's (002 would make every
+# fixture config refused). A test that wants another mode sets it.
+os.umask(os.umask(0o022) | 0o022)
+
 
 # ---------------------------------------------------------------------------
 # Environments and processes

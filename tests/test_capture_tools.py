@@ -496,12 +496,13 @@ def test_wrapper_help_and_missing_tool(tmp_path):
 @pytest.mark.needs_lib
 def test_wrapper_capture_option_is_made_absolute(tmp_path):
     from test_php import wrapper_env  # the sanitizer runtime stays first
+    (tmp_path / "rel").mkdir()  # a missing directory is a usage error
     r = run([WRAPPER, "--capture", "rel/run.jsonl", "--", "/usr/bin/env"], env=wrapper_env(),
             cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert f"STREAMSHIM_CAPTURE={tmp_path}/rel/run.jsonl\n".encode() in r.stdout
-    r = run([WRAPPER, "--capture=/abs/run.jsonl", "--", "/usr/bin/env"], env=wrapper_env())
-    assert b"STREAMSHIM_CAPTURE=/abs/run.jsonl\n" in r.stdout
+    r = run([WRAPPER, f"--capture={tmp_path}/run.jsonl", "--", "/usr/bin/env"], env=wrapper_env())
+    assert f"STREAMSHIM_CAPTURE={tmp_path}/run.jsonl\n".encode() in r.stdout
     r = run([WRAPPER, "--capture", "", "--", "/usr/bin/env"], env=wrapper_env())
     assert r.returncode == 2 and b"--capture needs a file" in r.stderr
 

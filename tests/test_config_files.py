@@ -219,6 +219,28 @@ def test_check_config_log_problems(tmp_path):
     assert not (tmp_path / "new.log").exists()
 
 
+def test_a_bad_log_of_the_file_is_named_by_its_file_and_line(tmp_path):
+    """check-config says FILE:LINE for the file's log, as for any line; the
+    library names the file's line too, not STREAMSHIM_LOG."""
+    conf = write(tmp_path / "c.conf", "pace = 1\nlog = loud:x.log\n")
+    r = check_config(conf)
+    assert r.returncode == 1
+    assert r.stdout.decode().splitlines()[0] == (
+        f"{conf}:2: log level 'loud' is none of off, error, warn, info, debug "
+        "(expected level[:file])")
+    bad_dir = write(tmp_path / "d.conf", "\nlog = warn:/no/such/dir/x.log\n")
+    r = check_config(bad_dir)
+    assert r.stdout.decode().startswith(f"{bad_dir}:2: log file /no/such/dir/x.log cannot be "
+                                        "opened: its directory does not exist\n")
+    r = run([CURL, "-s", "http://127.0.0.1:1/"], env=shim_env(config=conf))
+    err = r.stderr.decode()
+    assert (f"config {conf}:2: log: expected level[:file] with level one of off, error, "
+            "warn, info, debug") in err, err
+    assert "STREAMSHIM_LOG" not in err
+    r = run([CURL, "-s", "http://127.0.0.1:1/"], env=shim_env(config=conf, log="loud"))
+    assert "STREAMSHIM_LOG: expected level[:file]" in r.stderr.decode()
+
+
 def test_check_config_unreadable_and_default(tmp_path):
     r = check_config(tmp_path / "missing.conf")
     assert r.returncode == 2 and b"cannot read" in r.stderr
@@ -233,6 +255,175 @@ def test_check_config_unreadable_and_default(tmp_path):
     # a named file that is missing is a problem of its own
     r = check_config(STREAMSHIM_CONFIG=tmp_path / "gone.conf")
     assert r.returncode == 1 and "does not exist: ignored" in r.stdout.decode()
+
+
+def test_check_config_refuses_a_file_others_may_write(tmp_path):
+    """As ssh refuses its config: a file group or others may write is not
+    used, by the library nor by check-config (through a symlink too)."""
+    conf = write(tmp_path / "shared.conf", "pace = 1\n")
+    conf.chmod(0o666)
+    r = check_config(conf)
+    assert r.returncode == 2
+    assert f"cannot read {conf}: is writable by group or others" in r.stderr.decode()
+    link = tmp_path / "link.conf"
+    link.symlink_to(conf)
+    for mode in (0o660, 0o606):
+        conf.chmod(mode)
+        r = check_config(STREAMSHIM_CONFIG=link)
+        assert r.returncode == 1, r.stdout
+        assert "is writable by group or others: ignored" in r.stdout.decode()
+    conf.chmod(0o644)
+    r = check_config(STREAMSHIM_CONFIG=link)
+    assert r.returncode == 0, r.stdout
+
+
+def library_log(tmp_path, **settings):
+    """What the library logs (info) at its first libcurl call under settings."""
+    log = tmp_path / "lib.log"
+    r = run([CURL, "-s", "http://127.0.0.1:1/"], env=shim_env(log=f"info:{log}", **settings))
+    assert r.stderr == b"", r.stderr
+    return log.read_text()
+
+
+def test_a_dangling_user_config_link_is_the_config_and_is_reported(tmp_path):
+    """lstat, not access(F_OK): ~/.config/streamshim/config -> nowhere is
+    the user's file, reported as unusable, not a silent fall through to
+    the next in the search order."""
+    home = tmp_path / "home"
+    link = home / ".config" / "streamshim" / "config"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path / "nowhere")
+    env = dict(STREAMSHIM_CONFIG=None, XDG_CONFIG_HOME=None, HOME=home)
+    r = check_config(**env)
+    assert r.returncode == 1, r.stdout
+    assert r.stdout.decode().splitlines() == [
+        f"{link}: is a symbolic link to nothing: ignored",
+        f"checked {link} and the environment: 1 problem"]
+    assert f"config {link} is a symbolic link to nothing: ignored" in \
+        library_log(tmp_path, config=None, XDG_CONFIG_HOME=None, HOME=home)
+
+
+def test_a_streamshim_config_too_long_for_a_path_is_reported(tmp_path):
+    name = "/" + "x" * 4999
+    r = check_config(STREAMSHIM_CONFIG=name)
+    assert r.returncode == 1, r.stdout
+    want = "STREAMSHIM_CONFIG: a file name of 5000 bytes, longer than 4095: ignored"
+    assert r.stdout.decode().splitlines()[0] == want
+    assert want in library_log(tmp_path, config=name)
+    r = run([WRAPPER, "--config", name, "true"], env=wrapper_env())
+    assert r.returncode == 2  # the wrapper's own check: not a readable file
+
+
+def test_a_named_config_the_library_refuses_is_named_by_its_variable(tmp_path):
+    conf = write(tmp_path / "theirs.conf", "pace = 1\n")
+    os.chown(conf, 65534, 65534)
+    r = check_config(STREAMSHIM_CONFIG=conf)
+    assert r.returncode == 1
+    assert r.stdout.decode().splitlines()[0] == \
+        f"STREAMSHIM_CONFIG: config {conf} is owned by another user: ignored"
+    assert f"STREAMSHIM_CONFIG: config {conf} is owned by another user: ignored" in \
+        library_log(tmp_path, config=conf)
+
+
+@pytest.mark.parametrize("kind,why", [("other-owner", "is owned by another user"),
+                                      ("writable", "is writable by group or others"),
+                                      ("fifo", None)])
+def test_the_wrappers_config_the_library_would_refuse_is_a_usage_error(tmp_path, kind, why):
+    """--config of a file the library would not read stops the wrapper
+    (exit 2, saying why); the same file in STREAMSHIM_CONFIG of the
+    environment is a warning and the program runs."""
+    conf = tmp_path / "c.conf"
+    if kind == "fifo":
+        os.mkfifo(conf)
+    else:
+        write(conf, "pace = 1\n")
+        if kind == "other-owner":
+            os.chown(conf, 65534, 65534)
+        else:
+            conf.chmod(0o666)
+    r = run([WRAPPER, "--config", conf, "sh", "-c", "echo ran"], env=wrapper_env(), timeout=15)
+    assert (r.returncode, r.stdout) == (2, b""), r.stderr
+    err = r.stderr.decode()
+    if why:
+        assert f"streamshim: --config: config {conf} {why}\n" in err, err
+    else:
+        assert f"cannot read config file '{conf}'" in err, err
+    if why:
+        r = run([WRAPPER, "sh", "-c", "echo ran"], env=wrapper_env(STREAMSHIM_CONFIG=conf))
+        assert (r.returncode, r.stdout) == (0, b"ran\n")
+        assert f"STREAMSHIM_CONFIG: config {conf} {why}: ignored" in r.stderr.decode()
+
+
+def test_an_empty_config_means_none(tmp_path, server):
+    """--config '' is STREAMSHIM_CONFIG='' (no file), for the wrapper,
+    explain and models alike."""
+    xdg = tmp_path / "xdg"
+    write(xdg / "streamshim" / "config", FORCE_O3)
+    r = run([WRAPPER, "--config", "", "sh", "-c", 'echo "[$STREAMSHIM_CONFIG]"'],
+            env=wrapper_env(XDG_CONFIG_HOME=xdg, STREAMSHIM_CONFIG=None))
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"[]\n", b"")
+    fields, _ = explain(server.openai_url(), '{"model":"o3-mini","stream":true}',
+                        "--config", "", STREAMSHIM_CONFIG=None, XDG_CONFIG_HOME=xdg)
+    assert fields["config:"] == "(none)" and fields["decision:"] == "watch", fields
+    r = run([CTL, "models", "--config", "", "--json"],
+            env=wrapper_env(STREAMSHIM_CONFIG=None, XDG_CONFIG_HOME=xdg))
+    assert r.returncode == 0 and r.stderr == b"", r.stderr
+    assert json.loads(r.stdout)["config"] is None
+
+
+def test_check_config_reads_standard_input(tmp_path):
+    r = run([WRAPPER, "check-config", "-"], env=wrapper_env(), input="pace = 1\nchunk = 0\n")
+    assert r.returncode == 1, r.stderr
+    out = r.stdout.decode().splitlines()
+    assert out[0].startswith("(standard input):2: chunk must be"), out
+    assert out[-1] == "checked (standard input) and the environment: 1 problem"
+    r = run([WRAPPER, "check-config", "-"], env=wrapper_env(), input=FORCE_O3)
+    assert r.returncode == 0, r.stdout
+    # explain reads its body there: not both
+    r = run([WRAPPER, "explain", "--config", "-", "http://127.0.0.1:1/v1/chat/completions"],
+            env=wrapper_env(), input="{}")
+    assert r.returncode == 2 and b"cannot both be standard input" in r.stderr
+
+
+def test_check_config_usage_names_every_option():
+    r = run([WRAPPER, "check-config", "--help"], env=wrapper_env())
+    assert r.returncode == 0
+    assert b"check-config [--quiet] [FILE]" in r.stderr and b"standard input" in r.stderr
+
+
+def test_check_config_and_models_escape_control_bytes(tmp_path):
+    """Names and values from files and the environment reach the terminal
+    escaped, as the library's log escapes them: no ESC, no forged line."""
+    conf = tmp_path / "c\x1b[2Jonf\nchecked"
+    conf.write_bytes(b"col\x1b]0;t\x07our = 1\n[refusal \"r\x1b[31m\"]\nmessage = *\x1b[5m*\n")
+    r = check_config(conf)
+    assert r.returncode == 1
+    out = r.stdout.decode()
+    assert "\x1b" not in out and "\x07" not in out, repr(out)
+    shown = f"{tmp_path}/c\\x1b[2Jonf\\nchecked"
+    assert out.splitlines() == [
+        f"{shown}:1: unknown setting 'col\\x1b]0;t\\x07our'",
+        f"checked {shown} and the environment: 1 problem"], out
+    r = run([WRAPPER, "check-config", "--quiet"], env=wrapper_env(STREAMSHIM_CONFIG=conf))
+    err = r.stderr.decode()
+    assert err == f"streamshim: config {shown}:1: unknown setting 'col\\x1b]0;t\\x07our'\n", err
+    r = run([CTL, "models"], env=wrapper_env(STREAMSHIM_CONFIG=conf))
+    out = r.stdout.decode()
+    assert "\x1b" not in out and f"config    {shown}\n" in out, out
+    assert "r\\x1b[31m" in out and "*\\x1b[5m*" in out, out
+
+
+@pytest.mark.parametrize("args,status", [(["models"], 1), (["models", "--json"], 1),
+                                         (["check-config"], 2),
+                                         (["explain", "http://127.0.0.1:1/v1/chat/completions"], 2)])
+def test_ctl_output_that_cannot_be_written_fails(args, status):
+    """Like coreutils: a full disk (/dev/full) is an error, on stderr, and
+    the command's failure status."""
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run([str(CTL), *args], env=wrapper_env(), input=b"{}", stdout=full,
+                           stderr=subprocess.PIPE, timeout=60)
+    assert r.returncode == status, r.stderr
+    assert r.stderr.decode().endswith("streamshim: write error: No space left on device\n")
 
 
 # ---- explain ---------------------------------------------------------------
@@ -358,6 +549,36 @@ def test_a_bad_option_value_is_a_usage_error(args, words):
     r = run([WRAPPER, *args, "true"], env=wrapper_env(STREAMSHIM_CONFIG=""))
     assert r.returncode == 2, r.stderr
     assert words in r.stderr
+
+
+def test_a_capture_file_that_cannot_be_opened_is_a_usage_error(tmp_path):
+    """As --log's file: in a missing directory, or a directory itself."""
+    for target, why in ((tmp_path / "no-such-dir" / "cap.jsonl",
+                         "cannot be opened: its directory does not exist"),
+                        (tmp_path, "is a directory")):
+        r = run([WRAPPER, "--capture", target, "sh", "-c", "echo ran"],
+                env=wrapper_env(STREAMSHIM_CONFIG=""))
+        assert (r.returncode, r.stdout) == (2, b""), r.stderr
+        assert f"streamshim: --capture: capture file {target} {why}\n" in r.stderr.decode()
+    # check-config: the variable's, and the file's at its line
+    r = check_config(STREAMSHIM_CONFIG="", STREAMSHIM_CAPTURE=tmp_path / "none" / "c.jsonl")
+    assert r.returncode == 1 and r.stdout.decode().startswith("STREAMSHIM_CAPTURE: capture file ")
+    conf = write(tmp_path / "c.conf", "pace = 1\ncapture = /no/such/dir/c.jsonl\n")
+    r = check_config(conf)
+    assert r.stdout.decode().startswith(f"{conf}:2: capture file /no/such/dir/c.jsonl cannot "
+                                        "be opened: its directory does not exist\n")
+    # a file that can be: fine, and not created by the check
+    r = run([WRAPPER, "--capture", tmp_path / "new.jsonl", "true"], env=wrapper_env())
+    assert (r.returncode, r.stderr) == (0, b"")
+    assert not (tmp_path / "new.jsonl").exists()
+
+
+def test_capture_off_is_passed_on_as_it_is(tmp_path):
+    r = run([WRAPPER, "--capture", "off", "sh", "-c", 'echo "$STREAMSHIM_CAPTURE"'],
+            env=wrapper_env(), cwd=tmp_path)
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"off\n", b"")
+    r = run([WRAPPER, "--capture", "", "true"], env=wrapper_env())
+    assert r.returncode == 2 and b"--capture needs a file or off" in r.stderr
 
 
 def test_a_bad_environment_is_reported_and_the_program_runs(tmp_path):

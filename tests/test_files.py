@@ -1,12 +1,13 @@
 """The files the shim opens on the user's behalf, the configuration
 (STREAMSHIM_CONFIG) and the log (STREAMSHIM_LOG=level:file), against what a
 path can turn out to be: a FIFO (an open or a read would block the host), a
-symlink (the log's usual place is /tmp), a file another user owns, a
-directory, a hard link, a path that cannot exist. Never a hang (every run
-has a timeout), never an error for the host, never output it did not ask
-for: a refused config is ignored (with a warning when logging is on), a
-refused log falls back to stderr with one line saying why. The tests run
-as root, so "another user" is 65534 (nobody)."""
+symlink (the log's usual place is /tmp), a file another user owns (or, for
+the config, may write), a directory, a hard link, a path that cannot
+exist. Never a hang (every run has a timeout), never an error for the
+host, never output it did not ask for: a refused config is ignored (with
+a warning when logging is on), a refused log falls back to stderr with one
+line saying why. The tests run as root, so "another user" is 65534
+(nobody)."""
 
 import os
 import stat
@@ -49,6 +50,12 @@ def config_at(tmp_path, kind):
     elif kind == "other-owner":
         path.write_bytes(CONFIG)
         os.chown(path, NOBODY, NOBODY)
+    elif kind in ("group-writable", "world-writable"):  # as ssh refuses them
+        path.write_bytes(CONFIG)
+        path.chmod(0o664 if kind == "group-writable" else 0o646)
+    elif kind == "symlink-to-writable":
+        good.chmod(0o666)
+        path.symlink_to(good)
     elif kind == "directory":
         path.mkdir()
     elif kind == "unreadable":       # ENOTDIR: root reads any mode bits
@@ -63,6 +70,9 @@ CONFIG_REFUSED = {
     "symlink-to-other": "is owned by another user",
     "other-owner": "is owned by another user",
     "directory": "is a directory",
+    "group-writable": "is writable by group or others",
+    "world-writable": "is writable by group or others",
+    "symlink-to-writable": "is writable by group or others",
     "unreadable": "cannot be opened",
 }
 

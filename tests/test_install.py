@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, chat_body, plain_env, run
+from conftest import BUILD_DIR, ROOT, chat_body, plain_env, run
 from shimtest import drop_stream_members, plain_answer
 from sse import check_chat_stream
 
@@ -215,6 +215,34 @@ def test_installed_version_and_stats(prefix, tmp_path):
             env=clean_env(tmp_path))
     assert r.returncode == 0, r.stderr
     assert b"destreamed" in r.stdout
+
+
+@pytest.mark.parametrize("args", [["PREFIX={d}/with blank"], ["PREFIX={d}/with:colon"],
+                                  ["PREFIX={d}/with\ttab"],
+                                  ["DESTDIR={d}/stage here", "PREFIX=/usr"]])
+def test_install_refuses_a_path_ld_preload_cannot_hold(tmp_path, args):
+    """ld.so splits LD_PRELOAD at blanks and colons: refused before
+    anything is built or copied."""
+    r = run(["make", "-C", ROOT, "install", *(a.format(d=tmp_path) for a in args)],
+            env=make_env())
+    assert r.returncode != 0
+    assert b"a path with a blank or a colon, which LD_PRELOAD cannot hold" in r.stderr, r.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_wrapper_refuses_a_library_path_ld_preload_cannot_hold(tmp_path):
+    """The same from the wrapper's side (a tree moved there, or
+    STREAMSHIM_LIBRARY): it says so and exits 1 rather than run the
+    program without the shim."""
+    for name in ("with blank", "with:colon"):
+        d = tmp_path / name
+        d.mkdir()
+        shutil.copy(BUILD_DIR / "libstreamshim.so", d / "libstreamshim.so")
+        env = dict(clean_env(tmp_path), STREAMSHIM_LIBRARY=str(d / "libstreamshim.so"))
+        r = run([ROOT / "scripts/streamshim", "sh", "-c", "echo ran"], env=env)
+        assert (r.returncode, r.stdout) == (1, b""), r.stderr
+        assert (f"the library's path '{d}/libstreamshim.so' has a blank or a colon, which "
+                "LD_PRELOAD cannot hold").encode() in r.stderr
 
 
 # --- make uninstall ----------------------------------------------------------

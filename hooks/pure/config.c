@@ -21,6 +21,7 @@ void config_init(struct ss_config *c)
   globs_init(&c->models);
   globs_init(&c->stream_only);
   c->log = NULL;
+  c->log_line = 0;
   c->chunk_chars = DEFAULT_CHUNK;
   c->max_answer = DEFAULT_MAX_ANSWER;
   c->pace_ms = 0;
@@ -28,6 +29,7 @@ void config_init(struct ss_config *c)
   c->cache_ttl = DEFAULT_CACHE_TTL;
   refusal_rules_init(&c->refusals);
   c->capture[0] = '\0';
+  c->capture_line = 0;
   c->capture_max_body = DEFAULT_CAPTURE_MAX_BODY;
   redact_rules_default(&c->capture_redact);
 }
@@ -276,7 +278,13 @@ static void parse_setting(struct ss_config *c, const char *a, const char *b,
   char *val = strndup(va, (size_t)(vb - va));
   const char *msg = "out of memory";
   char named[100];
-  if(key && val && !config_set(c, key, val, false, &msg) && warn) {
+  bool set = key && val && config_set(c, key, val, false, &msg);
+  /* their files are judged when they open (check-config names the line) */
+  if(set && !strcmp(key, "log"))
+    c->log_line = line;
+  else if(set && !strcmp(key, "capture"))
+    c->capture_line = line;
+  if(key && val && !set && warn) {
     if(!strcmp(msg, "unknown setting")) {  /* which one */
       snprintf(named, sizeof(named), "unknown setting '%.64s'", key);
       msg = named;
@@ -286,21 +294,6 @@ static void parse_setting(struct ss_config *c, const char *a, const char *b,
     warn(arg, where, line, msg);
   free(key);
   free(val);
-}
-
-/* Where a line's content ends: at a '#' that follows a blank outside
- * double quotes (a trailing comment, "key = value   # note"), else at b.
- * A '#' inside a word ("gpt#4") or inside quotes is the value's. */
-static const char *strip_trailing_comment(const char *a, const char *b)
-{
-  bool quoted = false;
-  for(const char *p = a; p < b; p++) {
-    if(*p == '"')
-      quoted = !quoted;
-    else if(*p == '#' && !quoted && p > a && (p[-1] == ' ' || p[-1] == '\t'))
-      return p;
-  }
-  return b;
 }
 
 void config_parse(struct ss_config *c, const char *text, size_t n,
@@ -317,7 +310,7 @@ void config_parse(struct ss_config *c, const char *text, size_t n,
     config_trim(&a, &b);
     if(a == b || *a == '#' || *a == ';')
       continue;
-    b = strip_trailing_comment(a, b);
+    b = config_strip_comment(a, b);
     config_trim(&a, &b);
     if(*a == '[')
       config_rules_header(c, &st, a, b, where, line, warn, arg);

@@ -2,9 +2,12 @@
  *
  * The file is line-based:
  *
- *   # comment            (also "; comment": whole lines)
- *   key = value  # note  a '#' after a blank, outside double quotes, starts
- *                        a trailing comment ("gpt#4" and "a # b" keep it)
+ *   # comment            (also "; comment": whole lines; a ';' elsewhere
+ *                        is the line's)
+ *   key = value  # note  a '#' after a blank starts a trailing comment,
+ *                        except inside a value that starts with a double
+ *                        quote ("gpt#4" and "a # b" keep it; in
+ *                        *"code":"x*  # note the quotes open nothing)
  *   key = value          settings before any section are global
  *   [refusal "name"]     a rule for refusals (to stream, or not to; below)
  *   [section]            other sections, unknown keys and bad values are
@@ -12,7 +15,8 @@
  *
  * Values are the rest of the line (up to a trailing comment) with
  * surrounding blanks removed; a value may be wrapped in double quotes to
- * keep blanks or a " #". Global keys:
+ * keep blanks or a " #" (config_strip_comment says where it ends). Global
+ * keys:
  *
  *   mode = auto | force | off   (STREAMSHIM_MODE; auto is the default)
  *   models = glob, glob, ...    (STREAMSHIM_MODELS; may repeat, adds) models
@@ -103,6 +107,8 @@ struct ss_config {
   struct globs models;       /* refuse "stream": true: sent without it */
   struct globs stream_only;  /* only stream: sent with "stream": true */
   char *log;           /* owned "level[:file]" or NULL */
+  unsigned log_line;   /* the file's line that set log (0: none), which
+                          check-config and the library's warning name */
   size_t chunk_chars;
   size_t max_answer;
   unsigned pace_ms;    /* delay between replayed events; 0: none */
@@ -110,6 +116,7 @@ struct ss_config {
   long cache_ttl;      /* seconds a learned refusal holds */
   struct refusal_rules refusals;  /* [refusal "name"] sections, in order */
   char capture[SS_CAPTURE_PATH_MAX];  /* the capture file; "": none */
+  unsigned capture_line;       /* the file's line that set capture (0: none) */
   size_t capture_max_body;     /* body bytes recorded; 0: sizes only */
   struct redact_rules capture_redact;  /* what the capture hides */
 };

@@ -16,6 +16,14 @@ void config_trim(const char **a, const char **b);
 bool config_split(const char *a, const char *b, const char **ka,
                   const char **kb, const char **va, const char **vb);
 
+/* Where the trimmed line [a, b) ends before its trailing comment: at a
+ * '#' that follows a blank, unless inside a value that starts with a
+ * double quote (up to its closing quote: the first '"' that ends the line
+ * or is followed by blanks and a '#') or inside a section header's quoted
+ * name; else b. A '#' inside a word ("gpt#4") is the value's, and so is a
+ * ';' anywhere but at the start of a line. (config_comment.c) */
+const char *config_strip_comment(const char *a, const char *b);
+
 /* Where the parse stands: which kind of section, and the rule being read. */
 enum config_section { CS_GLOBAL, CS_SKIP, CS_REFUSAL };
 

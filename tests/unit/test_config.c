@@ -1,6 +1,7 @@
 /* test_config.c - unit tests for hooks/pure/config.c (settings and the file
  * grammar), hooks/pure/config_rules.c ([refusal "name"] sections) and
  * hooks/pure/glob.c (comma lists of fnmatch globs). */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -342,7 +343,7 @@ TEST(parse_trailing_comments)
         "log = info#no blank before: the value's\n"
         "[refusal \"x\"]  # a header with a note\n"
         "message = \"*stream # true*\"   # quoted: the value keeps it\n"
-        "body = *a\"b # c\"*\n",
+        "body = *a\"b # c\"*\n",  /* not quoted: a quote inside is a byte */
         &ws);
   CHECK(ws.n == 0);
   CHECK(c.chunk_chars == 5 && c.pace_ms == 7);
@@ -353,13 +354,60 @@ TEST(parse_trailing_comments)
   buf_init(&d);
   CHECK(refusal_rule_count(&c.refusals) == REFUSAL_BUILTINS + 1);
   CHECK(refusal_rule_describe(&c.refusals, REFUSAL_BUILTINS, &d));
-  CHECK(d.ptr && strstr(d.ptr, "*stream # true*") && strstr(d.ptr, "*a\"b # c\"*"));
+  CHECK(buf_cstr(&d) && strstr(d.ptr, "*stream # true*") && strstr(d.ptr, "*a\"b") &&
+        !strstr(d.ptr, "# c"));
   buf_free(&d);
   config_free(&c);
   /* an unquoted " #" is a comment even where a value was meant */
   parse(&c, "models = gpt # 4\nlog = # nothing\n", &ws);
   CHECK(!strcmp(models(&c), "gpt"));
   CHECK(ws.n == 0 && c.log && !strcmp(c.log, ""));
+  config_free(&c);
+}
+
+/* Only a quote that opens a value (or a header's name) keeps a " #":
+ * inside an unquoted value quotes are bytes, whatever their count, and a
+ * quoted value ends at the quote that ends the line or comes before a
+ * comment. */
+TEST(parse_trailing_comments_and_quotes)
+{
+  struct ss_config c;
+  struct warnings ws;
+  struct buf d;
+  parse(&c,
+        "models = \"a b\"  # the \"x\" one\n"
+        "models = \"open # the quote never closes\n"
+        "[refusal \"r # 1\"]   # a note\n"
+        "body = *\"code\":\"x*   # an odd count of quotes before it\n"
+        "message = \"*say \"hi\" to # x*\"  # quotes inside a quoted value\n",
+        &ws);
+  CHECK(ws.n == 0);
+  CHECK_STR(models(&c), "a b|\"open");
+  CHECK(refusal_rule_count(&c.refusals) == REFUSAL_BUILTINS + 1);
+  CHECK(!strcmp(refusal_rule_name(&c.refusals, REFUSAL_BUILTINS), "r # 1"));
+  buf_init(&d);
+  CHECK(refusal_rule_describe(&c.refusals, REFUSAL_BUILTINS, &d));
+  CHECK(buf_cstr(&d) && strstr(d.ptr, "*\"code\":\"x*") && !strstr(d.ptr, "odd") &&
+        strstr(d.ptr, "*say \"hi\" to # x*") && !strstr(d.ptr, "inside"));
+  buf_free(&d);
+  config_free(&c);
+  /* ';' is a comment only at the start of a line */
+  parse(&c, "; whole line\npace = 7 ; not a comment\nmodels = a;b\n", &ws);
+  CHECK(ws.n == 1 && ws.w[0].line == 2 && c.pace_ms == 0);
+  CHECK_STR(models(&c), "a;b");
+  config_free(&c);
+}
+
+/* The line that set log, for the warnings about its value. */
+TEST(parse_log_line)
+{
+  struct ss_config c;
+  struct warnings ws;
+  parse(&c, "pace = 1\n", &ws);
+  CHECK(c.log_line == 0);
+  config_free(&c);
+  parse(&c, "# a\nlog = loud\npace = 1\nlog = nonsense:x\n", &ws);
+  CHECK(ws.n == 0 && c.log_line == 4 && !strcmp(c.log, "nonsense:x"));
   config_free(&c);
 }
 
@@ -1243,10 +1291,23 @@ TEST(config_find_order)
   CHECK(config_find(table_getenv, sys, path, sizeof(path)) &&
         !strcmp(path, "/no/such/file"));
   env_table[2] = "STREAMSHIM_CONFIG=";
-  CHECK(!config_find(table_getenv, sys, path, sizeof(path)));
+  CHECK(!config_find(table_getenv, sys, path, sizeof(path)) && errno == 0);
+  /* a named path that does not fit: none, and errno says it was named */
+  env_table[2] = "STREAMSHIM_CONFIG=/no/such/file";
+  CHECK(!config_find(table_getenv, sys, path, 8) && errno == ENAMETOOLONG);
   /* a path that does not fit is no path */
   env_table[2] = NULL;
-  CHECK(!config_find(table_getenv, sys, path, 8));
+  CHECK(!config_find(table_getenv, sys, path, 8) && errno == 0);
+  /* a dangling symlink is the user's file (to be reported), not a reason
+   * to read the system's */
+  env_table[1] = xdg;
+  CHECK(remove(xc) == 0 && symlink("/no/such/target", xc) == 0);
+  CHECK(config_find(table_getenv, sys, path, sizeof(path)) &&
+        !strcmp(path, xc));
+  size_t len;
+  CHECK(!config_read_file(xc, &len) &&
+        !strcmp(config_read_why(xc, errno), "is a symbolic link to nothing"));
+  env_table[1] = "XDG_CONFIG_HOME=relative/dir";
   /* no HOME: the system's */
   env_table[0] = "XDG_CONFIG_HOME=";
   env_table[1] = NULL;
@@ -1277,6 +1338,8 @@ int main(void)
   RUN(parse_quoted_values);
   RUN(parse_comments_and_blank_lines);
   RUN(parse_trailing_comments);
+  RUN(parse_trailing_comments_and_quotes);
+  RUN(parse_log_line);
   RUN(parse_crlf);
   RUN(parse_no_final_newline);
   RUN(parse_line_without_equals);
