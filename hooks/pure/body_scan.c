@@ -1,0 +1,392 @@
+/* body_scan.c - one fast pass over a request body (see body_scan.h).
+ *
+ * The grammar is json.c's, checked byte for byte the same way (the fuzz
+ * harness tests/fuzz/fuzz_body_scan.c compares the two); only the reading
+ * of string contents differs: plain bytes are skipped in blocks, and each
+ * stop (quote, backslash, control byte, lead byte of a UTF-8 sequence) is
+ * handled one at a time. A container's kind at each level is one bit of a
+ * JSON_MAX_DEPTH-bit stack, so hostile nesting costs nothing. */
+#include "body_scan.h"
+
+#include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* ---- strings ------------------------------------------------------------ */
+
+/* Is byte c one that ends a run of plain string bytes ('"', '\\', a control
+ * byte, a non-ASCII byte)? */
+static bool bs_stops(unsigned char c)
+{
+  return c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
+}
+
+/* The value of hex digit c, or -1. */
+static int bs_hex(unsigned char c)
+{
+  if(c >= '0' && c <= '9')
+    return c - '0';
+  c |= 0x20;
+  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* An escape at p (just after the backslash), as json.c takes it: the
+ * pointer after it, or NULL. */
+static const char *bs_escape(const char *p, const char *end)
+{
+  if(p >= end)
+    return NULL;
+  if(*p == 'u') {
+    if(end - p < 5)
+      return NULL;
+    for(int i = 1; i <= 4; i++)
+      if(bs_hex((unsigned char)p[i]) < 0)
+        return NULL;
+    return p + 5;
+  }
+  return memchr("\"\\/bfnrt", *p, 8) ? p + 1 : NULL;
+}
+
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0:
+ * overlongs, encoded surrogates and code points over U+10FFFF are
+ * refused, as json.c refuses them. */
+static size_t bs_utf8(const unsigned char *p, const unsigned char *end)
+{
+  unsigned char c = p[0];
+  unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+  unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+  size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+  if(c < 0xC2 || c > 0xF4 || (size_t)(end - p) < len || p[1] < lo ||
+     p[1] > hi)
+    return 0;
+  for(size_t i = 2; i < len; i++)
+    if(p[i] < 0x80 || p[i] > 0xBF)
+      return 0;
+  return len;
+}
+
+/* The escapes that are one letter after the backslash. */
+static const unsigned char bs_short_escape[256] = {
+  ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1,
+  ['r'] = 1, ['t'] = 1
+};
+
+/* The stops among the 32 bytes at p, one bit each (SSE2). */
+#ifdef __SSE2__
+static unsigned bs_stops32(const char *p)
+{
+  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+  /* signed: below 0x20 is a control byte or (negative) a non-ASCII one */
+  const __m128i space = _mm_set1_epi8(0x20);
+  __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+  __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+  __m128i ha = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, quote),
+                                         _mm_cmpeq_epi8(a, bslash)),
+                            _mm_cmplt_epi8(a, space));
+  __m128i hb = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, quote),
+                                         _mm_cmpeq_epi8(b, bslash)),
+                            _mm_cmplt_epi8(b, space));
+  return (unsigned)_mm_movemask_epi8(ha) |
+         ((unsigned)_mm_movemask_epi8(hb) << 16);
+}
+#endif
+
+/* A stop at p that is not a closing quote: the pointer after it, or NULL. */
+static const char *bs_stop(const char *p, const char *end, bool *escaped)
+{
+  unsigned char c = (unsigned char)*p;
+  if(c == '\\') {
+    *escaped = true;
+    return bs_escape(p + 1, end);
+  }
+  if(c < 0x20)
+    return NULL;
+  size_t len = bs_utf8((const unsigned char *)p, (const unsigned char *)end);
+  return len ? p + len : NULL;
+}
+
+/* A string whose opening quote is at p: the pointer after its closing
+ * quote, or NULL. *escaped is set when it holds a backslash. The stops of
+ * 32 bytes are found at once; a one-letter escape inside them is passed
+ * over without reading the block again (the usual "\n" and "\"" of a
+ * prompt). */
+static const char *bs_string(const char *p, const char *end, bool *escaped)
+{
+  p++;
+#ifdef __SSE2__
+  while(end - p >= 32) {
+    unsigned bits = bs_stops32(p), i = 0;
+    while(bits) {
+      i = (unsigned)__builtin_ctz(bits);
+      if(p[i] != '\\' || i == 31 ||
+         !bs_short_escape[(unsigned char)p[i + 1]])
+        break;
+      *escaped = true;
+      bits &= ~(3u << i);  /* the backslash and the letter */
+    }
+    if(!bits)
+      p += 32;  /* no stop left: an escape ends at the block's end at most */
+    else if(p[i] == '"')
+      return p + i + 1;
+    else if(!(p = bs_stop(p + i, end, escaped)))
+      return NULL;
+  }
+#endif
+  for(;;) {
+    while(p < end && !bs_stops((unsigned char)*p))
+      p++;
+    if(p >= end)
+      return NULL;
+    if(*p == '"')
+      return p + 1;
+    if(!(p = bs_stop(p, end, escaped)))
+      return NULL;
+  }
+}
+
+/* ---- other values ------------------------------------------------------- */
+
+static const char *bs_ws(const char *p, const char *end)
+{
+  while(p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+    p++;
+  return p;
+}
+
+static const char *bs_digits(const char *p, const char *end)
+{
+  if(p >= end || *p < '0' || *p > '9')
+    return NULL;
+  while(p < end && *p >= '0' && *p <= '9')
+    p++;
+  return p;
+}
+
+/* -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? at p: the pointer after it, or
+ * NULL. */
+static const char *bs_number(const char *p, const char *end)
+{
+  if(p < end && *p == '-')
+    p++;
+  if(p < end && *p == '0')
+    p++;
+  else if(!(p = bs_digits(p, end)))
+    return NULL;
+  if(p < end && *p == '.' && !(p = bs_digits(p + 1, end)))
+    return NULL;
+  if(p < end && (*p == 'e' || *p == 'E')) {
+    p++;
+    if(p < end && (*p == '+' || *p == '-'))
+      p++;
+    if(!(p = bs_digits(p, end)))
+      return NULL;
+  }
+  return p;
+}
+
+static const char *bs_word(const char *p, const char *end, const char *w,
+                           size_t len)
+{
+  return (size_t)(end - p) >= len && !memcmp(p, w, len) ? p + len : NULL;
+}
+
+/* The scalar at p (not a container), its type in *type: the pointer after
+ * it, or NULL. */
+static const char *bs_scalar(const char *p, const char *end,
+                             enum json_type *type)
+{
+  bool escaped;
+  switch(*p) {
+  case '"': *type = JSON_STRING; return bs_string(p, end, &escaped);
+  case 't': *type = JSON_TRUE; return bs_word(p, end, "true", 4);
+  case 'f': *type = JSON_FALSE; return bs_word(p, end, "false", 5);
+  case 'n': *type = JSON_NULL; return bs_word(p, end, "null", 4);
+  default: *type = JSON_NUMBER; return bs_number(p, end);
+  }
+}
+
+/* ---- the object --------------------------------------------------------- */
+
+struct bs_state {
+  const char *p, *end;
+  unsigned depth;                           /* open containers */
+  unsigned char objbits[JSON_MAX_DEPTH / 8];  /* 1: an object at that level */
+  struct json_span key;                     /* the top-level member's key */
+  bool escaped;                             /* it holds a backslash */
+  const char *vstart;                       /* and where its value starts */
+  enum json_type vtype;
+  struct body_members *m;
+};
+
+static bool bs_push(struct bs_state *s, bool object)
+{
+  unsigned i = s->depth, bit = 1u << (i % 8);
+  if(i >= JSON_MAX_DEPTH)
+    return false;
+  s->objbits[i / 8] = (unsigned char)((s->objbits[i / 8] & ~bit) |
+                                      (object ? bit : 0));
+  s->depth++;
+  return true;
+}
+
+static bool bs_in_object(const struct bs_state *s)
+{
+  unsigned i = s->depth - 1;
+  return (s->objbits[i / 8] >> (i % 8)) & 1;
+}
+
+/* Is the key (quotes included) the name, decoded? */
+static bool bs_key_is(const struct bs_state *s, const char *name, size_t len)
+{
+  if(s->escaped)
+    return json_key_is(s->key, name);
+  return s->key.len == len + 2 && !memcmp(s->key.ptr + 1, name, len);
+}
+
+/* A top-level member's value ended at s->p: note it if it is one of
+ * ours. */
+static void bs_member(struct bs_state *s)
+{
+  struct json_span v = { s->vstart, (size_t)(s->p - s->vstart), s->vtype };
+  size_t klen = s->key.len - 2;
+  if(klen == 5 || s->escaped) {
+    if(bs_key_is(s, "model", 5)) {
+      s->m->model = v;
+      return;
+    }
+  }
+  if(klen == 6 || s->escaped) {
+    if(bs_key_is(s, "stream", 6)) {
+      s->m->stream = v;
+      return;
+    }
+  }
+  if((klen == 14 || s->escaped) && bs_key_is(s, "stream_options", 14))
+    s->m->stream_options = v;
+}
+
+enum bs_step { BS_VALUE, BS_AFTER, BS_KEY, BS_DONE, BS_FAIL };
+
+/* A value at s->p: a scalar whole, a container opened (an empty one closed
+ * at once). */
+static enum bs_step bs_value(struct bs_state *s)
+{
+  enum json_type type;
+  s->p = bs_ws(s->p, s->end);
+  if(s->p >= s->end)
+    return BS_FAIL;
+  char c = *s->p;
+  if(s->depth == 1)
+    s->vstart = s->p;
+  if(c == '{' || c == '[') {
+    type = c == '{' ? JSON_OBJECT : JSON_ARRAY;
+    if(s->depth == 1)
+      s->vtype = type;
+    if(!bs_push(s, c == '{'))
+      return BS_FAIL;
+    s->p = bs_ws(s->p + 1, s->end);
+    if(s->p < s->end && *s->p == (c == '{' ? '}' : ']')) {
+      s->p++;
+      s->depth--;
+      return BS_AFTER;
+    }
+    return c == '{' ? BS_KEY : BS_VALUE;
+  }
+  s->p = bs_scalar(s->p, s->end, &type);
+  if(s->depth == 1)
+    s->vtype = type;
+  return s->p ? BS_AFTER : BS_FAIL;
+}
+
+/* A member's key and its colon. */
+static enum bs_step bs_key(struct bs_state *s)
+{
+  bool escaped = false;
+  const char *k;
+  s->p = bs_ws(s->p, s->end);
+  if(s->p >= s->end || *s->p != '"')
+    return BS_FAIL;
+  k = s->p;
+  if(!(s->p = bs_string(s->p, s->end, &escaped)))
+    return BS_FAIL;
+  if(s->depth == 1) {
+    s->key.ptr = k;
+    s->key.len = (size_t)(s->p - k);
+    s->key.type = JSON_STRING;
+    s->escaped = escaped;
+  }
+  s->p = bs_ws(s->p, s->end);
+  if(s->p >= s->end || *s->p != ':')
+    return BS_FAIL;
+  s->p++;
+  return BS_VALUE;
+}
+
+/* After a value: a top-level member's is noted; then a comma or the
+ * closing bracket. */
+static enum bs_step bs_after(struct bs_state *s)
+{
+  if(!s->depth)
+    return BS_DONE;
+  if(s->depth == 1)
+    bs_member(s);
+  bool obj = bs_in_object(s);
+  s->p = bs_ws(s->p, s->end);
+  if(s->p >= s->end)
+    return BS_FAIL;
+  if(*s->p == ',') {
+    s->p++;
+    return obj ? BS_KEY : BS_VALUE;
+  }
+  if(*s->p != (obj ? '}' : ']'))
+    return BS_FAIL;
+  s->p++;
+  s->depth--;
+  return BS_AFTER;
+}
+
+bool body_scan(const char *p, size_t n, struct body_members *m)
+{
+  static const struct json_span none = { NULL, 0, JSON_NONE };
+  struct bs_state s;
+  enum bs_step st;
+  const char *start;
+
+  m->obj = m->model = m->stream = m->stream_options = none;
+  if(!p)
+    return false;
+  s.end = p + n;
+  start = bs_ws(p, s.end);
+  if(start >= s.end || *start != '{')
+    return false;  /* not an object, whether valid JSON or not */
+  s.m = m;
+  memset(s.objbits, 0, sizeof(s.objbits));
+  s.depth = 0;
+  s.p = start;
+  s.escaped = false;
+  s.vstart = NULL;
+  s.vtype = JSON_NONE;
+  s.key = none;
+  bs_push(&s, true);
+  s.p = bs_ws(start + 1, s.end);
+  if(s.p < s.end && *s.p == '}') {
+    s.p++;
+    s.depth = 0;
+    st = BS_AFTER;
+  }
+  else
+    st = BS_KEY;
+  while(st != BS_DONE && st != BS_FAIL)
+    st = st == BS_VALUE ? bs_value(&s) : st == BS_KEY ? bs_key(&s)
+                                                      : bs_after(&s);
+  if(st == BS_FAIL || bs_ws(s.p, s.end) != s.end) {
+    m->model = m->stream = m->stream_options = none;
+    return false;
+  }
+  m->obj.ptr = start;
+  m->obj.len = (size_t)(s.p - start);
+  m->obj.type = JSON_OBJECT;
+  return true;
+}
