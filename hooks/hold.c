@@ -128,7 +128,14 @@ const char *hold_field(const struct hold *h, const char *name, size_t *len)
 
 void hold_release(struct hold *h)
 {
-  buf_append(&h->queue, h->held.ptr, h->held.len);
+  if(!h->queue.len && !h->queue_off && !h->held.oom) {
+    struct buf empty = h->queue;  /* nothing queued: the held lines are the
+                                     queue, no copy */
+    h->queue = h->held;
+    h->held = empty;
+  }
+  else
+    buf_append(&h->queue, h->held.ptr, h->held.len);
   buf_reset(&h->held);
   h->block_off = 0;
   h->holding = false;
