@@ -12,6 +12,10 @@
 
 #ifdef __SSE2__
 #include <emmintrin.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define BS_AVX2 1  /* chosen at run time, when the processor has it */
+#include <immintrin.h>
+#endif
 #endif
 
 /* ---- strings ------------------------------------------------------------ */
@@ -73,9 +77,10 @@ static const unsigned char bs_short_escape[256] = {
   ['r'] = 1, ['t'] = 1
 };
 
-/* The stops among the 32 bytes at p, one bit each (SSE2). */
+/* The stops among the 32 bytes at p, one bit each: with SSE2 (x86-64's
+ * baseline), and with AVX2 for the processors that have it. */
 #ifdef __SSE2__
-static unsigned bs_stops32(const char *p)
+static unsigned bs_stops32_sse2(const char *p)
 {
   const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
   /* signed: below 0x20 is a control byte or (negative) a non-ASCII one */
@@ -90,6 +95,20 @@ static unsigned bs_stops32(const char *p)
                             _mm_cmplt_epi8(b, space));
   return (unsigned)_mm_movemask_epi8(ha) |
          ((unsigned)_mm_movemask_epi8(hb) << 16);
+}
+#endif
+#ifdef BS_AVX2
+__attribute__((target("avx2"))) static inline unsigned
+bs_stops32_avx2(const char *p)
+{
+  const __m256i quote = _mm256_set1_epi8('"');
+  const __m256i bslash = _mm256_set1_epi8('\\');
+  const __m256i space = _mm256_set1_epi8(0x20);
+  __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+  __m256i hit = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote),
+                                                _mm256_cmpeq_epi8(v, bslash)),
+                                _mm256_cmpgt_epi8(space, v));
+  return (unsigned)_mm256_movemask_epi8(hit);
 }
 #endif
 
@@ -107,33 +126,64 @@ static const char *bs_stop(const char *p, const char *end, bool *escaped)
   return len ? p + len : NULL;
 }
 
-/* A string whose opening quote is at p: the pointer after its closing
- * quote, or NULL. *escaped is set when it holds a backslash. The stops of
- * 32 bytes are found at once; a one-letter escape inside them is passed
- * over without reading the block again (the usual "\n" and "\"" of a
- * prompt). */
-static const char *bs_string(const char *p, const char *end, bool *escaped)
-{
-  p++;
-#ifdef __SSE2__
-  while(end - p >= 32) {
-    unsigned bits = bs_stops32(p), i = 0;
-    while(bits) {
-      i = (unsigned)__builtin_ctz(bits);
-      if(p[i] != '\\' || i == 31 ||
-         !bs_short_escape[(unsigned char)p[i + 1]])
-        break;
-      *escaped = true;
-      bits &= ~(3u << i);  /* the backslash and the letter */
-    }
-    if(!bits)
-      p += 32;  /* no stop left: an escape ends at the block's end at most */
-    else if(p[i] == '"')
-      return p + i + 1;
-    else if(!(p = bs_stop(p + i, end, escaped)))
-      return NULL;
+/* The whole 32-byte blocks of a string from p (inside it): the pointer
+ * after its closing quote (*closed set), NULL when it is not valid, or
+ * where fewer than 32 bytes are left. A one-letter escape among a block's
+ * stops is passed over without reading the block again (the usual "\n"
+ * and "\"" of a prompt). One definition, compiled for each instruction
+ * set (the intrinsics of AVX2 inline only into a function for AVX2). */
+#define BS_BLOCKS(name, stops32, attr)                                     \
+  attr static const char *name(const char *p, const char *end,             \
+                               bool *escaped, bool *closed)                \
+  {                                                                        \
+    while(end - p >= 32) {                                                 \
+      unsigned bits = stops32(p), i = 0;                                   \
+      while(bits) {                                                        \
+        i = (unsigned)__builtin_ctz(bits);                                 \
+        if(p[i] != '\\' || i == 31 ||                                      \
+           !bs_short_escape[(unsigned char)p[i + 1]])                      \
+          break;                                                           \
+        *escaped = true;                                                   \
+        bits &= ~(3u << i); /* the backslash and the letter */             \
+      }                                                                    \
+      if(!bits)                                                            \
+        p += 32; /* no stop left; an escape ends by the block's end */     \
+      else if(p[i] == '"') {                                               \
+        *closed = true;                                                    \
+        return p + i + 1;                                                  \
+      }                                                                    \
+      else if(!(p = bs_stop(p + i, end, escaped)))                         \
+        return NULL;                                                       \
+    }                                                                      \
+    return p;                                                              \
   }
+#ifdef __SSE2__
+BS_BLOCKS(bs_blocks_sse2, bs_stops32_sse2, )
 #endif
+#ifdef BS_AVX2
+BS_BLOCKS(bs_blocks_avx2, bs_stops32_avx2, __attribute__((target("avx2"))))
+#endif
+
+/* A string whose opening quote is at p: the pointer after its closing
+ * quote, or NULL. *escaped is set when it holds a backslash. width: the
+ * block reader (body_scan_width). */
+static const char *bs_string(const char *p, const char *end, bool *escaped,
+                             int width)
+{
+  bool closed = false;
+  p++;
+#ifdef BS_AVX2
+  if(width >= 32)
+    p = bs_blocks_avx2(p, end, escaped, &closed);
+  else
+#endif
+#ifdef __SSE2__
+  if(width >= 16)
+    p = bs_blocks_sse2(p, end, escaped, &closed);
+#endif
+  (void)width;
+  if(!p || closed)
+    return p;
   for(;;) {
     while(p < end && !bs_stops((unsigned char)*p))
       p++;
@@ -195,11 +245,11 @@ static const char *bs_word(const char *p, const char *end, const char *w,
 /* The scalar at p (not a container), its type in *type: the pointer after
  * it, or NULL. */
 static const char *bs_scalar(const char *p, const char *end,
-                             enum json_type *type)
+                             enum json_type *type, int width)
 {
   bool escaped;
   switch(*p) {
-  case '"': *type = JSON_STRING; return bs_string(p, end, &escaped);
+  case '"': *type = JSON_STRING; return bs_string(p, end, &escaped, width);
   case 't': *type = JSON_TRUE; return bs_word(p, end, "true", 4);
   case 'f': *type = JSON_FALSE; return bs_word(p, end, "false", 5);
   case 'n': *type = JSON_NULL; return bs_word(p, end, "null", 4);
@@ -217,6 +267,7 @@ struct bs_state {
   bool escaped;                             /* it holds a backslash */
   const char *vstart;                       /* and where its value starts */
   enum json_type vtype;
+  int width;                                /* the block reader */
   struct body_members *m;
 };
 
@@ -294,7 +345,7 @@ static enum bs_step bs_value(struct bs_state *s)
     }
     return c == '{' ? BS_KEY : BS_VALUE;
   }
-  s->p = bs_scalar(s->p, s->end, &type);
+  s->p = bs_scalar(s->p, s->end, &type, s->width);
   if(s->depth == 1)
     s->vtype = type;
   return s->p ? BS_AFTER : BS_FAIL;
@@ -309,7 +360,7 @@ static enum bs_step bs_key(struct bs_state *s)
   if(s->p >= s->end || *s->p != '"')
     return BS_FAIL;
   k = s->p;
-  if(!(s->p = bs_string(s->p, s->end, &escaped)))
+  if(!(s->p = bs_string(s->p, s->end, &escaped, s->width)))
     return BS_FAIL;
   if(s->depth == 1) {
     s->key.ptr = k;
@@ -347,7 +398,27 @@ static enum bs_step bs_after(struct bs_state *s)
   return BS_AFTER;
 }
 
+int body_scan_width(int most)
+{
+#ifdef BS_AVX2
+  if(most >= 32 && __builtin_cpu_supports("avx2"))
+    return 32;
+#endif
+#ifdef __SSE2__
+  if(most >= 16)
+    return 16;
+#endif
+  (void)most;
+  return 0;
+}
+
 bool body_scan(const char *p, size_t n, struct body_members *m)
+{
+  return body_scan_with(p, n, m, 32);
+}
+
+bool body_scan_with(const char *p, size_t n, struct body_members *m,
+                    int width)
 {
   static const struct json_span none = { NULL, 0, JSON_NONE };
   struct bs_state s;
@@ -362,6 +433,7 @@ bool body_scan(const char *p, size_t n, struct body_members *m)
   if(start >= s.end || *start != '{')
     return false;  /* not an object, whether valid JSON or not */
   s.m = m;
+  s.width = body_scan_width(width);
   memset(s.objbits, 0, sizeof(s.objbits));
   s.depth = 0;
   s.p = start;

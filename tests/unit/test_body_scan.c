@@ -166,8 +166,20 @@ TEST(agrees_on_random)
   }
 }
 
+/* The block readers this build has. */
+TEST(widths)
+{
+  CHECK(body_scan_width(0) == 0);
+#ifdef __SSE2__
+  CHECK(body_scan_width(16) == 16);
+  CHECK(body_scan_width(32) >= 16);
+#endif
+  CHECK(body_scan_width(64) == body_scan_width(32));
+}
+
 int main(void)
 {
+  RUN(widths);
   RUN(agrees_on_texts);
   RUN(finds_members);
   RUN(agrees_on_changes);
