@@ -53,6 +53,8 @@ struct fallback {
   bool candidate;                     /* it could be a refusal: judged */
   bool through;                       /* a final answer that is no
                                          refusal: everything passes */
+  bool direct;                        /* and nothing is queued before the
+                                         body: bytes go straight on */
   struct json_end end;                /* where a JSON error body closes */
 };
 
@@ -226,8 +228,13 @@ static enum ss_flow fb_body(struct ss_xfer *x, void *ctx, const char *p,
                             size_t n)
 {
   struct fallback *f = ctx;
-  if(f->through)  /* the confirmed answer: straight to the program */
-    return hold_pass_body(x, &f->hold, p, n);
+  if(f->direct)  /* the confirmed answer: straight to the program */
+    return xfer_pass_body(x, p, n);
+  if(f->through) {
+    enum ss_flow r = hold_pass_body(x, &f->hold, p, n);
+    f->direct = !f->hold.queue.len && f->hold.raw_off == f->hold.input.len;
+    return r;
+  }
   switch(f->hold.state) {
   case HOLD_WAIT:
     if(!f->candidate)  /* no refusal: the held blocks go out, then these */

@@ -24,7 +24,7 @@
  * byte, a non-ASCII byte)? */
 static bool bs_stops(unsigned char c)
 {
-  return c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
+  return c == '"' || c == '\\' || (unsigned char)(c - 0x20) >= 0x60;
 }
 
 /* The value of hex digit c, or -1. */
@@ -164,31 +164,47 @@ BS_BLOCKS(bs_blocks_sse2, bs_stops32_sse2, )
 BS_BLOCKS(bs_blocks_avx2, bs_stops32_avx2, __attribute__((target("avx2"))))
 #endif
 
-/* A string whose opening quote is at p: the pointer after its closing
- * quote, or NULL. *escaped is set when it holds a backslash. width: the
- * block reader (body_scan_width). */
-static const char *bs_string(const char *p, const char *end, bool *escaped,
-                             int width)
+/* The block reader for width (body_scan_width): where it stopped, as
+ * BS_BLOCKS says; p itself for width 0. */
+static const char *bs_blocks(const char *p, const char *end, bool *escaped,
+                             bool *closed, int width)
 {
-  bool closed = false;
-  p++;
 #ifdef BS_AVX2
   if(width >= 32)
-    p = bs_blocks_avx2(p, end, escaped, &closed);
-  else
+    return bs_blocks_avx2(p, end, escaped, closed);
 #endif
 #ifdef __SSE2__
   if(width >= 16)
-    p = bs_blocks_sse2(p, end, escaped, &closed);
+    return bs_blocks_sse2(p, end, escaped, closed);
 #endif
+  (void)end;
+  (void)escaped;
+  (void)closed;
   (void)width;
-  if(!p || closed)
-    return p;
+  return p;
+}
+
+/* A string whose opening quote is at p: the pointer after its closing
+ * quote, or NULL. *escaped is set when it holds a backslash. Up to 16
+ * bytes are read one at a time before the blocks: keys, roles and model
+ * names end sooner than a block reader gets going. */
+static const char *bs_string(const char *p, const char *end, bool *escaped,
+                             int width)
+{
+  p++;
   for(;;) {
-    while(p < end && !bs_stops((unsigned char)*p))
+    const char *probe = end - p > 16 ? p + 16 : end;
+    while(p < probe && !bs_stops((unsigned char)*p))
       p++;
-    if(p >= end)
-      return NULL;
+    if(p == probe) {
+      bool closed = false;
+      if(p == end)
+        return NULL;
+      p = bs_blocks(p, end, escaped, &closed, width);
+      if(!p || closed)
+        return p;
+      continue;  /* fewer than 32 bytes left, or width 0 */
+    }
     if(*p == '"')
       return p + 1;
     if(!(p = bs_stop(p, end, escaped)))
