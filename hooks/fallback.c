@@ -195,9 +195,17 @@ static enum ss_flow fb_header(struct ss_xfer *x, void *ctx, const char *p,
                               size_t n)
 {
   struct fallback *f = ctx;
-  if(f->through)  /* in arrival order: after anything still queued */
-    return f->hold.queue.len ? hold_pass_header(x, &f->hold, p, n)
-                             : xfer_pass_header(x, p, n);
+  if(f->through) {
+    /* A status line before any body byte: that block was not final after
+     * all (a proxy's CONNECT answer with a Content-Type); this one is
+     * judged as any block is. */
+    if(f->hold.state == HOLD_WAIT && n && p[0] == 'H' &&
+       header_status(p, n) >= 0)
+      f->through = false;
+    else  /* in arrival order: after anything still queued */
+      return f->hold.queue.len ? hold_pass_header(x, &f->hold, p, n)
+                               : xfer_pass_header(x, p, n);
+  }
   if(f->hold.state == HOLD_SWALLOW)
     return SS_OK;
   if(f->hold.state != HOLD_WAIT)  /* trailers */
