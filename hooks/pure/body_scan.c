@@ -20,11 +20,21 @@
 
 /* ---- strings ------------------------------------------------------------ */
 
-/* Is byte c one that ends a run of plain string bytes ('"', '\\', a control
- * byte, a non-ASCII byte)? */
+/* The bytes that end a run of plain string bytes: '"', '\\', control
+ * bytes and non-ASCII bytes (a table: one load a byte). */
+#define BS_R8(v) v, v, v, v, v, v, v, v
+#define BS_R32(v) BS_R8(v), BS_R8(v), BS_R8(v), BS_R8(v)
+static const unsigned char bs_stop_byte[256] = {
+  BS_R32(1),                                    /* 0x00-0x1f */
+  0, 0, 1, 0, 0, 0, 0, 0, BS_R8(0), BS_R8(0), BS_R8(0),  /* 0x20-0x3f */
+  BS_R8(0), BS_R8(0), BS_R8(0), 0, 0, 0, 0, 1, 0, 0, 0,  /* 0x40-0x5f */
+  BS_R32(0),                                    /* 0x60-0x7f */
+  BS_R32(1), BS_R32(1), BS_R32(1), BS_R32(1)    /* 0x80-0xff */
+};
+
 static bool bs_stops(unsigned char c)
 {
-  return c == '"' || c == '\\' || (unsigned char)(c - 0x20) >= 0x60;
+  return bs_stop_byte[c];
 }
 
 /* The value of hex digit c, or -1. */
