@@ -46,11 +46,16 @@ struct fallback {
   struct hold hold;                   /* header blocks and error bodies */
   const struct ss_config *cfg;        /* where learned refusals go */
   const struct refusal_rules *rules;  /* the user's refusal rules */
+  const struct llm_request *req;      /* the attempt's (llm_request.h):
+                                         what a refusal is learned for */
   const struct llm_way *way;          /* the request's: which refusals */
   int status;                         /* the status of the last block */
   bool candidate;                     /* it could be a refusal: judged */
+  bool through;                       /* a final answer that is no
+                                         refusal: everything passes */
+  bool direct;                        /* and nothing is queued before the
+                                         body: bytes go straight on */
   struct json_end end;                /* where a JSON error body closes */
-  char host[256], model[256], fp[LEARNED_FP_LEN + 1];  /* what to learn */
 };
 
 /* The held answer is not a refusal: out it goes, unchanged, or failed as
@@ -83,7 +88,12 @@ static enum ss_flow fb_judge(struct ss_xfer *x, struct fallback *f)
     return fb_release(x, f, why);
   }
   int saved = errno;
-  learned_add(f->cfg, f->host, f->model, f->fp, way->refuses, rule,
+  char fp[LEARNED_FP_LEN + 1];
+  if(f->req->fp[0])
+    memcpy(fp, f->req->fp, sizeof(fp));
+  else
+    llm_fingerprint(x, fp);  /* not needed before: digested now */
+  learned_add(f->cfg, f->req->ep.host, f->req->model, fp, way->refuses, rule,
               time(NULL));
   errno = saved;
   bool retry = xfer_want_retry(x, llm_retry(way));
@@ -94,8 +104,8 @@ static enum ss_flow fb_judge(struct ss_xfer *x, struct fallback *f)
   if(!retry)
     return fb_release(x, f, "a refusal, learned, but judged too late to "
                             "retry");
-  ss_info("%s model %s (rule %s): retrying %s", way->refused, f->model, rule,
-          way->retried);
+  ss_info("%s model %s (rule %s): retrying %s", way->refused, f->req->model,
+          rule, way->retried);
   hold_swallow(&f->hold);
   return SS_OK;
 }
@@ -166,10 +176,36 @@ static enum ss_flow fb_block_end(struct ss_xfer *x, struct fallback *f)
   return hold_pump(x, &f->hold);
 }
 
+/* A field of a block that is no candidate: a 2xx block is final once it
+ * has a Content-Type (what fb_block_end would find at its end), so what
+ * is held goes out now and the rest of the answer passes straight
+ * through, unheld. */
+static enum ss_flow fb_final_field(struct ss_xfer *x, struct fallback *f,
+                                   const char *p, size_t n)
+{
+  if(f->status < 200 || f->status >= 300 || n < 13 || (p[0] | 0x20) != 'c' ||
+     !header_is(p, n, "Content-Type"))
+    return SS_OK;
+  f->through = true;
+  hold_release(&f->hold);
+  return hold_pump(x, &f->hold);
+}
+
 static enum ss_flow fb_header(struct ss_xfer *x, void *ctx, const char *p,
                               size_t n)
 {
   struct fallback *f = ctx;
+  if(f->through) {
+    /* A status line before any body byte: that block was not final after
+     * all (a proxy's CONNECT answer with a Content-Type); this one is
+     * judged as any block is. */
+    if(f->hold.state == HOLD_WAIT && n && p[0] == 'H' &&
+       header_status(p, n) >= 0)
+      f->through = false;
+    else  /* in arrival order: after anything still queued */
+      return f->hold.queue.len ? hold_pass_header(x, &f->hold, p, n)
+                               : xfer_pass_header(x, p, n);
+  }
   if(f->hold.state == HOLD_SWALLOW)
     return SS_OK;
   if(f->hold.state != HOLD_WAIT)  /* trailers */
@@ -191,13 +227,22 @@ static enum ss_flow fb_header(struct ss_xfer *x, void *ctx, const char *p,
   if(!hold_keep(&f->hold, p, n))
     return fb_release(x, f, "out of memory");
   bool block_end = (n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n');
-  return block_end ? fb_block_end(x, f) : SS_OK;
+  if(block_end)
+    return fb_block_end(x, f);
+  return f->candidate || status >= 0 ? SS_OK : fb_final_field(x, f, p, n);
 }
 
 static enum ss_flow fb_body(struct ss_xfer *x, void *ctx, const char *p,
                             size_t n)
 {
   struct fallback *f = ctx;
+  if(f->direct)  /* the confirmed answer: straight to the program */
+    return xfer_pass_body(x, p, n);
+  if(f->through) {
+    enum ss_flow r = hold_pass_body(x, &f->hold, p, n);
+    f->direct = !f->hold.queue.len && f->hold.raw_off == f->hold.input.len;
+    return r;
+  }
   switch(f->hold.state) {
   case HOLD_WAIT:
     if(!f->candidate)  /* no refusal: the held blocks go out, then these */
@@ -257,10 +302,8 @@ static void *fallback_start(struct ss_xfer *x)
     json_end_init(&f->end);
     f->cfg = ss_settings();  /* read once: never mid-transfer */
     f->rules = &f->cfg->refusals;
+    f->req = r;  /* kept with the attempt, as f is */
     f->way = r->way;
-    snprintf(f->host, sizeof(f->host), "%s", r->ep.host);
-    snprintf(f->model, sizeof(f->model), "%s", r->model);
-    snprintf(f->fp, sizeof(f->fp), "%s", r->fp);
   }
   /* an error answer's body must be seen: FAILONERROR is emulated */
   if(!f || !xfer_fail_on_error(x, false) || !xfer_watch_response(x)) {
@@ -270,10 +313,12 @@ static void *fallback_start(struct ss_xfer *x)
   }
   ss_info("%s %s %s: model %s, watching for %s", r->way->going,
           endpoint_name(r->ep.kind), r->ep.path, r->model, r->way->refusal);
-  char why[300];
-  snprintf(why, sizeof(why), "model %s: sent %s, as written", r->model,
-           r->way->sent);
-  xfer_note(x, "watching", why);
+  if(xfer_notes_wanted(x)) {
+    char why[300];
+    snprintf(why, sizeof(why), "model %s: sent %s, as written", r->model,
+             r->way->sent);
+    xfer_note(x, "watching", why);
+  }
   return f;
 }
 

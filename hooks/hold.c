@@ -110,11 +110,17 @@ enum ss_flow hold_pump(struct ss_xfer *x, struct hold *h)
   return r;
 }
 
+/* Room for a usual header block at the first line held: one allocation,
+ * not a doubling per line or two. */
+#define HOLD_FIRST_ROOM 1024
+
 bool hold_keep(struct hold *h, const char *p, size_t n)
 {
   if(header_status(p, n) >= 0)
     h->block_off = h->held.len;
   h->holding = true;
+  if(!h->held.cap && n < HOLD_FIRST_ROOM)
+    buf_room(&h->held, HOLD_FIRST_ROOM - 1);  /* and buf's NUL */
   return buf_append(&h->held, p, n);
 }
 
@@ -128,7 +134,14 @@ const char *hold_field(const struct hold *h, const char *name, size_t *len)
 
 void hold_release(struct hold *h)
 {
-  buf_append(&h->queue, h->held.ptr, h->held.len);
+  if(!h->queue.len && !h->queue_off && !h->held.oom) {
+    struct buf empty = h->queue;  /* nothing queued: the held lines are the
+                                     queue, no copy */
+    h->queue = h->held;
+    h->held = empty;
+  }
+  else
+    buf_append(&h->queue, h->held.ptr, h->held.len);
   buf_reset(&h->held);
   h->block_off = 0;
   h->holding = false;

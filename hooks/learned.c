@@ -31,7 +31,8 @@
  *
  * The default path uses secure_getenv (XDG_CACHE_HOME, then HOME; only
  * absolute values count), so under AT_SECURE there is no default file
- * even if a caller got this far. A cache path that is not absolute is
+ * even if a caller got this far; lookups and learning find it once per
+ * process. A cache path that is not absolute is
  * ignored (memory only): it would name a different file in each working
  * directory. A cache_ttl of 0 learns nothing. */
 #include "learned.h"
@@ -55,6 +56,10 @@ static atomic_size_t pending_n;        /* mem's pending entries */
 static struct learned_list snap;       /* the file as last read */
 static struct learned_stamp snap_stamp;
 static char *snap_path;                /* the file snap was read from */
+/* The default path, found once per process (the environment, like the
+ * configuration, is read once): lookups cost no secure_getenv. */
+static char default_path[PATH_MAX];
+static bool default_found;             /* default_path is set ("": none) */
 
 static unsigned fork_depth;             /* under glibc's fork lock */
 
@@ -135,6 +140,35 @@ const char *learned_path(const struct ss_config *c, char *path, size_t cap)
   return p;
 }
 
+/* The cache file of lookups and learning (learned_mu held): c's own, or
+ * the default path found the first time. NULL: memory only. */
+static const char *cache_path(const struct ss_config *c)
+{
+  if(c->cache)
+    return !strcmp(c->cache, "off") || c->cache[0] != '/' ? NULL : c->cache;
+  if(!default_found) {
+    char buf[PATH_MAX];
+    const char *p = learned_path(c, buf, sizeof(buf));
+    memcpy(default_path, p ? p : "", p ? strlen(p) + 1 : 1);
+    default_found = true;
+  }
+  return default_path[0] ? default_path : NULL;
+}
+
+/* Has l an entry of host and model (any credential, either direction)
+ * unexpired at now? */
+static bool has_model(const struct learned_list *l, const char *host,
+                      const char *model, time_t now)
+{
+  for(size_t i = 0; i < l->n; i++) {
+    const struct learned_entry *e = &l->v[i];
+    if(e->expires > (long long)now && !strcmp(e->model, model) &&
+       !strcmp(e->host, host))
+      return true;
+  }
+  return false;
+}
+
 /* The triple's newest entry in l unexpired at now (the first of equals),
  * or NULL; l may be NULL. */
 static const struct learned_entry *newest(const struct learned_list *l,
@@ -212,13 +246,25 @@ static void refresh(const char *path)
     apply_forgets(&snap);
 }
 
+bool learned_known(const struct ss_config *c, const char *host,
+                   const char *model, time_t now)
+{
+  pthread_mutex_lock(&learned_mu);
+  const char *path = cache_path(c);
+  if(path)
+    refresh(path);
+  bool known = has_model(&mem, host, model, now) ||
+               (path && has_model(&snap, host, model, now));
+  pthread_mutex_unlock(&learned_mu);
+  return known;
+}
+
 bool learned_lookup(const struct ss_config *c, const char *host,
                     const char *model, const char *fp, enum refusal_dir dir,
                     time_t now)
 {
-  char buf[PATH_MAX];
-  const char *path = learned_path(c, buf, sizeof(buf));
   pthread_mutex_lock(&learned_mu);
+  const char *path = cache_path(c);
   if(path)
     refresh(path);
   bool found = holds(path ? &snap : NULL, host, model, fp, dir, now);
@@ -277,10 +323,9 @@ void learned_add(const struct ss_config *c, const char *host,
                           (long long)now, (long long)now + c->cache_ttl};
   if(c->cache_ttl <= 0 || !host || !model || !fp || !learned_fp_valid(fp))
     return;
-  char buf[PATH_MAX];
-  const char *path = learned_path(c, buf, sizeof(buf));
   long long noted = learned_clock_ns();
   pthread_mutex_lock(&learned_mu);
+  const char *path = cache_path(c);
   /* learn once: a burst of refusals of one triple is one entry; the
    * other direction's word is replaced */
   bool known = holds(path && snap_path && !strcmp(snap_path, path) ? &snap
@@ -462,6 +507,7 @@ void learned_reset_for_tests(void)
   snap_path = NULL;
   free(pend_path);
   pend_path = NULL;
+  default_found = false;  /* a new process reads its environment */
   atomic_store(&pending_n, 0);
   memset(&snap_stamp, 0, sizeof(snap_stamp));
   pthread_mutex_unlock(&learned_mu);

@@ -59,6 +59,14 @@ bool learned_lookup(const struct ss_config *c, const char *host,
                     const char *model, const char *fp, enum refusal_dir dir,
                     time_t now);
 
+/* Is anything known of host and model at time now (an unexpired entry,
+ * of any credential and either direction, learned here or in the file)?
+ * When not, learned_lookup is false for every fp and direction: the
+ * judgment asks this first and digests the credential only when it must.
+ * Cheap when the cache is empty or absent (one lstat). */
+bool learned_known(const struct ss_config *c, const char *host,
+                   const char *model, time_t now);
+
 /* Remember that (host, model, fp) refused in direction dir at time now,
  * by rule (a name from refusal_match): in memory at once, in the file at
  * the next flush. Nothing when learned_lookup would already say so for

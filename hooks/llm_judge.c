@@ -41,8 +41,17 @@ static bool request_model(const struct endpoint *ep, const struct body_info *bi,
     snprintf(model, cap, "%s", ep->deployment);
     return true;
   }
-  return bi->model.type == JSON_STRING &&
-         json_string_decode(bi->model, model, cap, &n);
+  if(bi->model.type != JSON_STRING)
+    return false;
+  /* without escapes the bytes are the name (the body is valid JSON: no
+   * control byte, valid UTF-8) */
+  n = bi->model.len - 2;
+  if(n < cap && !memchr(bi->model.ptr + 1, '\\', n)) {
+    memcpy(model, bi->model.ptr + 1, n);
+    model[n] = '\0';
+    return true;
+  }
+  return json_string_decode(bi->model, model, cap, &n);
 }
 
 /* Can this build turn answers of the endpoint the other way round? */
@@ -103,9 +112,13 @@ static enum llm_decision decide(const struct ss_config *c,
     r->why = d->unconfigured;
     return LLM_PASS;
   }
-  if(learned_lookup(c, r->ep.host, r->model, r->fp, d->refuses, now)) {
-    r->why = d->learned;
-    return d->turn;
+  /* the credential is digested only when the cache knows the model */
+  if(learned_known(c, r->ep.host, r->model, now)) {
+    f->fingerprint(f->arg, r->fp);
+    if(learned_lookup(c, r->ep.host, r->model, r->fp, d->refuses, now)) {
+      r->why = d->learned;
+      return d->turn;
+    }
   }
   return LLM_WATCH;
 }
@@ -136,7 +149,6 @@ void llm_judge(const struct ss_config *c, const struct llm_facts *f,
   r->fp[0] = '\0';
   if(!eligible(c, f, r))
     return;
-  f->fingerprint(f->arg, r->fp);
   r->decision = decide(c, f, r, now);
 }
 

@@ -64,7 +64,9 @@ struct llm_request {
   /* The rest is set from LLM_PASS_INELIGIBLE on. */
   struct endpoint ep;
   char model[256];                 /* the model or Azure deployment */
-  char fp[LEARNED_FP_LEN + 1];     /* the credential's fingerprint */
+  char fp[LEARNED_FP_LEN + 1];     /* the credential's fingerprint, when
+                                      the learned cache knew the model
+                                      (else ""): llm_fingerprint */
   const char *body;                /* the body as the program wrote it */
   size_t body_len;
   const struct llm_way *way;       /* the body asks "stream": true, or
@@ -95,7 +97,9 @@ struct llm_facts {
                            size_t *len);
   /* The credential's fingerprint into fp (LEARNED_FP_LEN + 1 bytes):
    * learned_fingerprint of the lines llm_credential_header picks. Asked
-   * only for a request that is eligible. */
+   * only for an eligible request whose host and model the learned cache
+   * knows (learned_known): a SHA-256 costs more than the rest of the
+   * judgment. */
   void (*fingerprint)(void *arg, char *fp);
   void *arg;                 /* for both */
 };

@@ -33,19 +33,24 @@ static const char *read_body(void *arg, size_t max, const char **body,
   return xfer_request_body(arg, max, body, len);
 }
 
-/* llm_facts' fingerprint: of the credential headers the request carries,
- * as one string. */
-static void request_credential(void *arg, char *fp)
+/* Of the credential headers the request carries, as one string. */
+void llm_fingerprint(struct ss_xfer *x, char *fp)
 {
   struct ss_request rq;
   struct buf cred;
-  xfer_request(arg, &rq);
+  xfer_request(x, &rq);
   buf_init(&cred);
   for(const struct curl_slist *l = rq.headers; l; l = l->next)
     if(l->data && llm_credential_header(l->data, strlen(l->data)))
       buf_puts(&cred, l->data);
   learned_fingerprint(cred.oom ? NULL : cred.ptr, cred.oom ? 0 : cred.len, fp);
   buf_free(&cred);
+}
+
+/* llm_facts' fingerprint. */
+static void request_credential(void *arg, char *fp)
+{
+  llm_fingerprint(arg, fp);
 }
 
 /* The work, for an attempt not analysed yet: judged, and a pass-through

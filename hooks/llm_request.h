@@ -20,6 +20,10 @@ const struct llm_request *llm_request(struct ss_xfer *x);
 bool llm_rewrite(struct ss_xfer *x, const struct llm_request *r,
                  size_t *nlen);
 
+/* The fingerprint of the credential x's request carries, into fp
+ * (LEARNED_FP_LEN + 1 bytes): what learned refusals are keyed by. */
+void llm_fingerprint(struct ss_xfer *x, char *fp);
+
 /* The core's retry that sends a request of this way the other way. */
 enum ss_retry llm_retry(const struct llm_way *way);
 

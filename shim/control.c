@@ -56,6 +56,11 @@ enum ss_flow xfer_fail_status(struct ss_xfer *x, int status)
   return xfer_fail(x, CURLE_HTTP_RETURNED_ERROR, text);
 }
 
+bool xfer_notes_wanted(const struct ss_xfer *x)
+{
+  return x->watch.n != 0;
+}
+
 void xfer_note(struct ss_xfer *x, const char *action, const char *why)
 {
   if(!x->watch.n)

@@ -238,6 +238,9 @@ enum ss_flow xfer_fail(struct ss_xfer *x, CURLcode code, const char *text);
  * such as "destreamed"; both NUL-terminated, copied). Notes made in
  * start() reach them after the attempt's SS_EV_REQUEST. */
 void xfer_note(struct ss_xfer *x, const char *action, const char *why);
+/* Does any monitor take notes of x (else xfer_note does nothing, and a
+ * stage need not compose one)? */
+bool xfer_notes_wanted(const struct ss_xfer *x);
 
 /* ---- Transforming stages, inside callbacks ---- */
 

@@ -29,7 +29,7 @@ def _relay(a, b):
         b.close()
 
 
-def _serve(client):
+def _serve(client, connect_fields=b""):
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = client.recv(4096)
@@ -48,11 +48,14 @@ def _serve(client):
         client.close()
         return
     upstream = socket.create_connection((host, int(port)))
-    client.sendall(b"HTTP/1.1 200 Connection established\r\nProxy-Agent: test\r\n\r\n")
+    client.sendall(b"HTTP/1.1 200 Connection established\r\nProxy-Agent: test\r\n" +
+                   connect_fields + b"\r\n")
     _relay(client, upstream)
 
 
-def start_proxy():
+def start_proxy(connect_fields=b""):
+    """connect_fields: header lines (each ending in CRLF) added to the
+    CONNECT answer."""
     lsock = socket.socket()
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lsock.bind(("127.0.0.1", 0))
@@ -65,7 +68,8 @@ def start_proxy():
                 c, _ = lsock.accept()
             except OSError:
                 return
-            threading.Thread(target=_serve, args=(c,), daemon=True).start()
+            threading.Thread(target=_serve, args=(c, connect_fields),
+                             daemon=True).start()
 
     threading.Thread(target=accept_loop, daemon=True).start()
 

@@ -423,11 +423,14 @@ def test_a_rule_on_200_leaves_accepted_streams_alone(server, tmp_path):
     assert "passed through unchanged" not in (tmp_path / "shim.log").read_text()
 
 
-def test_refusal_through_a_proxy_tunnel(server, tmp_path):
+@pytest.mark.parametrize("connect_fields", [b"", b"Content-Type: text/plain\r\n"])
+def test_refusal_through_a_proxy_tunnel(server, tmp_path, connect_fields):
     """The proxy's CONNECT answer is not the refusal's: held with the
-    attempt, then the retry's blocks (the tunnel is reused) follow."""
+    attempt, then the retry's blocks (the tunnel is reused) follow. A
+    CONNECT answer with a Content-Type looks final and goes out early, but
+    the status line after it is still judged."""
     from proxy import start_proxy
-    port, stop = start_proxy()
+    port, stop = start_proxy(connect_fields)
     try:
         body = chat_body("o3-mini")
         env = cache_env(tmp_path)

@@ -14,40 +14,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body_scan.h"
 #include "buf.h"
 
-/* Record one top-level member in bi; *so receives the last
- * "stream_options" value. */
-static void body_note(struct body_info *bi, struct json_span key,
-                      struct json_span val, struct json_span *so)
-{
-  if(json_key_is(key, "stream")) {
-    bi->has_stream = true;
-    bi->stream_true = val.type == JSON_TRUE;
-  }
-  else if(json_key_is(key, "stream_options")) {
-    bi->has_stream_options = true;
-    *so = val;
-  }
-  else if(json_key_is(key, "model"))
-    bi->model = val;
-}
-
 /* Describe the body if it is exactly one JSON object (whitespace around
- * allowed); *bi is zeroed (model JSON_NONE) either way. Last member wins. */
+ * allowed); *bi is zeroed (model JSON_NONE) either way. Last member wins.
+ * One fast pass (body_scan.h): a prompt's bytes are not decoded. */
 bool body_inspect(const char *p, size_t n, struct body_info *bi)
 {
-  struct json_span obj, key, val, so = { NULL, 0, JSON_NONE }, iu;
-  struct json_iter it;
+  struct body_members m;
+  struct json_span iu;
 
   memset(bi, 0, sizeof(*bi));
   bi->model.type = JSON_NONE;
-  if(!json_parse(p, n, &obj) || obj.type != JSON_OBJECT)
+  if(!body_scan(p, n, &m))
     return false;
-  json_iter_init(&it, obj);
-  while(json_next_member(&it, &key, &val))
-    body_note(bi, key, val, &so);
-  bi->include_usage = json_get(so, "include_usage", &iu) &&
+  bi->has_stream = m.stream.type != JSON_NONE;
+  bi->stream_true = m.stream.type == JSON_TRUE;
+  bi->has_stream_options = m.stream_options.type != JSON_NONE;
+  bi->model = m.model;
+  bi->include_usage = json_get(m.stream_options, "include_usage", &iu) &&
                       iu.type == JSON_TRUE;
   return true;
 }

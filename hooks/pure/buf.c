@@ -36,6 +36,11 @@ static bool buf_reserve(struct buf *b, size_t need)
   return true;
 }
 
+bool buf_room(struct buf *b, size_t n)
+{
+  return buf_reserve(b, n);
+}
+
 bool buf_append(struct buf *b, const void *p, size_t n)
 {
   if(!buf_reserve(b, n))

@@ -19,6 +19,9 @@ struct buf {
 void buf_init(struct buf *b);
 /* Append n bytes; false (and oom set) when memory runs out. */
 bool buf_append(struct buf *b, const void *p, size_t n);
+/* Make room for n more bytes at once (one allocation instead of the
+ * doublings from 64 bytes); false (and oom set) when memory runs out. */
+bool buf_room(struct buf *b, size_t n);
 /* Append a NUL-terminated string. */
 bool buf_puts(struct buf *b, const char *s);
 /* Ensure a NUL after the contents (not counted in len); NULL on OOM. */

@@ -50,8 +50,12 @@ static void set_host(const char *a, const char *b, char *host, size_t cap)
     a = at + 1;
   if((size_t)(b - a) >= cap)
     return;
-  for(size_t i = 0; a + i < b; i++)
-    host[i] = (char)tolower((unsigned char)a[i]);
+  for(size_t i = 0; a + i < b; i++) {
+    unsigned char c = (unsigned char)a[i];
+    /* ASCII without a call per byte; the locale's tolower for the rest */
+    host[i] = (char)(c >= 0x80 ? tolower(c) : c >= 'A' && c <= 'Z' ? c + 32
+                                                                   : c);
+  }
   host[b - a] = '\0';
 }
 
@@ -98,7 +102,10 @@ void endpoint_classify(const char *url, struct endpoint *ep)
 {
   const char *p;
   size_t n;
-  memset(ep, 0, sizeof(*ep));
+  /* field by field: the struct is 1 KiB, and this runs for every URL */
+  ep->kind = EP_NONE;
+  ep->azure = false;
+  ep->deployment[0] = ep->path[0] = ep->host[0] = '\0';
   if(!url || !url_path(url, &p, &n, ep))
     return;
   while(n > 1 && p[n - 1] == '/')

@@ -12,6 +12,8 @@ Paths (every answer 2xx, keep-alive):
                                     bytes (1k, 16k, 1m, 16m), application/json
     /sse/v1/chat/completions        a 20-chunk chat completion stream,
                                     text/event-stream
+    /sse2000/v1/chat/completions    the same with 2,000 chunks (the slope
+                                    between the two is the cost per chunk)
 """
 import json
 import os
@@ -48,6 +50,7 @@ http {{
         location /get/ {{ default_type application/octet-stream; }}
         location /json/ {{ default_type application/json; }}
         location /sse/ {{ default_type text/event-stream; }}
+        location /sse2000/ {{ default_type text/event-stream; }}
     }}
 }}
 """
@@ -92,6 +95,9 @@ def write_tree(d):
     p = www / "sse" / "v1" / "chat"
     p.mkdir(parents=True, exist_ok=True)
     (p / "completions").write_bytes(chat_sse(20))
+    p = www / "sse2000" / "v1" / "chat"
+    p.mkdir(parents=True, exist_ok=True)
+    (p / "completions").write_bytes(chat_sse(2000))
 
 
 def free_port():

@@ -118,6 +118,30 @@ TEST(paths)
   config_free(&c);
 }
 
+/* learned_known: anything of host and model, any credential and
+ * direction, learned here or read from the file; nothing once expired. */
+TEST(known_models)
+{
+  struct ss_config c;
+  const char *path = in_dir("known/refusals");
+  char fp[LEARNED_FP_LEN + 1];
+  learned_reset_for_tests();
+  learned_fingerprint("key-k", 5, fp);
+  cfg_for(&c, path, 3600);
+  CHECK(!learned_known(&c, "k.example", "o3", 1000));
+  learned_add(&c, "k.example", "o3", fp, REFUSES_NONSTREAM, "built-in", 1000);
+  CHECK(learned_known(&c, "k.example", "o3", 1000));
+  CHECK(!learned_known(&c, "k.example", "o3-mini", 1000));
+  CHECK(!learned_known(&c, "other.example", "o3", 1000));
+  CHECK(!learned_known(&c, "k.example", "o3", 4600));  /* expired */
+  CHECK(learned_flush_at(1000, 30000) == LEARNED_FLUSH_DONE);
+  learned_reset_for_tests();  /* a new process: the file says it */
+  CHECK(learned_known(&c, "k.example", "o3", 1000));
+  CHECK(!learned_known(&c, "k.example", "o1", 1000));
+  learned_reset_for_tests();
+  config_free(&c);
+}
+
 TEST(add_lookup_and_modes)
 {
   struct ss_config c;
@@ -701,6 +725,7 @@ int main(void)
   RUN(fingerprints);
   RUN(paths);
   RUN(add_lookup_and_modes);
+  RUN(known_models);
   RUN(expiry);
   RUN(second_process_sees_entries);
   RUN(unwritable_path_keeps_memory);
