@@ -51,6 +51,7 @@ CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
               $(BUILD)/clients/libflavour_user.so $(BUILD)/clients/libforklock.so
 
 .PHONY: all deps unit clients monitor-lib print-sources test check-asan check-tsan fuzz demo clean bench \
+        torture torture-quick torture-build \
         install uninstall
 
 COMPANION := $(BUILD)/libstreamshim-deepbind.so
@@ -83,8 +84,8 @@ $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SOFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJ) shim/exports.map
-	$(CC) $(CFLAGS) -shared $(LDFLAGS) -o $@ $(LIB_OBJ) \
+$(LIB): $(LIB_OBJ) $(LIB_EXTRA_OBJ) shim/exports.map
+	$(CC) $(CFLAGS) -shared $(LDFLAGS) -o $@ $(LIB_OBJ) $(LIB_EXTRA_OBJ) \
 	  -Wl,--version-script=shim/exports.map -Wl,-z,defs -Wl,-z,now \
 	  -ldl -lpthread
 
@@ -209,6 +210,28 @@ fuzz:
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $$f.corpus 2>&1 | tail -2 || exit 1; \
 	done
 
+# Allocation-failure torture (tests/torture/): the library built with
+# ASan + UBSan and every allocation of its own counted (failalloc.h,
+# included before each source), the Nth made to fail; torture.py runs each
+# scenario once to count, then once per allocation failing it. The clients
+# are the ordinary build's (uninstrumented; the ASan runtime is preloaded
+# first, as under check-asan). `make torture` is every scenario and every
+# allocation; torture-quick (CI) a few scenarios. TORTURE_ARGS adds options
+# (--only NAME, --verbose; tests/torture/torture.py --help).
+TORTURE_BUILD := build-torture
+TORTURE_SAN   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TORTURE_ARGS  ?=
+torture-build: deps
+	$(MAKE) all clients
+	$(MAKE) BUILD=$(TORTURE_BUILD) SAN="$(TORTURE_SAN)" \
+	  CFLAGS_EXTRA="-include tests/torture/failalloc.h" \
+	  LIB_EXTRA_OBJ=$(TORTURE_BUILD)/obj/tests/torture/failalloc.o $(TORTURE_BUILD)/libstreamshim.so
+	$(CC) -shared -fPIC -o $(TORTURE_BUILD)/swift_demangle_stub.so tests/asan/swift_demangle_stub.c
+torture: torture-build
+	nice -n 10 $(PYTHON) tests/torture/torture.py --build $(TORTURE_BUILD) $(TORTURE_ARGS)
+torture-quick: torture-build
+	nice -n 10 $(PYTHON) tests/torture/torture.py --build $(TORTURE_BUILD) --quick $(TORTURE_ARGS)
+
 # Only what the build and the demo need (no test toolchain).
 demo:
 	scripts/install-deps demo
@@ -255,4 +278,4 @@ uninstall:
 	done
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-torture
