@@ -18,8 +18,10 @@ fewer than N (nothing was failed). Every run must
   - with capture on, leave a capture file of whole JSON lines.
 
 The scenarios (--list): de-streamed, stream-only, auto retries both ways,
-captured, pass-through (a native stream watched in auto mode, a non-LLM
-POST), each on the easy and the multi interface. --quick: the few CI runs.
+captured (configured and auto), a refusal learned by an earlier process
+(read from the cache file), a retry under CURLOPT_FAILONERROR,
+pass-through (a native stream watched in auto mode, a non-LLM POST), each
+on the easy and the multi interface. --quick: the few CI runs.
 Prints one line per scenario: the allocations counted and the iterations.
 Exit status 1 when any run failed; its command line is printed so that it
 can be run again by hand (with the failing allocation's place, from
@@ -73,6 +75,9 @@ SCENARIOS = {
     "capture": (CHAT, O3, O3_OUT, {"models": "o3-mini*", "capture": "@cap"},
                 ["--header", AUTH], True),
     "capture-auto": (CHAT, QWQ, QWQ_OUT, {"capture": "@cap"}, [], False),
+    # the refusal learned by an earlier process, read from the cache file
+    "learned": (CHAT, O3, O3_OUT, {"@warm": "1"}, ["--header", AUTH], False),
+    "fail-on-error": (CHAT, O3, O3_OUT, {}, ["--fail"], False),
     "native-stream": (CHAT, body("gpt-4o", True), None, {}, ["--header", AUTH], True),
     "non-llm": ("/echo", O3, None, {}, [], False),
 }
@@ -169,7 +174,8 @@ class Runner:
         env["STREAMSHIM_CACHE"] = str(self.work / "refusals")
         env["STREAMSHIM_LOG"] = "info:" + str(self.work / "shim.log")
         for k, v in settings.items():
-            env["STREAMSHIM_" + k.upper()] = str(self.work / "cap.jsonl") if v == "@cap" else v
+            if not k.startswith("@"):
+                env["STREAMSHIM_" + k.upper()] = str(self.work / "cap.jsonl") if v == "@cap" else v
         env["SS_FAILALLOC"] = str(fail_at)
         env["SS_FAILALLOC_REPORT"] = str(self.work / "report")
         return env
@@ -182,6 +188,11 @@ class Runner:
         bodyfile.write_bytes(b)
         cmd = self.command(route, opts, bodyfile)
         env = self.env(settings, shim, fail_at)
+        if shim and "@warm" in settings:  # an earlier process learns first
+            subprocess.run(cmd, env=self.env(settings, True, 0), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=TIMEOUT)
+            for f in ("shim.log", "report"):
+                (self.work / f).unlink(missing_ok=True)
         try:
             r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                stdin=subprocess.DEVNULL, timeout=TIMEOUT)
