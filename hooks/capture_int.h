@@ -79,6 +79,8 @@ void cap_key(struct buf *o, const char *name);
 void cap_str(struct buf *o, const char *name, const char *p, size_t n);
 void cap_int(struct buf *o, const char *name, int64_t v);
 void cap_close(struct buf *o, char c);
+/* Marks o out of memory when part is (a part built apart, then copied in). */
+void cap_lost(struct buf *o, const struct buf *part);
 /* The length of a line without its line end. */
 size_t cap_trim_eol(const char *p, size_t n);
 /* A URL, redacted, as a JSON string. */

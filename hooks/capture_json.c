@@ -30,6 +30,14 @@ void cap_int(struct buf *o, const char *name, int64_t v)
   buf_append(o, ",", 1);
 }
 
+/* A part built apart (a list, a header line) ran out of memory: so does
+ * the record, which cap_write then drops instead of writing it broken. */
+void cap_lost(struct buf *o, const struct buf *part)
+{
+  if(part->oom)
+    o->oom = true;
+}
+
 /* Drop the comma a member list ends with, then close it. */
 void cap_close(struct buf *o, char c)
 {

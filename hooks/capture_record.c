@@ -41,8 +41,11 @@ static void put_fields(struct buf *o, const struct capture *c,
   struct buf line;
   buf_init(&line);
   for(size_t at = 0; at < n;) {
-    if(!cap_next_field(p, n, &at, &line) ||
-       header_status(line.ptr, line.len) >= 0)
+    if(!cap_next_field(p, n, &at, &line)) {
+      cap_lost(o, &line);
+      continue;
+    }
+    if(header_status(line.ptr, line.len) >= 0)
       continue;
     cap_field(o, c, line.ptr, line.len);
     buf_append(o, ",", 1);
@@ -160,6 +163,15 @@ static void put_response(struct buf *o, const struct capture *c,
       buf_append(&trailers, l, len);
     else if(nb)
       buf_append(&blocks[nb - 1].lines, l, len);
+  }
+  for(int i = 0; i < nb; i++)
+    cap_lost(o, &blocks[i].lines);
+  cap_lost(o, &trailers);
+  if(o->oom) {  /* the record is dropped: a block lost lines (or has none) */
+    for(int i = 0; i < nb; i++)
+      buf_free(&blocks[i].lines);
+    buf_free(&trailers);
+    return;
   }
   int last = nb - 1;
   while(last >= 0 && blocks[last].info)
@@ -328,6 +340,7 @@ static void put_shim(struct buf *o, const struct capture *c)
     last_why = "sent as written; no refusal";
     lw = strlen(last_why);
   }
+  cap_lost(o, &list);
   cap_key(o, "shim");
   buf_append(o, "{", 1);
   cap_str(o, "action", last_action, la);

@@ -143,8 +143,11 @@ static enum ss_flow fb_collect(struct ss_xfer *x, struct fallback *f,
                                const char *p, size_t n)
 {
   size_t at, len;
-  if(!hold_collect(&f->hold, p, n))
-    return fb_release(x, f, "out of memory holding an error answer");
+  if(!hold_collect(&f->hold, p, n)) {
+    /* released now, the answer would lack these bytes: fail instead */
+    ss_error("out of memory holding an error answer: transfer failed");
+    return SS_FAILED;
+  }
   hold_input(&f->hold, &len);
   if(len > FB_MAX_HELD)
     return fb_release(x, f, "an error answer too large to be a refusal");
@@ -224,8 +227,11 @@ static enum ss_flow fb_header(struct ss_xfer *x, void *ctx, const char *p,
     /* libcurl judges what cannot be a refusal itself */
     xfer_fail_on_error(x, !f->candidate);
   }
-  if(!hold_keep(&f->hold, p, n))
-    return fb_release(x, f, "out of memory");
+  if(!hold_keep(&f->hold, p, n)) {  /* what is held goes out, then p */
+    enum ss_flow r = fb_release(x, f, "out of memory");
+    return r == SS_OK && f->hold.state == HOLD_PASS
+           ? xfer_pass_header(x, p, n) : r;
+  }
   bool block_end = (n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n');
   if(block_end)
     return fb_block_end(x, f);

@@ -89,6 +89,10 @@ static enum ss_flow emit_output(struct ss_xfer *x, struct hold *h)
  * taken (the client keeps it). */
 enum ss_flow hold_pump(struct ss_xfer *x, struct hold *h)
 {
+  if(h->queue.oom || h->trailers.oom) {  /* header lines were lost */
+    ss_error("out of memory holding header lines: transfer failed");
+    return SS_FAILED;
+  }
   enum ss_flow r = emit_lines(x, &h->queue, &h->queue_off);
   if(h->queue_off == h->queue.len) {
     buf_reset(&h->queue);
@@ -121,7 +125,10 @@ bool hold_keep(struct hold *h, const char *p, size_t n)
   h->holding = true;
   if(!h->held.cap && n < HOLD_FIRST_ROOM)
     buf_room(&h->held, HOLD_FIRST_ROOM - 1);  /* and buf's NUL */
-  return buf_append(&h->held, p, n);
+  if(buf_append(&h->held, p, n))
+    return true;
+  h->held.oom = false;  /* the lines before it are whole: they can go out */
+  return false;
 }
 
 const char *hold_field(const struct hold *h, const char *name, size_t *len)
@@ -134,13 +141,13 @@ const char *hold_field(const struct hold *h, const char *name, size_t *len)
 
 void hold_release(struct hold *h)
 {
-  if(!h->queue.len && !h->queue_off && !h->held.oom) {
-    struct buf empty = h->queue;  /* nothing queued: the held lines are the
-                                     queue, no copy */
+  if(!h->queue.len && !h->queue_off) {  /* the usual case: the held lines
+                                           become the queue, no copy */
+    struct buf empty = h->queue;
     h->queue = h->held;
     h->held = empty;
   }
-  else
+  else  /* a failure sets queue.oom: hold_pump then fails the transfer */
     buf_append(&h->queue, h->held.ptr, h->held.len);
   buf_reset(&h->held);
   h->block_off = 0;
@@ -150,7 +157,13 @@ void hold_release(struct hold *h)
 enum ss_flow hold_pass_header(struct ss_xfer *x, struct hold *h,
                               const char *p, size_t n)
 {
-  buf_append(h->state == HOLD_WAIT ? &h->queue : &h->trailers, p, n);
+  if(h->state == HOLD_WAIT && !buf_append(&h->queue, p, n)) {
+    h->queue.oom = false;  /* pass on after what is queued, come what may */
+    enum ss_flow r = hold_pump(x, h);
+    return r == SS_OK ? xfer_pass_header(x, p, n) : r;
+  }
+  if(h->state != HOLD_WAIT)
+    buf_append(&h->trailers, p, n);
   return hold_pump(x, h);
 }
 
@@ -202,6 +215,13 @@ enum ss_flow hold_give_up(struct ss_xfer *x, struct hold *h, const char *why)
   h->state = HOLD_PASS;
   h->raw_off = 0;
   return hold_pump(x, h);
+}
+
+enum ss_flow hold_give_up_line(struct ss_xfer *x, struct hold *h,
+                               const char *p, size_t n)
+{
+  enum ss_flow r = hold_give_up(x, h, "out of memory");
+  return r == SS_OK && h->state == HOLD_PASS ? xfer_pass_header(x, p, n) : r;
 }
 
 void hold_swallow(struct hold *h)
@@ -282,7 +302,7 @@ enum ss_flow hold_header(struct ss_xfer *x, struct hold *h, const char *p,
   if(status >= 0 && h->holding)
     hold_release(h);  /* a new block: the held one was not final */
   if(h->holding || (status >= 200 && status < 300))
-    return hold_keep(h, p, n) ? SS_OK : hold_give_up(x, h, "out of memory");
+    return hold_keep(h, p, n) ? SS_OK : hold_give_up_line(x, h, p, n);
   return hold_pass_header(x, h, p, n);
 }
 

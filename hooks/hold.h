@@ -105,6 +105,10 @@ bool hold_keep(struct hold *h, const char *p, size_t n);
 /* The value of field name in the last held block, or NULL (*len: its
  * length, as headers_field). */
 const char *hold_field(const struct hold *h, const char *name, size_t *len);
+/* hold_keep could not keep the line [p, p+n): what is held goes out
+ * unchanged (hold_give_up), then that line. */
+enum ss_flow hold_give_up_line(struct ss_xfer *x, struct hold *h,
+                               const char *p, size_t n);
 /* The held lines go out as they came (queued: hold_pump sends them). */
 void hold_release(struct hold *h);
 /* A header line not held: out after what is queued before it, or after

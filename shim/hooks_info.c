@@ -12,8 +12,9 @@
 #include "registry.h"
 #include "../hooks/pure/headers.h"
 
-/* The recorded block's Content-Length, or -1. */
-static curl_off_t view_length(struct ss_view *v)
+/* The recorded block's Content-Length, or -1 (*oom: it could not be
+ * copied). */
+static curl_off_t view_length(struct ss_view *v, bool *oom)
 {
   struct buf num;
   buf_init(&num);
@@ -22,6 +23,7 @@ static curl_off_t view_length(struct ss_view *v)
   curl_off_t len = s ? strtoll(s, &stop, 10) : -1;
   if(!s || *stop || len < 0)
     len = -1;
+  *oom = num.oom;
   buf_free(&num);
   return len;
 }
@@ -35,19 +37,32 @@ static long view_status(const struct ss_view *v)
                        header_line_len(v->block.ptr, v->block.len));
 }
 
-/* What getinfo reports about a replaced answer. */
-static void view_getinfo(struct ss_view *v, CURLINFO info, void *arg)
+/* What getinfo reports about a replaced answer. Out of memory: when the
+ * record of the block lost lines, or a value could not be copied (the
+ * program is told, never handed a wrong value). */
+static CURLcode view_getinfo(struct ss_view *v, CURLINFO info, void *arg)
 {
+  if(v->block.oom && info != CURLINFO_SIZE_DOWNLOAD &&
+     info != CURLINFO_SIZE_DOWNLOAD_T && info != CURLINFO_HEADER_SIZE)
+    return CURLE_OUT_OF_MEMORY;
   switch(info) {
   case CURLINFO_CONTENT_TYPE:
     *(const char **)arg = view_field(v, "Content-Type", &v->content_type);
+    if(v->content_type.oom)
+      return CURLE_OUT_OF_MEMORY;
     break;
   case CURLINFO_CONTENT_LENGTH_DOWNLOAD:
-    *(double *)arg = (double)view_length(v);
+  case CURLINFO_CONTENT_LENGTH_DOWNLOAD_T: {
+    bool oom = false;
+    curl_off_t len = view_length(v, &oom);
+    if(oom)
+      return CURLE_OUT_OF_MEMORY;
+    if(info == CURLINFO_CONTENT_LENGTH_DOWNLOAD)
+      *(double *)arg = (double)len;
+    else
+      *(curl_off_t *)arg = len;
     break;
-  case CURLINFO_CONTENT_LENGTH_DOWNLOAD_T:
-    *(curl_off_t *)arg = view_length(v);
-    break;
+  }
   case CURLINFO_SIZE_DOWNLOAD:
     *(double *)arg = (double)v->body_bytes;
     break;
@@ -66,6 +81,7 @@ static void view_getinfo(struct ss_view *v, CURLINFO info, void *arg)
   default:
     break;
   }
+  return CURLE_OK;
 }
 
 CURLcode ss_easy_getinfo(enum ss_flavour fl, CURL *easy, CURLINFO info,
@@ -80,10 +96,10 @@ CURLcode ss_easy_getinfo(enum ss_flavour fl, CURL *easy, CURLINFO info,
     return rc;
   struct ss_handle *s = easy ? registry_get(easy) : NULL;
   if(s && s->view.replaced)
-    view_getinfo(&s->view, info, arg);
+    rc = view_getinfo(&s->view, info, arg);
   else if(s && s->view.body_withheld && (info == CURLINFO_SIZE_DOWNLOAD ||
                                          info == CURLINFO_SIZE_DOWNLOAD_T))
-    view_getinfo(&s->view, info, arg);  /* none of it was delivered */
+    rc = view_getinfo(&s->view, info, arg);  /* none of it was delivered */
   return rc;
 }
 
@@ -134,6 +150,8 @@ CURLHcode ss_easy_header(enum ss_flavour fl, CURL *easy, const char *name,
   struct ss_handle *s = name && hout ? replaced(easy, origin, request) : NULL;
   if(!s)
     return r->easy_header(easy, name, index, origin, request, hout);
+  if(s->view.block.oom)  /* the record of the block lost lines */
+    return CURLHE_OUT_OF_MEMORY;
   /* libcurl's records before the block, the delivered block, libcurl's
    * trailers: in that order, as libcurl counts them. */
   size_t before = real_amount(r, easy, name, origin & BEFORE_BLOCK);

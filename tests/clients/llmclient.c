@@ -258,15 +258,19 @@ static void summary(CURL *h, CURLcode rc)
   char *ct = NULL;
   curl_off_t size = 0, cl = 0;
   struct curl_header *hh = NULL;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
-  curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &size);
-  curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
-  curl_easy_getinfo(h, CURLINFO_HEADER_SIZE, &hsize);
+  /* a getinfo that fails (out of memory, tests/torture) is said at the end */
+  int failed = 0;
+  failed |= curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK;
+  failed |= curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK;
+  failed |= curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &size) != CURLE_OK;
+  failed |= curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK;
+  failed |= curl_easy_getinfo(h, CURLINFO_HEADER_SIZE, &hsize) != CURLE_OK;
   CURLHcode hc = curl_easy_header(h, "Content-Type", 0, CURLH_HEADER, -1, &hh);
   fprintf(stderr, "result=%d status=%ld ct=%s size=%ld cl=%ld hdr_ct=%s "
-          "hsize=%ld\n", (int)rc, status, ct ? ct : "(nil)", (long)size,
-          (long)cl, hc == CURLHE_OK ? hh->value : "(missing)", hsize);
+          "hsize=%ld%s\n", (int)rc, status, ct ? ct : "(nil)", (long)size,
+          (long)cl, hc == CURLHE_OK ? hh->value :
+          hc == CURLHE_OUT_OF_MEMORY ? "(out of memory)" : "(missing)", hsize,
+          failed ? " getinfo=failed" : "");
   if(o.fail)
     fprintf(stderr, "errbuf: %s\n", errbuf);
 }

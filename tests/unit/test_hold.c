@@ -657,6 +657,49 @@ TEST(give_up_releases_the_held_input)
   teardown();
 }
 
+/* Out of memory keeping a line (make torture found it lost): a preset
+ * oom makes the next append fail as a failed realloc does. What is held
+ * goes out unchanged, then the line, then the rest as it comes. */
+TEST(a_line_that_cannot_be_held_goes_out_in_order)
+{
+  setup(&sse_join, 1000, 0);
+  CHECK(hdr("HTTP/1.1 200 OK\r\n") == SS_OK);
+  CHECK_STR(got(&x.order), "");
+  h.held.oom = true;
+  CHECK(hdr("Content-Type: text/event-stream\r\n") == SS_OK);
+  CHECK(hdr("\r\n") == SS_OK);
+  CHECK(body("data: 1\n\n") == SS_OK);
+  CHECK_STR(got(&x.headers), "HTTP/1.1 200 OK\r\n"
+                             "Content-Type: text/event-stream\r\n\r\n");
+  CHECK_STR(got(&x.body), "data: 1\n\n|");
+  CHECK(log_has("answer passed through unchanged: out of memory"));
+  teardown();
+}
+
+TEST(a_line_that_cannot_be_queued_goes_out_in_order)
+{
+  setup(&sse_join, 1000, 0);
+  CHECK(hdr("HTTP/1.1 100 Continue\r\n") == SS_OK);
+  h.queue.oom = true;
+  CHECK(hdr("\r\n") == SS_OK);
+  CHECK_STR(got(&x.order), "HH");
+  CHECK_STR(got(&x.headers), "HTTP/1.1 100 Continue\r\n\r\n");
+  teardown();
+}
+
+/* Lines lost where they cannot be passed on at once (trailers behind a
+ * body still going out): the transfer fails, it never ends without them. */
+TEST(lost_trailers_fail_the_transfer)
+{
+  setup(NULL, 0, 0);
+  CHECK(hold_keep(&h, "HTTP/1.1 400 Bad\r\n", 18));
+  CHECK(hold_keep(&h, "\r\n", 2));
+  h.trailers.oom = true;
+  CHECK(hold_give_up(&x, &h, "not a refusal") == SS_FAILED);
+  CHECK(log_has("out of memory holding header lines"));
+  teardown();
+}
+
 int main(void)
 {
   RUN(joined_when_the_transfer_ends);
@@ -679,6 +722,9 @@ int main(void)
   RUN(fail_sends_the_block_only);
   RUN(pass_body_releases_what_is_held_first);
   RUN(give_up_releases_the_held_input);
+  RUN(a_line_that_cannot_be_held_goes_out_in_order);
+  RUN(a_line_that_cannot_be_queued_goes_out_in_order);
+  RUN(lost_trailers_fail_the_transfer);
   buf_free(&logged);
   return check_done();
 }
