@@ -85,7 +85,7 @@ $(BUILD)/obj/%.o: %.c $(HEADERS)
 
 $(LIB): $(LIB_OBJ) shim/exports.map
 	$(CC) $(CFLAGS) -shared $(LDFLAGS) -o $@ $(LIB_OBJ) \
-	  -Wl,--version-script=shim/exports.map -Wl,-z,defs -Wl,-z,now \
+	  -Wl,--version-script=shim/exports.map -Wl,-z,defs \
 	  -ldl -lpthread
 
 $(BUILD)/unit/test_%: tests/unit/test_%.c $(NOCURL_SRC) $(wildcard tests/unit/*.h) $(HEADERS)
@@ -137,7 +137,7 @@ $(BUILD)/monitor/obj/test_monitor.o: tests/monitor/test_monitor.c $(HEADERS)
 	$(CC) $(CFLAGS) $(SOFLAGS) -c $< -o $@
 $(MON_LIB): $(MON_OBJ) shim/exports.map
 	$(CC) $(CFLAGS) -shared -o $@ $(MON_OBJ) \
-	  -Wl,--version-script=shim/exports.map -Wl,-z,defs -Wl,-z,now \
+	  -Wl,--version-script=shim/exports.map -Wl,-z,defs \
 	  -ldl -lpthread
 monitor-lib: $(MON_LIB)
 
