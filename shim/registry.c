@@ -33,6 +33,15 @@ struct table {
 static _Atomic(struct table *) cur;
 static size_t nused;
 static atomic_uint seq;   /* odd while a writer changes the table */
+/* Inserts and removals so far: a thread's last answer stands while this
+ * has not moved (each hook looks up the handle its caller passes, and
+ * one transfer's calls come from one thread, on one handle). */
+static atomic_ulong changes;
+static _Thread_local struct {
+  const CURL *h;
+  struct ss_handle *s;
+  unsigned long changes;
+} last __attribute__((tls_model("initial-exec")));  /* as defer.c's */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void lock_all(void) { pthread_mutex_lock(&lock); }
@@ -54,21 +63,24 @@ static size_t home(const CURL *h, size_t n)
   return (size_t)((x * 0x9E3779B97F4A7C15ull) >> 20) & (n - 1);
 }
 
+/* Slots are read with acquire and written with release (plain moves on
+ * x86): a reader that sees a writer's slot then sees its odd count. No
+ * fences: TSan does not model them. */
 static const CURL *key_at(const struct table *t, size_t i)
 {
-  return atomic_load_explicit(&t->s[i].key, memory_order_relaxed);
+  return atomic_load_explicit(&t->s[i].key, memory_order_acquire);
 }
 
 static struct ss_handle *val_at(const struct table *t, size_t i)
 {
-  return atomic_load_explicit(&t->s[i].val, memory_order_relaxed);
+  return atomic_load_explicit(&t->s[i].val, memory_order_acquire);
 }
 
 static void set_slot(struct table *t, size_t i, const CURL *k,
                      struct ss_handle *v)
 {
-  atomic_store_explicit(&t->s[i].key, k, memory_order_relaxed);
-  atomic_store_explicit(&t->s[i].val, v, memory_order_relaxed);
+  atomic_store_explicit(&t->s[i].key, k, memory_order_release);
+  atomic_store_explicit(&t->s[i].val, v, memory_order_release);
 }
 
 /* The slot holding h, or the empty slot where it would go. A reader may
@@ -91,7 +103,6 @@ static void write_begin(void)
 {
   atomic_store_explicit(&seq, atomic_load_explicit(&seq, memory_order_relaxed) + 1,
                         memory_order_relaxed);
-  atomic_thread_fence(memory_order_release);
 }
 
 static void write_end(void)
@@ -120,30 +131,47 @@ static int grow(void)
   return 1;
 }
 
+/* A writer was busy: wait for it rather than spin. Out of line, so that
+ * the lookup's common path saves no registers. */
+__attribute__((noinline, cold))
+static struct ss_handle *get_locked(const CURL *h)
+{
+  pthread_mutex_lock(&lock);
+  struct table *t = atomic_load_explicit(&cur, memory_order_relaxed);
+  size_t i = probe(t, h);
+  struct ss_handle *v = key_at(t, i) == h ? val_at(t, i) : NULL;
+  pthread_mutex_unlock(&lock);
+  return v;
+}
+
+/* The lookup itself, without the thread's last answer. */
+static struct ss_handle *get(const CURL *h)
+{
+  unsigned s1 = atomic_load_explicit(&seq, memory_order_acquire);
+  struct table *t = atomic_load_explicit(&cur, memory_order_acquire);
+  if(!t)
+    return NULL;
+  if(s1 & 1)
+    return get_locked(h);
+  size_t i = probe(t, h);
+  struct ss_handle *v = key_at(t, i) == h ? val_at(t, i) : NULL;
+  if(atomic_load_explicit(&seq, memory_order_relaxed) != s1)
+    return get_locked(h);
+  return v;
+}
+
 struct ss_handle *registry_get(const CURL *h)
 {
-  for(;;) {
-    unsigned s1 = atomic_load_explicit(&seq, memory_order_acquire);
-    struct table *t = atomic_load_explicit(&cur, memory_order_acquire);
-    struct ss_handle *v = NULL;
-    if(!t)
-      return NULL;
-    if(!(s1 & 1)) {
-      size_t i = probe(t, h);
-      if(key_at(t, i) == h)
-        v = val_at(t, i);
-      atomic_thread_fence(memory_order_acquire);
-      if(atomic_load_explicit(&seq, memory_order_relaxed) == s1)
-        return v;
-    }
-    /* a writer was busy: wait for it rather than spin */
-    pthread_mutex_lock(&lock);
-    t = atomic_load_explicit(&cur, memory_order_relaxed);
-    size_t i = probe(t, h);
-    v = key_at(t, i) == h ? val_at(t, i) : NULL;
-    pthread_mutex_unlock(&lock);
-    return v;
-  }
+  unsigned long c = atomic_load_explicit(&changes, memory_order_acquire);
+  if(last.h == h && last.changes == c && h)
+    return last.s;
+  /* c was read first: a change during the lookup makes the next call
+   * look again */
+  struct ss_handle *v = get(h);
+  last.h = h;
+  last.s = v;
+  last.changes = c;
+  return v;
 }
 
 struct ss_handle *registry_put(struct ss_handle *s, int *failed)
@@ -162,6 +190,7 @@ struct ss_handle *registry_put(struct ss_handle *s, int *failed)
     if(!stale)
       nused++;
     set_slot(t, i, s->easy, s);
+    atomic_fetch_add_explicit(&changes, 1, memory_order_release);
   }
   write_end();
   pthread_mutex_unlock(&lock);
@@ -199,6 +228,7 @@ struct ss_handle *registry_take(const CURL *h)
       s = val_at(t, i);
       write_begin();
       delete_slot(t, i);
+      atomic_fetch_add_explicit(&changes, 1, memory_order_release);
       write_end();
       nused--;
     }
