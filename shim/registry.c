@@ -162,6 +162,9 @@ static struct ss_handle *get(const CURL *h)
 
 struct ss_handle *registry_get(const CURL *h)
 {
+  /* nothing ever tracked (mode off: hooks_easy.c) */
+  if(!atomic_load_explicit(&cur, memory_order_relaxed))
+    return NULL;
   unsigned long c = atomic_load_explicit(&changes, memory_order_acquire);
   if(last.h == h && last.changes == c && h)
     return last.s;
