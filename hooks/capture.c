@@ -97,6 +97,11 @@ static void attempt_free(struct cap_attempt *a)
   buf_free(&a->effective_url);
 }
 
+bool capture_idle(void)
+{
+  return !ss_settings()->capture[0];
+}
+
 static void *cap_start(struct ss_xfer *x)
 {
   const struct ss_config *cfg = ss_settings();

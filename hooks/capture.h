@@ -11,5 +11,7 @@
 #include "../shim/stage.h"
 
 extern const struct ss_monitor capture_monitor;
+/* Is the capture off (no file named): it watches nothing? */
+bool capture_idle(void);
 
 #endif

@@ -14,3 +14,12 @@ const struct ss_monitor *const ss_monitors[] = {
 #endif
   0
 };
+
+bool ss_monitors_idle(void)
+{
+#ifdef SS_TEST_MONITOR
+  return false;  /* the test monitor watches every transfer */
+#else
+  return capture_idle();
+#endif
+}

@@ -7,6 +7,7 @@
 #include "fallback.h"
 #include "learned.h"
 #include "stream_only.h"
+#include "../shim/settings.h"
 
 const struct ss_stage *const ss_stages[] = {
   &destream_stage,
@@ -18,4 +19,10 @@ const struct ss_stage *const ss_stages[] = {
 void ss_stages_quiet(void)
 {
   learned_flush();
+}
+
+/* All three start from llm_request, which passes everything in mode off. */
+bool ss_stages_idle(void)
+{
+  return ss_settings()->mode == SS_MODE_OFF;
 }

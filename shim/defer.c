@@ -86,6 +86,11 @@ int defer_add(struct ss_handle *h, CURLM *m, enum ss_defer_kind kind,
   return ok;
 }
 
+bool defer_queued(void)
+{
+  return atomic_load_explicit(&count, memory_order_relaxed) != 0;
+}
+
 bool defer_take_due(CURLM *m, uint64_t now_ms, unsigned kinds,
                     struct ss_deferred *out)
 {

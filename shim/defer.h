@@ -46,6 +46,9 @@ bool defer_take_due(CURLM *m, uint64_t now_ms, unsigned kinds,
 long defer_wait_ms(CURLM *m, uint64_t now_ms);
 /* Is work of this kind queued for h? */
 bool defer_pending(const struct ss_handle *h, enum ss_defer_kind kind);
+/* Is anything queued at all (in any multi handle)? One load: the drive
+ * hooks ask before reading the clock. */
+bool defer_queued(void);
 /* Drop h's entry, if any (its transfer ends, or the handle goes). */
 void defer_forget(const struct ss_handle *h);
 /* A monotonic clock in milliseconds. */

@@ -20,7 +20,7 @@ static void app_defaults(struct ss_app_opts *a)
 static void app_free(struct ss_app_opts *a)
 {
   free(a->postfields_copy);
-  free(a->url);
+  free(a->url_buf);
   free(a->customrequest);
   free(a->accept_encoding);
 }
@@ -65,15 +65,43 @@ static bool set_str(char **dst, const char *src)
   return true;
 }
 
+/* CURLOPT_URL: copied into the record's buffer, which grows only, so
+ * that setting it again per transfer allocates nothing; false on OOM
+ * (the URL is then unknown). */
+static bool set_url(struct ss_app_opts *a, const char *src)
+{
+  if(!src) {
+    a->url = NULL;
+    return true;
+  }
+  size_t n = strlen(src) + 1;
+  if(n > a->url_cap) {
+    size_t cap = n < 128 ? 128 : n;
+    char *b = malloc(cap);
+    if(!b) {
+      a->url = NULL;
+      return false;
+    }
+    free(a->url_buf);
+    a->url_buf = b;
+    a->url_cap = cap;
+  }
+  memcpy(a->url_buf, src, n);
+  a->url = a->url_buf;
+  return true;
+}
+
 struct ss_handle *handle_dup(const struct ss_handle *src, CURL *easy)
 {
   struct ss_handle *h = handle_new(easy, src->fl);
   if(!h)
     return NULL;
   h->app = src->app;
-  h->app.url = h->app.customrequest = h->app.accept_encoding = NULL;
+  h->app.url = h->app.url_buf = NULL;
+  h->app.url_cap = 0;
+  h->app.customrequest = h->app.accept_encoding = NULL;
   h->app.postfields_copy = NULL;
-  bool ok = set_str(&h->app.url, src->app.url) &&
+  bool ok = set_url(&h->app, src->app.url) &&
             set_str(&h->app.customrequest, src->app.customrequest) &&
             set_str(&h->app.accept_encoding, src->app.accept_encoding);
   if(ok && src->app.postfields_copy) {
@@ -162,6 +190,35 @@ static void record_method(struct ss_app_opts *a, CURLoption opt, long on)
   }
 }
 
+bool handle_option_recorded(CURLoption opt)
+{
+  /* the cases of handle_record below, and nothing else */
+  switch(opt) {
+  case CURLOPT_WRITEFUNCTION: case CURLOPT_WRITEDATA:
+  case CURLOPT_HEADERFUNCTION: case CURLOPT_HEADERDATA:
+  case CURLOPT_READFUNCTION: case CURLOPT_READDATA:
+  case CURLOPT_SEEKFUNCTION: case CURLOPT_SEEKDATA:
+  case CURLOPT_INFILESIZE: case CURLOPT_INFILESIZE_LARGE:
+  case CURLOPT_POSTFIELDS: case CURLOPT_COPYPOSTFIELDS:
+  case CURLOPT_POSTFIELDSIZE: case CURLOPT_POSTFIELDSIZE_LARGE:
+  case CURLOPT_URL: case CURLOPT_CURLU: case CURLOPT_CUSTOMREQUEST:
+  case CURLOPT_HTTPHEADER: case CURLOPT_ACCEPT_ENCODING:
+  case CURLOPT_HTTP_CONTENT_DECODING:
+  case CURLOPT_LOW_SPEED_LIMIT: case CURLOPT_LOW_SPEED_TIME:
+  case CURLOPT_HTTPPOST: case CURLOPT_MIMEPOST: case CURLOPT_HEADER:
+  case CURLOPT_FAILONERROR: case CURLOPT_USERPWD: case CURLOPT_USERNAME:
+  case CURLOPT_PROXYUSERPWD: case CURLOPT_PROXYUSERNAME:
+  case CURLOPT_ERRORBUFFER: case CURLOPT_VERBOSE:
+  case CURLOPT_DEBUGFUNCTION: case CURLOPT_DEBUGDATA: case CURLOPT_STDERR:
+  case CURLOPT_PUT: case CURLOPT_NOBODY: case CURLOPT_UPLOAD:
+  case CURLOPT_POST: case CURLOPT_HTTPGET:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* Keep handle_option_recorded in step with the cases here. */
 void handle_record(struct ss_handle *h, CURLoption opt,
                    const union ss_optval *v)
 {
@@ -187,11 +244,8 @@ void handle_record(struct ss_handle *h, CURLoption opt,
   case CURLOPT_COPYPOSTFIELDS: record_copy(a, v->p); break;
   case CURLOPT_POSTFIELDSIZE: record_size(a, v->l); break;
   case CURLOPT_POSTFIELDSIZE_LARGE: record_size(a, v->o); break;
-  case CURLOPT_URL:
-    if(!set_str(&a->url, v->p))
-      a->url = NULL;
-    break;
-  case CURLOPT_CURLU: free(a->url); a->url = NULL; break;
+  case CURLOPT_URL: set_url(a, v->p); break;
+  case CURLOPT_CURLU: a->url = NULL; break;
   case CURLOPT_CUSTOMREQUEST:
     if(!set_str(&a->customrequest, v->p))
       a->body_unknown = true;

@@ -41,6 +41,9 @@ struct ss_app_opts {
   void *seek_data;
   curl_off_t infilesize;          /* -1: unknown (chunked) */
   char *url;                      /* copy; NULL when unset or given as CURLU */
+  char *url_buf;                  /* its storage, kept across sets (a
+                                     program sets the URL per transfer) */
+  size_t url_cap;
   char *customrequest;
   struct curl_slist *httpheader;  /* the program's list */
   char *accept_encoding;          /* NULL: not set */
@@ -97,6 +100,9 @@ struct ss_handle *handle_dup(const struct ss_handle *src, CURL *easy);
 void handle_free(struct ss_handle *h);
 /* Back to libcurl's defaults, as curl_easy_reset does. */
 void handle_reset(struct ss_handle *h);
+/* Does handle_record keep anything of opt (else the setopt hook need
+ * not look the handle up: no transfer owns an option it does not keep)? */
+bool handle_option_recorded(CURLoption opt);
 /* Record an option libcurl accepted. */
 void handle_record(struct ss_handle *h, CURLoption opt,
                    const union ss_optval *v);

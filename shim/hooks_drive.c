@@ -55,6 +55,8 @@ bool drive_deferred(const struct ss_real *r, CURLM *m, bool resume)
   struct ss_deferred d;
   unsigned kinds = (1u << SS_DEFER_RETRY) | (resume ? 1u << SS_DEFER_RESUME : 0);
   bool restarted = false;
+  if(!defer_queued())  /* the common case: no clock read */
+    return false;
   int saved = errno;
   /* One at a time: a resume runs program callbacks, which may change the
    * list. A resume may queue the next pause, never due at once: this ends;
@@ -152,10 +154,14 @@ static CURLMcode drive(const struct drive_call *c, const void *caller)
 {
   /* resumes only from perform: socket_action loops own their timers */
   bool resume = c->d == SS_DRIVE_PERFORM;
+  /* libcurl's own (its multi layer under curl_easy_perform) first: the
+   * shim never delivers for libcurl's internal multi handle */
+  if(ss_real_is_libcurl(caller))
+    return real_call(c, false);
   if(defer_delivering(c->m))
     return CURLM_RECURSIVE_API_CALL;
-  if(ss_real_is_libcurl(caller) || defer_in_callback_of(c->m))
-    return real_call(c, false);  /* libcurl's own, or refused */
+  if(defer_in_callback_of(c->m))
+    return real_call(c, false);  /* refused */
   struct ss_drive f;
   defer_drive_begin(&f, c->d, c->m);
   drive_deferred(c->r, c->m, resume);
@@ -204,7 +210,7 @@ CURLMcode ss_multi_wait(enum ss_flavour fl, CURLM *m,
     poll ? r->multi_poll : r->multi_wait;
   if(!fn)
     return CURLM_INTERNAL_ERROR;
-  if(!ss_real_is_libcurl(caller)) {
+  if(defer_queued() && !ss_real_is_libcurl(caller)) {
     long w = defer_wait_ms(m, defer_now_ms());
     if(w >= 0 && w < timeout_ms)
       timeout_ms = (int)w;
@@ -219,7 +225,8 @@ CURLMcode ss_multi_timeout(enum ss_flavour fl, CURLM *m, long *timeout_ms,
   if(!r->multi_timeout)
     return CURLM_INTERNAL_ERROR;
   CURLMcode rc = r->multi_timeout(m, timeout_ms);
-  if(rc == CURLM_OK && timeout_ms && !ss_real_is_libcurl(caller)) {
+  if(rc == CURLM_OK && timeout_ms && defer_queued() &&
+     !ss_real_is_libcurl(caller)) {
     long w = defer_wait_ms(m, defer_now_ms());
     if(w >= 0 && (*timeout_ms < 0 || w < *timeout_ms))
       *timeout_ms = w;

@@ -6,6 +6,7 @@
 
 #include "defer.h"
 #include "handle.h"
+#include "log.h"
 #include "hooks.h"
 #include "registry.h"
 #include "xfer.h"
@@ -23,13 +24,23 @@ static void track(struct ss_handle *s)
   handle_free(stale);
 }
 
+/* Can nothing ever take part in a transfer of this process (mode off, no
+ * capture, no debug log's line per transfer)? Then no handle is tracked
+ * at all and every hook passes straight through: the record of options
+ * serves only transfers a stage or monitor takes part in. The settings
+ * are loaded by the first libcurl call (ss_real) and never change. */
+static bool nothing_to_track(void)
+{
+  return ss_stages_idle() && ss_monitors_idle() && !SS_LOG_ON(SS_LOG_DEBUG);
+}
+
 CURL *ss_easy_init(enum ss_flavour fl, const void *caller)
 {
   const struct ss_real *r = ss_real(fl);
   if(!r->easy_init)
     return NULL;
   CURL *easy = r->easy_init();
-  if(easy && !ss_real_is_libcurl(caller)) {
+  if(easy && !ss_real_is_libcurl(caller) && !nothing_to_track()) {
     int saved = errno;
     track(handle_new(easy, fl));
     errno = saved;
@@ -133,7 +144,8 @@ CURLcode ss_easy_setopt(enum ss_flavour fl, CURL *easy, CURLoption opt,
   union ss_optval v = read_optval(opt, ap);
   if(!r->easy_setopt)
     return CURLE_FAILED_INIT;
-  struct ss_handle *s = easy ? registry_get(easy) : NULL;
+  struct ss_handle *s = easy && handle_option_recorded(opt)
+                        ? registry_get(easy) : NULL;
   if(!s)
     return forward_setopt(r, easy, opt, &v);
   int saved = errno;

@@ -33,6 +33,8 @@ CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_add_handle)
     return CURLM_INTERNAL_ERROR;
+  if(ss_real_is_libcurl(caller))  /* libcurl's own multi handle */
+    return r->multi_add_handle(m, easy);
   struct ss_handle *s = program_handle(easy, caller);
   /* Already in a multi handle: libcurl refuses; the running transfer
    * must not be touched. */
@@ -78,6 +80,8 @@ CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_remove_handle)
     return CURLM_INTERNAL_ERROR;
+  if(ss_real_is_libcurl(caller))  /* libcurl's own multi handle */
+    return r->multi_remove_handle(m, easy);
   if(defer_delivering(m))
     return CURLM_RECURSIVE_API_CALL;
   struct ss_handle *s = program_handle(easy, caller);
@@ -118,9 +122,11 @@ CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
   const struct ss_real *r = ss_real(fl);
   if(!r->multi_info_read)
     return NULL;
+  if(ss_real_is_libcurl(caller))  /* libcurl's own multi handle */
+    return r->multi_info_read(m, queued);
   /* retries only: a resume would call the program from info_read; none
    * from m's own callbacks, where libcurl refuses to re-add */
-  if(!ss_real_is_libcurl(caller) && !defer_in_callback_of(m))
+  if(!defer_in_callback_of(m))
     drive_deferred(r, m, false);
   CURLMsg *msg = r->multi_info_read(m, queued);
   if(!msg || msg->msg != CURLMSG_DONE)

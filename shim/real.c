@@ -240,7 +240,10 @@ bool ss_real_used(void)
   return atomic_load_explicit(&used, memory_order_relaxed);
 }
 
-const struct ss_real *ss_real(enum ss_flavour fl)
+/* The first call of a flavour resolves it; every later call is one
+ * load (ready is only ever set, and used was set before it). */
+__attribute__((noinline, cold))
+static const struct ss_real *real_slow(enum ss_flavour fl)
 {
   struct flavour_state *s = &state[fl];
   if(!atomic_load_explicit(&used, memory_order_relaxed))
@@ -248,6 +251,14 @@ const struct ss_real *ss_real(enum ss_flavour fl)
   if(!atomic_load_explicit(&s->ready, memory_order_acquire))
     resolve_flavour(fl);
   return atomic_load_explicit(&s->ready, memory_order_acquire) ? &s->fn : &none;
+}
+
+const struct ss_real *ss_real(enum ss_flavour fl)
+{
+  struct flavour_state *s = &state[fl];
+  if(__builtin_expect(atomic_load_explicit(&s->ready, memory_order_acquire), 1))
+    return &s->fn;
+  return real_slow(fl);
 }
 
 bool ss_real_is_libcurl(const void *addr)

@@ -1,16 +1,47 @@
 /* registry.c - handle -> state map (see registry.h). Linear probing with
- * backward-shift deletion; grows at half load. */
+ * backward-shift deletion; grows at half load.
+ *
+ * Lookups take no lock: every hook looks its handle up, several times per
+ * transfer, from any thread. Writers (insert, remove, grow) hold the mutex
+ * and make the sequence count odd while they change the table; a reader
+ * probes the keys stored in the table itself (it never follows a state
+ * pointer that another thread may be freeing) and tries again when the
+ * count moved. A table that was grown out of is kept, never freed: a
+ * reader may still be probing it; the old ones add up to less than the
+ * current one. */
 #include "registry.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "handle.h"
 
-static struct ss_handle **slots;
-static size_t nslots, nused;
+struct slot {
+  _Atomic(const CURL *) key;
+  _Atomic(struct ss_handle *) val;
+};
+
+struct table {
+  size_t n;              /* a power of two */
+  struct table *older;   /* the one it replaced, kept for readers */
+  struct slot s[];
+};
+
+static _Atomic(struct table *) cur;
+static size_t nused;
+static atomic_uint seq;   /* odd while a writer changes the table */
+/* Inserts and removals so far: a thread's last answer stands while this
+ * has not moved (each hook looks up the handle its caller passes, and
+ * one transfer's calls come from one thread, on one handle). */
+static atomic_ulong changes;
+static _Thread_local struct {
+  const CURL *h;
+  struct ss_handle *s;
+  unsigned long changes;
+} last __attribute__((tls_model("initial-exec")));  /* as defer.c's */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void lock_all(void) { pthread_mutex_lock(&lock); }
@@ -18,7 +49,8 @@ static void unlock_all(void) { pthread_mutex_unlock(&lock); }
 
 /* Registered at load, before any thread can take the lock: a handler
  * registered lazily could miss a fork already under way, and one
- * registered by a once routine a child re-runs would run twice. */
+ * registered by a once routine a child re-runs would run twice. A fork
+ * never finds a writer half-way: writers hold the lock. */
 __attribute__((constructor)) static void install_atfork(void)
 {
   pthread_atfork(lock_all, unlock_all, unlock_all);
@@ -31,40 +63,118 @@ static size_t home(const CURL *h, size_t n)
   return (size_t)((x * 0x9E3779B97F4A7C15ull) >> 20) & (n - 1);
 }
 
-/* The slot holding h, or the empty slot where it would go. */
-static size_t probe(const CURL *h)
+/* Slots are read with acquire and written with release (plain moves on
+ * x86): a reader that sees a writer's slot then sees its odd count. No
+ * fences: TSan does not model them. */
+static const CURL *key_at(const struct table *t, size_t i)
 {
-  size_t i = home(h, nslots);
-  while(slots[i] && slots[i]->easy != h)
-    i = (i + 1) & (nslots - 1);
+  return atomic_load_explicit(&t->s[i].key, memory_order_acquire);
+}
+
+static struct ss_handle *val_at(const struct table *t, size_t i)
+{
+  return atomic_load_explicit(&t->s[i].val, memory_order_acquire);
+}
+
+static void set_slot(struct table *t, size_t i, const CURL *k,
+                     struct ss_handle *v)
+{
+  atomic_store_explicit(&t->s[i].key, k, memory_order_release);
+  atomic_store_explicit(&t->s[i].val, v, memory_order_release);
+}
+
+/* The slot holding h, or the empty slot where it would go. A reader may
+ * see a table being changed: the bound keeps its probe finite. */
+static inline __attribute__((always_inline))
+size_t probe(const struct table *t, const CURL *h)
+{
+  size_t i = home(h, t->n);
+  for(size_t k = 0; k < t->n; k++) {
+    const CURL *at = key_at(t, i);
+    if(!at || at == h)
+      return i;
+    i = (i + 1) & (t->n - 1);
+  }
   return i;
 }
 
-/* Double the table (or create it); false when memory runs out. */
+/* A writer's change of the table, between begin and end. */
+static void write_begin(void)
+{
+  atomic_store_explicit(&seq, atomic_load_explicit(&seq, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
+static void write_end(void)
+{
+  atomic_store_explicit(&seq, atomic_load_explicit(&seq, memory_order_relaxed) + 1,
+                        memory_order_release);
+}
+
+/* Double the table (or create it); false when memory runs out. Under the
+ * lock; the new table is filled before readers can see it. */
 static int grow(void)
 {
-  size_t n = nslots ? nslots * 2 : 64;
-  struct ss_handle **old = slots, **t = calloc(n, sizeof(*t));
+  struct table *old = atomic_load_explicit(&cur, memory_order_relaxed);
+  size_t n = old ? old->n * 2 : 64;
+  struct table *t = calloc(1, sizeof(*t) + n * sizeof(t->s[0]));
   if(!t)
     return 0;
-  size_t oldn = nslots;
-  slots = t;
-  nslots = n;
-  for(size_t i = 0; i < oldn; i++)
-    if(old[i])
-      slots[probe(old[i]->easy)] = old[i];
-  free(old);
+  t->n = n;
+  t->older = old;
+  for(size_t i = 0; old && i < old->n; i++) {
+    const CURL *k = key_at(old, i);
+    if(k)
+      set_slot(t, probe(t, k), k, val_at(old, i));
+  }
+  atomic_store_explicit(&cur, t, memory_order_release);
   return 1;
+}
+
+/* A writer was busy: wait for it rather than spin. Out of line, so that
+ * the lookup's common path saves no registers. */
+__attribute__((noinline, cold))
+static struct ss_handle *get_locked(const CURL *h)
+{
+  pthread_mutex_lock(&lock);
+  struct table *t = atomic_load_explicit(&cur, memory_order_relaxed);
+  size_t i = probe(t, h);
+  struct ss_handle *v = key_at(t, i) == h ? val_at(t, i) : NULL;
+  pthread_mutex_unlock(&lock);
+  return v;
+}
+
+/* The lookup itself, without the thread's last answer. */
+static struct ss_handle *get(const CURL *h)
+{
+  unsigned s1 = atomic_load_explicit(&seq, memory_order_acquire);
+  struct table *t = atomic_load_explicit(&cur, memory_order_acquire);
+  if(!t)
+    return NULL;
+  if(s1 & 1)
+    return get_locked(h);
+  size_t i = probe(t, h);
+  struct ss_handle *v = key_at(t, i) == h ? val_at(t, i) : NULL;
+  if(atomic_load_explicit(&seq, memory_order_relaxed) != s1)
+    return get_locked(h);
+  return v;
 }
 
 struct ss_handle *registry_get(const CURL *h)
 {
-  struct ss_handle *s = NULL;
-  pthread_mutex_lock(&lock);
-  if(nslots)
-    s = slots[probe(h)];
-  pthread_mutex_unlock(&lock);
-  return s;
+  /* nothing ever tracked (mode off: hooks_easy.c) */
+  if(!atomic_load_explicit(&cur, memory_order_relaxed))
+    return NULL;
+  unsigned long c = atomic_load_explicit(&changes, memory_order_acquire);
+  if(last.h == h && last.changes == c && h)
+    return last.s;
+  /* c was read first: a change during the lookup makes the next call
+   * look again */
+  struct ss_handle *v = get(h);
+  last.h = h;
+  last.s = v;
+  last.changes = c;
+  return v;
 }
 
 struct ss_handle *registry_put(struct ss_handle *s, int *failed)
@@ -72,33 +182,39 @@ struct ss_handle *registry_put(struct ss_handle *s, int *failed)
   struct ss_handle *stale = NULL;
   pthread_mutex_lock(&lock);
   *failed = 0;
-  if((nused + 1) * 2 > nslots && !grow())
+  write_begin();
+  struct table *t = atomic_load_explicit(&cur, memory_order_relaxed);
+  if((!t || (nused + 1) * 2 > t->n) && !grow())
     *failed = 1;
   else {
-    size_t i = probe(s->easy);
-    stale = slots[i];
+    t = atomic_load_explicit(&cur, memory_order_relaxed);
+    size_t i = probe(t, s->easy);
+    stale = key_at(t, i) ? val_at(t, i) : NULL;
     if(!stale)
       nused++;
-    slots[i] = s;
+    set_slot(t, i, s->easy, s);
+    atomic_fetch_add_explicit(&changes, 1, memory_order_release);
   }
+  write_end();
   pthread_mutex_unlock(&lock);
   return stale;
 }
 
 /* Remove slot i and shift later members of its probe run back. */
-static void delete_slot(size_t i)
+static void delete_slot(struct table *t, size_t i)
 {
-  size_t j = i;
-  slots[i] = NULL;
+  size_t j = i, n = t->n;
+  set_slot(t, i, NULL, NULL);
   for(;;) {
-    j = (j + 1) & (nslots - 1);
-    if(!slots[j])
+    j = (j + 1) & (n - 1);
+    const CURL *kj = key_at(t, j);
+    if(!kj)
       break;
-    size_t k = home(slots[j]->easy, nslots);
+    size_t k = home(kj, n);
     /* Move j to i unless its home lies cyclically in (i, j]. */
     if((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
-      slots[i] = slots[j];
-      slots[j] = NULL;
+      set_slot(t, i, kj, val_at(t, j));
+      set_slot(t, j, NULL, NULL);
       i = j;
     }
   }
@@ -108,11 +224,15 @@ struct ss_handle *registry_take(const CURL *h)
 {
   struct ss_handle *s = NULL;
   pthread_mutex_lock(&lock);
-  if(nslots) {
-    size_t i = probe(h);
-    s = slots[i];
-    if(s) {
-      delete_slot(i);
+  struct table *t = atomic_load_explicit(&cur, memory_order_relaxed);
+  if(t) {
+    size_t i = probe(t, h);
+    if(key_at(t, i) == h) {
+      s = val_at(t, i);
+      write_begin();
+      delete_slot(t, i);
+      atomic_fetch_add_explicit(&changes, 1, memory_order_release);
+      write_end();
       nused--;
     }
   }
@@ -133,8 +253,9 @@ static size_t collect_multi(CURLM *m, struct ss_handle **out, size_t max,
 {
   size_t n = 0;
   pthread_mutex_lock(&lock);
-  for(size_t i = 0; i < nslots; i++) {
-    struct ss_handle *s = slots[i];
+  struct table *t = atomic_load_explicit(&cur, memory_order_relaxed);
+  for(size_t i = 0; t && i < t->n; i++) {
+    struct ss_handle *s = key_at(t, i) ? val_at(t, i) : NULL;
     if(s && s->in_multi == m) {
       if(leave)
         s->in_multi = NULL;

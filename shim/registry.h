@@ -1,9 +1,11 @@
 /* registry.h - per-handle state keyed by the CURL * the program holds.
  *
- * An open-addressing hash map under one mutex, O(1) per lookup. The lock
- * is held only inside these calls, never while calling libcurl or program
- * code; a handle's state is then used by the one thread libcurl allows to
- * use that handle at a time. fork() is safe: the lock is taken around it. */
+ * An open-addressing hash map, O(1) per lookup whatever the number of
+ * handles. Lookups take no lock (a sequence count, registry.c); changes
+ * take one mutex, held only inside these calls, never while calling
+ * libcurl or program code; a handle's state is then used by the one
+ * thread libcurl allows to use that handle at a time. fork() is safe: the
+ * lock is taken around it. */
 #ifndef SS_REGISTRY_H
 #define SS_REGISTRY_H
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -29,34 +30,61 @@ static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
 static char kept_text[16384];
 static const char *kept_vars[KEPT_MAX];
 
+/* Does e start with prefix? By hand, as the copy below: the constructor
+ * runs in every process the library is preloaded into, and each libc
+ * function it called would be bound there (lazy binding) for nothing. */
+static bool starts_with(const char *e, const char *prefix)
+{
+  while(*prefix && *e == *prefix)
+    e++, prefix++;
+  return !*prefix;
+}
+
+/* Under AT_SECURE the copies are made but never read: every reader of
+ * them checks it first. */
 __attribute__((constructor)) static void keep_env(void)
 {
   size_t used = 0, k = 0;
-  if(!environ || getauxval(AT_SECURE))
+  if(!environ)
     return;
   for(char **e = environ; *e && k < KEPT_MAX; e++) {
     /* and where the user's configuration file is */
-    if(strncmp(*e, "STREAMSHIM_", 11) && strncmp(*e, "HOME=", 5) &&
-       strncmp(*e, "XDG_CONFIG_HOME=", 16))
+    if(!starts_with(*e, "STREAMSHIM_") && !starts_with(*e, "HOME=") &&
+       !starts_with(*e, "XDG_CONFIG_HOME="))
       continue;
-    size_t n = strlen(*e) + 1;
-    if(n > sizeof(kept_text) - used)
+    size_t n = 0;
+    const char *v = *e;
+    while(used + n < sizeof(kept_text) && (kept_text[used + n] = v[n]))
+      n++;
+    if(used + n == sizeof(kept_text)) {  /* no room for this one */
+      kept_text[used] = '\0';
       continue;
-    memcpy(kept_text + used, *e, n);
+    }
     kept_vars[k++] = kept_text + used;
-    used += n;
+    used += n + 1;
   }
+}
+
+/* The value of name in vars (NULL-terminated, at most max), as getenv
+ * finds it, or NULL. No libc call: the exit diagnosis asks in every
+ * process (see starts_with). */
+static char *find_var(char *const *vars, size_t max, const char *name)
+{
+  for(size_t i = 0; vars && i < max && vars[i]; i++) {
+    const char *e = vars[i], *p = name;
+    while(*p && *e == *p)
+      e++, p++;
+    if(!*p && *e == '=')
+      return (char *)e + 1;
+  }
+  return NULL;
 }
 
 /* getenv(name), else its value when the process started. */
 static char *settings_getenv(const char *name)
 {
-  char *v = getenv(name);
-  size_t n = strlen(name);
-  for(size_t i = 0; !v && i < KEPT_MAX && kept_vars[i]; i++)
-    if(!strncmp(kept_vars[i], name, n) && kept_vars[i][n] == '=')
-      v = (char *)kept_vars[i] + n + 1;
-  return v;
+  char *v = find_var(environ, SIZE_MAX, name);
+  return v ? v : find_var((char *const *)kept_vars, KEPT_MAX, name);
 }
 
 /* Route config problems to the log. */
@@ -142,11 +170,9 @@ static void settings_load(void)
 
 bool ss_settings_may_log(void)
 {
-  if(getauxval(AT_SECURE))
-    return false;
   const char *log = settings_getenv("STREAMSHIM_LOG");
   const char *path = settings_getenv("STREAMSHIM_CONFIG");
-  return (log && *log) || (path && *path);
+  return ((log && *log) || (path && *path)) && !getauxval(AT_SECURE);
 }
 
 bool ss_settings_log_asked(void)

@@ -130,6 +130,12 @@ struct ss_monitor {
 extern const struct ss_stage *const ss_stages[];
 extern const struct ss_monitor *const ss_monitors[];
 
+/* Could no stage, and no monitor, take part in any transfer, the
+ * process's settings being what they are (mode off, capture off)? Then
+ * the core sets nothing up for a transfer at all. Settings are loaded
+ * once, so the answer never changes. */
+bool ss_stages_idle(void);
+bool ss_monitors_idle(void);
 /* Called by the core when the program is out of every libcurl callback
  * (after curl_easy_perform returns, after a multi drive call): work the
  * stages keep away from callbacks (auto mode writes what it learned to

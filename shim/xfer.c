@@ -73,12 +73,33 @@ static void debug_end(const struct ss_xfer *x, CURLcode result)
            (long long)v->body_bytes);
 }
 
+/* Can nothing take part in any transfer (ss_stages_idle)? Asked once:
+ * the settings never change once loaded. */
+static bool all_idle(void)
+{
+  static atomic_int known;  /* 0: not asked yet, 1: idle, 2: not */
+  int k = atomic_load_explicit(&known, memory_order_relaxed);
+  if(!k) {
+    k = ss_stages_idle() && ss_monitors_idle() ? 1 : 2;
+    atomic_store_explicit(&known, k, memory_order_relaxed);
+  }
+  return k == 1;
+}
+
 /* Start a transfer of h (an attempt of it: carry holds the monitors of
  * the refused one); NULL when no stage or monitor takes part. */
 static struct ss_xfer *xfer_start(struct ss_handle *h,
                                   const struct ss_watchers *carry)
 {
-  struct ss_xfer *x = calloc(1, sizeof(*x));
+  /* Nothing can take part (mode off, no capture): nothing to set up, and
+   * nothing to tell but the debug log's line. */
+  if(!carry && all_idle() && !SS_LOG_ON(SS_LOG_DEBUG))
+    return NULL;
+  /* malloc and memset, not calloc: glibc's calloc skips the per-thread
+   * cache and costs four times as much for a struct this size */
+  struct ss_xfer *x = malloc(sizeof(*x));
+  if(x)
+    memset(x, 0, sizeof(*x));
   if(!x) {  /* the retry's monitors let go without its end */
     if(carry)
       monitor_drop(carry);
