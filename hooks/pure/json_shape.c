@@ -25,6 +25,29 @@ bool json_only_members(struct json_span obj, const char *const *names)
   return true;
 }
 
+int json_pick(struct json_span obj, const char *const *names,
+              struct json_span *vals)
+{
+  struct json_iter it;
+  struct json_span key, val;
+  int others = 0;
+  for(size_t i = 0; names[i]; i++)
+    vals[i] = (struct json_span){ NULL, 0, JSON_NONE };
+  if(obj.type != JSON_OBJECT)
+    return -1;
+  json_iter_init(&it, obj);
+  while(json_next_member(&it, &key, &val)) {
+    size_t i = 0;
+    while(names[i] && !json_key_is(key, names[i]))
+      i++;
+    if(names[i])
+      vals[i] = val;
+    else
+      others++;
+  }
+  return others;
+}
+
 int json_hex_digit(int c)
 {
   if(c >= '0' && c <= '9')
