@@ -66,8 +66,12 @@ static enum ss_flow emit_output(struct ss_xfer *x, struct hold *h)
     if(!h->ready) {  /* the next piece; the pace comes before it */
       buf_reset(&h->piece);
       int k = h->t->next(h->out, &h->piece);
-      if(k == 0) {
+      if(k == 0) {  /* what the replay read is no longer needed */
         h->state = HOLD_DONE;
+        h->t->close(h->out);
+        h->out = NULL;
+        buf_free(&h->input);
+        buf_free(&h->piece);
         break;
       }
       if(k < 0) {
@@ -124,7 +128,7 @@ bool hold_keep(struct hold *h, const char *p, size_t n)
     h->block_off = h->held.len;
   h->holding = true;
   if(!h->held.cap && n < HOLD_FIRST_ROOM)
-    buf_room(&h->held, HOLD_FIRST_ROOM - 1);  /* and buf's NUL */
+    buf_reserve(&h->held, HOLD_FIRST_ROOM - 1);  /* and buf's NUL */
   if(buf_append(&h->held, p, n))
     return true;
   h->held.oom = false;  /* the lines before it are whole: they can go out */
@@ -271,6 +275,25 @@ static enum ss_flow transform(struct ss_xfer *x, struct hold *h)
   return hold_pump(x, h);
 }
 
+/* Before the first input byte: room for the whole body its Content-Length
+ * announces, at once (collecting by doubling would hold up to twice the
+ * answer). Not for an encoded body (libcurl may decode it to more bytes)
+ * nor beyond max_input; a reservation that fails only costs the speed. */
+static void reserve_input(struct hold *h)
+{
+  size_t n, len = 0, i;
+  const char *v = hold_field(h, "Content-Length", &n);
+  if(!v || hold_field(h, "Content-Encoding", &i) || !n || n > 19)
+    return;
+  for(i = 0; i < n; i++) {
+    if(v[i] < '0' || v[i] > '9')
+      return;
+    len = len * 10 + (size_t)(v[i] - '0');
+  }
+  if(len && len <= h->max_input && !buf_reserve(&h->input, len))
+    buf_reset(&h->input);
+}
+
 /* Add input bytes; transform once the scan says the input is complete. */
 static enum ss_flow collect(struct ss_xfer *x, struct hold *h, const char *p,
                             size_t n)
@@ -330,6 +353,7 @@ enum ss_flow hold_body(struct ss_xfer *x, struct hold *h, const char *p,
       }
       return hold_give_up(x, h, h->t->other_type);
     }
+    reserve_input(h);
     return collect(x, h, p, n);
   case HOLD_COLLECT:
     return collect(x, h, p, n);

@@ -44,13 +44,18 @@ static const char *const asmc_known[] = {
   "system_fingerprint", "obfuscation", NULL
 };
 
+const char *asm_finish_set(struct asm_choice *ch, struct json_span v)
+{
+  if(!asm_str_set(&ch->finish, v))  /* the SDK: if(finish_reason) */
+    return "a finish_reason is not a string or null";
+  return NULL;
+}
+
 const char *asm_finish_add(struct asm_choice *ch, struct json_span c)
 {
   struct json_span v;
   json_get(c, "finish_reason", &v);
-  if(!asm_str_set(&ch->finish, v))  /* the SDK: if(finish_reason) */
-    return "a finish_reason is not a string or null";
-  return NULL;
+  return asm_finish_set(ch, v);
 }
 
 void asm_finish_put(struct buf *out, const struct asm_choice *ch)
@@ -82,26 +87,28 @@ static const char *asmc_choice(struct asmc *a, struct json_span c)
   return asm_bag_rest(&ch->rest, c, a->shape->choice_known, false);
 }
 
-/* Keep the chunk's top-level members. */
-static const char *asmc_top(struct asmc *a, struct json_span root)
+/* The chunk members read, in one walk (json_pick). */
+static const char *const asmc_read[] = {
+  "object", "choices", "id", "created", "model", "service_tier",
+  "system_fingerprint", "usage", NULL
+};
+enum { RD_OBJECT, RD_CHOICES, RD_ID, RD_CREATED, RD_MODEL, RD_TIER, RD_FP,
+       RD_USAGE, RD_N };
+
+/* Keep the chunk's top-level members (m: them, by asmc_read). */
+static const char *asmc_top(struct asmc *a, struct json_span root,
+                            const struct json_span *m)
 {
-  struct json_span v;
-  json_get(root, "id", &v);
+  struct json_span v = m[RD_ID];
   bool blank = v.type == JSON_NONE || asm_blank(v);
   asm_top_set(&a->id, v, blank, true);
-  json_get(root, "created", &v);
-  asm_top_set(&a->created, v, blank, true);
-  json_get(root, "model", &v);
-  asm_top_set(&a->model, v, blank, true);
-  if(a->shape->tier) {
-    json_get(root, "service_tier", &v);
-    asm_top_set(&a->tier, v, blank, false);
-  }
-  json_get(root, "system_fingerprint", &v);
-  asm_top_set(&a->fp, v, blank, false);
-  json_get(root, "usage", &v);
-  if(v.type == JSON_OBJECT)
-    asm_val_set(&a->usage, v);
+  asm_top_set(&a->created, m[RD_CREATED], blank, true);
+  asm_top_set(&a->model, m[RD_MODEL], blank, true);
+  if(a->shape->tier)
+    asm_top_set(&a->tier, m[RD_TIER], blank, false);
+  asm_top_set(&a->fp, m[RD_FP], blank, false);
+  if(m[RD_USAGE].type == JSON_OBJECT)
+    asm_val_set(&a->usage, m[RD_USAGE]);
   return asm_bag_rest(&a->rest, root,
                       a->shape->tier ? asmc_known_tier : asmc_known, blank);
 }
@@ -109,16 +116,19 @@ static const char *asmc_top(struct asmc *a, struct json_span root)
 /* Join one chunk (a JSON object). NULL, or why it cannot be joined. */
 static const char *asmc_chunk(struct asmc *a, struct json_span root)
 {
-  struct json_span v, choices, c;
+  struct json_span m[RD_N], v, choices, c;
   struct json_iter it;
   const char *why;
-  if(json_get(root, "object", &v) &&
+  json_pick(root, asmc_read, m);
+  v = m[RD_OBJECT];
+  choices = m[RD_CHOICES];
+  if(v.type != JSON_NONE &&
      !(v.type == JSON_STRING && (v.len == 2 ||
                                  json_key_is(v, a->shape->chunk_object))))
     return a->shape->other_why;
-  if(!json_get(root, "choices", &choices) || choices.type != JSON_ARRAY)
+  if(choices.type != JSON_ARRAY)
     return "a chunk without a choices array";
-  if((why = asmc_top(a, root)))
+  if((why = asmc_top(a, root, m)))
     return why;
   json_iter_init(&it, choices);
   while(json_next_element(&it, &c))

@@ -65,6 +65,9 @@ void asm_chunks_close(void *st);
  * (the SDK's if(finish_reason)); null and absence keep nothing. NULL, or
  * why not (another type). */
 const char *asm_finish_add(struct asm_choice *ch, struct json_span c);
+/* The same from the finish_reason value itself (v, JSON_NONE when
+ * absent), for a shape that has read the choice's members already. */
+const char *asm_finish_set(struct asm_choice *ch, struct json_span v);
 /* Append ,"finish_reason": and the one kept, or null. */
 void asm_finish_put(struct buf *out, const struct asm_choice *ch);
 

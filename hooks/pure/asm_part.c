@@ -273,10 +273,7 @@ const char *asm_bag_set(struct asm_bag *g, struct json_span key,
 /* Is key one of the NULL-terminated names? */
 static bool asm_key_in(struct json_span key, const char *const *names)
 {
-  for(; *names; names++)
-    if(json_key_is(key, *names))
-      return true;
-  return false;
+  return json_name_in(key, names) >= 0;
 }
 
 const char *asm_bag_rest(struct asm_bag *g, struct json_span obj,

@@ -137,42 +137,32 @@ static const char *achat_fcall_add(struct achat_choice *ch, struct json_span f)
   return NULL;
 }
 
-/* Join the text member name of delta d into t. */
-static bool achat_text(struct asm_text *t, struct json_span d, const char *name)
-{
-  struct json_span v;
-  json_get(d, name, &v);
-  return asm_text_add(t, v);
-}
-
 /* Join one delta object into choice ch. */
 static const char *achat_delta(struct achat_choice *ch, struct json_span d)
 {
-  static const char *const known[] = {
+  static const char *const known[] = {  /* read in one walk */
     "role", "content", "refusal", "reasoning_content", "reasoning",
     "tool_calls", "function_call", "annotations", "audio", NULL
   };
-  struct json_span v;
+  enum { D_ROLE, D_CONTENT, D_REFUSAL, D_RCONTENT, D_REASONING, D_TOOLS,
+         D_FCALL, D_ANNOTATIONS, D_AUDIO, D_N };
+  struct json_span m[D_N];
   const char *why;
-  json_get(d, "role", &v);
-  if(!asm_str_set(&ch->role, v))
+  json_pick(d, known, m);
+  if(!asm_str_set(&ch->role, m[D_ROLE]))
     return "a delta's role is not a string";
-  if(!achat_text(&ch->content, d, "content") ||
-     !achat_text(&ch->refusal, d, "refusal") ||
-     !achat_text(&ch->reasoning_content, d, "reasoning_content") ||
-     !achat_text(&ch->reasoning, d, "reasoning"))
+  if(!asm_text_add(&ch->content, m[D_CONTENT]) ||
+     !asm_text_add(&ch->refusal, m[D_REFUSAL]) ||
+     !asm_text_add(&ch->reasoning_content, m[D_RCONTENT]) ||
+     !asm_text_add(&ch->reasoning, m[D_REASONING]))
     return "a delta's text is not a string or null";
-  json_get(d, "audio", &v);
-  if(v.type != JSON_NONE && v.type != JSON_NULL)
+  if(m[D_AUDIO].type != JSON_NONE && m[D_AUDIO].type != JSON_NULL)
     return "audio deltas are not joined";
-  json_get(d, "annotations", &v);
-  if(!asm_list_add(&ch->annotations, v))
+  if(!asm_list_add(&ch->annotations, m[D_ANNOTATIONS]))
     return "a delta's annotations is not an array";
-  json_get(d, "tool_calls", &v);
-  if((why = achat_tools_add(ch, v)))
+  if((why = achat_tools_add(ch, m[D_TOOLS])))
     return why;
-  json_get(d, "function_call", &v);
-  if((why = achat_fcall_add(ch, v)))
+  if((why = achat_fcall_add(ch, m[D_FCALL])))
     return why;
   return asm_bag_rest(&ch->msg_rest, d, known, false);
 }
@@ -184,18 +174,22 @@ const char *const achat_lp_names[] = {"content", "refusal", NULL};
 static const char *achat_choice_add(struct asm_choice *base,
                                     struct json_span c)
 {
+  static const char *const read[] = {  /* in one walk */
+    "finish_reason", "content_filter_results", "logprobs", "delta", NULL
+  };
+  enum { C_FINISH, C_FILTER, C_LOGPROBS, C_DELTA, C_N };
   struct achat_choice *ch = (struct achat_choice *)base;
-  struct json_span v;
+  struct json_span m[C_N], v;
   const char *why;
-  if((why = asm_finish_add(base, c)))
+  json_pick(c, read, m);
+  if((why = asm_finish_set(base, m[C_FINISH])))
     return why;
-  json_get(c, "content_filter_results", &v);
+  v = m[C_FILTER];
   if(v.type != JSON_NONE && (!ch->filter.set || !asm_blank(v)))
     asm_val_set(&ch->filter, v);
-  json_get(c, "logprobs", &v);
-  if((why = asm_lp_add(&ch->lp, v, achat_lp_names)))
+  if((why = asm_lp_add(&ch->lp, m[C_LOGPROBS], achat_lp_names)))
     return why;
-  json_get(c, "delta", &v);
+  v = m[C_DELTA];
   if(v.type == JSON_OBJECT && (why = achat_delta(ch, v)))
     return why;
   if(v.type != JSON_OBJECT && v.type != JSON_NULL && v.type != JSON_NONE)

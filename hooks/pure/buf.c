@@ -11,14 +11,21 @@ void buf_init(struct buf *b)
   b->oom = false;
 }
 
-/* Grow so that `need` more bytes (plus a NUL) fit. */
-static bool buf_reserve(struct buf *b, size_t need)
+/* Grow so that `need` more bytes (plus a NUL) fit: doubling, except for
+ * a first allocation larger than the minimum, which is exact. */
+bool buf_reserve(struct buf *b, size_t need)
 {
   if(b->oom)
     return false;
   if(need + 1 <= b->cap - b->len && b->ptr)
     return true;
+  if(need >= ((size_t)-1) / 2 - b->len) {
+    b->oom = true;
+    return false;
+  }
   size_t cap = b->cap ? b->cap : 64;
+  if(!b->cap && need + 1 > cap)
+    cap = need + 1;
   while(cap - b->len < need + 1) {
     if(cap > ((size_t)-1) / 2) {
       b->oom = true;
@@ -36,12 +43,7 @@ static bool buf_reserve(struct buf *b, size_t need)
   return true;
 }
 
-bool buf_room(struct buf *b, size_t n)
-{
-  return buf_reserve(b, n);
-}
-
-bool buf_append(struct buf *b, const void *p, size_t n)
+bool buf_append_grow(struct buf *b, const void *p, size_t n)
 {
   if(!buf_reserve(b, n))
     return false;
@@ -49,11 +51,6 @@ bool buf_append(struct buf *b, const void *p, size_t n)
     memcpy(b->ptr + b->len, p, n);
   b->len += n;
   return true;
-}
-
-bool buf_puts(struct buf *b, const char *s)
-{
-  return buf_append(b, s, strlen(s));
 }
 
 const char *buf_cstr(struct buf *b)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
   char *ptr;    /* bytes, not NUL-terminated unless buf_cstr() was called */
@@ -17,13 +18,32 @@ struct buf {
 };
 
 void buf_init(struct buf *b);
-/* Append n bytes; false (and oom set) when memory runs out. */
-bool buf_append(struct buf *b, const void *p, size_t n);
-/* Make room for n more bytes at once (one allocation instead of the
- * doublings from 64 bytes); false (and oom set) when memory runs out. */
-bool buf_room(struct buf *b, size_t n);
+/* Grow so that n more bytes (plus a NUL) fit, exactly when it must grow
+ * from nothing (a size known in advance: no doubling overshoot); false
+ * (and oom set) when memory runs out. */
+bool buf_reserve(struct buf *b, size_t n);
+/* The slow path of buf_append: grow, then append. */
+bool buf_append_grow(struct buf *b, const void *p, size_t n);
+
+/* Append n bytes; false (and oom set) when memory runs out. Inline: the
+ * encoders append many short pieces per event, most of them literals
+ * whose length and copy the compiler then resolves. */
+static inline bool buf_append(struct buf *b, const void *p, size_t n)
+{
+  if(b->ptr && !b->oom && n < b->cap - b->len) {
+    if(n)
+      memcpy(b->ptr + b->len, p, n);
+    b->len += n;
+    return true;
+  }
+  return buf_append_grow(b, p, n);
+}
+
 /* Append a NUL-terminated string. */
-bool buf_puts(struct buf *b, const char *s);
+static inline bool buf_puts(struct buf *b, const char *s)
+{
+  return buf_append(b, s, strlen(s));
+}
 /* Ensure a NUL after the contents (not counted in len); NULL on OOM. */
 const char *buf_cstr(struct buf *b);
 /* Forget the contents, keep the memory and clear oom. */

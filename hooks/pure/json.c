@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "byte_scan.h"
+
 /* ---- scanning primitives --------------------------------------------- */
 
 static bool js_ws(unsigned char c)
@@ -76,6 +78,9 @@ static const char *js_string(const char *p, const char *end)
 {
   p++;
   while(p < end) {
+    p = bs_skip_plain(p, end);  /* long ASCII runs: 8 bytes a step */
+    if(p >= end)
+      break;
     unsigned char c = (unsigned char)*p;
     if(c == '"')
       return p + 1;
@@ -268,14 +273,18 @@ bool json_parse(const char *p, size_t n, struct json_span *out)
 
 /* ---- iterators over validated spans ----------------------------------- */
 
-/* Skip a string (opening quote at p) without validating it. */
+/* Skip a string (opening quote at p) without validating it: the first
+ * quote after it preceded by an even run of backslashes closes it. */
 static const char *js_skip_string(const char *p, const char *end)
 {
-  for(p++; p < end; p++) {
-    if(*p == '"')
-      return p + 1;
-    if(*p == '\\' && ++p == end)
-      break;
+  const char *body = p + 1, *q = body;
+  while(q < end && (q = memchr(q, '"', (size_t)(end - q)))) {
+    const char *b = q;
+    while(b > body && b[-1] == '\\')
+      b--;
+    if(!((q - b) & 1))
+      return q + 1;
+    q++;
   }
   return end;
 }
@@ -289,6 +298,10 @@ static const char *js_skip_value(const char *p, const char *end,
   if(p >= end) {
     *type = JSON_NONE;
     return end;
+  }
+  if(*p == '"') {  /* validated: no need to check it again */
+    *type = JSON_STRING;
+    return js_skip_string(p, end);
   }
   if(*p != '{' && *p != '[') {
     const char *q = js_scalar(p, end, type);
@@ -447,6 +460,10 @@ bool json_key_is(struct json_span key, const char *name)
   int k;
   if(!name || !js_str_body(key, &p, &end))
     return false;
+  if(!memchr(p, '\\', (size_t)(end - p))) {  /* no escape: the bytes */
+    size_t n = (size_t)(end - p);
+    return strlen(name) == n && !memcmp(name, p, n);
+  }
   while((k = js_unit(&p, end, u)) > 0) {
     for(int i = 0; i < k; i++, name++)
       if(*name == '\0' || (unsigned char)*name != u[i])

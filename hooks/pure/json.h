@@ -70,6 +70,23 @@ bool json_get_typed(struct json_span obj, const char *name, unsigned mask,
 /* Is obj an object whose members all have one of the names (a
  * NULL-terminated list)? */
 bool json_only_members(struct json_span obj, const char *const *names);
+/* The place of key (a span with quotes, as json_key_is) in names (a
+ * NULL-terminated list), or -1. A key without escapes is compared as
+ * bytes, once per name whose first byte matches. */
+int json_name_in(struct json_span key, const char *const *names);
+/* The members of obj named in names (a NULL-terminated list), in one
+ * walk: vals[i] is the value of the last member named names[i], or
+ * JSON_NONE when there is none. Returns how many members have a name not
+ * in the list, or -1 (every vals[i] JSON_NONE) when obj is not an object.
+ * Readers that look up several members of one object use it instead of
+ * one json_get each (each json_get walks the whole object again). */
+int json_pick(struct json_span obj, const char *const *names,
+              struct json_span *vals);
+/* Is v's type in mask (JSON_T bits)? */
+static inline bool json_is(struct json_span v, unsigned mask)
+{
+  return (mask >> v.type) & 1u;
+}
 /* The value of hex digit c, or -1. */
 int json_hex_digit(int c);
 

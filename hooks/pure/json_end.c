@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "byte_scan.h"
+
 /* JSON whitespace. */
 static bool je_ws(unsigned char c)
 {
@@ -77,6 +79,11 @@ enum json_end_result json_end_feed(struct json_end *d, const char *p,
   if(d->state == JE_BAD)
     return JSON_END_BAD;
   for(size_t i = 0; i < n; i++) {
+    if(d->state == JE_STR) {  /* inside a string: 8 bytes a step */
+      i = (size_t)(bs_skip_unquoted(p + i, p + n) - p);
+      if(i >= n)
+        break;
+    }
     unsigned char c = (unsigned char)p[i];
     if(d->state < JE_IN)
       je_lead(d, c);

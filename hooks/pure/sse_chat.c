@@ -60,8 +60,7 @@
 
 /* ---- writing events ---- */
 
-/* Append the start of a chunk event, up to and including "choices":[ */
-static void chat_chunk_head(const struct sse_chat *e, struct buf *b)
+void chat_head_put(const struct sse_chat *e, struct buf *b)
 {
   buf_puts(b, "data: {\"id\":");
   sse_put_value(b, e->id);
@@ -78,6 +77,12 @@ static void chat_chunk_head(const struct sse_chat *e, struct buf *b)
     sse_put_value(b, e->fp);
   }
   buf_puts(b, ",\"choices\":[");
+}
+
+/* Append the start of a chunk event: the bytes open built once. */
+static void chat_chunk_head(const struct sse_chat *e, struct buf *b)
+{
+  buf_append(b, e->head.ptr, e->head.len);
 }
 
 /* Append a chunk head and the current choice's entry up to "delta":{ */
@@ -427,6 +432,9 @@ static int chat_next(void *enc, struct buf *out)
 
 static void chat_close(void *enc)
 {
+  struct sse_chat *e = enc;
+  if(e)
+    buf_free(&e->head);
   free(enc);
 }
 

@@ -53,6 +53,8 @@ struct chat_cursor {
 struct sse_chat {
   struct json_span id, created, model, tier, fp, usage, choices;
   struct json_span prompt_filter;  /* Azure's prompt_filter_results */
+  struct buf head;  /* every chunk's start, up to "choices":[ (by open:
+                       the same bytes for each of the stream's chunks) */
   size_t piece_chars;
   bool include_usage;
   struct chat_cursor c;
@@ -72,6 +74,9 @@ bool chat_tool_read(struct json_span call, struct chat_tool *t,
 /* Read and check one element of "choices". */
 bool chat_choice_read(struct json_span c, struct chat_choice *ch,
                       const char **why);
+
+/* Append the start of a chunk event, up to and including "choices":[ */
+void chat_head_put(const struct sse_chat *e, struct buf *b);
 
 /* The table's open (the reader): check the whole answer once; NULL with
  * *why set (a static string) when it cannot be replayed exactly, or when

@@ -8,17 +8,31 @@
 
 #include "logprobs.h"
 
+/* The members each object may have, read in one walk (json_pick); the
+ * enums give their places. */
 static const char *const chat_choice_names[] = {
   "index", "message", "logprobs", "finish_reason", "content_filter_results",
   NULL
 };
+enum { CH_INDEX, CH_MESSAGE, CH_LOGPROBS, CH_FINISH, CH_FILTER, CH_N };
 static const char *const chat_msg_names[] = {
   "role", "content", "refusal", "reasoning_content", "tool_calls",
   "function_call", "annotations", NULL
 };
+enum { MS_ROLE, MS_CONTENT, MS_REFUSAL, MS_REASONING, MS_TOOLS, MS_FCALL,
+       MS_ANNOTATIONS, MS_N };
 static const char *const chat_tool_names[] = {"id", "type", "function", NULL};
+enum { TC_ID, TC_TYPE, TC_FUNCTION, TC_N };
 static const char *const chat_fn_names[] = {"name", "arguments", NULL};
+enum { FN_NAME, FN_ARGS, FN_N };
 static const char *const chat_lp_names[] = {"content", "refusal", NULL};
+enum { LP_CONTENT, LP_REFUSAL, LP_N };
+static const char *const chat_top_names[] = {
+  "object", "prompt_filter_results", "id", "created", "model", "choices",
+  "usage", "service_tier", "system_fingerprint", NULL
+};
+enum { TOP_OBJECT, TOP_PROMPT_FILTER, TOP_ID, TOP_CREATED, TOP_MODEL,
+       TOP_CHOICES, TOP_USAGE, TOP_TIER, TOP_FP, TOP_N };
 
 /* ---- reading and validating the answer ---- */
 
@@ -68,10 +82,12 @@ static bool chat_is_index(struct json_span s)
 bool chat_fn_read(struct json_span fn, struct chat_tool *t,
                          const char **why)
 {
-  if(!json_only_members(fn, chat_fn_names))
+  struct json_span v[FN_N];
+  if(json_pick(fn, chat_fn_names, v))
     return chat_fail(why, "function is not a known object");
-  if(!json_get_typed(fn, "name", T(JSON_STRING), &t->name) ||
-     !json_get_typed(fn, "arguments", T(JSON_STRING), &t->args))
+  t->name = v[FN_NAME];
+  t->args = v[FN_ARGS];
+  if(!json_is(t->name, T(JSON_STRING)) || !json_is(t->args, T(JSON_STRING)))
     return chat_fail(why, "function name or arguments not a string");
   return true;
 }
@@ -80,34 +96,35 @@ bool chat_fn_read(struct json_span fn, struct chat_tool *t,
 bool chat_tool_read(struct json_span call, struct chat_tool *t,
                            const char **why)
 {
-  struct json_span fn;
-  if(!json_only_members(call, chat_tool_names))
+  struct json_span v[TC_N];
+  if(json_pick(call, chat_tool_names, v))
     return chat_fail(why, "tool call is not a known object");
-  if(!json_get_typed(call, "id", T(JSON_STRING), &t->id))
+  t->id = v[TC_ID];
+  t->type = v[TC_TYPE];
+  if(!json_is(t->id, T(JSON_STRING)))
     return chat_fail(why, "tool call id is not a string");
-  if(!json_get_typed(call, "type", T(JSON_STRING), &t->type) ||
-     !json_key_is(t->type, "function"))
+  if(!json_is(t->type, T(JSON_STRING)) || !json_key_is(t->type, "function"))
     return chat_fail(why, "tool call type is not \"function\"");
-  json_get(call, "function", &fn);
-  return chat_fn_read(fn, t, why);
+  return chat_fn_read(v[TC_FUNCTION], t, why);
 }
 
-/* Read and check the tool_calls and function_call members of a message. */
-static bool chat_calls_read(struct json_span msg, struct chat_choice *ch,
+/* Read and check the tool_calls and function_call members of a message
+ * (v: its members, by json_pick). */
+static bool chat_calls_read(const struct json_span *v, struct chat_choice *ch,
                             const char **why)
 {
   struct json_iter it;
   struct json_span call;
   struct chat_tool t;
-  if(!json_get_typed(msg, "tool_calls", T(JSON_ARRAY) | T(JSON_NULL) | T(JSON_NONE),
-               &ch->tools))
+  ch->tools = v[MS_TOOLS];
+  if(!json_is(ch->tools, T(JSON_ARRAY) | T(JSON_NULL) | T(JSON_NONE)))
     return chat_fail(why, "tool_calls is not an array");
   json_iter_init(&it, ch->tools);
   while(json_next_element(&it, &call))
     if(!chat_tool_read(call, &t, why))
       return false;
-  if(!json_get_typed(msg, "function_call",
-               T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE), &ch->fcall))
+  ch->fcall = v[MS_FCALL];
+  if(!json_is(ch->fcall, T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE)))
     return chat_fail(why, "function_call is not an object");
   return ch->fcall.type != JSON_OBJECT || chat_fn_read(ch->fcall, &t, why);
 }
@@ -117,21 +134,24 @@ static bool chat_msg_read(struct json_span msg, struct chat_choice *ch,
                           const char **why)
 {
   struct json_iter it;
-  struct json_span a;
-  if(!json_only_members(msg, chat_msg_names))
+  struct json_span a, v[MS_N];
+  if(json_pick(msg, chat_msg_names, v))
     return chat_fail(why, "message is not an object or has unknown members");
-  if(!json_get_typed(msg, "role", T(JSON_STRING), &ch->role))
+  ch->role = v[MS_ROLE];
+  ch->content = v[MS_CONTENT];
+  ch->refusal = v[MS_REFUSAL];
+  ch->reasoning = v[MS_REASONING];
+  if(!json_is(ch->role, T(JSON_STRING)))
     return chat_fail(why, "message role is not a string");
-  if(!json_get_typed(msg, "content", T_TEXT, &ch->content) ||
-     !json_get_typed(msg, "refusal", T_TEXT, &ch->refusal) ||
-     !json_get_typed(msg, "reasoning_content", T_TEXT, &ch->reasoning))
+  if(!json_is(ch->content, T_TEXT) || !json_is(ch->refusal, T_TEXT) ||
+     !json_is(ch->reasoning, T_TEXT))
     return chat_fail(why, "message text member is not a string or null");
-  if(!json_get_typed(msg, "annotations", T(JSON_ARRAY) | T(JSON_NONE), &a))
+  if(!json_is(v[MS_ANNOTATIONS], T(JSON_ARRAY) | T(JSON_NONE)))
     return chat_fail(why, "message annotations is not an array");
-  json_iter_init(&it, a);
+  json_iter_init(&it, v[MS_ANNOTATIONS]);
   if(json_next_element(&it, &a))
     return chat_fail(why, "message annotations not empty");
-  return chat_calls_read(msg, ch, why);
+  return chat_calls_read(v, ch, why);
 }
 
 /* Check the entries of one logprobs array (lp) against the message
@@ -160,23 +180,25 @@ static bool chat_lp_spelled(const struct chat_choice *ch, const char **why)
          chat_lp_text(ch->lp_refusal, ch->refusal, why);
 }
 
-/* Read and check a choice's logprobs: null, absent, or an object with
- * "content" and "refusal" members, each an array (of entries, checked
- * against the text by chat_lp_spelled), null or absent. */
-static bool chat_lp_read(struct json_span c, struct chat_choice *ch,
+/* Read and check a choice's logprobs (lp): null, absent, or an object
+ * with "content" and "refusal" members, each an array (of entries,
+ * checked against the text by chat_lp_spelled), null or absent. */
+static bool chat_lp_read(struct json_span lp, struct chat_choice *ch,
                          const char **why)
 {
   const unsigned arr = T(JSON_ARRAY) | T(JSON_NULL) | T(JSON_NONE);
-  if(!json_get_typed(c, "logprobs", T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE),
-               &ch->lp))
+  struct json_span v[LP_N];
+  ch->lp = lp;
+  if(!json_is(lp, T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE)))
     return chat_fail(why, "choice logprobs is not an object or null");
   ch->lp_content = ch->lp_refusal = (struct json_span){NULL, 0, JSON_NONE};
   if(ch->lp.type != JSON_OBJECT)
     return true;
-  if(!json_only_members(ch->lp, chat_lp_names))
+  if(json_pick(ch->lp, chat_lp_names, v))
     return chat_fail(why, "choice logprobs has unknown members");
-  if(!json_get_typed(ch->lp, "content", arr, &ch->lp_content) ||
-     !json_get_typed(ch->lp, "refusal", arr, &ch->lp_refusal))
+  ch->lp_content = v[LP_CONTENT];
+  ch->lp_refusal = v[LP_REFUSAL];
+  if(!json_is(ch->lp_content, arr) || !json_is(ch->lp_refusal, arr))
     return chat_fail(why, "logprobs content or refusal is not an array");
   return true;
 }
@@ -185,20 +207,20 @@ static bool chat_lp_read(struct json_span c, struct chat_choice *ch,
 bool chat_choice_read(struct json_span c, struct chat_choice *ch,
                              const char **why)
 {
-  struct json_span msg;
-  if(!json_only_members(c, chat_choice_names))
+  struct json_span v[CH_N];
+  if(json_pick(c, chat_choice_names, v))
     return chat_fail(why, "choice is not an object or has unknown members");
-  if(!json_get_typed(c, "index", T(JSON_NUMBER), &ch->index) ||
-     !chat_is_index(ch->index))
+  ch->index = v[CH_INDEX];
+  ch->finish = v[CH_FINISH];
+  ch->filter = v[CH_FILTER];
+  if(!json_is(ch->index, T(JSON_NUMBER)) || !chat_is_index(ch->index))
     return chat_fail(why, "choice index is not an integer");
-  if(!json_get_typed(c, "finish_reason", T(JSON_STRING) | T(JSON_NULL),
-               &ch->finish))
+  if(!json_is(ch->finish, T(JSON_STRING) | T(JSON_NULL)))
     return chat_fail(why, "choice finish_reason not a string or null");
-  if(!json_get_typed(c, "content_filter_results", T(JSON_OBJECT) | T(JSON_NONE),
-               &ch->filter))
+  if(!json_is(ch->filter, T(JSON_OBJECT) | T(JSON_NONE)))
     return chat_fail(why, "content_filter_results is not an object");
-  json_get(c, "message", &msg);
-  return chat_msg_read(msg, ch, why) && chat_lp_read(c, ch, why);
+  return chat_msg_read(v[CH_MESSAGE], ch, why) &&
+         chat_lp_read(v[CH_LOGPROBS], ch, why);
 }
 
 /* Check the top-level members and remember those copied to every chunk.
@@ -206,24 +228,28 @@ bool chat_choice_read(struct json_span c, struct chat_choice *ch,
 static bool chat_top_read(struct json_span root, struct sse_chat *e,
                           const char **why)
 {
-  struct json_span obj;
-  if(!json_get_typed(root, "object", T(JSON_STRING), &obj) ||
-     !json_key_is(obj, "chat.completion"))
+  struct json_span v[TOP_N];
+  json_pick(root, chat_top_names, v);
+  e->prompt_filter = v[TOP_PROMPT_FILTER];
+  e->id = v[TOP_ID];
+  e->created = v[TOP_CREATED];
+  e->model = v[TOP_MODEL];
+  e->choices = v[TOP_CHOICES];
+  e->usage = v[TOP_USAGE];
+  e->tier = v[TOP_TIER];
+  e->fp = v[TOP_FP];
+  if(!json_is(v[TOP_OBJECT], T(JSON_STRING)) ||
+     !json_key_is(v[TOP_OBJECT], "chat.completion"))
     return chat_fail(why, "not a chat.completion");
-  if(!json_get_typed(root, "prompt_filter_results", T(JSON_ARRAY) | T(JSON_NONE),
-               &e->prompt_filter))
+  if(!json_is(e->prompt_filter, T(JSON_ARRAY) | T(JSON_NONE)))
     return chat_fail(why, "prompt_filter_results is not an array");
-  if(!json_get_typed(root, "id", T(JSON_STRING), &e->id) ||
-     !json_get_typed(root, "created", T(JSON_NUMBER), &e->created) ||
-     !json_get_typed(root, "model", T(JSON_STRING), &e->model))
+  if(!json_is(e->id, T(JSON_STRING)) || !json_is(e->created, T(JSON_NUMBER)) ||
+     !json_is(e->model, T(JSON_STRING)))
     return chat_fail(why, "id, created or model missing or mistyped");
-  if(!json_get_typed(root, "choices", T(JSON_ARRAY), &e->choices))
+  if(!json_is(e->choices, T(JSON_ARRAY)))
     return chat_fail(why, "choices is not an array");
-  if(!json_get_typed(root, "usage", T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE),
-               &e->usage))
+  if(!json_is(e->usage, T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE)))
     return chat_fail(why, "usage is not an object");
-  json_get(root, "service_tier", &e->tier);
-  json_get(root, "system_fingerprint", &e->fp);
   return true;
 }
 
@@ -261,6 +287,14 @@ void *sse_chat_open(const char *p, size_t n, const struct replay_opts *o,
     return NULL;
   }
   *e = tmp;
+  buf_init(&e->head);
+  chat_head_put(e, &e->head);
+  if(e->head.oom) {
+    buf_free(&e->head);
+    free(e);
+    *why = "out of memory";
+    return NULL;
+  }
   e->piece_chars = (o && o->piece_chars) ? o->piece_chars : 1;
   e->include_usage = o && o->include_usage;
   e->c.st = ST_PROMPT_FILTER;

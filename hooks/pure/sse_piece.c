@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "byte_scan.h"
+
 /* Value of the 4 hex digits at p, or -1 when they are not all hex. */
 static long piece_hex4(const char *p)
 {
@@ -68,6 +70,16 @@ static bool piece_is_space(const char *q, size_t len)
          (len == 2 && q[0] == '\\' && q[1] == 'n');
 }
 
+/* Are the bytes [p, p+n) all one-byte characters (ASCII, no escape)? */
+static bool piece_all_ascii(const char *p, size_t n)
+{
+  const char *q = bs_skip_ascii(p, p + n);
+  for(; q < p + n; q++)
+    if((unsigned char)*q >= 0x80 || *q == '\\')
+      return false;
+  return true;
+}
+
 const char *piece_next(const char *p, const char *end, size_t max)
 {
   const char *q = p;
@@ -75,7 +87,24 @@ const char *piece_next(const char *p, const char *end, size_t max)
   size_t n = 0;
   if(max < 1)
     max = 1;
+  /* the common case, a window of max one-byte characters: what the loop
+   * below finds, without its per-character steps */
+  size_t w = (size_t)(end - p) < max ? (size_t)(end - p) : max;
+  if(piece_all_ascii(p, w)) {
+    if(p + w == end)
+      return end;
+    cut = memrchr(p, ' ', w);
+    return cut ? cut + 1 : p + w;
+  }
   while(q < end && n < max) {
+    unsigned char c = (unsigned char)*q;
+    if(c < 0x80 && c != '\\') {  /* the common case: one ASCII byte */
+      q++;
+      n++;
+      if(c == ' ')
+        cut = q;
+      continue;
+    }
     size_t len = piece_char_len(q, end);
     bool space = piece_is_space(q, len);
     q += len;

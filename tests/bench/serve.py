@@ -14,6 +14,10 @@ Paths (every answer 2xx, keep-alive):
                                     text/event-stream
     /sse2000/v1/chat/completions    the same with 2,000 chunks (the slope
                                     between the two is the cost per chunk)
+    /json-responses/SIZE/v1/responses, /json-messages/SIZE/v1/messages,
+    /json-completions/SIZE/v1/completions
+                                    the other encoders' answers (a fixture of
+                                    tests/fixtures with its text SIZE bytes)
 """
 import json
 import os
@@ -51,6 +55,9 @@ http {{
         location /json/ {{ default_type application/json; }}
         location /sse/ {{ default_type text/event-stream; }}
         location /sse2000/ {{ default_type text/event-stream; }}
+        location /json-responses/ {{ default_type application/json; }}
+        location /json-messages/ {{ default_type application/json; }}
+        location /json-completions/ {{ default_type application/json; }}
     }}
 }}
 """
@@ -67,6 +74,37 @@ def chat_json(content_len):
         "usage": {"prompt_tokens": 12, "completion_tokens": content_len // 4,
                   "total_tokens": 12 + content_len // 4},
         "system_fingerprint": "fp_bench"}).encode()
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def bench_text(n):
+    return ("streamshim " * (n // 11 + 1))[:n]
+
+
+def responses_json(content_len):
+    d = json.loads((FIXTURES / "responses" / "text-o1-pro.json").read_text())
+    msg = [o for o in d["output"] if o["type"] == "message"][0]
+    msg["content"][0]["text"] = bench_text(content_len)
+    return json.dumps(d).encode()
+
+
+def messages_json(content_len):
+    d = json.loads((FIXTURES / "messages" / "text-basic.json").read_text())
+    d["content"][0]["text"] = bench_text(content_len)
+    return json.dumps(d).encode()
+
+
+def completions_json(content_len):
+    d = json.loads((FIXTURES / "completions" / "text-basic.json").read_text())
+    d["choices"][0]["text"] = bench_text(content_len)
+    return json.dumps(d).encode()
+
+
+OTHER_ENCODERS = (("json-responses", "v1/responses", responses_json),
+                  ("json-messages", "v1/messages", messages_json),
+                  ("json-completions", "v1/completions", completions_json))
 
 
 def chat_sse(chunks):
@@ -92,6 +130,10 @@ def write_tree(d):
         p = www / "json" / name / "v1" / "chat"
         p.mkdir(parents=True, exist_ok=True)
         (p / "completions").write_bytes(chat_json(n))
+        for top, path, make in OTHER_ENCODERS:
+            f = www / top / name / path
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_bytes(make(n))
     p = www / "sse" / "v1" / "chat"
     p.mkdir(parents=True, exist_ok=True)
     (p / "completions").write_bytes(chat_sse(20))

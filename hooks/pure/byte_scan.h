@@ -1,0 +1,73 @@
+/* byte_scan.h - word-at-a-time scans for the JSON readers' hot loops.
+ *
+ * Pure, header-only. Eight bytes are tested at once with the classic
+ * "has a zero byte" arithmetic: (x - 0x01..01) & ~x & 0x80..80 is nonzero
+ * exactly when some byte of x is 0, and (x - n*0x01..01) & ~x & 0x80..80
+ * when some byte is below n (n <= 128). Only "is there one in these 8?"
+ * is asked; the byte itself is then found by the callers' byte loops. */
+#ifndef SS_BYTE_SCAN_H
+#define SS_BYTE_SCAN_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define BS_ONES UINT64_C(0x0101010101010101)
+#define BS_HIGH UINT64_C(0x8080808080808080)
+
+static inline uint64_t bs_load8(const char *p)
+{
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+/* Nonzero when some byte of v equals c. */
+static inline uint64_t bs_has(uint64_t v, unsigned char c)
+{
+  uint64_t x = v ^ (BS_ONES * c);
+  return (x - BS_ONES) & ~x & BS_HIGH;
+}
+
+/* Past the bytes of [p, end) that are not '"' nor '\\', 8 at a time: a
+ * pointer at most 7 bytes before the first such byte (or end). */
+static inline const char *bs_skip_unquoted(const char *p, const char *end)
+{
+  while(end - p >= 8) {
+    uint64_t v = bs_load8(p);
+    if(bs_has(v, '"') | bs_has(v, '\\'))
+      break;
+    p += 8;
+  }
+  return p;
+}
+
+/* Past the bytes of [p, end) that need no check inside a JSON string
+ * (printable ASCII other than '"' and '\\'), 8 at a time: a pointer at
+ * most 7 bytes before the first other byte (or end). */
+static inline const char *bs_skip_plain(const char *p, const char *end)
+{
+  while(end - p >= 8) {
+    uint64_t v = bs_load8(p);
+    uint64_t low = (v - BS_ONES * 0x20) & ~v & BS_HIGH;
+    if((v & BS_HIGH) | low | bs_has(v, '"') | bs_has(v, '\\'))
+      break;
+    p += 8;
+  }
+  return p;
+}
+
+/* Past the ASCII bytes of [p, end) other than '\\' (bytes that are one
+ * character each in a JSON string's text), 8 at a time: a pointer at
+ * most 7 bytes before the first other byte (or end). */
+static inline const char *bs_skip_ascii(const char *p, const char *end)
+{
+  while(end - p >= 8) {
+    uint64_t v = bs_load8(p);
+    if((v & BS_HIGH) | bs_has(v, '\\'))
+      break;
+    p += 8;
+  }
+  return p;
+}
+
+#endif
