@@ -2,8 +2,14 @@
  * request, on one easy handle (keep-alive) or over a multi handle with C
  * transfers at once, counting the bytes the write callback gets.
  *
- *   bench_client [-n N] [-c C] [-d BODYFILE] [-H HEADER]... [-k] URL
+ *   bench_client [-n N] [-c C] [-m M [-M M2]] [-d BODYFILE] [-H HEADER]... [-k] URL
  *
+ * -m M calls bench_mark() when M transfers are done and again when M2 are
+ * (default N): callgrind --dump-before=bench_mark then writes the counts
+ * of the first M transfers, of the M2 - M after them and of the rest
+ * apart, so one run gives a slope without start-up or exit in it. With -c,
+ * M2 = N - C keeps the slope to the steady state: between the two marks as
+ * many transfers start as end.
  * With -d the request is a POST of the file's bytes (CURLOPT_POSTFIELDS);
  * without, a GET. -k accepts any TLS certificate (the benchmark's own
  * self-signed ones, mitmproxy's). Prints "transfers=N bytes=N failed=N
@@ -19,6 +25,20 @@
 #include <unistd.h>
 
 static unsigned long long received;
+static long mark_at = -1, mark2_at = -1;
+
+/* callgrind's dump point (--dump-before=bench_mark); does nothing. */
+__attribute__((noinline)) void bench_mark(long done);
+__attribute__((noinline)) void bench_mark(long done)
+{
+  __asm__ volatile("" : : "r"(done) : "memory");
+}
+
+static void transfer_done(long done, long n)
+{
+  if(done == mark_at || (mark_at >= 0 && done == (mark2_at >= 0 ? mark2_at : n)))
+    bench_mark(done);
+}
 
 static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
 {
@@ -100,6 +120,7 @@ static long run_easy(const struct req *r, long n)
   for(long i = 0; i < n; i++) {
     prepare(h, r);
     failed += failed_status(h, curl_easy_perform(h));
+    transfer_done(i + 1, n);
   }
   curl_easy_cleanup(h);
   return failed;
@@ -126,6 +147,7 @@ static long run_multi(const struct req *r, long n, long c)
       CURL *h = msg->easy_handle;
       failed += failed_status(h, msg->data.result);
       done++;
+      transfer_done(done, n);
       curl_multi_remove_handle(m, h);
       if(started < n) {
         prepare(h, r);
@@ -147,10 +169,12 @@ int main(int argc, char **argv)
   struct req r = {0};
   long n = 1, c = 0;
   int opt;
-  while((opt = getopt(argc, argv, "n:c:d:H:k")) != -1) {
+  while((opt = getopt(argc, argv, "n:c:m:M:d:H:k")) != -1) {
     switch(opt) {
     case 'n': n = atol(optarg); break;
     case 'c': c = atol(optarg); break;
+    case 'm': mark_at = atol(optarg); break;
+    case 'M': mark2_at = atol(optarg); break;
     case 'd':
       r.body = read_file(optarg, &r.body_len);
       if(!r.body) {
@@ -161,7 +185,7 @@ int main(int argc, char **argv)
     case 'H': r.headers = curl_slist_append(r.headers, optarg); break;
     case 'k': r.insecure = 1; break;
     default:
-      fprintf(stderr, "usage: bench_client [-n N] [-c C] [-d BODYFILE] [-H HEADER]... [-k] URL\n");
+      fprintf(stderr, "usage: bench_client [-n N] [-c C] [-m M [-M M2]] [-d BODYFILE] [-H HEADER]... [-k] URL\n");
       return 2;
     }
   }

@@ -11,6 +11,8 @@ instruction figure is a harness.Pair: the total (the figure, judged
 against the target) and the shim's own count (deterministic: what
 bench-quick compares with the baseline).
 """
+import re
+import subprocess
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -212,7 +214,7 @@ def capture_on(b):
     env = {"STREAMSHIM_CAPTURE": str(b.tmp / "capture.jsonl")}
     args = post(b) + [SSE]
     on = b.added(args, env, 10, 60)
-    written = b.written_slope(args, env, 10, 60)
+    written = b.written_bytes(args, env, 10, 60)
     limit = 2 * b.added(args, None, *N).total + written
     return on, "%.0f bytes of record per transfer" % written, limit
 
@@ -227,7 +229,7 @@ def capture_off(b):
 
 # -- scaling ---------------------------------------------------------------
 
-SCALE_N = {1: (30, 180), 100: (100, 250), 1000: (1000, 2000), 10000: (10000, 20000)}
+SCALE_N = {1: (30, 180), 100: (100, 250), 1000: (1000, 1500), 10000: (10000, 11000)}
 
 
 def _scale(c):
@@ -246,7 +248,10 @@ for _c in SCALE_N:
          "callgrind slope, %d vs %d transfers at -c %d (bench_client's multi loop)"
          % (SCALE_N[_c] + (_c,)),
          "<= 1500; flat: <= 1.1x the figure at 1" if _c > 1 else "<= 1500 instructions",
-         1500, "instr/transfer", quick=_c <= 100)(_scale(_c))
+         1500, "instr/transfer", quick=_c == 1)(_scale(_c))
+# Only scale_1 is in bench-quick: with many transfers at once, how many
+# finish per curl_multi_perform varies with timing, and so does the
+# shim's own count (by some 20% at 100).
 
 
 # -- wall ratios, memory (make bench only) -------------------------------
@@ -268,25 +273,30 @@ def wall_pass_auto(b):
 
 
 @case("wall_bintrue", "/bin/true with the library preloaded, wall",
-      "1,000 runs of /bin/true by tests/bench/spawn.c, without, with the empty .so and "
-      "with the library, alternating, 7 rounds, the least of each",
-      "<= 1.02 wall ratio", 1.02, "ratio", quick=False)
+      "1,000 runs of /bin/true each without LD_PRELOAD, with the empty .so and with the "
+      "library, interleaved run by run by tests/bench/spawn.c; the ratio of the median "
+      "run times", "<= 1.02 wall ratio", 1.02, "ratio", quick=False)
 def wall_bintrue(b):
-    runs = {k: ([b.spawn, "1000", so, "/bin/true"], b.env())
-            for k, so in (("plain", ""), ("empty", b.empty_so), ("lib", b.lib))}
-    t = b.side_by_side(runs, 7)
-    return t["lib"] / t["plain"], "empty .so: %.3f" % (t["empty"] / t["plain"])
+    out = subprocess.run([b.spawn, "1000", "/bin/true", "", b.empty_so, b.lib], env=b.env(),
+                         check=True, stdout=subprocess.PIPE, text=True).stdout
+    plain, empty, lib = [int(re.search(r"median_ns=(\d+)", l).group(1))
+                         for l in out.splitlines()]
+    return lib / plain, "empty .so: %.3f; %.0f us a run without" % (empty / plain, plain / 1e3)
 
 
-REPLAY_N = {"1k": 2000, "16k": 1000, "1m": 40, "16m": 4}
+REPLAY_N = {"1k": 2000, "16k": 1000, "1m": 30, "16m": 2}
 
 
 def _replay_wall(b, size):
-    args = post(b) + [json_url(size)]
-    n = REPLAY_N[size]
-    ratio, t = _wall_ratio(b, args, DESTREAM, n, 5)
-    added = max(t["shim"] - t["plain"], 1e-9) / n
-    return added, serve.SIZES[size] / added / 1e6
+    """(added seconds per transfer, MB/s of content) of a de-streamed
+    answer of size; measured once per session (replay_us_1k shares 1k's)."""
+    def measure():
+        args = post(b) + [json_url(size)]
+        n = REPLAY_N[size]
+        ratio, t = _wall_ratio(b, args, DESTREAM, n, 5)
+        added = max(t["shim"] - t["plain"], 1e-9) / n
+        return added, serve.SIZES[size] / added / 1e6
+    return b._once(("replay_wall", size), measure)
 
 
 for _size in REPLAY_N:

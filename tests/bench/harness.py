@@ -2,10 +2,11 @@
 and a cache of runs, and measures the ways tests/bench/cases.py needs:
 
     added(args, env, n1, n2)   instructions the shim adds per transfer: the
-                               callgrind slope of bench_client between n1
-                               and n2 transfers, with the library preloaded
-                               minus without (start-up and exit drop out),
-                               and the shim's own slope (a Pair)
+                               callgrind count of bench_client's transfers
+                               n1+1 .. n2 (one run, dumped at marks: no
+                               start-up, no exit) per transfer, with the
+                               library preloaded minus without, and the
+                               shim's own (a Pair)
     stage_slope(...)           the same, counting only functions of some
                                source files (the capture stage's)
     program_count(cmd, so)     instructions of one run of a program
@@ -265,35 +266,44 @@ class Bench:
 
     # -- instruction counts ------------------------------------------------
 
-    def client_run(self, args, env, preload, n):
-        """callgrind of bench_client -n n ARGS: (total, profile path).
-        Without the library the STREAMSHIM_* variables change nothing, so
-        the plain runs are shared by the cases that differ only in them."""
+    def client_run(self, args, env, preload, n1, n2):
+        """One callgrind run of bench_client -n n2 -m n1 ARGS, dumping its
+        profile at each bench_mark (--dump-before): returns (instructions
+        of transfers n1+1 .. n2, that part's profile, bytes the run wrote
+        to STREAMSHIM_CAPTURE). Start-up, the first n1 transfers (caches
+        warming) and exit are in the other parts. Without the library the
+        STREAMSHIM_* variables change nothing, so the plain runs are
+        shared by the cases that differ only in them."""
         env_key = tuple(sorted((env or {}).items())) if preload else ()
-        key = ("client", tuple(args), env_key, preload, n)
+        key = ("client", tuple(args), env_key, preload, n1, n2)
 
         def run():
             out = self._out("client")
             files = (env or {}).get("STREAMSHIM_CAPTURE")
             if files and os.path.exists(files):
                 os.unlink(files)
-            total = callgrind([self.client, "-n", str(n)] + self.expand(args),
-                              self.env(env, preload), out)
+            # -c C: C more transfers after the second mark, so that as
+            # many start as end between the marks (bench_client.c)
+            c = int(args[args.index("-c") + 1]) if "-c" in args else 0
+            subprocess.run(["valgrind", "--tool=callgrind", "--dump-before=bench_mark",
+                            "--callgrind-out-file=" + out, self.client, "-n", str(n2 + c),
+                            "-m", str(n1), "-M", str(n2)] + self.expand(args),
+                           env=self.env(env, preload), check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            part = out + ".2"          # .1: start to mark n1; .2: to mark n2
             size = os.path.getsize(files) if files and os.path.exists(files) else 0
-            return total, out, size
+            return profile_total(Path(part).read_text()), part, size
         return self._once(key, run)
 
     def slope(self, args, env, preload, n1, n2):
-        a = self.client_run(args, env, preload, n1)[0]
-        b = self.client_run(args, env, preload, n2)[0]
-        return (b - a) / (n2 - n1)
+        return self.client_run(args, env, preload, n1, n2)[0] / (n2 - n1)
 
     def added(self, args, env=None, n1=100, n2=600):
         """Instructions the shim adds per transfer of bench_client ARGS: a
         Pair of the total slope difference and the shim's own slope."""
         total = self.slope(args, env, self.lib, n1, n2) - self.slope(args, None, None, n1, n2)
-        own = [self._own(self.client_run(args, env, self.lib, n)[1]) for n in (n1, n2)]
-        return Pair(total, (own[1] - own[0]) / (n2 - n1))
+        own = self._own(self.client_run(args, env, self.lib, n1, n2)[1])
+        return Pair(total, own / (n2 - n1))
 
     def _own(self, profile):
         return self._once(("own", profile), lambda: profile_own(
@@ -307,16 +317,12 @@ class Bench:
     def stage_slope(self, args, env, pattern, n1=100, n2=600):
         """Self instructions per transfer in the functions of the source
         files matching pattern, with the library."""
-        a = self.client_run(args, env, self.lib, n1)[1]
-        b = self.client_run(args, env, self.lib, n2)[1]
-        return (profile_files_self(Path(b).read_text(), pattern) -
-                profile_files_self(Path(a).read_text(), pattern)) / (n2 - n1)
+        part = self.client_run(args, env, self.lib, n1, n2)[1]
+        return profile_files_self(Path(part).read_text(), pattern) / (n2 - n1)
 
-    def written_slope(self, args, env, n1=100, n2=600):
+    def written_bytes(self, args, env, n1=100, n2=600):
         """Bytes the run wrote to STREAMSHIM_CAPTURE per transfer."""
-        a = self.client_run(args, env, self.lib, n1)[2]
-        b = self.client_run(args, env, self.lib, n2)[2]
-        return (b - a) / (n2 - n1)
+        return self.client_run(args, env, self.lib, n1, n2)[2] / n2
 
     def program_count(self, cmd, preload=None):
         """Instructions of one run of cmd, with preload in LD_PRELOAD."""
