@@ -10,12 +10,16 @@ one table (figure, target, met or not).
 with tests/bench/baseline.json: exit status 1 when a figure is more than
 10% worse (or a case failed). --update-baseline writes that file from this
 run instead. --full runs every case; --write regenerates BENCHMARKS.md
-with tests/bench/notes.md's paragraphs for the targets missed. Needs the
-build of `make bench` (build/libstreamshim.so, build/bench/*).
+with tests/bench/notes.md's paragraphs for the targets missed, from this
+run's results merged over those of earlier runs (kept in
+build/bench/results.json: `--case NAME --write BENCHMARKS.md` updates one
+case). Needs the build of `make bench` (build/libstreamshim.so,
+build/bench/*).
 """
 import argparse
 import concurrent.futures
 import datetime
+import json
 import os
 import platform
 import re
@@ -159,7 +163,17 @@ def main(argv=None):
     else:
         print(report.text_table(selected, results))
         status = 1 if any(r.get("error") for r in results) else 0
+    # Every run keeps its results; --write merges them over the last ones
+    # kept, so that a case rerun alone (--case NAME --write) updates
+    # BENCHMARKS.md without running the others again.
+    saved = Path(a.build) / "bench" / "results.json"
+    kept = json.loads(saved.read_text()) if saved.exists() else {}
+    kept.update({r["name"]: r for r in results})
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(kept, indent=1))
     if a.write:
+        known = [c for c in case_table.CASES if c.name in kept]
+        selected, results = known, [kept[c.name] for c in known]
         notes = report.parse_notes(Path(a.notes).read_text()) if Path(a.notes).exists() else {}
         when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         Path(a.write).write_text(report.markdown(selected, results, machine(), notes, when))
