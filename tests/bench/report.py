@@ -48,7 +48,8 @@ def table(rows, headers):
 
 def figure_text(r):
     if r.get("error"):
-        return "FAILED: " + r["error"]
+        err = r["error"].splitlines()[0] if r["error"] else ""
+        return "FAILED: " + (err if len(err) <= 60 else err[:57] + "...")
     return fmt(r["value"])
 
 
@@ -168,9 +169,10 @@ def markdown(cases, results, machine, notes, when):
            "the performance issue. Written by `make bench` (tests/bench/run.py) on %s: "
            "do not edit by hand; the notes on missed targets come from "
            "tests/bench/notes.md." % when, "",
-           "Instruction counts are callgrind slopes (the difference between two runs of "
-           "N1 and N2 transfers, so start-up drops out; with the library minus without): "
-           "deterministic, whatever the machine's load. Wall times are only compared as "
+           "Instruction counts are callgrind counts of the transfers between two marks "
+           "of one run of tests/bench/bench_client.c (after N1 transfers and after N2: "
+           "start-up, warm-up and exit drop out) per transfer, with the library minus "
+           "without; the machine's load does not change them. Wall times are only compared as "
            "ratios measured side by side in one run, alternating, several rounds, the least "
            "of each. The total of an instruction figure varies by a few hundred "
            "instructions per transfer from run to run (how often libcurl's loop polls "
