@@ -117,8 +117,11 @@ def test_benchmarks_md_has_the_table_the_machine_and_the_notes_of_missed_targets
 
 def test_the_committed_notes_and_baseline_name_only_existing_cases():
     names = {c.name for c in cases.CASES}
-    notes = report.parse_notes((ROOT / "tests" / "bench" / "notes.md").read_text())
+    text = (ROOT / "tests" / "bench" / "notes.md").read_text()
+    notes = report.parse_notes(text)
     assert set(notes) <= names, set(notes) - names
+    headings = [l for l in text.splitlines() if l.startswith("## ")]
+    assert len(headings) == len(set(headings)), "a case's note twice"
     baseline = report.load_baseline(ROOT / "tests" / "bench" / "baseline.json")
     quick = {c.name for c in cases.CASES if c.quick}
     assert baseline and set(baseline) <= quick, set(baseline) - quick
