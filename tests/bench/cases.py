@@ -245,7 +245,7 @@ def _scale(c):
         if c == 1:
             return added.own, "total %.0f" % added.total
         return added.own, "%.2fx the figure at 1; total %.0f" % (
-            added.own / one.own, added.total), 1.1 * one.own
+            added.own / one.own, added.total), min(1500, 1.1 * one.own)
     return fn
 
 
