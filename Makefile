@@ -52,6 +52,7 @@ CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
 
 .PHONY: all deps unit clients monitor-lib print-sources test check-asan check-tsan fuzz demo clean bench \
         torture torture-quick torture-build \
+        bench-quick bench-baseline \
         install uninstall
 
 COMPANION := $(BUILD)/libstreamshim-deepbind.so
@@ -189,11 +190,38 @@ check-tsan: deps
 	SS_BUILD=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_c_clients.py tests/test_stream_only_clients.py -k threads $(PYTEST_ARGS)
 
-# The benchmark's client (tests/bench/): tests/bench/icount.py runs it
-# under callgrind.
+# The benchmark (tests/bench/, BENCHMARKS.md): its libcurl client, the
+# empty preloaded library of the /bin/true case, a driver that starts a
+# program N times. `make bench` runs every case (installs valgrind, nginx,
+# mitmproxy first), prints the table and writes BENCHMARKS.md;
+# `make bench-quick` the instruction counts only (deterministic, CI), and
+# fails when one is more than 10% over tests/bench/baseline.json;
+# `make bench-baseline` rewrites that file from this build's counts.
+BENCH_BIN := $(BUILD)/bench/bench_client $(BUILD)/bench/empty.so $(BUILD)/bench/spawn
 $(BUILD)/bench/bench_client: tests/bench/bench_client.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< -lcurl
+$(BUILD)/bench/empty.so: tests/bench/empty.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ $<
+$(BUILD)/bench/spawn: tests/bench/spawn.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
+
+bench:
+	scripts/install-deps bench
+	$(MAKE) all $(BENCH_BIN)
+	$(PYTHON) tests/bench/run.py --full --write BENCHMARKS.md
+
+bench-quick:
+	scripts/install-deps bench-quick
+	$(MAKE) all $(BENCH_BIN)
+	$(PYTHON) tests/bench/run.py --quick
+
+bench-baseline:
+	scripts/install-deps bench-quick
+	$(MAKE) all $(BENCH_BIN)
+	$(PYTHON) tests/bench/run.py --quick --update-baseline
 
 # libFuzzer harnesses of the pure parts (clang): `make fuzz` runs each for
 # FUZZ_SECONDS, starting from the committed seeds (tests/fuzz/corpus/<name>/,
