@@ -8,3 +8,11 @@ HOLD_TEST_SRC := tests/unit/test_hold.c hooks/hold.c hooks/pure/headers.c \
 $(BUILD)/unit/test_hold: $(HOLD_TEST_SRC) tests/unit/check.h $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $(HOLD_TEST_SRC)
+
+# The review's repro of the hold's out-of-memory rule under a pause
+# (includes test_hold.c's stand-in core; wraps realloc).
+HOLD_OOM_TEST_SRC := tests/unit/test_hold_oom_pause.c hooks/hold.c \
+                     hooks/pure/headers.c hooks/pure/json_write.c hooks/pure/buf.c
+$(BUILD)/unit/test_hold_oom_pause: $(HOLD_OOM_TEST_SRC) tests/unit/test_hold.c tests/unit/check.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $(HOLD_OOM_TEST_SRC) -ldl
