@@ -88,7 +88,9 @@ $(BUILD)/obj/%.o: %.c $(HEADERS)
 # Bound lazily (no -z now): a process the library is preloaded into that
 # never calls libcurl binds none of its functions (eager binding cost
 # every such process about 50,000 instructions); nothing in the shim
-# relies on eager binding.
+# relies on eager binding. The price is partial RELRO (the library's own
+# .got.plt stays writable): `make LDFLAGS=-Wl,-z,now` binds eagerly, as
+# the Debian package does (hardening=+all).
 $(LIB): $(LIB_OBJ) $(LIB_EXTRA_OBJ) shim/exports.map
 	$(CC) $(CFLAGS) -shared $(LDFLAGS) -o $@ $(LIB_OBJ) $(LIB_EXTRA_OBJ) \
 	  -Wl,--version-script=shim/exports.map -Wl,-z,defs \

@@ -229,8 +229,8 @@ static enum ss_flow fb_header(struct ss_xfer *x, void *ctx, const char *p,
   }
   if(!hold_keep(&f->hold, p, n)) {  /* what is held goes out, then p */
     enum ss_flow r = fb_release(x, f, "out of memory");
-    return r == SS_OK && f->hold.state == HOLD_PASS
-           ? xfer_pass_header(x, p, n) : r;
+    return r != SS_OK || f->hold.state == HOLD_PASS
+           ? hold_after_pump(x, r, true, p, n) : r;
   }
   bool block_end = (n == 2 && p[0] == '\r') || (n == 1 && p[0] == '\n');
   if(block_end)

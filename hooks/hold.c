@@ -158,13 +158,23 @@ void hold_release(struct hold *h)
   h->holding = false;
 }
 
+enum ss_flow hold_after_pump(struct ss_xfer *x, enum ss_flow r, bool header,
+                             const char *p, size_t n)
+{
+  if(r == SS_PAUSED)  /* p cannot wait for the resume anywhere */
+    return xfer_fail(x, CURLE_OUT_OF_MEMORY,
+                     "out of memory keeping bytes while the program paused");
+  if(r != SS_OK)
+    return r;
+  return header ? xfer_pass_header(x, p, n) : xfer_pass_body(x, p, n);
+}
+
 enum ss_flow hold_pass_header(struct ss_xfer *x, struct hold *h,
                               const char *p, size_t n)
 {
   if(h->state == HOLD_WAIT && !buf_append(&h->queue, p, n)) {
-    h->queue.oom = false;  /* pass on after what is queued, come what may */
-    enum ss_flow r = hold_pump(x, h);
-    return r == SS_OK ? xfer_pass_header(x, p, n) : r;
+    h->queue.oom = false;  /* p goes out after what is queued */
+    return hold_after_pump(x, hold_pump(x, h), true, p, n);
   }
   if(h->state != HOLD_WAIT)
     buf_append(&h->trailers, p, n);
@@ -179,10 +189,8 @@ enum ss_flow hold_pass_body(struct ss_xfer *x, struct hold *h,
   h->state = HOLD_PASS;
   if(!h->queue.len && h->raw_off == h->input.len)
     return xfer_pass_body(x, p, n);  /* nothing before them */
-  if(!buf_append(&h->input, p, n)) {  /* pass on, come what may */
-    enum ss_flow r = hold_pump(x, h);
-    return r == SS_OK ? xfer_pass_body(x, p, n) : r;
-  }
+  if(!buf_append(&h->input, p, n))  /* pass on after what is queued */
+    return hold_after_pump(x, hold_pump(x, h), false, p, n);
   return hold_pump(x, h);
 }
 
@@ -225,7 +233,8 @@ enum ss_flow hold_give_up_line(struct ss_xfer *x, struct hold *h,
                                const char *p, size_t n)
 {
   enum ss_flow r = hold_give_up(x, h, "out of memory");
-  return r == SS_OK && h->state == HOLD_PASS ? xfer_pass_header(x, p, n) : r;
+  return r != SS_OK || h->state == HOLD_PASS ? hold_after_pump(x, r, true, p, n)
+                                             : r;
 }
 
 void hold_swallow(struct hold *h)

@@ -99,6 +99,12 @@ void hold_stage_end(struct ss_xfer *x, void *ctx, CURLcode *result);
 
 /* Send what is queued (the resume callback). */
 enum ss_flow hold_pump(struct ss_xfer *x, struct hold *h);
+/* After bytes p that could not be queued (out of memory) and a pump of
+ * what was before them that returned r: on SS_OK p goes out now (header
+ * or body); when the program paused, p cannot wait anywhere and the
+ * transfer fails; a failure stays one. */
+enum ss_flow hold_after_pump(struct ss_xfer *x, enum ss_flow r, bool header,
+                             const char *p, size_t n);
 /* Hold a header line (a status line starts a block). False when memory
  * ran out. */
 bool hold_keep(struct hold *h, const char *p, size_t n);

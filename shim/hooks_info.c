@@ -42,9 +42,17 @@ static long view_status(const struct ss_view *v)
  * program is told, never handed a wrong value). */
 static CURLcode view_getinfo(struct ss_view *v, CURLINFO info, void *arg)
 {
-  if(v->block.oom && info != CURLINFO_SIZE_DOWNLOAD &&
-     info != CURLINFO_SIZE_DOWNLOAD_T && info != CURLINFO_HEADER_SIZE)
-    return CURLE_OUT_OF_MEMORY;
+  switch(info) {  /* the answers read from the record of the block */
+  case CURLINFO_CONTENT_TYPE:
+  case CURLINFO_CONTENT_LENGTH_DOWNLOAD:
+  case CURLINFO_CONTENT_LENGTH_DOWNLOAD_T:
+  case CURLINFO_RESPONSE_CODE:
+    if(v->block.oom)
+      return CURLE_OUT_OF_MEMORY;
+    break;
+  default:
+    break;
+  }
   switch(info) {
   case CURLINFO_CONTENT_TYPE:
     *(const char **)arg = view_field(v, "Content-Type", &v->content_type);

@@ -9,7 +9,7 @@ $(BUILD)/unit/test_hold: $(HOLD_TEST_SRC) tests/unit/check.h $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $(HOLD_TEST_SRC)
 
-# The review's repro of the hold's out-of-memory rule under a pause
+# The hold's out-of-memory rule under a pause (a review finding)
 # (includes test_hold.c's stand-in core; wraps realloc).
 HOLD_OOM_TEST_SRC := tests/unit/test_hold_oom_pause.c hooks/hold.c \
                      hooks/pure/headers.c hooks/pure/json_write.c hooks/pure/buf.c

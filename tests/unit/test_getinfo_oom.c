@@ -1,9 +1,9 @@
-/* test_getinfo_oom.c - review repro (xfail in tests/test_unit.py):
+/* test_getinfo_oom.c - regression test of a review finding:
  * curl_easy_getinfo on a replaced answer whose record of the delivered
- * block lost lines (view.block.oom) answers CURLE_OUT_OF_MEMORY for every
+ * block lost lines (view.block.oom) answered CURLE_OUT_OF_MEMORY for every
  * CURLINFO, including the ones the shim never answers from the record
  * (CURLINFO_PRIVATE, CURLINFO_TOTAL_TIME, CURLINFO_EFFECTIVE_URL, ...):
- * libcurl's right answer is overridden by an error. Only the record's own
+ * libcurl's right answer was overridden by an error. Only the record's own
  * values (content type, length, response code) can be wrong there.
  *
  * shim/hooks_info.c is compiled in with stand-ins for the real getinfo,

@@ -33,6 +33,7 @@ struct ss_xfer {
   bool replaced;          /* xfer_answer_replaced was called */
   bool decodes;          /* xfer_shim_decodes */
   int failed;            /* xfer_fail_status's status */
+  CURLcode fail_code;    /* xfer_fail's code (CURLE_OK: not called) */
   bool fails_on_error;   /* the program asked CURLOPT_FAILONERROR */
 };
 
@@ -117,6 +118,13 @@ bool xfer_fails_on_status(const struct ss_xfer *x, int status)
 enum ss_flow xfer_fail_status(struct ss_xfer *x, int status)
 {
   x->failed = status;
+  return SS_FAILED;
+}
+
+enum ss_flow xfer_fail(struct ss_xfer *x, CURLcode code, const char *text)
+{
+  x->fail_code = code;
+  ss_log(SS_LOG_INFO, "transfer failed: %s", text);
   return SS_FAILED;
 }
 
