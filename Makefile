@@ -49,10 +49,12 @@ CLIENT_SRC := $(wildcard tests/clients/*.c)
 CLIENT_BIN := $(CLIENT_SRC:tests/clients/%.c=$(BUILD)/clients/%) \
               $(BUILD)/clients/llmclient-gnutls \
               $(BUILD)/clients/libflavour_user.so $(BUILD)/clients/libforklock.so
+# the driver of make soak and make valgrind (tests/soak/), built with the clients
+SOAK_BIN   := $(BUILD)/soak/soak_client
 
 .PHONY: all deps unit clients monitor-lib print-sources test check-asan check-tsan fuzz demo clean bench \
         torture torture-quick torture-build \
-        bench-quick bench-baseline \
+        bench-quick bench-baseline soak valgrind \
         install uninstall
 
 COMPANION := $(BUILD)/libstreamshim-deepbind.so
@@ -165,7 +167,7 @@ unit: $(UNIT_BIN)
 # The sources of each tier, for tests/test_layout.py.
 print-sources:
 	@echo $(LIB_SRC)
-clients: $(CLIENT_BIN)
+clients: $(CLIENT_BIN) $(SOAK_BIN)
 
 deps:
 	scripts/install-deps
@@ -281,6 +283,24 @@ torture: torture-build
 	nice -n 10 $(PYTHON) tests/torture/torture.py --build $(TORTURE_BUILD) $(TORTURE_ARGS)
 torture-quick: torture-build
 	nice -n 10 $(PYTHON) tests/torture/torture.py --build $(TORTURE_BUILD) --quick $(TORTURE_ARGS)
+
+# Long runs of tests/soak/soak_client (tests/soak/run.py), not part of
+# `make test` or CI: `make soak` 100,000 mixed transfers (easy and multi;
+# refusals both ways, pauses, removals mid-transfer, capture), the RSS every
+# 10,000 and the count of each outcome, failing on RSS growth or a lost
+# transfer; `make valgrind` 10,000 multi transfers of the same kinds under
+# memcheck, failing on any error or definite leak. SOAK_ARGS adds options
+# (-n N, -c C; tests/soak/run.py --help).
+SOAK_ARGS ?=
+$(SOAK_BIN): tests/soak/soak_client.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -lcurl
+soak: deps
+	$(MAKE) all $(SOAK_BIN)
+	nice -n 10 $(PYTHON) tests/soak/run.py soak --build $(BUILD) $(SOAK_ARGS)
+valgrind: deps
+	$(MAKE) all $(SOAK_BIN)
+	nice -n 10 $(PYTHON) tests/soak/run.py valgrind --build $(BUILD) $(SOAK_ARGS)
 
 # Only what the build and the demo need (no test toolchain).
 demo:
