@@ -18,7 +18,9 @@ failed or lost transfer, a capture file without one record per finished
 transfer (removed ones may or may not leave one), or RSS growth: the
 last sample more than --rss-slack KiB (default 4096: allocator noise, the
 learned cache filling to its 4,096 entries) over the first sample after
-the warm-up (the 20,000th transfer's, or the first one's on shorter runs).
+the warm-up (the 20,000th transfer's, or the first one's on shorter runs);
+not judged with a sanitizer runtime preloaded ($SS_PRELOAD_FIRST, as under
+make check-asan: ASan's quarantine holds freed memory).
 
 valgrind: --iface multi under valgrind memcheck (--leak-check=full
 --errors-for-leak-kinds=definite --error-exitcode=99, suppressions in
@@ -140,7 +142,10 @@ def run(args):
             for after, kib in rss:
                 print(f"{after:>10} {kib:>10}")
             warm = [kib for after, kib in rss if after >= args.warmup] or [kib for _, kib in rss]
-            if warm and rss[-1][1] - warm[0] > args.rss_slack:
+            if os.environ.get("SS_PRELOAD_FIRST"):
+                # ASan keeps freed memory in quarantine (256 MiB): RSS grows
+                print("RSS not judged: a sanitizer runtime is preloaded")
+            elif warm and rss[-1][1] - warm[0] > args.rss_slack:
                 problems.append(f"RSS grew {rss[-1][1] - warm[0]} KiB after the warm-up"
                                 f" (slack {args.rss_slack})")
         else:
