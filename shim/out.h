@@ -45,6 +45,10 @@ struct ss_handle;
 
 enum ss_flow out_deliver(struct ss_out *o, struct ss_handle *h,
                          enum ss_out_kind kind, const char *p, size_t n);
+/* Body bytes straight from libcurl to the program's write callback
+ * (xfer_body_direct): its answer is returned as it is, for libcurl to
+ * judge (a pause keeps the bytes in libcurl, a short count fails). */
+size_t out_write_direct(struct ss_handle *h, const char *p, size_t n);
 /* Deliver the piece refused by a pause, if any. */
 enum ss_flow out_flush(struct ss_out *o, struct ss_handle *h);
 
