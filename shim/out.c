@@ -22,12 +22,9 @@ void out_free(struct ss_out *o)
   buf_free(&o->pending);
 }
 
-/* Call the program's write callback, or libcurl's default fwrite. */
 static size_t call_write(const struct ss_app_opts *a, const char *p, size_t n)
 {
-  if(a->write_fn)
-    return a->write_fn((char *)p, 1, n, a->write_data);
-  return fwrite(p, 1, n, (FILE *)a->write_data);
+  return out_call_write(a, p, n);
 }
 
 /* Call whatever libcurl would call for a header line (sendf.c chop_write):
@@ -138,14 +135,6 @@ enum ss_flow out_deliver(struct ss_out *o, struct ss_handle *h,
     n -= len;
   } while(n);
   return SS_OK;
-}
-
-size_t out_write_direct(struct ss_handle *h, const char *p, size_t n)
-{
-  size_t w = call_write(&h->app, p, n);
-  if(w == n)  /* taken: part of what the program saw */
-    view_body(&h->view, n);
-  return w;
 }
 
 enum ss_flow out_flush(struct ss_out *o, struct ss_handle *h)

@@ -423,14 +423,16 @@ static size_t xfer_input(struct ss_xfer *x, enum ss_out_kind kind,
  * once the transfer failed, ended or was let go of. */
 static bool body_direct_now(const struct ss_xfer *x)
 {
-  return x->body_direct && !x->absorbed && !x->resume_mask &&
-         !x->out.has_pending && !x->out.failed && !x->out.detached &&
-         !x->out.at_end && !x->watch.n;
+  /* one test, no branch per flag: this is the hot path (monitors open
+   * only at the start: xfer_body_direct looked at them) */
+  return x->body_direct &
+         !(x->absorbed | x->resume_mask | x->out.has_pending |
+           x->out.failed | x->out.detached | x->out.at_end);
 }
 
 /* The direct way: libcurl's bytes, the program's answer. A pause leaves
  * the bytes with libcurl, which hands them again after the unpause. */
-static size_t write_direct(struct ss_xfer *x, const char *p, size_t n)
+static size_t write_direct(struct ss_xfer *x, char *p, size_t n)
 {
   x->busy++;
   size_t w = out_write_direct(x->h, p, n);
