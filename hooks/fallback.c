@@ -247,6 +247,8 @@ static enum ss_flow fb_body(struct ss_xfer *x, void *ctx, const char *p,
   if(f->through) {
     enum ss_flow r = hold_pass_body(x, &f->hold, p, n);
     f->direct = !f->hold.queue.len && f->hold.raw_off == f->hold.input.len;
+    if(f->direct)  /* nothing of this stage's left: the core may skip it */
+      xfer_body_direct(x);
     return r;
   }
   switch(f->hold.state) {

@@ -22,12 +22,9 @@ void out_free(struct ss_out *o)
   buf_free(&o->pending);
 }
 
-/* Call the program's write callback, or libcurl's default fwrite. */
 static size_t call_write(const struct ss_app_opts *a, const char *p, size_t n)
 {
-  if(a->write_fn)
-    return a->write_fn((char *)p, 1, n, a->write_data);
-  return fwrite(p, 1, n, (FILE *)a->write_data);
+  return out_call_write(a, p, n);
 }
 
 /* Call whatever libcurl would call for a header line (sendf.c chop_write):

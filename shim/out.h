@@ -13,8 +13,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../hooks/pure/buf.h"
+#include "handle.h"
 #include "stage.h"
 
 enum ss_out_kind {
@@ -41,10 +43,29 @@ struct ss_out {
 void out_init(struct ss_out *o);
 void out_free(struct ss_out *o);
 /* Deliver one piece to the program. */
-struct ss_handle;
 
 enum ss_flow out_deliver(struct ss_out *o, struct ss_handle *h,
                          enum ss_out_kind kind, const char *p, size_t n);
+/* Call the program's write callback, or libcurl's default fwrite. */
+static inline size_t out_call_write(const struct ss_app_opts *a,
+                                    const char *p, size_t n)
+{
+  if(a->write_fn)
+    return a->write_fn((char *)p, 1, n, a->write_data);
+  return fwrite(p, 1, n, (FILE *)a->write_data);
+}
+
+/* Body bytes straight from libcurl to the program's write callback
+ * (xfer_body_direct): its answer is returned as it is, for libcurl to
+ * judge (a pause keeps the bytes in libcurl, a short count fails). */
+static inline size_t out_write_direct(struct ss_handle *h, char *p, size_t n)
+{
+  size_t w = out_call_write(&h->app, p, n);
+  if(w == n)  /* taken: part of what the program saw */
+    view_body(&h->view, n);
+  return w;
+}
+
 /* Deliver the piece refused by a pause, if any. */
 enum ss_flow out_flush(struct ss_out *o, struct ss_handle *h);
 

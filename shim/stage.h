@@ -253,6 +253,12 @@ bool xfer_notes_wanted(const struct ss_xfer *x);
 /* Pass to the next stage (or the client). */
 enum ss_flow xfer_pass_header(struct ss_xfer *x, const char *p, size_t n);
 enum ss_flow xfer_pass_body(struct ss_xfer *x, const char *p, size_t n);
+/* The calling stage (from its body callback) passes every further body
+ * byte on unchanged: when no other stage takes body bytes and no monitor
+ * watches, the core then hands libcurl's body bytes straight to the
+ * program's write callback, its pauses and short writes returned to
+ * libcurl as they are, as without the shim. */
+void xfer_body_direct(struct ss_xfer *x);
 /* Nothing more of this attempt reaches the program; once libcurl is out
  * of its callbacks the core sends the request again as a retry, as how
  * says (the retry's stages read it in xfer_request). False when that

@@ -49,11 +49,6 @@ void view_header(struct ss_view *v, const char *p, size_t n)
     v->block_done = true;
 }
 
-void view_body(struct ss_view *v, size_t n)
-{
-  v->body_bytes += (curl_off_t)n;
-}
-
 /* Walk the fields of the recorded block (its status line skipped):
  * *off is the next line's offset; gives the line. */
 static bool next_line(const struct ss_view *v, size_t *off, const char **p,

@@ -39,7 +39,10 @@ void view_free(struct ss_view *v);
 void view_reset(struct ss_view *v);
 /* A header line and body bytes the program was handed. */
 void view_header(struct ss_view *v, const char *p, size_t n);
-void view_body(struct ss_view *v, size_t n);
+static inline void view_body(struct ss_view *v, size_t n)
+{
+  v->body_bytes += (curl_off_t)n;  /* inline: the direct body path's */
+}
 
 /* The value of the first field name of the recorded block, trimmed, as a
  * NUL-terminated copy in *out (NULL: none). */
