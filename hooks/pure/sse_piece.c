@@ -131,6 +131,9 @@ void sse_put_value(struct buf *b, struct json_span v)
   }
   for(; p < end; p++) {
     if(in_str) {
+      p = bs_skip_unquoted(p, end);  /* a string's plain bytes, 8 at a time */
+      if(p >= end)
+        break;
       if(*p == '\\')
         p++;
       else if(*p == '"')
