@@ -130,11 +130,9 @@ void resp_put_part_start(struct buf *b, struct json_span part)
   resp_put_subst(b, part, resp_part_subst);
 }
 
-/* Open an event of the current part: type, item reference and index. */
-static void resp_part_open(struct resp_cursor *c, struct buf *b,
-                           const char *type)
+/* Append the current part's reference: item reference and index. */
+static void resp_put_part_ref(const struct resp_cursor *c, struct buf *b)
 {
-  resp_event_open(c, b, type);
   resp_put_item_ref(c, b);
   if(c->part.tk->index) {
     buf_puts(b, ",\"");
@@ -142,6 +140,40 @@ static void resp_part_open(struct resp_cursor *c, struct buf *b,
     buf_puts(b, "\":");
     sse_put_uint(b, c->part_no);
   }
+}
+
+/* Open an event of the current part: type, item reference and index. */
+static void resp_part_open(struct resp_cursor *c, struct buf *b,
+                           const char *type)
+{
+  resp_event_open(c, b, type);
+  resp_put_part_ref(c, b);
+}
+
+/* Open a delta event of the current part, as resp_part_open does, from
+ * the start built once per part (the deltas are most of the events). */
+static void resp_delta_open(struct sse_responses *e, struct buf *b)
+{
+  struct resp_cursor *c = &e->c;
+  struct buf *h = &e->delta_head;
+  if(e->head_for != c->part_serial) {
+    buf_reset(h);
+    buf_puts(h, "event: ");
+    buf_puts(h, c->part.tk->delta);
+    buf_puts(h, "\ndata: {\"type\":\"");
+    buf_puts(h, c->part.tk->delta);
+    buf_puts(h, "\",\"sequence_number\":");
+    e->head_split = h->len;
+    resp_put_part_ref(c, h);
+    e->head_for = h->oom ? 0 : c->part_serial;
+  }
+  if(e->head_for != c->part_serial) {  /* no memory for it: directly */
+    resp_part_open(c, b, c->part.tk->delta);
+    return;
+  }
+  buf_append(b, h->ptr, e->head_split);
+  sse_put_uint(b, c->seq++);
+  buf_append(b, h->ptr + e->head_split, h->len - e->head_split);
 }
 
 /* Does the current part carry logprob entries (then deltas follow
@@ -166,7 +198,7 @@ static void resp_put_delta(struct sse_responses *e, struct buf *b)
     resp_lp_cut(c, &first, &count);
   else
     c->pos = piece_next(c->pos, c->end, e->piece_chars);
-  resp_part_open(c, b, c->part.tk->delta);
+  resp_delta_open(e, b);
   buf_puts(b, ",\"delta\":\"");
   buf_append(b, from, (size_t)(c->pos - from));
   buf_puts(b, "\"");
