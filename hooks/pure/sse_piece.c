@@ -131,6 +131,12 @@ void sse_put_value(struct buf *b, struct json_span v)
   }
   for(; p < end; p++) {
     if(in_str) {
+      /* a string's plain bytes: 8 at a time, then to the next '"' or '\\' */
+      p = bs_skip_unquoted(p, end);
+      while(p < end && *p != '"' && *p != '\\')
+        p++;
+      if(p >= end)
+        break;
       if(*p == '\\')
         p++;
       else if(*p == '"')

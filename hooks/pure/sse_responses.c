@@ -81,6 +81,7 @@ static void resp_part_begin(struct resp_cursor *c)
   c->annot_no = 0;
   json_iter_init(&c->lp_it, c->part.logprobs);
   c->st = ST_PART_ADDED;
+  c->part_serial++;
 }
 
 /* After output_item.added: the first stage of the current item. */
@@ -264,7 +265,10 @@ static int resp_next(void *enc, struct buf *out)
 
 static void resp_close(void *enc)
 {
-  free(enc);
+  struct sse_responses *e = enc;
+  if(e)
+    buf_free(&e->delta_head);
+  free(e);
 }
 
 const struct replay_encoder sse_responses_encoder = {

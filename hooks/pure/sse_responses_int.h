@@ -72,6 +72,7 @@ struct resp_cursor {
   struct json_iter lp_it;      /* logprob entries not yet sent */
   int search_step;             /* web_search_call status events sent */
   const char *pos, *end;       /* raw text left of the string being cut */
+  unsigned long part_serial;   /* counts parts begun: keys delta_head */
 };
 
 struct sse_responses {
@@ -79,6 +80,13 @@ struct sse_responses {
   const char *terminal;        /* response.completed / incomplete / failed */
   size_t piece_chars;
   struct resp_cursor c;
+  /* The current part's delta event start, built once per part: the bytes
+   * before the sequence number (head_split of them), then those after it
+   * (item reference and index). Valid while head_for is c.part_serial
+   * (a cursor restored after a failed event has another serial). */
+  struct buf delta_head;
+  size_t head_split;
+  unsigned long head_for;
 };
 
 /* ---- sse_responses_read.c ---- */

@@ -38,28 +38,44 @@ const struct resp_text_kind resp_tk_input = {
   "response.custom_tool_call_input.done", NULL, NULL, "input"
 };
 
-/* A member replaced in an in-progress form: its new value, or NULL to
- * leave the member out. Lists end with a NULL name. */
+/* The members replaced in an in-progress form (names, NULL-terminated)
+ * and each one's new value at the same index, NULL to leave it out. */
 struct resp_subst {
-  const char *name;
-  const char *value;
+  const char *const *names;
+  const char *const *values;
 };
 
-static const struct resp_subst resp_start_subst[] = {
-  {"status", "\"in_progress\""}, {"output", "[]"}, {"usage", "null"},
-  {"error", "null"}, {"incomplete_details", "null"},
-  {"completed_at", "null"}, {"output_text", "\"\""}, {NULL, NULL}
+static const char *const resp_start_names[] = {
+  "status", "output", "usage", "error", "incomplete_details",
+  "completed_at", "output_text", NULL
 };
-static const struct resp_subst resp_item_subst[] = {
-  {"status", "\"in_progress\""}, {"content", "[]"}, {"summary", "[]"},
-  {"arguments", "\"\""}, {"input", "\"\""}, {NULL, NULL}
+static const char *const resp_start_values[] = {
+  "\"in_progress\"", "[]", "null", "null", "null", "null", "\"\""
 };
-static const struct resp_subst resp_search_subst[] = {
-  {"status", "\"in_progress\""}, {"action", NULL}, {NULL, NULL}
+static const char *const resp_item_names[] = {
+  "status", "content", "summary", "arguments", "input", NULL
 };
-static const struct resp_subst resp_part_subst[] = {
-  {"text", "\"\""}, {"refusal", "\"\""}, {"annotations", "[]"},
-  {"logprobs", "[]"}, {NULL, NULL}
+static const char *const resp_item_values[] = {
+  "\"in_progress\"", "[]", "[]", "\"\"", "\"\""
+};
+static const char *const resp_search_names[] = {"status", "action", NULL};
+static const char *const resp_search_values[] = {"\"in_progress\"", NULL};
+static const char *const resp_part_names[] = {
+  "text", "refusal", "annotations", "logprobs", NULL
+};
+static const char *const resp_part_values[] = {"\"\"", "\"\"", "[]", "[]"};
+
+static const struct resp_subst resp_start_subst = {
+  resp_start_names, resp_start_values
+};
+static const struct resp_subst resp_item_subst = {
+  resp_item_names, resp_item_values
+};
+static const struct resp_subst resp_search_subst = {
+  resp_search_names, resp_search_values
+};
+static const struct resp_subst resp_part_subst = {
+  resp_part_names, resp_part_values
 };
 
 void resp_event_open(struct resp_cursor *c, struct buf *b, const char *type)
@@ -86,7 +102,8 @@ void resp_put_item_ref(const struct resp_cursor *c, struct buf *b)
 }
 
 /* Append object obj with the members named in s replaced (a member whose
- * value is null keeps it) or left out; the others are copied, in order. */
+ * value is null keeps it) or left out; the others are copied, in order.
+ * Keys are matched as bytes (json_name_in), the first name that fits. */
 static void resp_put_subst(struct buf *b, struct json_span obj,
                            const struct resp_subst *s)
 {
@@ -96,18 +113,16 @@ static void resp_put_subst(struct buf *b, struct json_span obj,
   buf_puts(b, "{");
   json_iter_init(&it, obj);
   while(json_next_member(&it, &key, &val)) {
-    const struct resp_subst *r = s;
-    while(r->name && !json_key_is(key, r->name))
-      r++;
-    if(r->name && !r->value)
+    int i = json_name_in(key, s->names);
+    if(i >= 0 && !s->values[i])
       continue;
     if(!first)
       buf_puts(b, ",");
     first = false;
     buf_append(b, key.ptr, key.len);
     buf_puts(b, ":");
-    if(r->name && val.type != JSON_NULL)
-      buf_puts(b, r->value);
+    if(i >= 0 && val.type != JSON_NULL)
+      buf_puts(b, s->values[i]);
     else
       sse_put_value(b, val);
   }
@@ -116,25 +131,23 @@ static void resp_put_subst(struct buf *b, struct json_span obj,
 
 void resp_put_start(struct buf *b, struct json_span root)
 {
-  resp_put_subst(b, root, resp_start_subst);
+  resp_put_subst(b, root, &resp_start_subst);
 }
 
 void resp_put_item_start(struct buf *b, const struct resp_item *it)
 {
-  resp_put_subst(b, it->obj, it->kind == RK_WEB_SEARCH ? resp_search_subst
-                                                       : resp_item_subst);
+  resp_put_subst(b, it->obj, it->kind == RK_WEB_SEARCH ? &resp_search_subst
+                                                       : &resp_item_subst);
 }
 
 void resp_put_part_start(struct buf *b, struct json_span part)
 {
-  resp_put_subst(b, part, resp_part_subst);
+  resp_put_subst(b, part, &resp_part_subst);
 }
 
-/* Open an event of the current part: type, item reference and index. */
-static void resp_part_open(struct resp_cursor *c, struct buf *b,
-                           const char *type)
+/* Append the current part's reference: item reference and index. */
+static void resp_put_part_ref(const struct resp_cursor *c, struct buf *b)
 {
-  resp_event_open(c, b, type);
   resp_put_item_ref(c, b);
   if(c->part.tk->index) {
     buf_puts(b, ",\"");
@@ -142,6 +155,40 @@ static void resp_part_open(struct resp_cursor *c, struct buf *b,
     buf_puts(b, "\":");
     sse_put_uint(b, c->part_no);
   }
+}
+
+/* Open an event of the current part: type, item reference and index. */
+static void resp_part_open(struct resp_cursor *c, struct buf *b,
+                           const char *type)
+{
+  resp_event_open(c, b, type);
+  resp_put_part_ref(c, b);
+}
+
+/* Open a delta event of the current part, as resp_part_open does, from
+ * the start built once per part (the deltas are most of the events). */
+static void resp_delta_open(struct sse_responses *e, struct buf *b)
+{
+  struct resp_cursor *c = &e->c;
+  struct buf *h = &e->delta_head;
+  if(e->head_for != c->part_serial) {
+    buf_reset(h);
+    buf_puts(h, "event: ");
+    buf_puts(h, c->part.tk->delta);
+    buf_puts(h, "\ndata: {\"type\":\"");
+    buf_puts(h, c->part.tk->delta);
+    buf_puts(h, "\",\"sequence_number\":");
+    e->head_split = h->len;
+    resp_put_part_ref(c, h);
+    e->head_for = h->oom ? 0 : c->part_serial;
+  }
+  if(e->head_for != c->part_serial) {  /* no memory for it: directly */
+    resp_part_open(c, b, c->part.tk->delta);
+    return;
+  }
+  buf_append(b, h->ptr, e->head_split);
+  sse_put_uint(b, c->seq++);
+  buf_append(b, h->ptr + e->head_split, h->len - e->head_split);
 }
 
 /* Does the current part carry logprob entries (then deltas follow
@@ -166,7 +213,7 @@ static void resp_put_delta(struct sse_responses *e, struct buf *b)
     resp_lp_cut(c, &first, &count);
   else
     c->pos = piece_next(c->pos, c->end, e->piece_chars);
-  resp_part_open(c, b, c->part.tk->delta);
+  resp_delta_open(e, b);
   buf_puts(b, ",\"delta\":\"");
   buf_append(b, from, (size_t)(c->pos - from));
   buf_puts(b, "\"");

@@ -133,43 +133,6 @@ static bool resp_parts_check(const struct resp_item *it, bool second,
   return true;
 }
 
-/* Read the members specific to a message or a reasoning item. */
-static bool resp_parts_read(struct json_span v, struct resp_item *it,
-                            const char **why)
-{
-  if(it->kind == RK_MESSAGE) {
-    if(!json_only_members(v, resp_message_names))
-      return resp_fail(why, "message item has unknown members");
-    if(!json_get_typed(v, "content", T(JSON_ARRAY), &it->parts))
-      return resp_fail(why, "message content is not an array");
-    return resp_parts_check(it, false, it->parts, why);
-  }
-  if(!json_only_members(v, resp_reasoning_names))
-    return resp_fail(why, "reasoning item has unknown members");
-  if(!json_get_typed(v, "summary", T(JSON_ARRAY), &it->parts))
-    return resp_fail(why, "reasoning summary is not an array");
-  if(!json_get_typed(v, "content", T(JSON_ARRAY) | T(JSON_NULL) | T(JSON_NONE),
-               &it->parts2))
-    return resp_fail(why, "reasoning content is not an array");
-  return resp_parts_check(it, false, it->parts, why) &&
-         resp_parts_check(it, true, it->parts2, why);
-}
-
-/* Read the members of a function_call or custom_tool_call item. */
-static bool resp_call_read(struct json_span v, struct resp_item *it,
-                           const char **why)
-{
-  struct json_span call_id;
-  bool fn = it->kind == RK_FUNCTION;
-  if(!json_only_members(v, fn ? resp_function_names : resp_custom_names))
-    return resp_fail(why, "tool call item has unknown members");
-  if(!json_get_typed(v, fn ? "arguments" : "input", T(JSON_STRING), &it->text) ||
-     !json_get_typed(v, "name", T(JSON_STRING), &it->name) ||
-     !json_get_typed(v, "call_id", T(JSON_STRING), &call_id))
-    return resp_fail(why, "tool call item lacks a string member");
-  return true;
-}
-
 /* Which kind is type (a string span)? False for types not replayed. */
 static bool resp_kind_of(struct json_span type, enum resp_kind *k)
 {
@@ -186,11 +149,24 @@ static bool resp_kind_of(struct json_span type, enum resp_kind *k)
 }
 
 /* Read and check one element of "output": its kind, id, status and the
- * members of its kind (parts included). */
+ * members of its kind (parts included). Its members are read in one walk
+ * (json_pick) by the names of its kind: id, type and status come first
+ * in each list, then (indexes 3 to 5) the kind's own. */
 bool resp_item_read(struct json_span v, struct resp_item *it,
                     const char **why)
 {
-  struct json_span type, status;
+  static const char *const *const kind_names[] = {
+    resp_message_names, resp_function_names, resp_custom_names,
+    resp_reasoning_names, resp_search_names
+  };
+  static const char *const unknown[] = {
+    "message item has unknown members", "tool call item has unknown members",
+    "tool call item has unknown members",
+    "reasoning item has unknown members",
+    "web_search_call item has unknown members"
+  };
+  struct json_span type, m[8];
+  int others;
   memset(it, 0, sizeof(*it));
   it->obj = v;
   if(v.type != JSON_OBJECT || !json_get_typed(v, "type", T(JSON_STRING), &type))
@@ -199,22 +175,39 @@ bool resp_item_read(struct json_span v, struct resp_item *it,
     return resp_fail(why, "output item type not replayed (only message, "
                           "function_call, custom_tool_call, reasoning, "
                           "web_search_call)");
-  if(!json_get_typed(v, "id", T(JSON_STRING), &it->id))
+  others = json_pick(v, kind_names[it->kind], m);
+  it->id = m[0];
+  if(!json_is(it->id, T(JSON_STRING)))
     return resp_fail(why, "output item has no string id");
-  if(!json_get_typed(v, "status", T(JSON_STRING) | T(JSON_NULL) | T(JSON_NONE),
-               &status))
+  if(!json_is(m[2], T(JSON_STRING) | T(JSON_NULL) | T(JSON_NONE)))
     return resp_fail(why, "output item status is not a string");
+  if(others)
+    return resp_fail(why, unknown[it->kind]);
   switch(it->kind) {
   case RK_MESSAGE:
+    it->parts = m[4];
+    if(!json_is(it->parts, T(JSON_ARRAY)))
+      return resp_fail(why, "message content is not an array");
+    return resp_parts_check(it, false, it->parts, why);
   case RK_REASONING:
-    return resp_parts_read(v, it, why);
+    it->parts = m[3];
+    if(!json_is(it->parts, T(JSON_ARRAY)))
+      return resp_fail(why, "reasoning summary is not an array");
+    it->parts2 = m[4];
+    if(!json_is(it->parts2, T(JSON_ARRAY) | T(JSON_NULL) | T(JSON_NONE)))
+      return resp_fail(why, "reasoning content is not an array");
+    return resp_parts_check(it, false, it->parts, why) &&
+           resp_parts_check(it, true, it->parts2, why);
   case RK_FUNCTION:
   case RK_CUSTOM:
-    return resp_call_read(v, it, why);
+    it->text = m[3];  /* arguments / input */
+    it->name = m[5];
+    if(!json_is(it->text, T(JSON_STRING)) || !json_is(it->name, T(JSON_STRING)) ||
+       !json_is(m[4], T(JSON_STRING)))  /* call_id */
+      return resp_fail(why, "tool call item lacks a string member");
+    return true;
   default: /* RK_WEB_SEARCH */
-    if(!json_only_members(v, resp_search_names))
-      return resp_fail(why, "web_search_call item has unknown members");
-    if(!json_key_is(status, "completed"))
+    if(!json_key_is(m[2], "completed"))
       return resp_fail(why, "web_search_call item is not completed");
     return true;
   }
@@ -229,22 +222,24 @@ static bool resp_top_read(struct json_span root, struct sse_responses *e,
   static const char *const terminals[] = {
     "response.completed", "response.incomplete", "response.failed"
   };
-  struct json_span obj, id, status, item;
+  static const char *const names[] = {"object", "id", "status", "output",
+                                      NULL};
+  struct json_span v[4], item;  /* the members of names, in one walk */
   struct json_iter it;
   struct resp_item ri;
-  if(!json_get_typed(root, "object", T(JSON_STRING), &obj) ||
-     !json_key_is(obj, "response"))
+  json_pick(root, names, v);
+  if(!json_is(v[0], T(JSON_STRING)) || !json_key_is(v[0], "response"))
     return resp_fail(why, "not a response object");
-  if(!json_get_typed(root, "id", T(JSON_STRING), &id))
+  if(!json_is(v[1], T(JSON_STRING)))
     return resp_fail(why, "response id is not a string");
-  json_get_typed(root, "status", T(JSON_STRING), &status);
   for(int i = 0; i < 3 && !e->terminal; i++)
-    if(json_key_is(status, states[i]))
+    if(json_key_is(v[2], states[i]))
       e->terminal = terminals[i];
   if(!e->terminal)
     return resp_fail(why, "response status is not completed, incomplete "
                           "or failed");
-  if(!json_get_typed(root, "output", T(JSON_ARRAY), &e->output))
+  e->output = v[3];
+  if(!json_is(e->output, T(JSON_ARRAY)))
     return resp_fail(why, "response output is not an array");
   json_iter_init(&it, e->output);
   while(json_next_element(&it, &item))

@@ -4,7 +4,9 @@
  * (byte_scan.h), piece_next's window (sse_piece.h) and buf_reserve. Each
  * is checked against the plain byte-at-a-time rule it replaces, at every
  * offset around the 8-byte boundaries. */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +191,49 @@ TEST(byte_scan_stops)
   }
 }
 
+/* sse_put_value's rule byte by byte: whitespace outside strings dropped. */
+static size_t compact_ref(const char *p, size_t n, char *out)
+{
+  size_t o = 0;
+  bool in_str = false;
+  for(size_t i = 0; i < n; i++) {
+    if(in_str) {
+      if(p[i] == '\\' && i + 1 < n) {
+        out[o++] = p[i++];
+      }
+      else if(p[i] == '"')
+        in_str = false;
+    }
+    else if(p[i] == '"')
+      in_str = true;
+    else if(p[i] == ' ' || p[i] == '\n' || p[i] == '\t' || p[i] == '\r')
+      continue;
+    out[o++] = p[i];
+  }
+  return o;
+}
+
+TEST(put_value_strings_every_offset)
+{
+  /* a long string with a quote escape, a backslash pair and spaces,
+   * moved across the 8-byte steps, between spaced members */
+  for(size_t at = 0; at < 24; at++) {
+    char s[160], want[160];
+    struct buf b;
+    size_t n = 0;
+    n += (size_t)snprintf(s + n, sizeof(s) - n, "{ \"k\" : \"");
+    memset(s + n, 'w', at);
+    n += at;
+    n += (size_t)snprintf(s + n, sizeof(s) - n,
+                          "a \\\" b\\\\ c   de fghijklmnop\" ,\n\"z\": [ 1 , \"%.*s\" ] }",
+                          (int)(at % 9), "qqqqqqqqq");
+    buf_init(&b);
+    sse_put_value(&b, parsed(s));
+    CHECK_MEM(b.ptr, b.len, want, compact_ref(s, n, want));
+    buf_free(&b);
+  }
+}
+
 TEST(reserve_exact_then_doubling)
 {
   struct buf b;
@@ -218,6 +263,7 @@ int main(void)
   RUN(end_every_split);
   RUN(piece_window_matches_rule);
   RUN(byte_scan_stops);
+  RUN(put_value_strings_every_offset);
   RUN(reserve_exact_then_doubling);
   return check_done();
 }
