@@ -5,29 +5,26 @@
  * neither queued nor passed on, and nothing failed the transfer. Now the
  * transfer fails (hold_after_pump).
  *
- * The stand-in core is test_hold.c's (included); realloc is wrapped so
- * that a real allocation fails (no preset oom flag, which would also
- * mean "lines already lost"). */
-#include <dlfcn.h>
-
+ * The stand-in core is test_hold.c's (included). hold.c and buf.c are
+ * built with realloc renamed to test_realloc (tests/unit/hold.mk), so a
+ * real growth of a buffer fails on demand (no preset oom flag, which
+ * would also mean "lines already lost"); nothing else is interposed, so
+ * the sanitizers' own allocator stays in charge. */
 int test_hold_main(void);
 #define main test_hold_main
 #include "test_hold.c"
 #undef main
 
-static void *(*real_realloc)(void *, size_t);
 static int realloc_fail_in;  /* the Nth realloc from now fails; 0: none */
 
-__attribute__((constructor)) static void find_realloc(void)
-{
-  real_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
-}
-
-void *realloc(void *p, size_t n)
+#undef realloc
+void *realloc(void *p, size_t n);  /* <stdlib.h> named it test_realloc */
+void *test_realloc(void *p, size_t n);
+void *test_realloc(void *p, size_t n)
 {
   if(realloc_fail_in && !--realloc_fail_in)
     return NULL;
-  return real_realloc(p, n);
+  return realloc(p, n);
 }
 
 /* A proxy's CONNECT answer is held (a 2xx block); the origin's 404
