@@ -179,7 +179,7 @@ def markdown(cases, results, machine, notes, when):
            "before an answer arrives); the `own` column, the instructions of the shim's "
            "own code and of what it calls (libc, the loader, libcurl outside the calls "
            "that run transfers), does not, and is what `make bench-quick` compares with "
-           "its baseline.", "",
+           "its baseline. A target with both columns is met when both meet it.", "",
            "## Figures", "",
            "| case | what | figure | own | unit | target | met | detail |",
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]

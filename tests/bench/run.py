@@ -54,8 +54,13 @@ def run_case(bench, case):
         value, own = value.total, value.own
     detail = got[1] if len(got) > 1 else ""
     limit = got[2] if len(got) > 2 else case.limit
+    # Met when the total meets the target and so does the shim's own count:
+    # the total alone carries libcurl's run-to-run noise.
+    met = case.met(value, limit)
+    if met and own is not None:
+        met = case.met(own, limit)
     return {"name": case.name, "value": value, "own": own, "detail": detail, "limit": limit,
-            "met": case.met(value, limit), "error": None}
+            "met": met, "error": None}
 
 
 def run_cases(bench, selected, jobs, log):
