@@ -12,7 +12,7 @@ CAPTOOL_PURE := hooks/pure/body.c hooks/pure/body_scan.c hooks/pure/json.c \
                 hooks/pure/buf.c hooks/pure/escape.c hooks/pure/endpoint.c
 CAPTOOL_HDR  := $(wildcard scripts/capture_*.h) hooks/pure/body.h \
                 hooks/pure/body_scan.h \
-                hooks/pure/json.h hooks/pure/buf.h hooks/pure/escape.h \
+                hooks/pure/json.h hooks/pure/json_lex.h hooks/pure/buf.h hooks/pure/escape.h \
                 hooks/pure/endpoint.h
 # The version the wrapper prints, for the HAR's creator.
 CAPTOOL_VERSION := $(shell sed -n 's/^VERSION=\([0-9A-Za-z.+-]*\)$$/\1/p' scripts/streamshim)

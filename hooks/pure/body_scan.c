@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "json_lex.h"
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -35,50 +37,6 @@ static const unsigned char bs_stop_byte[256] = {
 static bool bs_stops(unsigned char c)
 {
   return bs_stop_byte[c];
-}
-
-/* The value of hex digit c, or -1. */
-static int bs_hex(unsigned char c)
-{
-  if(c >= '0' && c <= '9')
-    return c - '0';
-  c |= 0x20;
-  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* An escape at p (just after the backslash), as json.c takes it: the
- * pointer after it, or NULL. */
-static const char *bs_escape(const char *p, const char *end)
-{
-  if(p >= end)
-    return NULL;
-  if(*p == 'u') {
-    if(end - p < 5)
-      return NULL;
-    for(int i = 1; i <= 4; i++)
-      if(bs_hex((unsigned char)p[i]) < 0)
-        return NULL;
-    return p + 5;
-  }
-  return memchr("\"\\/bfnrt", *p, 8) ? p + 1 : NULL;
-}
-
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0:
- * overlongs, encoded surrogates and code points over U+10FFFF are
- * refused, as json.c refuses them. */
-static size_t bs_utf8(const unsigned char *p, const unsigned char *end)
-{
-  unsigned char c = p[0];
-  unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
-  unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
-  size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-  if(c < 0xC2 || c > 0xF4 || (size_t)(end - p) < len || p[1] < lo ||
-     p[1] > hi)
-    return 0;
-  for(size_t i = 2; i < len; i++)
-    if(p[i] < 0x80 || p[i] > 0xBF)
-      return 0;
-  return len;
 }
 
 /* The escapes that are one letter after the backslash. */
@@ -128,11 +86,11 @@ static const char *bs_stop(const char *p, const char *end, bool *escaped)
   unsigned char c = (unsigned char)*p;
   if(c == '\\') {
     *escaped = true;
-    return bs_escape(p + 1, end);
+    return json_lex_escape(p + 1, end);
   }
   if(c < 0x20)
     return NULL;
-  size_t len = bs_utf8((const unsigned char *)p, (const unsigned char *)end);
+  size_t len = json_lex_utf8_len((const unsigned char *)p, (const unsigned char *)end);
   return len ? p + len : NULL;
 }
 
@@ -224,44 +182,6 @@ static const char *bs_string(const char *p, const char *end, bool *escaped,
 
 /* ---- other values ------------------------------------------------------- */
 
-static const char *bs_ws(const char *p, const char *end)
-{
-  while(p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-    p++;
-  return p;
-}
-
-static const char *bs_digits(const char *p, const char *end)
-{
-  if(p >= end || *p < '0' || *p > '9')
-    return NULL;
-  while(p < end && *p >= '0' && *p <= '9')
-    p++;
-  return p;
-}
-
-/* -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? at p: the pointer after it, or
- * NULL. */
-static const char *bs_number(const char *p, const char *end)
-{
-  if(p < end && *p == '-')
-    p++;
-  if(p < end && *p == '0')
-    p++;
-  else if(!(p = bs_digits(p, end)))
-    return NULL;
-  if(p < end && *p == '.' && !(p = bs_digits(p + 1, end)))
-    return NULL;
-  if(p < end && (*p == 'e' || *p == 'E')) {
-    p++;
-    if(p < end && (*p == '+' || *p == '-'))
-      p++;
-    if(!(p = bs_digits(p, end)))
-      return NULL;
-  }
-  return p;
-}
-
 static const char *bs_word(const char *p, const char *end, const char *w,
                            size_t len)
 {
@@ -279,7 +199,7 @@ static const char *bs_scalar(const char *p, const char *end,
   case 't': *type = JSON_TRUE; return bs_word(p, end, "true", 4);
   case 'f': *type = JSON_FALSE; return bs_word(p, end, "false", 5);
   case 'n': *type = JSON_NULL; return bs_word(p, end, "null", 4);
-  default: *type = JSON_NUMBER; return bs_number(p, end);
+  default: *type = JSON_NUMBER; return json_lex_number(p, end);
   }
 }
 
@@ -351,7 +271,7 @@ enum bs_step { BS_VALUE, BS_AFTER, BS_KEY, BS_DONE, BS_FAIL };
 static enum bs_step bs_value(struct bs_state *s)
 {
   enum json_type type;
-  s->p = bs_ws(s->p, s->end);
+  s->p = json_lex_ws(s->p, s->end);
   if(s->p >= s->end)
     return BS_FAIL;
   char c = *s->p;
@@ -363,7 +283,7 @@ static enum bs_step bs_value(struct bs_state *s)
       s->vtype = type;
     if(!bs_push(s, c == '{'))
       return BS_FAIL;
-    s->p = bs_ws(s->p + 1, s->end);
+    s->p = json_lex_ws(s->p + 1, s->end);
     if(s->p < s->end && *s->p == (c == '{' ? '}' : ']')) {
       s->p++;
       s->depth--;
@@ -382,7 +302,7 @@ static enum bs_step bs_key(struct bs_state *s)
 {
   bool escaped = false;
   const char *k;
-  s->p = bs_ws(s->p, s->end);
+  s->p = json_lex_ws(s->p, s->end);
   if(s->p >= s->end || *s->p != '"')
     return BS_FAIL;
   k = s->p;
@@ -394,7 +314,7 @@ static enum bs_step bs_key(struct bs_state *s)
     s->key.type = JSON_STRING;
     s->escaped = escaped;
   }
-  s->p = bs_ws(s->p, s->end);
+  s->p = json_lex_ws(s->p, s->end);
   if(s->p >= s->end || *s->p != ':')
     return BS_FAIL;
   s->p++;
@@ -410,7 +330,7 @@ static enum bs_step bs_after(struct bs_state *s)
   if(s->depth == 1)
     bs_member(s);
   bool obj = bs_in_object(s);
-  s->p = bs_ws(s->p, s->end);
+  s->p = json_lex_ws(s->p, s->end);
   if(s->p >= s->end)
     return BS_FAIL;
   if(*s->p == ',') {
@@ -455,7 +375,7 @@ bool body_scan_with(const char *p, size_t n, struct body_members *m,
   if(!p)
     return false;
   s.end = p + n;
-  start = bs_ws(p, s.end);
+  start = json_lex_ws(p, s.end);
   if(start >= s.end || *start != '{')
     return false;  /* not an object, whether valid JSON or not */
   s.m = m;
@@ -468,7 +388,7 @@ bool body_scan_with(const char *p, size_t n, struct body_members *m,
   s.vtype = JSON_NONE;
   s.key = none;
   bs_push(&s, true);
-  s.p = bs_ws(start + 1, s.end);
+  s.p = json_lex_ws(start + 1, s.end);
   if(s.p < s.end && *s.p == '}') {
     s.p++;
     s.depth = 0;
@@ -479,7 +399,7 @@ bool body_scan_with(const char *p, size_t n, struct body_members *m,
   while(st != BS_DONE && st != BS_FAIL)
     st = st == BS_VALUE ? bs_value(&s) : st == BS_KEY ? bs_key(&s)
                                                       : bs_after(&s);
-  if(st == BS_FAIL || bs_ws(s.p, s.end) != s.end) {
+  if(st == BS_FAIL || json_lex_ws(s.p, s.end) != s.end) {
     m->model = m->stream = m->stream_options = none;
     return false;
   }

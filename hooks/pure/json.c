@@ -12,21 +12,9 @@
 #include <string.h>
 
 #include "byte_scan.h"
+#include "json_lex.h"
 
 /* ---- scanning primitives --------------------------------------------- */
-
-static bool js_ws(unsigned char c)
-{
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Advance p past whitespace, never beyond end. */
-static const char *js_skip_ws(const char *p, const char *end)
-{
-  while(p < end && js_ws((unsigned char)*p))
-    p++;
-  return p;
-}
 
 /* Read 4 hex digits at p (bounds-checked); -1 when they are not there. */
 static long js_hex4(const char *p, const char *end)
@@ -44,34 +32,6 @@ static long js_hex4(const char *p, const char *end)
   return v;
 }
 
-/* Length of the valid UTF-8 multi-byte sequence at p (lead byte >= 0x80),
- * or 0: rejects overlongs, UTF-8-encoded surrogates and > U+10FFFF. */
-static size_t js_utf8_len(const unsigned char *p, const unsigned char *end)
-{
-  unsigned char c = p[0];
-  unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
-  unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
-  size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-  if(c < 0xC2 || c > 0xF4 || (size_t)(end - p) < len || p[1] < lo ||
-     p[1] > hi)
-    return 0;
-  for(size_t i = 2; i < len; i++)
-    if(p[i] < 0x80 || p[i] > 0xBF)
-      return 0;
-  return len;
-}
-
-/* Validate one escape at p (just after the backslash); returns the
- * pointer after it or NULL. Lone surrogate escapes are valid JSON. */
-static const char *js_escape(const char *p, const char *end)
-{
-  if(p >= end)
-    return NULL;
-  if(*p == 'u')
-    return js_hex4(p + 1, end) < 0 ? NULL : p + 5;
-  return memchr("\"\\/bfnrt", *p, 8) ? p + 1 : NULL;
-}
-
 /* Validate a string whose opening quote is at p; returns the pointer after
  * the closing quote, or NULL (bad UTF-8, control byte, escape, no end). */
 static const char *js_string(const char *p, const char *end)
@@ -87,13 +47,13 @@ static const char *js_string(const char *p, const char *end)
     if(c < 0x20)
       return NULL;
     if(c == '\\') {
-      if(!(p = js_escape(p + 1, end)))
+      if(!(p = json_lex_escape(p + 1, end)))
         return NULL;
     }
     else if(c < 0x80)
       p++;
     else {
-      size_t len = js_utf8_len((const unsigned char *)p,
+      size_t len = json_lex_utf8_len((const unsigned char *)p,
                                (const unsigned char *)end);
       if(!len)
         return NULL;
@@ -101,38 +61,6 @@ static const char *js_string(const char *p, const char *end)
     }
   }
   return NULL;
-}
-
-/* Advance past one or more digits; NULL when there is none. */
-static const char *js_digits(const char *p, const char *end)
-{
-  if(p >= end || *p < '0' || *p > '9')
-    return NULL;
-  while(p < end && *p >= '0' && *p <= '9')
-    p++;
-  return p;
-}
-
-/* Validate -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? at p; the pointer after
- * it, or NULL. What follows is the caller's business. */
-static const char *js_number(const char *p, const char *end)
-{
-  if(p < end && *p == '-')
-    p++;
-  if(p < end && *p == '0')
-    p++;
-  else if(!(p = js_digits(p, end)))
-    return NULL;
-  if(p < end && *p == '.' && !(p = js_digits(p + 1, end)))
-    return NULL;
-  if(p < end && (*p == 'e' || *p == 'E')) {
-    p++;
-    if(p < end && (*p == '+' || *p == '-'))
-      p++;
-    if(!(p = js_digits(p, end)))
-      return NULL;
-  }
-  return p;
 }
 
 /* Match the literal word at p; the pointer after it, or NULL. */
@@ -154,7 +82,7 @@ static const char *js_scalar(const char *p, const char *end,
   case 't': *type = JSON_TRUE; return js_word(p, end, "true");
   case 'f': *type = JSON_FALSE; return js_word(p, end, "false");
   case 'n': *type = JSON_NULL; return js_word(p, end, "null");
-  default: *type = JSON_NUMBER; return js_number(p, end);
+  default: *type = JSON_NUMBER; return json_lex_number(p, end);
   }
 }
 
@@ -184,7 +112,7 @@ static bool js_push(struct js_parser *s, bool object)
  * (an empty one is closed at once). */
 static enum js_state js_on_value(struct js_parser *s, enum json_type *type)
 {
-  s->p = js_skip_ws(s->p, s->end);
+  s->p = json_lex_ws(s->p, s->end);
   if(s->p >= s->end)
     return JS_FAIL;
   char c = *s->p;
@@ -192,7 +120,7 @@ static enum js_state js_on_value(struct js_parser *s, enum json_type *type)
     *type = c == '{' ? JSON_OBJECT : JSON_ARRAY;
     if(!js_push(s, c == '{'))
       return JS_FAIL;
-    s->p = js_skip_ws(s->p + 1, s->end);
+    s->p = json_lex_ws(s->p + 1, s->end);
     if(s->p < s->end && *s->p == (c == '{' ? '}' : ']')) {
       s->p++;
       s->depth--;
@@ -207,10 +135,10 @@ static enum js_state js_on_value(struct js_parser *s, enum json_type *type)
 /* Expect a member key and its colon; the value comes next. */
 static enum js_state js_on_key(struct js_parser *s)
 {
-  s->p = js_skip_ws(s->p, s->end);
+  s->p = json_lex_ws(s->p, s->end);
   if(s->p >= s->end || *s->p != '"' || !(s->p = js_string(s->p, s->end)))
     return JS_FAIL;
-  s->p = js_skip_ws(s->p, s->end);
+  s->p = json_lex_ws(s->p, s->end);
   if(s->p >= s->end || *s->p != ':')
     return JS_FAIL;
   s->p++;
@@ -224,7 +152,7 @@ static enum js_state js_on_after(struct js_parser *s)
     return JS_DONE;
   unsigned i = s->depth - 1;
   bool obj = (s->objbits[i / 8] >> (i % 8)) & 1;
-  s->p = js_skip_ws(s->p, s->end);
+  s->p = json_lex_ws(s->p, s->end);
   if(s->p >= s->end)
     return JS_FAIL;
   if(*s->p == ',') {
@@ -253,7 +181,7 @@ bool json_parse(const char *p, size_t n, struct json_span *out)
   if(!p)
     return false;
   s.end = p + n;
-  start = s.p = js_skip_ws(p, s.end);
+  start = s.p = json_lex_ws(p, s.end);
   while(st != JS_DONE && st != JS_FAIL) {
     if(st == JS_VALUE) {
       st = js_on_value(&s, &type);
@@ -263,7 +191,7 @@ bool json_parse(const char *p, size_t n, struct json_span *out)
     else
       st = st == JS_KEY ? js_on_key(&s) : js_on_after(&s);
   }
-  if(st == JS_FAIL || js_skip_ws(s.p, s.end) != s.end)
+  if(st == JS_FAIL || json_lex_ws(s.p, s.end) != s.end)
     return false;
   out->ptr = start;
   out->len = (size_t)(s.p - start);
@@ -338,16 +266,16 @@ void json_iter_init(struct json_iter *it, struct json_span container)
  * false at the end. */
 static bool js_iter_step(struct json_iter *it)
 {
-  it->cur = js_skip_ws(it->cur, it->end);
+  it->cur = json_lex_ws(it->cur, it->end);
   if(it->cur < it->end && *it->cur == ',')
-    it->cur = js_skip_ws(it->cur + 1, it->end);
+    it->cur = json_lex_ws(it->cur + 1, it->end);
   return it->cur < it->end;
 }
 
 /* Read one value at the iterator into *val and advance past it. */
 static bool js_iter_value(struct json_iter *it, struct json_span *val)
 {
-  const char *start = js_skip_ws(it->cur, it->end);
+  const char *start = json_lex_ws(it->cur, it->end);
   if(start >= it->end)
     return false;
   it->cur = js_skip_value(start, it->end, &val->type);
@@ -367,7 +295,7 @@ bool json_next_member(struct json_iter *it, struct json_span *key,
   it->cur = js_skip_string(it->cur, it->end);
   key->len = (size_t)(it->cur - key->ptr);
   key->type = JSON_STRING;
-  it->cur = js_skip_ws(it->cur, it->end);
+  it->cur = json_lex_ws(it->cur, it->end);
   if(it->cur >= it->end || *it->cur != ':')
     return false;
   it->cur++;
