@@ -235,6 +235,22 @@ def test_threads_destream_and_pass_through_at_once(server, tmp_path, mode):
     assert r.stdout == b"0 failures\n"
 
 
+def test_threads_captured_into_one_file(server, tmp_path):
+    """16 threads in auto mode (refused, retried, learned at once) all
+    capture into one file: every record is one whole JSON line, none lost
+    (check-tsan runs this under ThreadSanitizer)."""
+    capture = tmp_path / "capture.jsonl"
+    env = shim_env(cache=str(tmp_path / "refusals"), capture=str(capture))
+    r = run([CLIENT.parent / "threads", server.openai_url(), "16", "12"],
+            env=env, timeout=120)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    assert r.stdout == b"0 failures\n"
+    lines = capture.read_bytes().split(b"\n")
+    assert lines[-1] == b""
+    records = [json.loads(line) for line in lines[:-1]]
+    assert len(records) == 16 * 12
+
+
 # --- life-cycle corners (from review) ---------------------------------------
 
 @pytest.mark.parametrize("model", ["o3-mini", "gpt-4o"])
