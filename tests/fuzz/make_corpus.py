@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import server as srv  # noqa: E402  (tests/server.py: the answer builders)
+from test_stream_only import request_body  # noqa: E402  (the tests' request of each shape)
 
 OUT = ROOT / "tests" / "fuzz" / "corpus"
 FIX = ROOT / "tests" / "fixtures"
@@ -92,17 +93,8 @@ def request_bodies():
         "model": "o3-mini", "stream": True, "n": 2,
         "messages": [{"role": "user", "content": "caf\u00e9 \u6f22\u5b57 \U0001F600 \"q\" \\ \t"}]})))
     for shape in SHAPES:
-        body = {"model": "o3-mini"}
-        if shape == "chat":
-            body["messages"] = [{"role": "user", "content": "judge"}]
-        elif shape == "completions":
-            body["prompt"] = "judge"
-        elif shape == "responses":
-            body["input"] = "judge"
-        else:
-            body.update(max_tokens=1024, messages=[{"role": "user", "content": "judge"}])
-        out.append((f"{shape}-request", compact(body)))
-        out.append((f"{shape}-request-stream", compact({**body, "stream": True})))
+        out.append((f"{shape}-request", request_body(shape, "o3-mini")))
+        out.append((f"{shape}-request-stream", request_body(shape, "o3-mini", stream=True)))
     # duplicate and nested stream members, as body surgery must treat them
     out.append(("dup-stream", b'{"model":"o3-mini","stream":true,"x":{"stream":true},"stream":false}'))
     out.append(("stream-first", b'{ "stream" : true , "stream_options" : {"include_usage":true},'
