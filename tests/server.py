@@ -196,6 +196,22 @@ _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # ---------------------------------------------------------------------------
 # Answers (pure functions: request dict in, answer dict out)
 
+def request_body(shape, model, **members):
+    """A compact non-streaming request of shape (chat, completions,
+    responses, messages) for model (the tests' and the fuzz seeds')."""
+    body = {"model": model}
+    if shape == "chat":
+        body["messages"] = [{"role": "user", "content": "judge"}]
+    elif shape == "completions":
+        body["prompt"] = "judge"
+    elif shape == "responses":
+        body["input"] = "judge"
+    else:
+        body.update(max_tokens=1024, messages=[{"role": "user", "content": "judge"}])
+    body.update(members)
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def model_matches(model, globs):
     """True when model matches one of the comma-separated shell globs."""
     return any(fnmatch.fnmatchcase(model, g.strip()) for g in globs.split(",") if g.strip())

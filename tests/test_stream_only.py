@@ -195,19 +195,8 @@ def only_request(server):
 # --- requests and transcripts ---------------------------------------------------
 
 def request_body(shape, model=MODEL, **members):
-    """A compact non-streaming request of shape (chat, completions,
-    responses, messages) for model."""
-    body = {"model": model}
-    if shape == "chat":
-        body["messages"] = [{"role": "user", "content": "judge"}]
-    elif shape == "completions":
-        body["prompt"] = "judge"
-    elif shape == "responses":
-        body["input"] = "judge"
-    else:
-        body.update(max_tokens=1024, messages=[{"role": "user", "content": "judge"}])
-    body.update(members)
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    """server.request_body, for this file's model by default."""
+    return srv.request_body(shape, model, **members)
 
 
 def replay(server, shape, name):

@@ -16,7 +16,7 @@ The seeds are the project's own material, in each harness's input format
   fuzz_assemble_events  the same Responses and Messages streams as events
                      (even mode), and their answers (odd mode)
   fuzz_body, fuzz_json  the request bodies the tests send (conftest's
-                     chat_body, test_stream_only's request_body, with and
+                     chat_body, server.py's request_body, with and
                      without stream members), and the answers
   fuzz_redact        capture records (tests/fixtures/capture), header lines,
                      URLs and forms carrying credentials, the bodies
@@ -47,7 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import server as srv  # noqa: E402  (tests/server.py: the answer builders)
-from test_stream_only import request_body  # noqa: E402  (the tests' request of each shape)
 
 OUT = ROOT / "tests" / "fuzz" / "corpus"
 FIX = ROOT / "tests" / "fixtures"
@@ -93,8 +92,8 @@ def request_bodies():
         "model": "o3-mini", "stream": True, "n": 2,
         "messages": [{"role": "user", "content": "caf\u00e9 \u6f22\u5b57 \U0001F600 \"q\" \\ \t"}]})))
     for shape in SHAPES:
-        out.append((f"{shape}-request", request_body(shape, "o3-mini")))
-        out.append((f"{shape}-request-stream", request_body(shape, "o3-mini", stream=True)))
+        out.append((f"{shape}-request", srv.request_body(shape, "o3-mini")))
+        out.append((f"{shape}-request-stream", srv.request_body(shape, "o3-mini", stream=True)))
     # duplicate and nested stream members, as body surgery must treat them
     out.append(("dup-stream", b'{"model":"o3-mini","stream":true,"x":{"stream":true},"stream":false}'))
     out.append(("stream-first", b'{ "stream" : true , "stream_options" : {"include_usage":true},'
