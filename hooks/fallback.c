@@ -191,7 +191,10 @@ static enum ss_flow fb_final_field(struct ss_xfer *x, struct fallback *f,
     return SS_OK;
   f->through = true;
   hold_release(&f->hold);
-  return hold_pump(x, &f->hold);
+  enum ss_flow r = hold_pump(x, &f->hold);
+  if(r == SS_OK && !f->hold.queue.len)  /* nothing of this stage's left */
+    xfer_header_direct(x);
+  return r;
 }
 
 static enum ss_flow fb_header(struct ss_xfer *x, void *ctx, const char *p,
@@ -205,9 +208,14 @@ static enum ss_flow fb_header(struct ss_xfer *x, void *ctx, const char *p,
     if(f->hold.state == HOLD_WAIT && n && p[0] == 'H' &&
        header_status(p, n) >= 0)
       f->through = false;
-    else  /* in arrival order: after anything still queued */
-      return f->hold.queue.len ? hold_pass_header(x, &f->hold, p, n)
-                               : xfer_pass_header(x, p, n);
+    else if(f->hold.queue.len)  /* in arrival order: after what is queued */
+      return hold_pass_header(x, &f->hold, p, n);
+    else {  /* a line the core's direct way left to this stage */
+      enum ss_flow r = xfer_pass_header(x, p, n);
+      if(r == SS_OK)
+        xfer_header_direct(x);
+      return r;
+    }
   }
   if(f->hold.state == HOLD_SWALLOW)
     return SS_OK;

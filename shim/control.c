@@ -34,6 +34,7 @@ enum ss_flow xfer_fail(struct ss_xfer *x, CURLcode code, const char *text)
     n = sizeof(x->fail_text) - 1;
   memcpy(x->fail_text, text, n);
   x->fail_text[n] = '\0';
+  out_block_direct(&x->out);
   x->out.failed = true;  /* libcurl's next calls fail too */
   x->out.fail_value = 0;
   x->h->view.body_withheld = true;  /* none of the body was delivered */
@@ -93,7 +94,7 @@ int xfer_attempt(const struct ss_xfer *x)
 
 void xfer_answer_replaced(struct ss_xfer *x)
 {
-  x->h->view.replaced = true;
+  view_replaced(&x->h->view);
 }
 
 /* Sleep ms milliseconds, through signals. */

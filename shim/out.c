@@ -15,6 +15,7 @@ void out_init(struct ss_out *o)
   o->at_end = false;
   o->headers_in_body = false;
   o->detached = false;
+  o->direct = 0;
 }
 
 void out_free(struct ss_out *o)
@@ -27,19 +28,10 @@ static size_t call_write(const struct ss_app_opts *a, const char *p, size_t n)
   return out_call_write(a, p, n);
 }
 
-/* Call whatever libcurl would call for a header line (sendf.c chop_write):
- * the header callback, else the write callback when HEADERDATA is set,
- * else nothing. */
 static size_t call_header(const struct ss_app_opts *a, const char *p,
                           size_t n)
 {
-  if(a->header_fn)
-    return a->header_fn((char *)p, 1, n, a->header_data);
-  if(!a->header_data)
-    return n;
-  if(a->write_fn)
-    return a->write_fn((char *)p, 1, n, a->header_data);
-  return fwrite(p, 1, n, (FILE *)a->header_data);
+  return out_call_header(a, p, n);
 }
 
 /* How often a piece the program paused on after libcurl finished is
@@ -67,6 +59,7 @@ static size_t offer(const struct ss_out *o, const struct ss_app_opts *a,
 static enum ss_flow keep_pending(struct ss_out *o, enum ss_out_kind kind,
                                  const char *p, size_t n)
 {
+  out_block_direct(o);  /* the kept piece goes first */
   buf_reset(&o->pending);
   if(!buf_append(&o->pending, p, n)) {
     o->failed = true;
@@ -86,6 +79,7 @@ static enum ss_flow judge_call(struct ss_out *o, size_t w, size_t len,
   if(w == CURL_WRITEFUNC_PAUSE && !o->at_end)
     return keep_pending(o, kind, p, n);
   if(w != len && w != CURL_WRITEFUNC_PAUSE) {
+    out_block_direct(o);
     o->failed = true;
     o->fail_value = w;
     return SS_FAILED;

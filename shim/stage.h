@@ -259,6 +259,11 @@ enum ss_flow xfer_pass_body(struct ss_xfer *x, const char *p, size_t n);
  * program's write callback, its pauses and short writes returned to
  * libcurl as they are, as without the shim. */
 void xfer_body_direct(struct ss_xfer *x);
+/* The same for header lines (from the stage's header or body callback):
+ * every further line passes on unchanged, except a line that may start a
+ * block (one starting with 'H', as "HTTP/" does), which still reaches the
+ * stage and stops the direct way until the stage asks again. */
+void xfer_header_direct(struct ss_xfer *x);
 /* Nothing more of this attempt reaches the program; once libcurl is out
  * of its callbacks the core sends the request again as a retry, as how
  * says (the retry's stages read it in xfer_request). False when that

@@ -30,6 +30,13 @@ void view_reset(struct ss_view *v)
   buf_reset(&v->content_type);
 }
 
+void view_replaced(struct ss_view *v)
+{
+  v->replaced = true;
+  buf_reset(&v->block);  /* the replacement's block comes next */
+  v->block_done = false;
+}
+
 static bool blank_line(const char *p, size_t n)
 {
   return (n == 2 && p[0] == '\r' && p[1] == '\n') || (n == 1 && p[0] == '\n');
@@ -38,6 +45,10 @@ static bool blank_line(const char *p, size_t n)
 void view_header(struct ss_view *v, const char *p, size_t n)
 {
   v->header_bytes += (long)n;
+  /* Only a replaced answer is answered from the record: until a stage
+   * replaces it (view_replaced), libcurl's own record says the same. */
+  if(!v->replaced)
+    return;
   if(header_status(p, n) >= 0) {  /* a new block */
     buf_reset(&v->block);
     v->block_done = false;

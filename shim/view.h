@@ -37,6 +37,9 @@ void view_init(struct ss_view *v);
 void view_free(struct ss_view *v);
 /* A new transfer: nothing seen yet (memory kept). */
 void view_reset(struct ss_view *v);
+/* A stage hands the program an answer of its own: record its block (the
+ * next one handed) from now on. */
+void view_replaced(struct ss_view *v);
 /* A header line and body bytes the program was handed. */
 void view_header(struct ss_view *v, const char *p, size_t n);
 static inline void view_body(struct ss_view *v, size_t n)

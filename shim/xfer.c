@@ -158,6 +158,7 @@ CURLcode xfer_result(const struct ss_xfer *x, CURLcode result)
 
 void xfer_cancel(struct ss_xfer *x)
 {
+  out_block_direct(&x->out);
   x->out.at_end = true;
   xfer_close_count(x);
 }
@@ -183,6 +184,7 @@ static CURLcode end_attempt(struct ss_xfer *x, CURLcode result, bool known)
   else {
     xfer_close_count(x);
     x->busy++;
+    out_block_direct(&x->out);
     x->out.at_end = true;
     resume_all(x);  /* a backlog left by a pause goes out first */
     for(int i = 0; i < x->nstages; i++) {
@@ -278,6 +280,7 @@ static void xfer_free(struct ss_handle *h, bool put_back)
   xfer_release(x, x->swapped);
   buf_free(&x->up_app);
   h->xfer = NULL;
+  out_block_direct(&x->out);
   if(x->busy)
     x->out.detached = true;  /* nothing more reaches the program */
   else
@@ -316,8 +319,10 @@ static enum ss_flow chain(struct ss_xfer *x, int i, enum ss_out_kind kind,
     x->cur = i;
     enum ss_flow r = fn(x, x->stage[i].ctx, p, n);
     x->cur = saved;
-    if(r == SS_PAUSED)
+    if(r == SS_PAUSED) {
       x->resume_mask |= 1u << i;
+      out_block_direct(&x->out);  /* the stage resumes first */
+    }
     return r;
   }
   if(x->watch.n && !x->out.failed && !x->out.detached)
@@ -336,12 +341,34 @@ enum ss_flow xfer_pass_body(struct ss_xfer *x, const char *p, size_t n)
   return chain(x, x->cur + 1, SS_OUT_BODY, p, n);
 }
 
-void xfer_body_direct(struct ss_xfer *x)
+/* May the calling stage's bytes of this kind go straight to the program
+ * (xfer_body_direct, xfer_header_direct)? Not when another stage or a
+ * monitor sees them, nor while anything of the chain's is left to
+ * deliver or resume first, nor once the transfer failed, ended or was let
+ * go of (out_block_direct clears the flag whenever one of those happens
+ * later). */
+static bool direct_allowed(const struct ss_xfer *x, bool body)
 {
   for(int i = 0; i < x->nstages; i++)
-    if(i != x->cur && x->stage[i].type->body)
-      return;  /* another stage sees the body */
-  x->body_direct = x->cur >= 0 && !x->watch.n;
+    if(i != x->cur && (body ? x->stage[i].type->body
+                            : x->stage[i].type->header))
+      return false;
+  return x->cur >= 0 && !x->watch.n &&
+         !(x->absorbed | x->resume_mask | x->out.has_pending |
+           x->out.failed | x->out.detached | x->out.at_end);
+}
+
+void xfer_body_direct(struct ss_xfer *x)
+{
+  if(direct_allowed(x, true))
+    x->out.direct |= SS_DIRECT_BODY;
+}
+
+void xfer_header_direct(struct ss_xfer *x)
+{
+  /* with CURLOPT_HEADER the client writer puts lines in the body too */
+  if(!(x->swapped & SS_SWAP_INCLUDE) && direct_allowed(x, false))
+    x->out.direct |= SS_DIRECT_HEADER;
 }
 
 /* After an unpause: the client's refused piece first, then the stages that
@@ -402,6 +429,7 @@ static size_t xfer_feed(struct ss_xfer *x, enum ss_out_kind kind,
     skip = n;
   }
   if(r == SS_PAUSED) {
+    out_block_direct(&x->out);  /* the absorbed prefix is skipped first */
     x->absorbed = skip;
     x->absorbed_kind = kind;
     return CURL_WRITEFUNC_PAUSE;
@@ -418,41 +446,37 @@ static size_t xfer_input(struct ss_xfer *x, enum ss_out_kind kind,
   return w;
 }
 
-/* May body bytes go straight to the program (xfer_body_direct)? Not
- * while anything of the chain's is left to deliver or resume first, nor
- * once the transfer failed, ended or was let go of. */
-static bool body_direct_now(const struct ss_xfer *x)
-{
-  /* one test, no branch per flag: this is the hot path (monitors open
-   * only at the start: xfer_body_direct looked at them) */
-  return x->body_direct &
-         !(x->absorbed | x->resume_mask | x->out.has_pending |
-           x->out.failed | x->out.detached | x->out.at_end);
-}
-
-/* The direct way: libcurl's bytes, the program's answer. A pause leaves
- * the bytes with libcurl, which hands them again after the unpause. */
-static size_t write_direct(struct ss_xfer *x, char *p, size_t n)
-{
-  x->busy++;
-  size_t w = out_write_direct(x->h, p, n);
-  if(w != CURL_WRITEFUNC_PAUSE)
-    x->got_body += n;
-  xfer_leave(x);
-  return w;
-}
-
+/* The direct ways (one flag: out.direct): libcurl's bytes, the
+ * program's answer. A pause leaves the bytes with libcurl, which hands
+ * them again after the unpause. Nothing of x is read once the program's
+ * callback returns (it may let go of the transfer from inside it): the
+ * debug log's count of what libcurl gave is taken before (a piece the
+ * program paused on counts again when libcurl hands it again). */
 size_t ss_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 {
   struct ss_xfer *x = ud;
-  if(body_direct_now(x))
-    return write_direct(x, p, size * nmemb);
-  return xfer_input(x, SS_OUT_BODY, p, size * nmemb);
+  size_t n = size * nmemb;
+  if(x->out.direct & SS_DIRECT_BODY) {
+    x->got_body += n;
+    return out_write_direct(x->h, p, n);
+  }
+  return xfer_input(x, SS_OUT_BODY, p, n);
 }
 
 size_t ss_header_cb(char *p, size_t size, size_t nmemb, void *ud)
 {
-  return xfer_input(ud, SS_OUT_HEADER, p, size * nmemb);
+  struct ss_xfer *x = ud;
+  size_t n = size * nmemb;
+  if(x->out.direct & SS_DIRECT_HEADER) {
+    if(n && p[0] != 'H') {
+      x->got_header += n;
+      return out_header_direct(x->h, p, n);
+    }
+    /* a line that may start a block (HTTP/...) goes to the stage, which
+     * asks for the direct way again if it still wants it */
+    x->out.direct &= ~(unsigned)SS_DIRECT_HEADER;
+  }
+  return xfer_input(x, SS_OUT_HEADER, p, n);
 }
 
 unsigned long xfer_serial(const struct ss_xfer *x)

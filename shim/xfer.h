@@ -74,8 +74,6 @@ struct ss_xfer {
   enum ss_out_kind absorbed_kind;
   size_t got_header, got_body;  /* bytes libcurl gave: the debug log */
   bool ended;
-  bool body_direct;             /* body bytes go straight to the program
-                                   (xfer_body_direct) */
   int busy;                     /* calls of the shim's running on it: a
                                    callback, or xfer_end; when the handle
                                    lets go of it meanwhile (a reset from a
