@@ -312,7 +312,9 @@ static void *fallback_start(struct ss_xfer *x)
   const struct llm_request *r = llm_request(x);
   if(r->decision != LLM_WATCH)
     return NULL;
-  struct fallback *f = calloc(1, sizeof(*f));
+  /* field by field, not calloc (nor malloc and memset, which the compiler
+   * makes a calloc): glibc's calloc skips its per-thread cache */
+  struct fallback *f = malloc(sizeof(*f));
   if(f) {
     hold_init(&f->hold, NULL, NULL, FB_MAX_HELD, 0);
     json_end_init(&f->end);
@@ -320,6 +322,8 @@ static void *fallback_start(struct ss_xfer *x)
     f->rules = &f->cfg->refusals;
     f->req = r;  /* kept with the attempt, as f is */
     f->way = r->way;
+    f->status = 0;
+    f->candidate = f->through = f->direct = false;
   }
   /* an error answer's body must be seen: FAILONERROR is emulated */
   if(!f || !xfer_fail_on_error(x, false) || !xfer_watch_response(x)) {

@@ -76,36 +76,27 @@ static void analyse(struct ss_xfer *x, const struct ss_request *rq,
 
 static const struct llm_request pass;  /* LLM_PASS */
 
-/* The attempt's analysis is kept with it (xfer_meta_set): the next
- * stage's start reads it. Nothing is allocated for a transfer that is no
- * LLM request. */
-#define LLM_META "llm_request"
-
+/* The attempt's analysis is judged into the room the core keeps with it
+ * (xfer_judgment): the stages' starts read it, nothing is allocated or
+ * copied. */
 const struct llm_request *llm_request(struct ss_xfer *x)
 {
   const struct ss_config *c = ss_settings();
   struct ss_request rq;
+  bool first;
   if(c->mode == SS_MODE_OFF)
     return &pass;
-  const struct llm_request *kept = xfer_meta_get(x, LLM_META);
-  if(kept)
-    return kept;
-  struct llm_request tmp;
+  struct llm_request *r = xfer_judgment(x, &first);
+  if(!first)
+    return r;
   xfer_request(x, &rq);
   /* Only POSTs are ever rewritten: another method is judged further only
    * for the log's "pass-through: ...: not a POST" line. */
   if(strcmp(rq.method, "POST") && !SS_LOG_ON(SS_LOG_INFO)) {
-    xfer_meta_set(x, LLM_META, (void *)&pass, NULL);  /* the next stage too */
-    return &pass;
+    r->decision = LLM_PASS;
+    r->pass = LLM_PASS_NOT_LLM;
+    return r;
   }
-  analyse(x, &rq, c, &tmp);
-  struct llm_request *r = tmp.decision == LLM_PASS ? NULL : malloc(sizeof(*r));
-  if(!r) {
-    xfer_meta_set(x, LLM_META, (void *)&pass, NULL);
-    return &pass;
-  }
-  *r = tmp;
-  if(tmp.why >= tmp.rule && tmp.why < tmp.rule + sizeof(tmp.rule))
-    r->why = r->rule + (tmp.why - tmp.rule);  /* it pointed into tmp */
-  return xfer_meta_set(x, LLM_META, r, free) ? r : &pass;
+  analyse(x, &rq, c, r);
+  return r;
 }

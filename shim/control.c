@@ -152,24 +152,9 @@ void xfer_restart(struct ss_handle *h)
   buf_free(&h->kept_upload);
 }
 
-bool xfer_meta_set(struct ss_xfer *x, const char *key, void *p,
-                   void (*dtor)(void *))
+void *xfer_judgment(struct ss_xfer *x, bool *first)
 {
-  if(x->nmeta == SS_MAX_META) {
-    if(dtor)
-      dtor(p);
-    return false;
-  }
-  x->meta[x->nmeta].key = key;
-  x->meta[x->nmeta].p = p;
-  x->meta[x->nmeta++].dtor = dtor;
-  return true;
-}
-
-void *xfer_meta_get(const struct ss_xfer *x, const char *key)
-{
-  for(int i = 0; i < x->nmeta; i++)
-    if(x->meta[i].key == key || !strcmp(x->meta[i].key, key))
-      return x->meta[i].p;
-  return NULL;
+  *first = !x->judged;
+  x->judged = true;
+  return x->judgment;
 }

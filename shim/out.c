@@ -108,23 +108,21 @@ enum ss_flow out_deliver(struct ss_out *o, struct ss_handle *h,
     return SS_FAILED;
   if(o->detached)  /* the program reset the handle: its callbacks are gone */
     return SS_OK;
-  if(kind == SS_OUT_HEADER && o->headers_in_body) {
-    enum ss_flow r = deliver_included(o, h, p, n);
+  if(kind != SS_OUT_BODY) {  /* a header line: one call */
+    enum ss_flow r = kind == SS_OUT_HEADER && o->headers_in_body
+                     ? deliver_included(o, h, p, n)
+                     : judge_call(o, offer(o, a, false, p, n), n, kind, p, n);
     if(r == SS_OK)  /* taken: part of what the program saw */
       view_header(&h->view, p, n);
     return r;
   }
-  do {
-    size_t len = kind != SS_OUT_BODY || n <= CURL_MAX_WRITE_SIZE
-                 ? n : CURL_MAX_WRITE_SIZE;
-    size_t w = offer(o, a, kind == SS_OUT_BODY, p, len);
+  do {  /* body bytes, in calls of at most CURL_MAX_WRITE_SIZE */
+    size_t len = n <= CURL_MAX_WRITE_SIZE ? n : CURL_MAX_WRITE_SIZE;
+    size_t w = offer(o, a, true, p, len);
     enum ss_flow r = judge_call(o, w, len, kind, p, n);
     if(r != SS_OK)
       return r;
-    if(kind == SS_OUT_BODY)
-      view_body(&h->view, len);
-    else
-      view_header(&h->view, p, len);
+    view_body(&h->view, len);
     p += len;
     n -= len;
   } while(n);

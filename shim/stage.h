@@ -136,6 +136,13 @@ extern const struct ss_monitor *const ss_monitors[];
  * once, so the answer never changes. */
 bool ss_stages_idle(void);
 bool ss_monitors_idle(void);
+/* Judge x's request, once per attempt and before any stage starts: could
+ * a stage take part? False: the core starts none (and, when no monitor
+ * watches either, sets nothing up for it). The judgment is kept in the
+ * attempt's room (xfer_judgment), of ss_judgment_size bytes, where every
+ * stage's start reads it. */
+bool ss_stages_judge(struct ss_xfer *x);
+extern const size_t ss_judgment_size;
 /* Called by the core when the program is out of every libcurl callback
  * (after curl_easy_perform returns, after a multi drive call): work the
  * stages keep away from callbacks (auto mode writes what it learned to
@@ -185,14 +192,11 @@ void xfer_info(const struct ss_xfer *x, struct ss_xfer_info *i);
 /* libcurl's text for a result code (curl_easy_strerror). */
 const char *xfer_result_text(const struct ss_xfer *x, CURLcode code);
 
-/* Data the stages of one attempt share, under a key (a static string;
- * modelled on curl's easy handle meta data, Curl_meta_set): one stage's
- * analysis of the request, read by the next one's start. dtor (may be
- * NULL) frees p when the attempt is over. False when the table is full:
- * then dtor has run already. */
-bool xfer_meta_set(struct ss_xfer *x, const char *key, void *p,
-                   void (*dtor)(void *));
-void *xfer_meta_get(const struct ss_xfer *x, const char *key);
+/* The room where the judgment of x's attempt is kept (ss_stages_judge):
+ * ss_judgment_size bytes, aligned for any type, valid until the attempt
+ * is over. *first is true on the attempt's first call: the room holds
+ * nothing yet (the caller judges into it). */
+void *xfer_judgment(struct ss_xfer *x, bool *first);
 
 /* ---- Request stages, at start ---- */
 

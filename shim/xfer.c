@@ -95,11 +95,7 @@ static struct ss_xfer *xfer_start(struct ss_handle *h,
    * nothing to tell but the debug log's line. */
   if(!carry && all_idle() && !SS_LOG_ON(SS_LOG_DEBUG))
     return NULL;
-  /* malloc and memset, not calloc: glibc's calloc skips the per-thread
-   * cache and costs four times as much for a struct this size */
-  struct ss_xfer *x = malloc(sizeof(*x));
-  if(x)
-    memset(x, 0, sizeof(*x));
+  struct ss_xfer *x = xfer_record_new();
   if(!x) {  /* the retry's monitors let go without its end */
     if(carry)
       monitor_drop(carry);
@@ -115,7 +111,9 @@ static struct ss_xfer *xfer_start(struct ss_handle *h,
   monitor_open(&x->watch, x, carry);
   x->starting = true;
   buf_init(&x->early_notes);
-  for(int i = 0; ss_stages[i] && x->nstages < SS_MAX_STAGES; i++) {
+  /* judged once: when no stage can take it, none is asked */
+  bool wanted = ss_stages_judge(x);
+  for(int i = 0; wanted && ss_stages[i] && x->nstages < SS_MAX_STAGES; i++) {
     unsigned before = x->swapped;
     void *ctx = ss_stages[i]->start(x);
     if(!ctx) {
@@ -134,7 +132,7 @@ static struct ss_xfer *xfer_start(struct ss_handle *h,
   if(!x->nstages && !x->swapped && !x->watch.n) {
     h->xfer = NULL;
     xfer_close_count(x);
-    xfer_free_stages(x);  /* the meta data only: no stage, no monitor */
+    xfer_free_stages(x);  /* the record only: no stage, no monitor */
     return NULL;
   }
   if(x->watch.n) {  /* the monitors see what is sent and the answer */
@@ -249,11 +247,8 @@ static void xfer_free_stages(struct ss_xfer *x)
   for(int i = 0; i < x->nstages; i++)
     if(x->stage[i].type->finish)
       x->stage[i].type->finish(x, x->stage[i].ctx);
-  for(int i = 0; i < x->nmeta; i++)
-    if(x->meta[i].dtor)
-      x->meta[i].dtor(x->meta[i].p);
   out_free(&x->out);
-  free(x);
+  xfer_record_free(x);
 }
 
 /* One of the shim's calls on x returns: free it if the handle let go of
@@ -423,7 +418,9 @@ static size_t xfer_feed(struct ss_xfer *x, enum ss_out_kind kind,
    * lifted only for the silence before the answer). */
   if(kind == SS_OUT_BODY && (x->swapped & SS_SWAP_LOWSPEED))
     xfer_restore(x, SS_SWAP_LOWSPEED);
-  enum ss_flow r = resume_all(x);
+  /* what a pause left goes first (out.failed was answered above) */
+  enum ss_flow r = x->out.has_pending || x->resume_mask ? resume_all(x)
+                                                        : SS_OK;
   if(r == SS_OK && skip < n) {
     r = chain(x, 0, kind, p + skip, n - skip);
     skip = n;

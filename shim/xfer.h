@@ -18,6 +18,7 @@
 #define SS_XFER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <curl/curl.h>
 
 #include "handle.h"
@@ -27,7 +28,6 @@
 #include "stage.h"
 
 #define SS_MAX_STAGES 4
-#define SS_MAX_META 4
 
 /* Options the shim changed on the real handle (restored at finish). */
 enum ss_swap {
@@ -83,19 +83,21 @@ struct ss_xfer {
   enum ss_retry retry_wanted;   /* send again, this way (defer.h) */
   CURLcode fail_code;           /* a stage failed the transfer as libcurl
                                    would have, with fail_text */
-  char fail_text[CURL_ERROR_SIZE];
   CURLMsg msg;                  /* info_read answer when a result changed */
   struct ss_watchers watch;     /* the monitors (none: watch.n == 0) */
-  struct {                      /* what the attempt's stages share */
-    const char *key;
-    void *p;
-    void (*dtor)(void *);
-  } meta[SS_MAX_META];
-  int nmeta;
   bool starting;                /* the stages are deciding (xfer_start) */
   struct buf early_notes;       /* their notes meanwhile, "action\0why\0"
                                    each: told after the request event */
+  bool judged;                  /* judgment holds the attempt's */
+  /* Not zeroed for a new record (xfer_record_new): */
+  char fail_text[CURL_ERROR_SIZE];  /* set with fail_code */
+  max_align_t judgment[];       /* ss_judgment_size bytes: xfer_judgment */
 };
+
+/* The memory of a transfer record (xfer_record.c): zeroed up to
+ * fail_text; NULL when memory runs out. */
+struct ss_xfer *xfer_record_new(void);
+void xfer_record_free(struct ss_xfer *x);
 
 /* The program starts a transfer of h: finish one left open, forget the
  * last transfer's view, and start (errno preserved). */
