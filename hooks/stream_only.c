@@ -47,9 +47,11 @@ static void *stream_only_start(struct ss_xfer *x)
   ss_info("streaming %s %s for a program that does not: model %s%s; body "
           "%zu -> %zu bytes", endpoint_name(r->ep.kind), r->ep.path,
           r->model, r->why, r->body_len, nlen);
-  char why[600];
-  snprintf(why, sizeof(why), "model %s%s", r->model, r->why);
-  xfer_note(x, "joined", why);
+  if(xfer_notes_wanted(x)) {
+    char why[600];
+    snprintf(why, sizeof(why), "model %s%s", r->model, r->why);
+    xfer_note(x, "joined", why);
+  }
   return s;
 }
 

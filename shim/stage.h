@@ -143,6 +143,10 @@ bool ss_monitors_idle(void);
  * stage's start reads it. */
 bool ss_stages_judge(struct ss_xfer *x);
 extern const size_t ss_judgment_size;
+/* Could a stage take part in a transfer whose request has this method
+ * (the word libcurl sends)? Asked before anything is set up: false lets
+ * the core skip a transfer no monitor watches without judging it. */
+bool ss_stages_may_take(const char *method);
 /* Called by the core when the program is out of every libcurl callback
  * (after curl_easy_perform returns, after a multi drive call): work the
  * stages keep away from callbacks (auto mode writes what it learned to

@@ -73,17 +73,29 @@ static void debug_end(const struct ss_xfer *x, CURLcode result)
            (long long)v->body_bytes);
 }
 
-/* Can nothing take part in any transfer (ss_stages_idle)? Asked once:
- * the settings never change once loaded. */
-static bool all_idle(void)
+/* What can take part in transfers: bits of the answers of
+ * ss_stages_idle and ss_monitors_idle, asked once (the settings never
+ * change once loaded). */
+enum { IDLE_KNOWN = 1, IDLE_STAGES = 2, IDLE_MONITORS = 4 };
+static unsigned idle_bits(void)
 {
-  static atomic_int known;  /* 0: not asked yet, 1: idle, 2: not */
-  int k = atomic_load_explicit(&known, memory_order_relaxed);
+  static atomic_uint known;
+  unsigned k = atomic_load_explicit(&known, memory_order_relaxed);
   if(!k) {
-    k = ss_stages_idle() && ss_monitors_idle() ? 1 : 2;
+    k = IDLE_KNOWN | (ss_stages_idle() ? IDLE_STAGES : 0) |
+        (ss_monitors_idle() ? IDLE_MONITORS : 0);
     atomic_store_explicit(&known, k, memory_order_relaxed);
   }
-  return k == 1;
+  return k;
+}
+
+/* Can nothing take part in a transfer of h (no monitor watches any, and
+ * no stage any, or one of this request's method)? */
+static bool nothing_takes(const struct ss_handle *h)
+{
+  unsigned k = idle_bits();
+  return (k & IDLE_MONITORS) &&
+         ((k & IDLE_STAGES) || !ss_stages_may_take(handle_method_word(h)));
 }
 
 /* Start a transfer of h (an attempt of it: carry holds the monitors of
@@ -91,9 +103,9 @@ static bool all_idle(void)
 static struct ss_xfer *xfer_start(struct ss_handle *h,
                                   const struct ss_watchers *carry)
 {
-  /* Nothing can take part (mode off, no capture): nothing to set up, and
-   * nothing to tell but the debug log's line. */
-  if(!carry && all_idle() && !SS_LOG_ON(SS_LOG_DEBUG))
+  /* Nothing can take part (mode off, no capture; a GET): nothing to set
+   * up, and nothing to tell but the debug log's line. */
+  if(!carry && nothing_takes(h) && !SS_LOG_ON(SS_LOG_DEBUG))
     return NULL;
   struct ss_xfer *x = xfer_record_new();
   if(!x) {  /* the retry's monitors let go without its end */
