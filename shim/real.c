@@ -43,14 +43,8 @@ static const struct {
   {"CURL_NSS_3", "nss"},
 };
 
-struct flavour_state {
-  struct ss_real fn;   /* written once, before ready is set */
-  atomic_int ready;
-  uintptr_t code_lo, code_hi;  /* executable range of that libcurl */
-};
-
-static struct flavour_state state[SS_FL_COUNT];
-static const struct ss_real none;  /* returned until a flavour resolves */
+struct ss_real_state ss_real_states[SS_FL_COUNT];
+const struct ss_real ss_real_none;  /* returned until a flavour resolves */
 static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned fork_depth;  /* under glibc's fork lock */
 
@@ -196,7 +190,7 @@ static int find_code(struct dl_phdr_info *info, size_t size, void *arg)
  * may resolve at once, the first to publish wins. */
 static void resolve_flavour(enum ss_flavour fl)
 {
-  struct flavour_state *s = &state[fl];
+  struct ss_real_state *s = &ss_real_states[fl];
   struct ss_real fn;
   const char *how = "";
   char *where = NULL;
@@ -241,34 +235,15 @@ bool ss_real_used(void)
 }
 
 /* The first call of a flavour resolves it; every later call is one
- * load (ready is only ever set, and used was set before it). */
+ * load in ss_real (ready is only ever set, and used was set before it). */
 __attribute__((noinline, cold))
-static const struct ss_real *real_slow(enum ss_flavour fl)
+const struct ss_real *ss_real_resolve(enum ss_flavour fl)
 {
-  struct flavour_state *s = &state[fl];
+  struct ss_real_state *s = &ss_real_states[fl];
   if(!atomic_load_explicit(&used, memory_order_relaxed))
     atomic_store_explicit(&used, true, memory_order_relaxed);
   if(!atomic_load_explicit(&s->ready, memory_order_acquire))
     resolve_flavour(fl);
-  return atomic_load_explicit(&s->ready, memory_order_acquire) ? &s->fn : &none;
-}
-
-const struct ss_real *ss_real(enum ss_flavour fl)
-{
-  struct flavour_state *s = &state[fl];
-  if(__builtin_expect(atomic_load_explicit(&s->ready, memory_order_acquire), 1))
-    return &s->fn;
-  return real_slow(fl);
-}
-
-bool ss_real_is_libcurl(const void *addr)
-{
-  uintptr_t a = (uintptr_t)addr;
-  for(int fl = 0; fl < SS_FL_COUNT; fl++) {
-    struct flavour_state *s = &state[fl];
-    if(atomic_load_explicit(&s->ready, memory_order_acquire) &&
-       a >= s->code_lo && a < s->code_hi)
-      return true;
-  }
-  return false;
+  return atomic_load_explicit(&s->ready, memory_order_acquire) ? &s->fn
+                                                               : &ss_real_none;
 }
