@@ -74,6 +74,13 @@ static void analyse(struct ss_xfer *x, const struct ss_request *rq,
     ss_info("pass-through: model %s %s", r->model, r->why);
 }
 
+/* free, called: its address taken would be bound (a symbol lookup) in
+ * every process the library is loaded into. */
+static void free_request(void *p)
+{
+  free(p);
+}
+
 static const struct llm_request pass;  /* LLM_PASS */
 
 /* The attempt's analysis is kept with it (xfer_meta_set): the next
@@ -107,5 +114,5 @@ const struct llm_request *llm_request(struct ss_xfer *x)
   *r = tmp;
   if(tmp.why >= tmp.rule && tmp.why < tmp.rule + sizeof(tmp.rule))
     r->why = r->rule + (tmp.why - tmp.rule);  /* it pointed into tmp */
-  return xfer_meta_set(x, LLM_META, r, free) ? r : &pass;
+  return xfer_meta_set(x, LLM_META, r, free_request) ? r : &pass;
 }

@@ -34,9 +34,9 @@
   X(easy_pause, "curl_easy_pause")                  \
   X(easy_strerror, "curl_easy_strerror")
 
-static const struct {
-  const char *version;
-  const char *name;
+static const struct {  /* arrays, not pointers: no relocation at load */
+  char version[16];
+  char name[8];
 } flavours[SS_FL_COUNT] = {
   {"CURL_OPENSSL_4", "openssl"},
   {"CURL_GNUTLS_3", "gnutls"},
