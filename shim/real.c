@@ -1,5 +1,6 @@
 /* real.c - find the real libcurl functions per flavour (see real.h). */
 #include "real.h"
+#include "at_fork.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -52,24 +53,16 @@ static unsigned fork_depth;  /* under glibc's fork lock */
  * the child: it resolves there again if that flavour was not ready. The
  * depth is a guard: handlers that ran twice for one fork must not lock
  * twice. */
-static void lock_all(void)
+void real_fork_prepare(void)  /* (at_load.c) */
 {
   if(!fork_depth++)
     pthread_mutex_lock(&publish_lock);
 }
 
-static void unlock_all(void)
+void real_fork_after(void)
 {
   if(fork_depth && !--fork_depth)
     pthread_mutex_unlock(&publish_lock);
-}
-
-/* Registered at load, before any thread can take the lock: a handler
- * registered lazily could miss a fork already under way, and one
- * registered by a once routine a child re-runs would run twice. */
-__attribute__((constructor)) static void install_atfork(void)
-{
-  pthread_atfork(lock_all, unlock_all, unlock_all);
 }
 
 /* The load address of the shim itself, to skip it when searching. */

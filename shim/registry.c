@@ -10,6 +10,7 @@
  * reader may still be probing it; the old ones add up to less than the
  * current one. */
 #include "registry.h"
+#include "at_fork.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -44,17 +45,10 @@ static _Thread_local struct {
 } last __attribute__((tls_model("initial-exec")));  /* as defer.c's */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void lock_all(void) { pthread_mutex_lock(&lock); }
-static void unlock_all(void) { pthread_mutex_unlock(&lock); }
-
-/* Registered at load, before any thread can take the lock: a handler
- * registered lazily could miss a fork already under way, and one
- * registered by a once routine a child re-runs would run twice. A fork
- * never finds a writer half-way: writers hold the lock. */
-__attribute__((constructor)) static void install_atfork(void)
-{
-  pthread_atfork(lock_all, unlock_all, unlock_all);
-}
+/* Fork handlers (at_load.c): a fork never finds a writer half-way,
+ * writers hold the lock. */
+void registry_fork_prepare(void) { pthread_mutex_lock(&lock); }
+void registry_fork_after(void) { pthread_mutex_unlock(&lock); }
 
 static struct registry_table *load_cur(memory_order o)
 {

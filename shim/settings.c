@@ -25,7 +25,8 @@ static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
  * empty their environment before the shim reads it: PHP's CLI points
  * environ at an empty array at shutdown (before the exit diagnosis),
  * PHP-FPM clears it in each worker (clear_env). Copying a few strings is
- * all the constructor does; nothing is parsed or opened there. */
+ * all the library's constructor (at_load.c) does here; nothing is parsed
+ * or opened there. */
 #define KEPT_MAX 32
 static char kept_text[16384];
 static const char *kept_vars[KEPT_MAX];
@@ -41,15 +42,10 @@ static bool starts_with(const char *e, const char *prefix)
 }
 
 /* Under AT_SECURE the copies are made but never read: every reader of
- * them checks it first. glibc passes the environment to the constructors
- * of an object: reading environ itself would be a data relocation, a
- * symbol lookup at load in every process. */
-__attribute__((constructor)) static void keep_env(int argc, char **argv,
-                                                  char **envp)
+ * them checks it first. */
+void settings_keep_env(char **envp)
 {
   size_t used = 0, k = 0;
-  (void)argc;
-  (void)argv;
   if(!envp)
     return;
   for(char **e = envp; *e && k < KEPT_MAX; e++) {

@@ -15,6 +15,9 @@
 
 #include "../hooks/pure/config.h"
 
+/* Keep the variables of envp (the environment the process started
+ * with): the library's constructor (at_load.c). */
+void settings_keep_env(char **envp);
 /* The configuration (never NULL; thread-safe; loaded on first call). */
 const struct ss_config *ss_settings(void);
 /* Could the settings turn a log on (STREAMSHIM_LOG or STREAMSHIM_CONFIG
