@@ -7,11 +7,12 @@
 # endpoint (the Azure deployment) and escape (the table's cells).
 CAPTOOL      := $(BUILD)/streamshim-capture
 CAPTOOL_SRC  := scripts/streamshim-capture.c $(wildcard scripts/capture_*.c)
-CAPTOOL_PURE := hooks/pure/body.c hooks/pure/body_scan.c hooks/pure/json.c \
+CAPTOOL_PURE := hooks/pure/body.c hooks/pure/body_scan.c hooks/pure/cpu_avx2.c \
+                hooks/pure/json.c \
                 hooks/pure/json_shape.c \
                 hooks/pure/buf.c hooks/pure/escape.c hooks/pure/endpoint.c
 CAPTOOL_HDR  := $(wildcard scripts/capture_*.h) hooks/pure/body.h \
-                hooks/pure/body_scan.h \
+                hooks/pure/body_scan.h hooks/pure/cpu_avx2.h \
                 hooks/pure/json.h hooks/pure/json_lex.h hooks/pure/buf.h hooks/pure/escape.h \
                 hooks/pure/endpoint.h
 # The version the wrapper prints, for the HAR's creator.

@@ -10,8 +10,12 @@
 
 #include "safe_file.h"
 
-/* The variables and the keys they set, in the order they apply. */
-static const char *const env_keys[][2] = {
+/* The variables and the keys they set, in the order they apply. Arrays,
+ * not pointers: a table of pointers is relocated at load in every
+ * process the library is preloaded into. */
+static const struct {
+  char var[40], key[24];
+} env_keys[] = {
   {"STREAMSHIM_MODE", "mode"},
   {"STREAMSHIM_MODELS", "models"},
   {"STREAMSHIM_STREAM_ONLY", "stream_only"},
@@ -103,21 +107,28 @@ const char *config_read_why(const char *path, int err)
 
 const char *config_env_var(size_t i)
 {
-  return i < sizeof(env_keys) / sizeof(env_keys[0]) ? env_keys[i][0] : NULL;
+  return i < sizeof(env_keys) / sizeof(env_keys[0]) ? env_keys[i].var : NULL;
+}
+
+/* getenv, called: its address taken would be bound (a symbol lookup) in
+ * every process the library is loaded into. */
+static char *env_value(const char *name)
+{
+  return getenv(name);
 }
 
 void config_apply_env(struct ss_config *c, config_warn_fn warn, void *arg)
 {
-  config_apply_vars(c, getenv, warn, arg);
+  config_apply_vars(c, env_value, warn, arg);
 }
 
 void config_apply_vars(struct ss_config *c, config_getenv_fn get,
                        config_warn_fn warn, void *arg)
 {
   for(size_t i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++) {
-    const char *v = get(env_keys[i][0]);
+    const char *v = get(env_keys[i].var);
     const char *msg;
-    if(v && !config_set(c, env_keys[i][1], v, true, &msg) && warn)
-      warn(arg, env_keys[i][0], 0, msg);
+    if(v && !config_set(c, env_keys[i].key, v, true, &msg) && warn)
+      warn(arg, env_keys[i].var, 0, msg);
   }
 }

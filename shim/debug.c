@@ -9,6 +9,8 @@
 
 #include <stdio.h>
 
+#include "std_streams.h"
+
 static int ss_debug_cb(CURL *e, curl_infotype type, char *p, size_t n,
                        void *ud)
 {
@@ -27,9 +29,12 @@ static int ss_debug_cb(CURL *e, curl_infotype type, char *p, size_t n,
   static const char prefix[3][3] = {"* ", "< ", "> "};
   if(type == CURLINFO_TEXT || type == CURLINFO_HEADER_IN ||
      type == CURLINFO_HEADER_OUT) {
-    FILE *err = a->stderr_file ? (FILE *)a->stderr_file : stderr;
-    fwrite(prefix[type], 2, 1, err);
-    fwrite(p, n, 1, err);
+    FILE *err = a->stderr_file ? (FILE *)a->stderr_file
+                               : ss_std_stream(SS_STDERR);
+    if(err) {
+      fwrite(prefix[type], 2, 1, err);
+      fwrite(p, n, 1, err);
+    }
   }
   return 0;
 }

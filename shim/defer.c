@@ -3,6 +3,7 @@
  * for a retry or between paced events, usually none, so the drive hooks
  * check an atomic count first and pay nothing when it is zero. */
 #include "defer.h"
+#include "at_fork.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,17 +26,10 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local struct ss_drive *top
   __attribute__((tls_model("initial-exec")));
 
-static void lock_all(void) { pthread_mutex_lock(&lock); }
-static void unlock_all(void) { pthread_mutex_unlock(&lock); }
-
-/* A fork while another thread holds the lock must not leave it held.
- * Registered at load, before any thread can take the lock: a handler
- * registered lazily could miss a fork already under way, and one
- * registered by a once routine a child re-runs would run twice. */
-__attribute__((constructor)) static void install_atfork(void)
-{
-  pthread_atfork(lock_all, unlock_all, unlock_all);
-}
+/* A fork while another thread holds the lock must not leave it held
+ * (at_load.c registers these). */
+void defer_fork_prepare(void) { pthread_mutex_lock(&lock); }
+void defer_fork_after(void) { pthread_mutex_unlock(&lock); }
 
 uint64_t defer_now_ms(void)
 {

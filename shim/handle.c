@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "std_streams.h"
+
 /* libcurl's defaults (url.c Curl_init_userdefined). */
 static void app_defaults(struct ss_app_opts *a)
 {
   memset(a, 0, sizeof(*a));
-  a->write_data = stdout;
-  a->read_data = stdin;
+  a->write_data = ss_std_stream(SS_STDOUT);
+  a->read_data = ss_std_stream(SS_STDIN);
   a->infilesize = -1;
   a->postfieldsize = -1;
   a->content_decoding = 1;

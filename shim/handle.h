@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include "../hooks/pure/buf.h"
+#include "optval.h"
 #include "real.h"
 #include "stage.h"  /* enum ss_retry */
 #include "view.h"
@@ -82,15 +83,6 @@ struct ss_handle {
                              kept for the retry (the program's reader is
                              at its end) */
   struct buf kept_upload;
-};
-
-/* A value passed to curl_easy_setopt, read by the option's type class. */
-union ss_optval {
-  long l;
-  void *p;
-  void (*f)(void);
-  curl_off_t o;
-  struct curl_blob *b;
 };
 
 /* New state with libcurl's defaults; NULL when memory runs out. */

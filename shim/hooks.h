@@ -12,19 +12,48 @@
 #include <stdbool.h>
 #include <curl/curl.h>
 
+#include "optval.h"
 #include "real.h"
+#include "registry.h"
 
 CURL *ss_easy_init(enum ss_flavour fl, const void *caller);
 CURL *ss_easy_duphandle(enum ss_flavour fl, CURL *src, const void *caller);
 void ss_easy_reset(enum ss_flavour fl, CURL *easy);
 void ss_easy_cleanup(enum ss_flavour fl, CURL *easy);
-CURLcode ss_easy_setopt(enum ss_flavour fl, CURL *easy, CURLoption opt,
-                        va_list ap);
+/* curl_easy_setopt on a handle that may be tracked: recorded once
+ * libcurl took the option (hooks_easy.c). */
+CURLcode ss_easy_setopt_tracked(const struct ss_real *r, CURL *easy,
+                                CURLoption opt, union ss_optval v);
+/* The exported hook has read the argument (optval.h). Inline: a process
+ * that tracks nothing (off mode) forwards at once. */
+static inline CURLcode ss_easy_setopt(enum ss_flavour fl, CURL *easy,
+                                      CURLoption opt, union ss_optval v)
+{
+  const struct ss_real *r = ss_real_get(fl);
+  if(!r->easy_setopt)
+    return CURLE_FAILED_INIT;
+  if(!registry_unused() && easy)
+    return ss_easy_setopt_tracked(r, easy, opt, v);
+  return ss_optval_pass(r->easy_setopt, easy, opt, v);
+}
 CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy);
 CURLcode ss_easy_pause(enum ss_flavour fl, CURL *easy, int bitmask,
                        const void *caller);
-CURLcode ss_easy_getinfo(enum ss_flavour fl, CURL *easy, CURLINFO info,
-                         va_list ap);
+/* curl_easy_getinfo on a handle that may be tracked (hooks_info.c). */
+CURLcode ss_easy_getinfo_tracked(const struct ss_real *r, CURL *easy,
+                                 CURLINFO info, void *arg);
+/* The exported hook has read the argument (each CURLINFO takes a
+ * pointer). Inline, as ss_easy_setopt. */
+static inline CURLcode ss_easy_getinfo(enum ss_flavour fl, CURL *easy,
+                                       CURLINFO info, void *arg)
+{
+  const struct ss_real *r = ss_real_get(fl);
+  if(!r->easy_getinfo)
+    return CURLE_FAILED_INIT;
+  if(registry_unused())  /* nothing tracked (off mode) */
+    return r->easy_getinfo(easy, info, arg);
+  return ss_easy_getinfo_tracked(r, easy, info, arg);
+}
 CURLHcode ss_easy_header(enum ss_flavour fl, CURL *easy, const char *name,
                          size_t index, unsigned int origin, int request,
                          struct curl_header **hout);

@@ -150,14 +150,14 @@ static CURLMcode real_call(const struct drive_call *c, bool again)
                : c->r->multi_socket_action(c->m, c->s, c->ev, c->running);
 }
 
-static CURLMcode drive(const struct drive_call *c, const void *caller)
+/* A call of the program's. libcurl's own (its multi layer under
+ * curl_easy_perform) and every call of a process that tracks nothing pass
+ * straight through before: the shim never delivers for libcurl's
+ * internal multi handle. */
+static CURLMcode drive(const struct drive_call *c)
 {
   /* resumes only from perform: socket_action loops own their timers */
   bool resume = c->d == SS_DRIVE_PERFORM;
-  /* libcurl's own (its multi layer under curl_easy_perform) first: the
-   * shim never delivers for libcurl's internal multi handle */
-  if(ss_real_is_libcurl(caller))
-    return real_call(c, false);
   if(defer_delivering(c->m))
     return CURLM_RECURSIVE_API_CALL;
   if(defer_in_callback_of(c->m))
@@ -179,38 +179,46 @@ static CURLMcode drive(const struct drive_call *c, const void *caller)
   return rc;
 }
 
+__attribute__((noinline))
+static CURLMcode drive_perform(const struct ss_real *r, CURLM *m, int *running)
+{
+  struct drive_call c = {r, m, SS_DRIVE_PERFORM, CURL_SOCKET_BAD, 0, running};
+  return drive(&c);
+}
+
 CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
                            const void *caller)
 {
-  const struct ss_real *r = ss_real(fl);
+  const struct ss_real *r = ss_real_get(fl);
   if(!r->multi_perform)
     return CURLM_INTERNAL_ERROR;
-  struct drive_call c = {r, m, SS_DRIVE_PERFORM, CURL_SOCKET_BAD, 0, running};
-  return drive(&c, caller);
+  if(ss_real_is_libcurl(fl, caller) || registry_unused())
+    return r->multi_perform(m, running);
+  return drive_perform(r, m, running);
 }
 
 CURLMcode ss_multi_socket_action(enum ss_flavour fl, CURLM *m,
                                  curl_socket_t s, int ev_bitmask,
                                  int *running, const void *caller)
 {
-  const struct ss_real *r = ss_real(fl);
+  const struct ss_real *r = ss_real_get(fl);
   if(!r->multi_socket_action)
     return CURLM_INTERNAL_ERROR;
+  if(ss_real_is_libcurl(fl, caller) || registry_unused())
+    return r->multi_socket_action(m, s, ev_bitmask, running);
   struct drive_call c = {r, m, SS_DRIVE_SOCKET, s, ev_bitmask, running};
-  return drive(&c, caller);
+  return drive(&c);
 }
 
-CURLMcode ss_multi_wait(enum ss_flavour fl, CURLM *m,
-                        struct curl_waitfd *extra, unsigned int n,
-                        int timeout_ms, int *numfds, bool poll,
-                        const void *caller)
+typedef CURLMcode (*wait_fn)(CURLM *, struct curl_waitfd *, unsigned int,
+                             int, int *);
+
+/* The program waits on m: never past a paced replay's next piece. */
+__attribute__((noinline))
+static CURLMcode wait_program(wait_fn fn, CURLM *m, struct curl_waitfd *extra,
+                              unsigned int n, int timeout_ms, int *numfds)
 {
-  const struct ss_real *r = ss_real(fl);
-  CURLMcode (*fn)(CURLM *, struct curl_waitfd *, unsigned int, int, int *) =
-    poll ? r->multi_poll : r->multi_wait;
-  if(!fn)
-    return CURLM_INTERNAL_ERROR;
-  if(defer_queued() && !ss_real_is_libcurl(caller)) {
+  if(defer_queued()) {
     long w = defer_wait_ms(m, defer_now_ms());
     if(w >= 0 && w < timeout_ms)
       timeout_ms = (int)w;
@@ -218,15 +226,29 @@ CURLMcode ss_multi_wait(enum ss_flavour fl, CURLM *m,
   return fn(m, extra, n, timeout_ms, numfds);
 }
 
+CURLMcode ss_multi_wait(enum ss_flavour fl, CURLM *m,
+                        struct curl_waitfd *extra, unsigned int n,
+                        int timeout_ms, int *numfds, bool poll,
+                        const void *caller)
+{
+  const struct ss_real *r = ss_real_get(fl);
+  wait_fn fn = poll ? r->multi_poll : r->multi_wait;
+  if(!fn)
+    return CURLM_INTERNAL_ERROR;
+  if(ss_real_is_libcurl(fl, caller) || registry_unused())
+    return fn(m, extra, n, timeout_ms, numfds);
+  return wait_program(fn, m, extra, n, timeout_ms, numfds);
+}
+
 CURLMcode ss_multi_timeout(enum ss_flavour fl, CURLM *m, long *timeout_ms,
                            const void *caller)
 {
-  const struct ss_real *r = ss_real(fl);
+  const struct ss_real *r = ss_real_get(fl);
   if(!r->multi_timeout)
     return CURLM_INTERNAL_ERROR;
   CURLMcode rc = r->multi_timeout(m, timeout_ms);
-  if(rc == CURLM_OK && timeout_ms && defer_queued() &&
-     !ss_real_is_libcurl(caller)) {
+  if(rc == CURLM_OK && timeout_ms && !ss_real_is_libcurl(fl, caller) &&
+     defer_queued()) {
     long w = defer_wait_ms(m, defer_now_ms());
     if(w >= 0 && (*timeout_ms < 0 || w < *timeout_ms))
       *timeout_ms = w;

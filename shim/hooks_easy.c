@@ -36,11 +36,11 @@ static bool nothing_to_track(void)
 
 CURL *ss_easy_init(enum ss_flavour fl, const void *caller)
 {
-  const struct ss_real *r = ss_real(fl);
+  const struct ss_real *r = ss_real_get(fl);
   if(!r->easy_init)
     return NULL;
   CURL *easy = r->easy_init();
-  if(easy && !ss_real_is_libcurl(caller) && !nothing_to_track()) {
+  if(easy && !ss_real_is_libcurl(fl, caller) && !nothing_to_track()) {
     int saved = errno;
     track(handle_new(easy, fl));
     errno = saved;
@@ -50,12 +50,12 @@ CURL *ss_easy_init(enum ss_flavour fl, const void *caller)
 
 CURL *ss_easy_duphandle(enum ss_flavour fl, CURL *src, const void *caller)
 {
-  const struct ss_real *r = ss_real(fl);
+  const struct ss_real *r = ss_real_get(fl);
   if(!r->easy_duphandle)
     return NULL;
   CURL *easy = r->easy_duphandle(src);
   struct ss_handle *s = registry_get(src);
-  if(!easy || !s || ss_real_is_libcurl(caller))
+  if(!easy || !s || ss_real_is_libcurl(fl, caller))
     return easy;
   int saved = errno;
   struct ss_handle *d = handle_dup(s, easy);
@@ -70,7 +70,7 @@ CURL *ss_easy_duphandle(enum ss_flavour fl, CURL *src, const void *caller)
 
 void ss_easy_reset(enum ss_flavour fl, CURL *easy)
 {
-  const struct ss_real *r = ss_real(fl);
+  const struct ss_real *r = ss_real_get(fl);
   struct ss_handle *s = registry_get(easy);
   if(s)  /* libcurl forgets every option: so does the record */
     xfer_discard(s);
@@ -82,7 +82,7 @@ void ss_easy_reset(enum ss_flavour fl, CURL *easy)
 
 void ss_easy_cleanup(enum ss_flavour fl, CURL *easy)
 {
-  const struct ss_real *r = ss_real(fl);
+  const struct ss_real *r = ss_real_get(fl);
   struct ss_handle *s = easy ? registry_take(easy) : NULL;
   /* Before the handle goes: the monitors' end may still ask libcurl for
    * the transfer's figures. Nothing is restored on a handle about to go. */
@@ -93,36 +93,10 @@ void ss_easy_cleanup(enum ss_flavour fl, CURL *easy)
   handle_free(s);
 }
 
-/* Read the variadic argument by the option's type class, as libcurl's
- * Curl_vsetopt does, and call the real function with the same type. */
-static union ss_optval read_optval(CURLoption opt, va_list ap)
-{
-  union ss_optval v;
-  if(opt < CURLOPTTYPE_OBJECTPOINT)
-    v.l = va_arg(ap, long);
-  else if(opt < CURLOPTTYPE_FUNCTIONPOINT)
-    v.p = va_arg(ap, void *);
-  else if(opt < CURLOPTTYPE_OFF_T)
-    v.f = va_arg(ap, void (*)(void));
-  else if(opt < CURLOPTTYPE_BLOB)
-    v.o = va_arg(ap, curl_off_t);
-  else
-    v.b = va_arg(ap, struct curl_blob *);
-  return v;
-}
-
 static CURLcode forward_setopt(const struct ss_real *r, CURL *easy,
-                               CURLoption opt, const union ss_optval *v)
+                               CURLoption opt, union ss_optval v)
 {
-  if(opt < CURLOPTTYPE_OBJECTPOINT)
-    return r->easy_setopt(easy, opt, v->l);
-  if(opt < CURLOPTTYPE_FUNCTIONPOINT)
-    return r->easy_setopt(easy, opt, v->p);
-  if(opt < CURLOPTTYPE_OFF_T)
-    return r->easy_setopt(easy, opt, v->f);
-  if(opt < CURLOPTTYPE_BLOB)
-    return r->easy_setopt(easy, opt, v->o);
-  return r->easy_setopt(easy, opt, v->b);
+  return ss_optval_pass(r->easy_setopt, easy, opt, v);
 }
 
 /* An option the transfer changed on the real handle: keep it for the
@@ -137,28 +111,25 @@ static CURLcode record_owned(struct ss_handle *s, CURLoption opt,
   return CURLE_OK;
 }
 
-CURLcode ss_easy_setopt(enum ss_flavour fl, CURL *easy, CURLoption opt,
-                        va_list ap)
+CURLcode ss_easy_setopt_tracked(const struct ss_real *r, CURL *easy,
+                                CURLoption opt, union ss_optval val)
 {
-  const struct ss_real *r = ss_real(fl);
-  union ss_optval v = read_optval(opt, ap);
-  if(!r->easy_setopt)
-    return CURLE_FAILED_INIT;
-  struct ss_handle *s = easy && handle_option_recorded(opt)
-                        ? registry_get(easy) : NULL;
+  const union ss_optval *v = &val;
+  struct ss_handle *s = handle_option_recorded(opt) ? registry_get(easy)
+                                                    : NULL;
   if(!s)
-    return forward_setopt(r, easy, opt, &v);
+    return forward_setopt(r, easy, opt, val);
   int saved = errno;
   if(s->xfer && xfer_owns_option(s->xfer, opt)) {
-    CURLcode rc = record_owned(s, opt, &v);
+    CURLcode rc = record_owned(s, opt, v);
     errno = saved;
     return rc;
   }
   errno = saved;
-  CURLcode rc = forward_setopt(r, easy, opt, &v);
+  CURLcode rc = forward_setopt(r, easy, opt, val);
   if(rc == CURLE_OK) {
     saved = errno;
-    handle_record(s, opt, &v);
+    handle_record(s, opt, v);
     errno = saved;
   }
   return rc;
@@ -176,11 +147,10 @@ static CURLcode end_attempt(struct ss_handle *s, CURLcode rc)
   return rc;
 }
 
-CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
+/* A transfer of a handle that may be tracked. */
+__attribute__((noinline))
+static CURLcode perform_tracked(const struct ss_real *r, CURL *easy)
 {
-  const struct ss_real *r = ss_real(fl);
-  if(!r->easy_perform)
-    return CURLE_FAILED_INIT;
   struct ss_handle *s = easy ? registry_get(easy) : NULL;
   /* From a callback of its own transfer, which the shim delivers after
    * libcurl returned: refused as libcurl refuses it inside. */
@@ -221,13 +191,23 @@ CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
   return rc;
 }
 
+CURLcode ss_easy_perform(enum ss_flavour fl, CURL *easy)
+{
+  const struct ss_real *r = ss_real_get(fl);
+  if(!r->easy_perform)
+    return CURLE_FAILED_INIT;
+  if(registry_unused())  /* nothing tracked (off mode) */
+    return r->easy_perform(easy);
+  return perform_tracked(r, easy);
+}
+
 CURLcode ss_easy_pause(enum ss_flavour fl, CURL *easy, int bitmask,
                        const void *caller)
 {
-  const struct ss_real *r = ss_real(fl);
+  const struct ss_real *r = ss_real_get(fl);
   if(!r->easy_pause)
     return CURLE_FAILED_INIT;
-  struct ss_handle *s = easy && !ss_real_is_libcurl(caller)
+  struct ss_handle *s = easy && !ss_real_is_libcurl(fl, caller)
                         ? registry_get(easy) : NULL;
   if(s)  /* before the call: an unpause delivers from inside it */
     s->app_paused = bitmask;

@@ -92,13 +92,9 @@ static CURLcode view_getinfo(struct ss_view *v, CURLINFO info, void *arg)
   return CURLE_OK;
 }
 
-CURLcode ss_easy_getinfo(enum ss_flavour fl, CURL *easy, CURLINFO info,
-                         va_list ap)
+CURLcode ss_easy_getinfo_tracked(const struct ss_real *r, CURL *easy,
+                                 CURLINFO info, void *arg)
 {
-  const struct ss_real *r = ss_real(fl);
-  void *arg = va_arg(ap, void *);
-  if(!r->easy_getinfo)
-    return CURLE_FAILED_INIT;
   CURLcode rc = r->easy_getinfo(easy, info, arg);
   if(rc != CURLE_OK || !arg)
     return rc;
@@ -152,7 +148,7 @@ CURLHcode ss_easy_header(enum ss_flavour fl, CURL *easy, const char *name,
                          size_t index, unsigned int origin, int request,
                          struct curl_header **hout)
 {
-  const struct ss_real *r = ss_real(fl);
+  const struct ss_real *r = ss_real_get(fl);
   if(!r->easy_header)
     return CURLHE_NOT_BUILT_IN;
   struct ss_handle *s = name && hout ? replaced(easy, origin, request) : NULL;
@@ -216,7 +212,7 @@ struct curl_header *ss_easy_nextheader(enum ss_flavour fl, CURL *easy,
                                        unsigned int origin, int request,
                                        struct curl_header *prev)
 {
-  const struct ss_real *r = ss_real(fl);
+  const struct ss_real *r = ss_real_get(fl);
   if(!r->easy_nextheader)
     return NULL;
   struct ss_handle *s = replaced(easy, origin, request);

@@ -19,23 +19,21 @@
 #include "xfer.h"
 
 /* The program's handle state, or NULL for libcurl's own calls. */
-static struct ss_handle *program_handle(CURL *easy, const void *caller)
+static struct ss_handle *program_handle(enum ss_flavour fl, CURL *easy,
+                                        const void *caller)
 {
-  if(!easy || ss_real_is_libcurl(caller))
+  if(!easy || ss_real_is_libcurl(fl, caller))
     return NULL;
   struct ss_handle *s = registry_get(easy);
   return s && !s->in_perform ? s : NULL;
 }
 
-CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
-                              const void *caller)
+/* The program adds a handle. */
+__attribute__((noinline))
+static CURLMcode add_program(enum ss_flavour fl, const struct ss_real *r,
+                             CURLM *m, CURL *easy, const void *caller)
 {
-  const struct ss_real *r = ss_real(fl);
-  if(!r->multi_add_handle)
-    return CURLM_INTERNAL_ERROR;
-  if(ss_real_is_libcurl(caller))  /* libcurl's own multi handle */
-    return r->multi_add_handle(m, easy);
-  struct ss_handle *s = program_handle(easy, caller);
+  struct ss_handle *s = program_handle(fl, easy, caller);
   /* Already in a multi handle: libcurl refuses; the running transfer
    * must not be touched. */
   if(!s || s->in_multi)
@@ -61,6 +59,18 @@ CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   return rc;
 }
 
+CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
+                              const void *caller)
+{
+  const struct ss_real *r = ss_real_get(fl);
+  if(!r->multi_add_handle)
+    return CURLM_INTERNAL_ERROR;
+  /* libcurl's own multi handle, or nothing tracked (off mode) */
+  if(ss_real_is_libcurl(fl, caller) || registry_unused())
+    return r->multi_add_handle(m, easy);
+  return add_program(fl, r, m, easy, caller);
+}
+
 /* The program takes h out of its transfer. One libcurl has not reported
  * done was cancelled (a transfer stopped mid-answer, the rest of a paced
  * replay): nothing more of it reaches the program, as no callback reaches
@@ -74,17 +84,14 @@ static void leave(struct ss_handle *s)
   errno = saved;
 }
 
-CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
-                                 const void *caller)
+/* The program removes a handle. */
+__attribute__((noinline))
+static CURLMcode remove_program(enum ss_flavour fl, const struct ss_real *r,
+                                CURLM *m, CURL *easy, const void *caller)
 {
-  const struct ss_real *r = ss_real(fl);
-  if(!r->multi_remove_handle)
-    return CURLM_INTERNAL_ERROR;
-  if(ss_real_is_libcurl(caller))  /* libcurl's own multi handle */
-    return r->multi_remove_handle(m, easy);
   if(defer_delivering(m))
     return CURLM_RECURSIVE_API_CALL;
-  struct ss_handle *s = program_handle(easy, caller);
+  struct ss_handle *s = program_handle(fl, easy, caller);
   CURLMcode rc = r->multi_remove_handle(m, easy);
   /* refused (from a callback: the transfer goes on) changes nothing */
   if(rc == CURLM_OK && s && s->in_multi == m) {
@@ -94,13 +101,25 @@ CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   return rc;
 }
 
+CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
+                                 const void *caller)
+{
+  const struct ss_real *r = ss_real_get(fl);
+  if(!r->multi_remove_handle)
+    return CURLM_INTERNAL_ERROR;
+  /* libcurl's own multi handle, or nothing tracked (off mode) */
+  if(ss_real_is_libcurl(fl, caller) || registry_unused())
+    return r->multi_remove_handle(m, easy);
+  return remove_program(fl, r, m, easy, caller);
+}
+
 CURLMcode ss_multi_cleanup(enum ss_flavour fl, CURLM *m, const void *caller)
 {
-  const struct ss_real *r = ss_real(fl);
+  const struct ss_real *r = ss_real_get(fl);
   struct ss_handle *held[256];
   if(!r->multi_cleanup)
     return CURLM_INTERNAL_ERROR;
-  if(!m || ss_real_is_libcurl(caller))
+  if(!m || ss_real_is_libcurl(fl, caller))
     return r->multi_cleanup(m);
   if(defer_delivering(m))
     return CURLM_RECURSIVE_API_CALL;
@@ -116,14 +135,11 @@ CURLMcode ss_multi_cleanup(enum ss_flavour fl, CURLM *m, const void *caller)
   return rc;
 }
 
-CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
-                            const void *caller)
+/* The program reads m's messages. */
+__attribute__((noinline))
+static CURLMsg *info_read_program(enum ss_flavour fl, const struct ss_real *r,
+                                  CURLM *m, int *queued, const void *caller)
 {
-  const struct ss_real *r = ss_real(fl);
-  if(!r->multi_info_read)
-    return NULL;
-  if(ss_real_is_libcurl(caller))  /* libcurl's own multi handle */
-    return r->multi_info_read(m, queued);
   /* retries only: a resume would call the program from info_read; none
    * from m's own callbacks, where libcurl refuses to re-add */
   if(!defer_in_callback_of(m))
@@ -131,7 +147,7 @@ CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
   CURLMsg *msg = r->multi_info_read(m, queued);
   if(!msg || msg->msg != CURLMSG_DONE)
     return msg;
-  struct ss_handle *s = program_handle(msg->easy_handle, caller);
+  struct ss_handle *s = program_handle(fl, msg->easy_handle, caller);
   if(!s || !s->xfer || s->in_multi != m)
     return msg;
   int saved = errno;
@@ -150,4 +166,16 @@ CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
   s->xfer->msg = *msg;
   s->xfer->msg.data.result = rc;
   return &s->xfer->msg;
+}
+
+CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
+                            const void *caller)
+{
+  const struct ss_real *r = ss_real_get(fl);
+  if(!r->multi_info_read)
+    return NULL;
+  /* libcurl's own multi handle, or nothing tracked (off mode) */
+  if(ss_real_is_libcurl(fl, caller) || registry_unused())
+    return r->multi_info_read(m, queued);
+  return info_read_program(fl, r, m, queued, caller);
 }

@@ -2,6 +2,7 @@
  * monitor.h). The core calls these at each event; a transfer nobody
  * watches has watch.n == 0 and the callers test that first. */
 #include "monitor.h"
+#include "at_fork.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,15 +13,10 @@
 
 static atomic_ulong serials;
 
-/* A forked child numbers its own transfers from 1. */
-static void restart_serials(void)
+/* A forked child numbers its own transfers from 1 (at_load.c). */
+void monitor_fork_child(void)
 {
   atomic_store(&serials, 0);
-}
-
-__attribute__((constructor)) static void install_atfork(void)
-{
-  pthread_atfork(NULL, NULL, restart_serials);
 }
 
 void monitor_open(struct ss_watchers *w, struct ss_xfer *x,

@@ -1,5 +1,6 @@
 /* real.c - find the real libcurl functions per flavour (see real.h). */
 #include "real.h"
+#include "at_fork.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -34,23 +35,17 @@
   X(easy_pause, "curl_easy_pause")                  \
   X(easy_strerror, "curl_easy_strerror")
 
-static const struct {
-  const char *version;
-  const char *name;
+static const struct {  /* arrays, not pointers: no relocation at load */
+  char version[16];
+  char name[8];
 } flavours[SS_FL_COUNT] = {
   {"CURL_OPENSSL_4", "openssl"},
   {"CURL_GNUTLS_3", "gnutls"},
   {"CURL_NSS_3", "nss"},
 };
 
-struct flavour_state {
-  struct ss_real fn;   /* written once, before ready is set */
-  atomic_int ready;
-  uintptr_t code_lo, code_hi;  /* executable range of that libcurl */
-};
-
-static struct flavour_state state[SS_FL_COUNT];
-static const struct ss_real none;  /* returned until a flavour resolves */
+struct ss_real_state ss_real_states[SS_FL_COUNT];
+const struct ss_real ss_real_none;  /* returned until a flavour resolves */
 static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned fork_depth;  /* under glibc's fork lock */
 
@@ -58,24 +53,16 @@ static unsigned fork_depth;  /* under glibc's fork lock */
  * the child: it resolves there again if that flavour was not ready. The
  * depth is a guard: handlers that ran twice for one fork must not lock
  * twice. */
-static void lock_all(void)
+void real_fork_prepare(void)  /* (at_load.c) */
 {
   if(!fork_depth++)
     pthread_mutex_lock(&publish_lock);
 }
 
-static void unlock_all(void)
+void real_fork_after(void)
 {
   if(fork_depth && !--fork_depth)
     pthread_mutex_unlock(&publish_lock);
-}
-
-/* Registered at load, before any thread can take the lock: a handler
- * registered lazily could miss a fork already under way, and one
- * registered by a once routine a child re-runs would run twice. */
-__attribute__((constructor)) static void install_atfork(void)
-{
-  pthread_atfork(lock_all, unlock_all, unlock_all);
 }
 
 /* The load address of the shim itself, to skip it when searching. */
@@ -196,7 +183,7 @@ static int find_code(struct dl_phdr_info *info, size_t size, void *arg)
  * may resolve at once, the first to publish wins. */
 static void resolve_flavour(enum ss_flavour fl)
 {
-  struct flavour_state *s = &state[fl];
+  struct ss_real_state *s = &ss_real_states[fl];
   struct ss_real fn;
   const char *how = "";
   char *where = NULL;
@@ -241,34 +228,15 @@ bool ss_real_used(void)
 }
 
 /* The first call of a flavour resolves it; every later call is one
- * load (ready is only ever set, and used was set before it). */
+ * load in ss_real (ready is only ever set, and used was set before it). */
 __attribute__((noinline, cold))
-static const struct ss_real *real_slow(enum ss_flavour fl)
+const struct ss_real *ss_real_resolve(enum ss_flavour fl)
 {
-  struct flavour_state *s = &state[fl];
+  struct ss_real_state *s = &ss_real_states[fl];
   if(!atomic_load_explicit(&used, memory_order_relaxed))
     atomic_store_explicit(&used, true, memory_order_relaxed);
   if(!atomic_load_explicit(&s->ready, memory_order_acquire))
     resolve_flavour(fl);
-  return atomic_load_explicit(&s->ready, memory_order_acquire) ? &s->fn : &none;
-}
-
-const struct ss_real *ss_real(enum ss_flavour fl)
-{
-  struct flavour_state *s = &state[fl];
-  if(__builtin_expect(atomic_load_explicit(&s->ready, memory_order_acquire), 1))
-    return &s->fn;
-  return real_slow(fl);
-}
-
-bool ss_real_is_libcurl(const void *addr)
-{
-  uintptr_t a = (uintptr_t)addr;
-  for(int fl = 0; fl < SS_FL_COUNT; fl++) {
-    struct flavour_state *s = &state[fl];
-    if(atomic_load_explicit(&s->ready, memory_order_acquire) &&
-       a >= s->code_lo && a < s->code_hi)
-      return true;
-  }
-  return false;
+  return atomic_load_explicit(&s->ready, memory_order_acquire) ? &s->fn
+                                                               : &ss_real_none;
 }

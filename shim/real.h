@@ -16,7 +16,9 @@
 #ifndef SS_REAL_H
 #define SS_REAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <curl/curl.h>
 
 enum ss_flavour {
@@ -58,12 +60,66 @@ struct ss_real {
   const char *(*easy_strerror)(CURLcode code);
 };
 
-/* The real functions of a flavour; never NULL, members may be. */
-const struct ss_real *ss_real(enum ss_flavour fl);
-/* Is addr inside the code of a libcurl the shim has resolved? Used to tell
- * libcurl's own calls (internal handles, its multi layer) from the
- * program's. */
-bool ss_real_is_libcurl(const void *addr);
+/* A flavour's state (real.c), read by the inline functions below: every
+ * hook asks for it, libcurl's own calls included, so the common case is
+ * one load in the hook itself. */
+struct ss_real_state {
+  struct ss_real fn;   /* written once, before ready is set */
+  atomic_int ready;
+  uintptr_t code_lo, code_hi;  /* executable range of that libcurl */
+};
+extern struct ss_real_state ss_real_states[SS_FL_COUNT]
+  __attribute__((visibility("hidden")));
+
+/* The first call of a flavour: resolves it (real.c). */
+const struct ss_real *ss_real_resolve(enum ss_flavour fl);
+/* All members NULL: a flavour not (yet) found. */
+extern const struct ss_real ss_real_none __attribute__((visibility("hidden")));
+
+/* The real functions of a flavour, resolved on first use; never NULL,
+ * members may be. */
+static inline const struct ss_real *ss_real(enum ss_flavour fl)
+{
+  struct ss_real_state *s = &ss_real_states[fl];
+  if(__builtin_expect(atomic_load_explicit(&s->ready, memory_order_acquire), 1))
+    return &s->fn;
+  return ss_real_resolve(fl);
+}
+
+/* The exported hooks resolve their flavour before anything else
+ * (exports.c), in their own few instructions: the hooks' bodies then ask
+ * ss_real_get, which calls nothing, so that their pass-through paths
+ * need no stack frame. */
+static inline void ss_real_prepare(enum ss_flavour fl)
+{
+  if(__builtin_expect(!atomic_load_explicit(&ss_real_states[fl].ready,
+                                            memory_order_acquire), 0))
+    ss_real_resolve(fl);
+}
+
+/* The real functions of a flavour as resolved so far (ss_real_none
+ * before). */
+static inline const struct ss_real *ss_real_get(enum ss_flavour fl)
+{
+  struct ss_real_state *s = &ss_real_states[fl];
+  return atomic_load_explicit(&s->ready, memory_order_acquire) ? &s->fn
+                                                               : &ss_real_none;
+}
+
+/* Is addr inside the code of flavour fl's libcurl? Tells libcurl's own
+ * calls (internal handles, its multi layer) from the program's. Only the
+ * hook's own flavour can be the caller: a libcurl's calls of its exported
+ * functions carry its own symbol version, so they reach that flavour's
+ * hooks (an unversioned libcurl reaches the default one, which is where
+ * it was resolved). */
+static inline bool ss_real_is_libcurl(enum ss_flavour fl, const void *addr)
+{
+  const struct ss_real_state *s = &ss_real_states[fl];
+  uintptr_t a = (uintptr_t)addr;
+  return atomic_load_explicit(&s->ready, memory_order_acquire) &&
+         a >= s->code_lo && a < s->code_hi;
+}
+
 /* Has any hook asked for the real functions yet (any libcurl call)? */
 bool ss_real_used(void);
 

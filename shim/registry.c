@@ -10,6 +10,7 @@
  * reader may still be probing it; the old ones add up to less than the
  * current one. */
 #include "registry.h"
+#include "at_fork.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,13 +25,13 @@ struct slot {
   _Atomic(struct ss_handle *) val;
 };
 
-struct table {
+struct registry_table {
   size_t n;              /* a power of two */
-  struct table *older;   /* the one it replaced, kept for readers */
+  struct registry_table *older;   /* the one it replaced, kept for readers */
   struct slot s[];
 };
 
-static _Atomic(struct table *) cur;
+_Atomic(struct registry_table *) registry_cur;
 static size_t nused;
 static atomic_uint seq;   /* odd while a writer changes the table */
 /* Inserts and removals so far: a thread's last answer stands while this
@@ -44,16 +45,14 @@ static _Thread_local struct {
 } last __attribute__((tls_model("initial-exec")));  /* as defer.c's */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void lock_all(void) { pthread_mutex_lock(&lock); }
-static void unlock_all(void) { pthread_mutex_unlock(&lock); }
+/* Fork handlers (at_load.c): a fork never finds a writer half-way,
+ * writers hold the lock. */
+void registry_fork_prepare(void) { pthread_mutex_lock(&lock); }
+void registry_fork_after(void) { pthread_mutex_unlock(&lock); }
 
-/* Registered at load, before any thread can take the lock: a handler
- * registered lazily could miss a fork already under way, and one
- * registered by a once routine a child re-runs would run twice. A fork
- * never finds a writer half-way: writers hold the lock. */
-__attribute__((constructor)) static void install_atfork(void)
+static struct registry_table *load_cur(memory_order o)
 {
-  pthread_atfork(lock_all, unlock_all, unlock_all);
+  return atomic_load_explicit(&registry_cur, o);
 }
 
 /* Slot index for a handle address: multiplicative hashing of the pointer. */
@@ -66,17 +65,17 @@ static size_t home(const CURL *h, size_t n)
 /* Slots are read with acquire and written with release (plain moves on
  * x86): a reader that sees a writer's slot then sees its odd count. No
  * fences: TSan does not model them. */
-static const CURL *key_at(const struct table *t, size_t i)
+static const CURL *key_at(const struct registry_table *t, size_t i)
 {
   return atomic_load_explicit(&t->s[i].key, memory_order_acquire);
 }
 
-static struct ss_handle *val_at(const struct table *t, size_t i)
+static struct ss_handle *val_at(const struct registry_table *t, size_t i)
 {
   return atomic_load_explicit(&t->s[i].val, memory_order_acquire);
 }
 
-static void set_slot(struct table *t, size_t i, const CURL *k,
+static void set_slot(struct registry_table *t, size_t i, const CURL *k,
                      struct ss_handle *v)
 {
   atomic_store_explicit(&t->s[i].key, k, memory_order_release);
@@ -86,7 +85,7 @@ static void set_slot(struct table *t, size_t i, const CURL *k,
 /* The slot holding h, or the empty slot where it would go. A reader may
  * see a table being changed: the bound keeps its probe finite. */
 static inline __attribute__((always_inline))
-size_t probe(const struct table *t, const CURL *h)
+size_t probe(const struct registry_table *t, const CURL *h)
 {
   size_t i = home(h, t->n);
   for(size_t k = 0; k < t->n; k++) {
@@ -115,9 +114,9 @@ static void write_end(void)
  * lock; the new table is filled before readers can see it. */
 static int grow(void)
 {
-  struct table *old = atomic_load_explicit(&cur, memory_order_relaxed);
+  struct registry_table *old = load_cur(memory_order_relaxed);
   size_t n = old ? old->n * 2 : 64;
-  struct table *t = calloc(1, sizeof(*t) + n * sizeof(t->s[0]));
+  struct registry_table *t = calloc(1, sizeof(*t) + n * sizeof(t->s[0]));
   if(!t)
     return 0;
   t->n = n;
@@ -127,7 +126,7 @@ static int grow(void)
     if(k)
       set_slot(t, probe(t, k), k, val_at(old, i));
   }
-  atomic_store_explicit(&cur, t, memory_order_release);
+  atomic_store_explicit(&registry_cur, t, memory_order_release);
   return 1;
 }
 
@@ -137,7 +136,7 @@ __attribute__((noinline, cold))
 static struct ss_handle *get_locked(const CURL *h)
 {
   pthread_mutex_lock(&lock);
-  struct table *t = atomic_load_explicit(&cur, memory_order_relaxed);
+  struct registry_table *t = load_cur(memory_order_relaxed);
   size_t i = probe(t, h);
   struct ss_handle *v = key_at(t, i) == h ? val_at(t, i) : NULL;
   pthread_mutex_unlock(&lock);
@@ -148,7 +147,7 @@ static struct ss_handle *get_locked(const CURL *h)
 static struct ss_handle *get(const CURL *h)
 {
   unsigned s1 = atomic_load_explicit(&seq, memory_order_acquire);
-  struct table *t = atomic_load_explicit(&cur, memory_order_acquire);
+  struct registry_table *t = load_cur(memory_order_acquire);
   if(!t)
     return NULL;
   if(s1 & 1)
@@ -162,8 +161,7 @@ static struct ss_handle *get(const CURL *h)
 
 struct ss_handle *registry_get(const CURL *h)
 {
-  /* nothing ever tracked (mode off: hooks_easy.c) */
-  if(!atomic_load_explicit(&cur, memory_order_relaxed))
+  if(registry_unused())  /* nothing ever tracked (mode off) */
     return NULL;
   unsigned long c = atomic_load_explicit(&changes, memory_order_acquire);
   if(last.h == h && last.changes == c && h)
@@ -183,11 +181,11 @@ struct ss_handle *registry_put(struct ss_handle *s, int *failed)
   pthread_mutex_lock(&lock);
   *failed = 0;
   write_begin();
-  struct table *t = atomic_load_explicit(&cur, memory_order_relaxed);
+  struct registry_table *t = load_cur(memory_order_relaxed);
   if((!t || (nused + 1) * 2 > t->n) && !grow())
     *failed = 1;
   else {
-    t = atomic_load_explicit(&cur, memory_order_relaxed);
+    t = load_cur(memory_order_relaxed);
     size_t i = probe(t, s->easy);
     stale = key_at(t, i) ? val_at(t, i) : NULL;
     if(!stale)
@@ -201,7 +199,7 @@ struct ss_handle *registry_put(struct ss_handle *s, int *failed)
 }
 
 /* Remove slot i and shift later members of its probe run back. */
-static void delete_slot(struct table *t, size_t i)
+static void delete_slot(struct registry_table *t, size_t i)
 {
   size_t j = i, n = t->n;
   set_slot(t, i, NULL, NULL);
@@ -224,7 +222,7 @@ struct ss_handle *registry_take(const CURL *h)
 {
   struct ss_handle *s = NULL;
   pthread_mutex_lock(&lock);
-  struct table *t = atomic_load_explicit(&cur, memory_order_relaxed);
+  struct registry_table *t = load_cur(memory_order_relaxed);
   if(t) {
     size_t i = probe(t, h);
     if(key_at(t, i) == h) {
@@ -253,7 +251,7 @@ static size_t collect_multi(CURLM *m, struct ss_handle **out, size_t max,
 {
   size_t n = 0;
   pthread_mutex_lock(&lock);
-  struct table *t = atomic_load_explicit(&cur, memory_order_relaxed);
+  struct registry_table *t = load_cur(memory_order_relaxed);
   for(size_t i = 0; t && i < t->n; i++) {
     struct ss_handle *s = key_at(t, i) ? val_at(t, i) : NULL;
     if(s && s->in_multi == m) {

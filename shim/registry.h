@@ -11,7 +11,22 @@
 
 #include <curl/curl.h>
 
+#include <stdatomic.h>
+#include <stdbool.h>
+
 struct ss_handle;
+struct registry_table;
+
+/* The current table (registry.c); NULL until the first handle is tracked. */
+extern _Atomic(struct registry_table *) registry_cur
+  __attribute__((visibility("hidden")));
+
+/* Has no handle ever been tracked (off mode)? Then every lookup answers
+ * NULL: the hooks pass straight through without asking. */
+static inline bool registry_unused(void)
+{
+  return !atomic_load_explicit(&registry_cur, memory_order_relaxed);
+}
 
 /* The state of handle h, or NULL if the program's handle is unknown. */
 struct ss_handle *registry_get(const CURL *h);

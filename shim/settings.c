@@ -25,7 +25,8 @@ static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
  * empty their environment before the shim reads it: PHP's CLI points
  * environ at an empty array at shutdown (before the exit diagnosis),
  * PHP-FPM clears it in each worker (clear_env). Copying a few strings is
- * all the constructor does; nothing is parsed or opened there. */
+ * all the library's constructor (at_load.c) does here; nothing is parsed
+ * or opened there. */
 #define KEPT_MAX 32
 static char kept_text[16384];
 static const char *kept_vars[KEPT_MAX];
@@ -42,12 +43,12 @@ static bool starts_with(const char *e, const char *prefix)
 
 /* Under AT_SECURE the copies are made but never read: every reader of
  * them checks it first. */
-__attribute__((constructor)) static void keep_env(void)
+void settings_keep_env(char **envp)
 {
   size_t used = 0, k = 0;
-  if(!environ)
+  if(!envp)
     return;
-  for(char **e = environ; *e && k < KEPT_MAX; e++) {
+  for(char **e = envp; *e && k < KEPT_MAX; e++) {
     /* and where the user's configuration file is */
     if(!starts_with(*e, "STREAMSHIM_") && !starts_with(*e, "HOME=") &&
        !starts_with(*e, "XDG_CONFIG_HOME="))
@@ -80,11 +81,17 @@ static char *find_var(char *const *vars, size_t max, const char *name)
   return NULL;
 }
 
+/* The value of name when the process started. */
+static char *kept_getenv(const char *name)
+{
+  return find_var((char *const *)kept_vars, KEPT_MAX, name);
+}
+
 /* getenv(name), else its value when the process started. */
 static char *settings_getenv(const char *name)
 {
-  char *v = find_var(environ, SIZE_MAX, name);
-  return v ? v : find_var((char *const *)kept_vars, KEPT_MAX, name);
+  char *v = getenv(name);
+  return v ? v : kept_getenv(name);
 }
 
 /* Route config problems to the log. */
@@ -170,14 +177,14 @@ static void settings_load(void)
 
 bool ss_settings_may_log(void)
 {
-  const char *log = settings_getenv("STREAMSHIM_LOG");
-  const char *path = settings_getenv("STREAMSHIM_CONFIG");
+  const char *log = kept_getenv("STREAMSHIM_LOG");
+  const char *path = kept_getenv("STREAMSHIM_CONFIG");
   return ((log && *log) || (path && *path)) && !getauxval(AT_SECURE);
 }
 
 bool ss_settings_log_asked(void)
 {
-  const char *log = settings_getenv("STREAMSHIM_LOG");
+  const char *log = kept_getenv("STREAMSHIM_LOG");
   return !getauxval(AT_SECURE) && log && *log && strncmp(log, "off", 3) &&
          log[0] != '0';
 }

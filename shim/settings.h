@@ -15,14 +15,18 @@
 
 #include "../hooks/pure/config.h"
 
+/* Keep the variables of envp (the environment the process started
+ * with): the library's constructor (at_load.c). */
+void settings_keep_env(char **envp);
 /* The configuration (never NULL; thread-safe; loaded on first call). */
 const struct ss_config *ss_settings(void);
 /* Could the settings turn a log on (STREAMSHIM_LOG or STREAMSHIM_CONFIG
- * set, not AT_SECURE)? Reads nothing but the variables: a log set only
- * in a file found by the search is not counted (the exit diagnosis of a
- * process without libcurl calls would cost every process a lookup). */
+ * set when the process started, not AT_SECURE)? Reads nothing but the
+ * copies of the variables (no libc call): a log set only in a file found
+ * by the search is not counted (the exit diagnosis of a process without
+ * libcurl calls would cost every process a lookup). */
 bool ss_settings_may_log(void);
-/* Does the environment (as the process started) ask for a log? */
+/* Does the environment as the process started ask for a log? */
 bool ss_settings_log_asked(void);
 
 #endif

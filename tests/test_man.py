@@ -360,7 +360,7 @@ def test_readme_and_page_agree_on_the_commands(page1):
 def env_keys():
     """shim/config_load.c's env_keys table: {variable: config key}."""
     src = CONFIG_LOAD.read_text()
-    m = re.search(r"env_keys\s*\[\s*\]\s*\[\s*2\s*\]\s*=\s*\{(.*?)\n\};", src, re.S)
+    m = re.search(r"\}\s*env_keys\s*\[\s*\]\s*=\s*\{(.*?)\n\};", src, re.S)
     assert m, "the env_keys table of shim/config_load.c was not found"
     pairs = re.findall(r'\{\s*"(STREAMSHIM_\w+)"\s*,\s*"(\w+)"\s*\}', m.group(1))
     assert pairs and len(pairs) == m.group(1).count('"STREAMSHIM_'), m.group(1)

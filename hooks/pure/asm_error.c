@@ -7,7 +7,8 @@
 
 #include "json.h"
 
-static const struct { const char *type; int status; } error_types[] = {
+/* names in arrays, not pointers: no relocation at load */
+static const struct { char type[24]; int status; } error_types[] = {
   {"invalid_request_error", 400}, {"invalid_parameter_error", 400},
   {"authentication_error", 401}, {"permission_error", 403},
   {"not_found_error", 404}, {"request_too_large", 413},

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "cpu_avx2.h"
 #include "json_lex.h"
 
 #ifdef __SSE2__
@@ -347,7 +348,7 @@ static enum bs_step bs_after(struct bs_state *s)
 int body_scan_width(int most)
 {
 #ifdef BS_AVX2
-  if(most >= 32 && __builtin_cpu_supports("avx2"))
+  if(most >= 32 && cpu_has_avx2())
     return 32;
 #endif
 #ifdef __SSE2__

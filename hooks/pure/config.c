@@ -134,9 +134,10 @@ static bool set_capture(struct ss_config *c, const char *v, const char **msg)
   return true;
 }
 
-/* The capture_redact_* keys and the lists they edit. */
+/* The capture_redact_* keys and the lists they edit (arrays, not
+ * pointers: no relocation at load). */
 static const struct {
-  const char *key;
+  char key[24];
   enum redact_list list;
 } redact_keys[] = {
   { "capture_redact_headers", REDACT_HEADERS },

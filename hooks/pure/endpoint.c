@@ -2,15 +2,14 @@
 #include "endpoint.h"
 #include "json.h"
 
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
 const char *endpoint_name(enum ep_kind k)
 {
-  static const char *const names[] = {"none", "chat completions",
-                                      "completions", "responses",
-                                      "messages"};
+  /* arrays, not pointers: no relocation at load */
+  static const char names[][20] = {"none", "chat completions", "completions",
+                                   "responses", "messages"};
   return names[k];
 }
 
@@ -52,9 +51,10 @@ static void set_host(const char *a, const char *b, char *host, size_t cap)
     return;
   for(size_t i = 0; a + i < b; i++) {
     unsigned char c = (unsigned char)a[i];
-    /* ASCII without a call per byte; the locale's tolower for the rest */
-    host[i] = (char)(c >= 0x80 ? tolower(c) : c >= 'A' && c <= 'Z' ? c + 32
-                                                                   : c);
+    /* ASCII only, as libcurl compares host names (Curl_strcasecompare);
+     * tolower would bind the locale's tables (a glibc symbol version) in
+     * every process the library is loaded into */
+    host[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
   }
   host[b - a] = '\0';
 }

@@ -159,7 +159,8 @@ bool headers_rewrite_for_sse(const char *block, size_t n,
 /* The reason phrase HTTP/1 servers send with a status ("" for others). */
 static const char *reason_phrase(int status)
 {
-  static const struct { int status; const char *reason; } phrases[] = {
+  /* phrases in arrays, not pointers: no relocation at load */
+  static const struct { int status; char reason[24]; } phrases[] = {
     {200, "OK"}, {400, "Bad Request"}, {401, "Unauthorized"},
     {403, "Forbidden"}, {404, "Not Found"}, {413, "Payload Too Large"},
     {429, "Too Many Requests"}, {500, "Internal Server Error"},

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const level_names[] = {"off", "error", "warn", "info",
-                                          "debug"};
+/* arrays, not pointers: no relocation at load */
+static const char level_names[][8] = {"off", "error", "warn", "info", "debug"};
 
 int log_spec_parse(const char *spec, const char **file)
 {

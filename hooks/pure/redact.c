@@ -25,14 +25,15 @@
 
 #include "json.h"
 
-/* The built-in lists, NULL-terminated, in enum redact_list order. */
-static const char *const builtin[REDACT_LISTS][12] = {
+/* The built-in lists, ended by an empty name, in enum redact_list order
+ * (arrays, not pointers: no relocation at load). */
+static const char builtin[REDACT_LISTS][12][24] = {
   { "Authorization", "Proxy-Authorization", "api-key", "x-api-key",
-    "x-goog-api-key", "Cookie", "Set-Cookie", NULL },
+    "x-goog-api-key", "Cookie", "Set-Cookie", "" },
   { "key", "api_key", "api-key", "apikey", "token", "access_token", "sig",
-    "signature", "password", "secret", NULL },
+    "signature", "password", "secret", "" },
   { "api_key", "apiKey", "password", "secret", "client_secret",
-    "refresh_token", "access_token", "id_token", "token", NULL },
+    "refresh_token", "access_token", "id_token", "token", "" },
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -131,8 +132,9 @@ void redact_rules_default(struct redact_rules *r)
 {
   memset(r, 0, sizeof(*r));
   for(int k = 0; k < REDACT_LISTS; k++)
-    for(const char *const *s = builtin[k]; *s; s++)
-      redact_rules_edit(r, (enum redact_list)k, *s, strlen(*s));
+    for(size_t i = 0; builtin[k][i][0]; i++)
+      redact_rules_edit(r, (enum redact_list)k, builtin[k][i],
+                        strlen(builtin[k][i]));
 }
 
 bool redact_rules_has(const struct redact_rules *r, enum redact_list which,
@@ -385,12 +387,12 @@ static bool is_url_header(const char *name, size_t n)
 /* The schemes whose word is kept: IANA's HTTP Authentication Scheme
  * Registry and common others. Any other first word may be a bare token
  * followed by more, so it is not kept. */
-static const char *const auth_schemes[] = {
+static const char auth_schemes[][20] = {
   "Basic", "Bearer", "Concealed", "Digest", "DPoP", "GNAP", "HOBA",
   "Mutual", "Negotiate", "NTLM", "OAuth", "PrivateToken", "SCRAM-SHA-1",
   "SCRAM-SHA-256", "vapid", "AWS4-HMAC-SHA256", "Token", "ApiKey", "Key",
   "Hawk", "MAC", "Signature", "SSWS", "SharedKey", "SharedKeyLite",
-  "GoogleLogin", "Splunk", NULL
+  "GoogleLogin", "Splunk", ""
 };
 
 /* Of a credentials value p[0, n) (trimmed), the bytes that stay: a known
@@ -398,12 +400,12 @@ static const char *const auth_schemes[] = {
 static size_t auth_keep(const char *p, size_t n)
 {
   size_t i = 0;
-  const char *const *s = auth_schemes;
+  size_t k = 0;
   while(i < n && !rd_is_blank(p[i]))
     i++;
-  while(*s && !rd_same_cname(p, i, *s))
-    s++;
-  if(!*s)
+  while(auth_schemes[k][0] && !rd_same_cname(p, i, auth_schemes[k]))
+    k++;
+  if(!auth_schemes[k][0])
     return 0;
   while(i < n && rd_is_blank(p[i]))
     i++;

@@ -34,15 +34,19 @@ static CURLcode fake_getinfo(CURL *h, CURLINFO info, ...)
   return CURLE_OK;
 }
 
-static struct ss_real fake;
 static struct ss_handle handle;
 
-const struct ss_real *ss_real(enum ss_flavour fl)
-{
-  (void)fl;
-  fake.easy_getinfo = fake_getinfo;
-  return &fake;
-}
+/* the real functions (real.h's inline ss_real reads them): the flavour
+ * is ready with the stand-in getinfo */
+struct ss_real_state ss_real_states[SS_FL_COUNT] = {
+  [SS_FL_OPENSSL] = {.fn = {.easy_getinfo = fake_getinfo}, .ready = 1},
+};
+
+const struct ss_real ss_real_none;
+
+/* the registry holds handles (registry.h's registry_unused reads it) */
+_Atomic(struct registry_table *) registry_cur =
+  (struct registry_table *)&handle;
 
 struct ss_handle *registry_get(const CURL *h)
 {
@@ -73,7 +77,8 @@ static CURLcode getinfo(CURLINFO info, ...)
 {
   va_list ap;
   va_start(ap, info);
-  CURLcode rc = ss_easy_getinfo(SS_FL_OPENSSL, (CURL *)&handle, info, ap);
+  CURLcode rc = ss_easy_getinfo(SS_FL_OPENSSL, (CURL *)&handle, info,
+                                va_arg(ap, void *));
   va_end(ap);
   return rc;
 }
