@@ -288,6 +288,9 @@ void *sse_chat_open(const char *p, size_t n, const struct replay_opts *o,
   }
   *e = tmp;
   buf_init(&e->head);
+  buf_init(&e->frame_pre);
+  buf_init(&e->frame_post);
+  e->frame_st = ST_END;
   chat_head_put(e, &e->head);
   if(e->head.oom) {
     buf_free(&e->head);
