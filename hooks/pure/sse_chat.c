@@ -402,7 +402,11 @@ static bool chat_step(struct sse_chat *e, struct buf *b)
       c->st = ST_USAGE;
       return false;
     }
-    chat_choice_read(choice, &c->ch, &ignored);  /* checked by open */
+    if(e->first.index.ptr > choice.ptr &&
+       e->first.index.ptr < choice.ptr + choice.len)
+      c->ch = e->first;  /* the first choice: read by open */
+    else
+      chat_choice_read(choice, &c->ch, &ignored);  /* checked by open */
     c->st = ST_ROLE;
     return false;
   case ST_ROLE:

@@ -54,6 +54,8 @@ struct chat_cursor {
 struct sse_chat {
   struct json_span id, created, model, tier, fp, usage, choices;
   struct json_span prompt_filter;  /* Azure's prompt_filter_results */
+  struct chat_choice first;  /* the first choice, as open read it (the
+                                replay does not read it again) */
   struct buf head;  /* every chunk's start, up to "choices":[ (by open:
                        the same bytes for each of the stream's chunks) */
   size_t piece_chars;
