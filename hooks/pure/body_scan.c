@@ -2,12 +2,14 @@
  *
  * The grammar is json.c's, checked byte for byte the same way (the fuzz
  * harness tests/fuzz/fuzz_body_scan.c compares the two); only the reading
- * of string contents differs: plain bytes are skipped in blocks, and each
- * stop (quote, backslash, control byte, lead byte of a UTF-8 sequence) is
- * handled one at a time. A container's kind at each level is one bit of a
- * JSON_MAX_DEPTH-bit stack, so hostile nesting costs nothing. */
+ * of string contents differs: 64-byte blocks are read by bit masks (see
+ * BS_BLOCKS), and the stops they cannot settle (control bytes, lead bytes
+ * of UTF-8 sequences, \u escapes) are handled one at a time. A
+ * container's kind at each level is one bit of a JSON_MAX_DEPTH-bit
+ * stack, so hostile nesting costs nothing. */
 #include "body_scan.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "cpu_avx2.h"
@@ -46,38 +48,62 @@ static const unsigned char bs_short_escape[256] = {
   ['r'] = 1, ['t'] = 1
 };
 
-/* The stops among the 32 bytes at p, one bit each: with SSE2 (x86-64's
- * baseline), and with AVX2 for the processors that have it. */
+/* The stops among the 64 bytes at p, one bit each, by kind: quotes,
+ * backslashes, and the others (control and non-ASCII bytes). With SSE2
+ * (x86-64's baseline), and with AVX2 for the processors that have it. */
+struct bs_masks {
+  uint64_t quote, bslash, other;
+  uint64_t n;  /* the letter n: the most common escape, "\n" */
+};
+
 #ifdef __SSE2__
-static unsigned bs_stops32_sse2(const char *p)
+/* The three masks of the 16 bytes at p, into bits from shift up. */
+static inline void bs_masks16_sse2(const char *p, struct bs_masks *m,
+                                   unsigned shift)
 {
-  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+  m->quote |= (uint64_t)(unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))) << shift;
+  m->bslash |= (uint64_t)(unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))) << shift;
   /* signed: below 0x20 is a control byte or (negative) a non-ASCII one */
-  const __m128i space = _mm_set1_epi8(0x20);
-  __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
-  __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
-  __m128i ha = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, quote),
-                                         _mm_cmpeq_epi8(a, bslash)),
-                            _mm_cmplt_epi8(a, space));
-  __m128i hb = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, quote),
-                                         _mm_cmpeq_epi8(b, bslash)),
-                            _mm_cmplt_epi8(b, space));
-  return (unsigned)_mm_movemask_epi8(ha) |
-         ((unsigned)_mm_movemask_epi8(hb) << 16);
+  m->other |= (uint64_t)(unsigned)_mm_movemask_epi8(
+      _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))) << shift;
+  m->n |= (uint64_t)(unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(v, _mm_set1_epi8('n'))) << shift;
+}
+
+static inline struct bs_masks bs_masks64_sse2(const char *p)
+{
+  struct bs_masks m = { 0, 0, 0, 0 };
+  for(unsigned i = 0; i < 64; i += 16)
+    bs_masks16_sse2(p + i, &m, i);
+  return m;
 }
 #endif
 #ifdef BS_AVX2
-__attribute__((target("avx2"))) static inline unsigned
-bs_stops32_avx2(const char *p)
+/* The three masks of the 32 bytes at p, into bits from shift up. */
+__attribute__((target("avx2"))) static inline void
+bs_masks32_avx2(const char *p, struct bs_masks *m, unsigned shift)
 {
-  const __m256i quote = _mm256_set1_epi8('"');
-  const __m256i bslash = _mm256_set1_epi8('\\');
-  const __m256i space = _mm256_set1_epi8(0x20);
   __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
-  __m256i hit = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote),
-                                                _mm256_cmpeq_epi8(v, bslash)),
-                                _mm256_cmpgt_epi8(space, v));
-  return (unsigned)_mm256_movemask_epi8(hit);
+  m->quote |= (uint64_t)(unsigned)_mm256_movemask_epi8(
+      _mm256_cmpeq_epi8(v, _mm256_set1_epi8('"'))) << shift;
+  m->bslash |= (uint64_t)(unsigned)_mm256_movemask_epi8(
+      _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))) << shift;
+  m->other |= (uint64_t)(unsigned)_mm256_movemask_epi8(
+      _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v)) << shift;
+  m->n |= (uint64_t)(unsigned)_mm256_movemask_epi8(
+      _mm256_cmpeq_epi8(v, _mm256_set1_epi8('n'))) << shift;
+}
+
+__attribute__((target("avx2"))) static inline struct bs_masks
+bs_masks64_avx2(const char *p)
+{
+  struct bs_masks m = { 0, 0, 0, 0 };
+  bs_masks32_avx2(p, &m, 0);
+  bs_masks32_avx2(p + 32, &m, 32);
+  return m;
 }
 #endif
 
@@ -95,42 +121,106 @@ static const char *bs_stop(const char *p, const char *end, bool *escaped)
   return len ? p + len : NULL;
 }
 
-/* The whole 32-byte blocks of a string from p (inside it): the pointer
+#define BS_EVEN UINT64_C(0x5555555555555555)
+
+/* The bytes of a block that a backslash escapes, one bit each, from its
+ * backslashes (bslash) and whether its first byte is escaped by a
+ * backslash that ends the block before (in, 0 or 1); *out: is the next
+ * block's first byte escaped? A run of backslashes escapes the byte
+ * after it when it is of odd length: adding a run's first bit carries to
+ * the bit after the run, which is odd exactly when run and start have
+ * different parities (a run that ends the block: when it starts on an
+ * odd bit, the carry out of the block). */
+static inline uint64_t bs_escaped(uint64_t bslash, uint64_t in,
+                                  uint64_t *out)
+{
+  uint64_t b = bslash & ~in;  /* an escaped backslash starts no run */
+  uint64_t starts = b & ~(b << 1), odd_sum;
+  uint64_t from_even = (b + (starts & BS_EVEN)) & ~b & ~BS_EVEN;
+  *out = __builtin_add_overflow(b, starts & ~BS_EVEN, &odd_sum);
+  return from_even | (odd_sum & ~b & BS_EVEN) | in;
+}
+
+/* One block read by its masks, when every stop before its closing quote
+ * (if any) is an escape of one letter other than 'u': the pointer after
+ * the closing quote (*closed set) or after the block (*in: is the next
+ * byte escaped?); *seen gets the backslashes read. NULL when the block
+ * needs the byte-by-byte reading. */
+static inline const char *bs_block_fast(const char *p, struct bs_masks m,
+                                        uint64_t *in, uint64_t *seen,
+                                        bool *closed)
+{
+  uint64_t out, esc = bs_escaped(m.bslash, *in, &out);
+  uint64_t close = m.quote & ~esc;
+  uint64_t before = close ? (close & -close) - 1 : ~UINT64_C(0);
+  /* escaped bytes other than a quote, a backslash or n: letters to check */
+  uint64_t letters = esc & ~(m.quote | m.bslash | m.n) & before;
+  if(m.other & before)
+    return NULL;
+  for(; letters; letters &= letters - 1)
+    if(!bs_short_escape[(unsigned char)p[__builtin_ctzll(letters)]])
+      return NULL;  /* \u, or not an escape */
+  *seen |= (m.bslash & before) | *in;
+  if(close) {
+    *closed = true;
+    return p + __builtin_ctzll(close) + 1;
+  }
+  *in = out;
+  return p + 64;
+}
+
+/* The whole 64-byte blocks of a string from p (inside it): the pointer
  * after its closing quote (*closed set), NULL when it is not valid, or
- * where fewer than 32 bytes are left. A one-letter escape among a block's
- * stops is passed over without reading the block again (the usual "\n"
- * and "\"" of a prompt). One definition, compiled for each instruction
+ * where fewer than 64 bytes are left. A block whose only stops are
+ * one-letter escapes (the usual "\n" and "\"" of a prompt) is read by its
+ * masks alone (bs_block_fast), with no branch per escape; any other stop
+ * is read byte by byte (bs_stop), from the backslash when the block
+ * starts inside an escape. One definition, compiled for each instruction
  * set (the intrinsics of AVX2 inline only into a function for AVX2). */
-#define BS_BLOCKS(name, stops32, attr)                                     \
+#define BS_BLOCKS(name, masks64, attr)                                     \
   attr static const char *name(const char *p, const char *end,             \
                                bool *escaped, bool *closed)                \
   {                                                                        \
-    while(end - p >= 32) {                                                 \
-      unsigned bits = stops32(p), i = 0;                                   \
-      while(bits) {                                                        \
-        i = (unsigned)__builtin_ctz(bits);                                 \
-        if(p[i] != '\\' || i == 31 ||                                      \
-           !bs_short_escape[(unsigned char)p[i + 1]])                      \
+    uint64_t in = 0, seen = 0;                                             \
+    while(end - p >= 64) {                                                 \
+      struct bs_masks m = masks64(p);                                      \
+      uint64_t bits = m.quote | m.bslash | m.other;                        \
+      const char *q;                                                       \
+      if(!(bits | in)) {                                                   \
+        p += 64;                                                           \
+        continue;                                                          \
+      }                                                                    \
+      if((q = bs_block_fast(p, m, &in, &seen, closed))) {                  \
+        p = q;                                                             \
+        if(*closed)                                                        \
           break;                                                           \
-        *escaped = true;                                                   \
-        bits &= ~(3u << i); /* the backslash and the letter */             \
+        continue;                                                          \
       }                                                                    \
-      if(!bits)                                                            \
-        p += 32; /* no stop left; an escape ends by the block's end */     \
-      else if(p[i] == '"') {                                               \
-        *closed = true;                                                    \
-        return p + i + 1;                                                  \
+      if(in) {  /* the escape begun in the block before */                 \
+        in = 0;                                                            \
+        p = bs_stop(p - 1, end, escaped);                                  \
       }                                                                    \
-      else if(!(p = bs_stop(p + i, end, escaped)))                         \
+      else {                                                               \
+        unsigned i = (unsigned)__builtin_ctzll(bits);                      \
+        if(p[i] == '"') {                                                  \
+          *closed = true;                                                  \
+          p += i + 1;                                                      \
+          break;                                                           \
+        }                                                                  \
+        p = bs_stop(p + i, end, escaped);                                  \
+      }                                                                    \
+      if(!p)                                                               \
         return NULL;                                                       \
     }                                                                      \
-    return p;                                                              \
+    if(seen)                                                               \
+      *escaped = true;                                                     \
+    return p - in;  /* an escape across the end: from its backslash */     \
   }
 #ifdef __SSE2__
-BS_BLOCKS(bs_blocks_sse2, bs_stops32_sse2, )
+BS_BLOCKS(bs_blocks_sse2, bs_masks64_sse2, )
 #endif
 #ifdef BS_AVX2
-BS_BLOCKS(bs_blocks_avx2, bs_stops32_avx2, __attribute__((target("avx2"))))
+BS_BLOCKS(bs_blocks_avx2, bs_masks64_avx2, __attribute__((target("avx2"))))
 #endif
 
 /* The block reader for width (body_scan_width): where it stopped, as

@@ -6,10 +6,13 @@
  * top-level members the judgment reads. json_parse() followed by a walk of
  * the members (json_next_member, json_key_is) reads every byte two or three
  * times at about ten instructions each; here the bytes inside strings,
- * which are nearly all of a prompt, are skipped 32 at a time until the
- * next quote, backslash, control byte or non-ASCII byte (AVX2 when the
- * processor has it, else SSE2 on x86-64, one byte at a time elsewhere),
- * and keys without a backslash are compared with memcmp. */
+ * which are nearly all of a prompt, are read 64 at a time (AVX2 when the
+ * processor has it, else SSE2 on x86-64, one byte at a time elsewhere):
+ * bit masks of the block's quotes, backslashes and other stops say which
+ * bytes are escaped and where the string closes, so one-letter escapes
+ * cost no branch each; only control bytes, non-ASCII bytes and \u
+ * escapes are read one at a time. Keys without a backslash are compared
+ * with memcmp. */
 #ifndef SS_BODY_SCAN_H
 #define SS_BODY_SCAN_H
 

@@ -139,12 +139,16 @@ bool headers_rewrite_for_sse(const char *block, size_t n,
   const char *p = block, *end = block + n;
   bool have_type = false;
   bool lower = n >= 6 && (!memcmp(block, "HTTP/2", 6) || !memcmp(block, "HTTP/3", 6));
+  /* the block, the new type and its name: one allocation */
+  buf_reserve(out, n + strlen(content_type) + sizeof("Content-Type: \r\n"));
   while(p < end) {
     size_t len = header_line_len(p, (size_t)(end - p));
     bool blank = len <= 2 && (len == 1 || p[0] == '\r');
     if(blank && !have_type)
       put_content_type(out, p, len, NULL, lower, content_type);
-    if(header_is(p, len, "Content-Type")) {
+    if((p[0] | 0x20) != 'c')  /* not one of the three Content- fields */
+      buf_append(out, p, len);
+    else if(header_is(p, len, "Content-Type")) {
       put_content_type(out, p, len, p, lower, content_type);
       have_type = true;
     }

@@ -217,6 +217,12 @@ static const char *js_skip_string(const char *p, const char *end)
   return end;
 }
 
+/* What a byte means to js_skip_value between strings: 1 a quote, 2 an
+ * opening bracket, 3 a closing one, 0 nothing. */
+static const unsigned char js_skip_class[256] = {
+  ['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3
+};
+
 /* Skip one validated value at p, iteratively: containers by a depth count
  * that ignores brackets inside strings. Never passes end. */
 static const char *js_skip_value(const char *p, const char *end,
@@ -236,17 +242,18 @@ static const char *js_skip_value(const char *p, const char *end,
     return q ? q : end;
   }
   *type = *p == '{' ? JSON_OBJECT : JSON_ARRAY;
-  do {
-    if(*p == '"') {
+  while(p < end) {
+    unsigned char k = js_skip_class[(unsigned char)*p];
+    if(k == 1) {
       p = js_skip_string(p, end);
       continue;
     }
-    if(*p == '{' || *p == '[')
-      depth++;
-    else if(*p == '}' || *p == ']')
-      depth--;
     p++;
-  } while(p < end && depth);
+    if(k == 2)
+      depth++;
+    else if(k == 3 && !--depth)
+      break;
+  }
   return p;
 }
 

@@ -12,6 +12,11 @@ static bool je_ws(unsigned char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* The bytes that change a detector's state between strings. */
+static const unsigned char je_token[256] = {
+  ['"'] = 1, ['{'] = 1, ['}'] = 1, ['['] = 1, [']'] = 1
+};
+
 enum je_state { JE_INIT = 0, JE_BOM, JE_WS, JE_IN, JE_STR, JE_ESC,
                 JE_DONE, JE_BAD };
 
@@ -79,8 +84,14 @@ enum json_end_result json_end_feed(struct json_end *d, const char *p,
   if(d->state == JE_BAD)
     return JSON_END_BAD;
   for(size_t i = 0; i < n; i++) {
-    if(d->state == JE_STR) {  /* inside a string: 8 bytes a step */
+    if(d->state == JE_STR) {  /* inside a string: 16 bytes a step */
       i = (size_t)(bs_skip_unquoted(p + i, p + n) - p);
+      if(i >= n)
+        break;
+    }
+    else if(d->state == JE_IN) {  /* between tokens: to the next that counts */
+      while(i < n && !je_token[(unsigned char)p[i]])
+        i++;
       if(i >= n)
         break;
     }

@@ -258,12 +258,11 @@ static void chat_emit_role(struct sse_chat *e, struct buf *b)
     chat_set_text(c, c->ch.reasoning);
 }
 
-/* Emit one piece of the string under the cursor, in the delta member
- * that the current stage names. */
-static void chat_emit_piece(struct sse_chat *e, struct buf *b)
+/* Append what comes before a text piece in its event: the chunk head and
+ * the delta member that the current stage names, up to its opening quote. */
+static void chat_piece_open(const struct sse_chat *e, struct buf *b)
 {
-  struct chat_cursor *c = &e->c;
-  const char *stop = piece_next(c->pos, c->end, e->piece_chars);
+  const struct chat_cursor *c = &e->c;
   chat_delta_open(e, b);
   if(c->st == ST_TOOL_ARGS) {
     buf_puts(b, "\"tool_calls\":[{\"index\":");
@@ -275,10 +274,58 @@ static void chat_emit_piece(struct sse_chat *e, struct buf *b)
                 : c->st == ST_REASON  ? "\"reasoning_content\":\""
                 : c->st == ST_CONTENT ? "\"content\":\""
                                       : "\"refusal\":\"");
-  buf_append(b, c->pos, (size_t)(stop - c->pos));
+}
+
+/* Append what follows a text piece: its closing quote and the rest of
+ * the event. */
+static void chat_piece_close(const struct sse_chat *e, struct buf *b)
+{
+  const struct chat_cursor *c = &e->c;
   buf_puts(b, c->st == ST_TOOL_ARGS ? "\"}}]"
               : c->st == ST_FUNC_ARGS ? "\"}" : "\"");
   chat_delta_close(e, b, NULL);
+}
+
+/* Are frame_pre and frame_post those of the string under the cursor?
+ * Builds them when not; false when memory ran out doing so (the caller
+ * then writes the event the long way). */
+static bool chat_frame(struct sse_chat *e)
+{
+  const struct chat_cursor *c = &e->c;
+  if(e->frame_st == c->st && e->frame_choice == c->ch.index.ptr &&
+     e->frame_tool == c->tool_no)
+    return true;
+  buf_reset(&e->frame_pre);
+  buf_reset(&e->frame_post);
+  chat_piece_open(e, &e->frame_pre);
+  chat_piece_close(e, &e->frame_post);
+  e->frame_st = ST_END;
+  if(e->frame_pre.oom || e->frame_post.oom)
+    return false;
+  e->frame_st = c->st;
+  e->frame_choice = c->ch.index.ptr;
+  e->frame_tool = c->tool_no;
+  return true;
+}
+
+/* Emit one piece of the string under the cursor, in the delta member
+ * that the current stage names: the frame built once per string, the
+ * piece between. */
+static void chat_emit_piece(struct sse_chat *e, struct buf *b)
+{
+  struct chat_cursor *c = &e->c;
+  const char *stop = piece_next_known(c->pos, c->end, e->piece_chars,
+                                      &e->plain);
+  if(chat_frame(e)) {
+    buf_append(b, e->frame_pre.ptr, e->frame_pre.len);
+    buf_append(b, c->pos, (size_t)(stop - c->pos));
+    buf_append(b, e->frame_post.ptr, e->frame_post.len);
+  }
+  else {
+    chat_piece_open(e, b);
+    buf_append(b, c->pos, (size_t)(stop - c->pos));
+    chat_piece_close(e, b);
+  }
   c->pos = stop;
 }
 
@@ -355,7 +402,11 @@ static bool chat_step(struct sse_chat *e, struct buf *b)
       c->st = ST_USAGE;
       return false;
     }
-    chat_choice_read(choice, &c->ch, &ignored);  /* checked by open */
+    if(e->first.index.ptr > choice.ptr &&
+       e->first.index.ptr < choice.ptr + choice.len)
+      c->ch = e->first;  /* the first choice: read by open */
+    else
+      chat_choice_read(choice, &c->ch, &ignored);  /* checked by open */
     c->st = ST_ROLE;
     return false;
   case ST_ROLE:
@@ -422,10 +473,28 @@ static bool chat_step_any(void *e, struct buf *b)
   return chat_step(e, b);
 }
 
+/* Is the next event a piece of text cut by piece_chars (most events)? */
+static bool chat_piece_next(const struct sse_chat *e)
+{
+  const struct chat_cursor *c = &e->c;
+  return c->st >= ST_REASON && c->st <= ST_FUNC_ARGS && c->st != ST_TOOL_HEAD &&
+         !c->lp_on && c->pos < c->end;
+}
+
 static int chat_next(void *enc, struct buf *out)
 {
   struct sse_chat *e = enc;
   struct chat_cursor saved;
+  if(chat_piece_next(e)) {  /* only pos moves: only pos is put back */
+    const char *pos = e->c.pos;
+    size_t start = out->len;
+    chat_emit_piece(e, out);
+    if(!out->oom)
+      return 1;
+    e->c.pos = pos;
+    out->len = start;
+    return -1;
+  }
   return replay_next_event(e, &e->c, &saved, sizeof(saved), chat_done,
                            chat_step_any, out);
 }
@@ -433,8 +502,11 @@ static int chat_next(void *enc, struct buf *out)
 static void chat_close(void *enc)
 {
   struct sse_chat *e = enc;
-  if(e)
+  if(e) {
     buf_free(&e->head);
+    buf_free(&e->frame_pre);
+    buf_free(&e->frame_post);
+  }
   free(enc);
 }
 

@@ -9,6 +9,7 @@
 
 #include "json.h"
 #include "sse_chat.h"
+#include "sse_piece.h"
 
 /* One choice of the answer: spans into the answer bytes. Text members are
  * JSON_STRING, JSON_NULL or JSON_NONE (absent). */
@@ -53,11 +54,21 @@ struct chat_cursor {
 struct sse_chat {
   struct json_span id, created, model, tier, fp, usage, choices;
   struct json_span prompt_filter;  /* Azure's prompt_filter_results */
+  struct chat_choice first;  /* the first choice, as open read it (the
+                                replay does not read it again) */
   struct buf head;  /* every chunk's start, up to "choices":[ (by open:
                        the same bytes for each of the stream's chunks) */
   size_t piece_chars;
   bool include_usage;
   struct chat_cursor c;
+  /* The bytes before and after a text piece in its event, for the stage
+   * and choice (and tool call) they were built for: the same for every
+   * piece of one string, so built once per string (chat_emit_piece). */
+  struct buf frame_pre, frame_post;
+  struct piece_plain plain;    /* piece_next_known's memory */
+  enum chat_stage frame_st;    /* ST_END: nothing built */
+  const char *frame_choice;    /* the choice's index span */
+  size_t frame_tool;
 };
 
 /* Does s hold a string with at least one character (one piece or more)? */

@@ -253,16 +253,22 @@ static bool chat_top_read(struct json_span root, struct sse_chat *e,
   return true;
 }
 
-/* Check every choice. */
-static bool chat_choices_check(struct json_span choices, const char **why)
+/* Check every choice; keep the first in *first (index.ptr NULL when
+ * there is none). */
+static bool chat_choices_check(struct json_span choices,
+                               struct chat_choice *first, const char **why)
 {
   struct json_iter it;
   struct json_span c;
   struct chat_choice ch;
   json_iter_init(&it, choices);
-  while(json_next_element(&it, &c))
+  first->index.ptr = NULL;
+  while(json_next_element(&it, &c)) {
     if(!chat_choice_read(c, &ch, why) || !chat_lp_spelled(&ch, why))
       return false;
+    if(!first->index.ptr)
+      *first = ch;
+  }
   return true;
 }
 
@@ -279,7 +285,8 @@ void *sse_chat_open(const char *p, size_t n, const struct replay_opts *o,
     *why = "answer is not a JSON object";
     return NULL;
   }
-  if(!chat_top_read(root, &tmp, why) || !chat_choices_check(tmp.choices, why))
+  if(!chat_top_read(root, &tmp, why) ||
+     !chat_choices_check(tmp.choices, &tmp.first, why))
     return NULL;
   struct sse_chat *e = malloc(sizeof(*e));
   if(!e) {
@@ -288,6 +295,9 @@ void *sse_chat_open(const char *p, size_t n, const struct replay_opts *o,
   }
   *e = tmp;
   buf_init(&e->head);
+  buf_init(&e->frame_pre);
+  buf_init(&e->frame_post);
+  e->frame_st = ST_END;
   chat_head_put(e, &e->head);
   if(e->head.oom) {
     buf_free(&e->head);

@@ -45,6 +45,7 @@ struct sse_completions {
   size_t piece_chars;
   bool include_usage;
   struct text_cursor c;
+  struct piece_plain plain;  /* piece_next_known's memory */
 };
 
 static const char *const choice_names[] = {"text", "index", "logprobs",
@@ -251,7 +252,7 @@ static bool step(struct sse_completions *e, struct buf *b)
       last = !lp_more(&tok);
     }
     else {
-      cut = piece_next(c->pos, c->end, e->piece_chars);
+      cut = piece_next_known(c->pos, c->end, e->piece_chars, &e->plain);
       last = cut == c->end;
     }
     text_chunk(e, b, cut, n, last);

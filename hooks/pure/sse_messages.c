@@ -348,7 +348,8 @@ static bool msg_block_next(struct sse_messages *e, struct buf *b)
 static void msg_emit_piece(struct sse_messages *e, struct buf *b)
 {
   struct msg_cursor *c = &e->c;
-  const char *stop = piece_next(c->pos, c->end, e->piece_chars);
+  const char *stop = piece_next_known(c->pos, c->end, e->piece_chars,
+                                      &e->plain);
   bool text = c->b.kind == MK_TEXT;
   msg_delta_open(c, b, text ? "text_delta" : "thinking_delta");
   buf_puts(b, text ? ",\"text\":\"" : ",\"thinking\":\"");

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "json.h"
+#include "sse_piece.h"
 #include "sse_messages.h"
 
 /* Content blocks by the way the stream carries them. */
@@ -57,6 +58,7 @@ struct sse_messages {
   struct json_span stop_reason, stop_sequence;
   struct json_span stop_details, container;  /* JSON_NONE when absent */
   size_t piece_chars;
+  struct piece_plain plain;  /* piece_next_known's memory */
   struct msg_cursor c;
 };
 

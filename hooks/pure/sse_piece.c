@@ -9,6 +9,10 @@
 
 #include "byte_scan.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Value of the 4 hex digits at p, or -1 when they are not all hex. */
 static long piece_hex4(const char *p)
 {
@@ -93,8 +97,11 @@ const char *piece_next(const char *p, const char *end, size_t max)
   if(piece_all_ascii(p, w)) {
     if(p + w == end)
       return end;
-    cut = memrchr(p, ' ', w);
-    return cut ? cut + 1 : p + w;
+    /* the last space, from the back: words are short, a libc call is not */
+    for(cut = p + w; cut > p; cut--)
+      if(cut[-1] == ' ')
+        return cut;
+    return p + w;
   }
   while(q < end && n < max) {
     unsigned char c = (unsigned char)*q;
@@ -113,6 +120,47 @@ const char *piece_next(const char *p, const char *end, size_t max)
       cut = q;
   }
   return (q == end || !cut) ? q : cut;
+}
+
+/* Past the one-byte characters of [p, end) (ASCII other than '\\'): the
+ * first other byte, or end. */
+static const char *piece_skip_plain(const char *p, const char *end)
+{
+#ifdef __SSE2__
+  const __m128i bslash = _mm_set1_epi8('\\');
+  while(end - p >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    unsigned stop = (unsigned)(_mm_movemask_epi8(v) |  /* bytes >= 0x80 */
+                    _mm_movemask_epi8(_mm_cmpeq_epi8(v, bslash)));
+    if(stop)
+      return p + __builtin_ctz(stop);
+    p += 16;
+  }
+#endif
+  p = bs_skip_ascii(p, end);
+  while(p < end && (unsigned char)*p < 0x80 && *p != '\\')
+    p++;
+  return p;
+}
+
+const char *piece_next_known(const char *p, const char *end, size_t max,
+                             struct piece_plain *k)
+{
+  if(max < 1)
+    max = 1;
+  size_t w = (size_t)(end - p) < max ? (size_t)(end - p) : max;
+  if(p < k->from || p >= k->to) {  /* not inside what is known: look */
+    k->from = p;
+    k->to = piece_skip_plain(p, end);
+  }
+  if((size_t)(k->to - p) < w)  /* an escape or a multi-byte character */
+    return piece_next(p, end, max);
+  if(p + w == end)
+    return end;
+  for(const char *cut = p + w; cut > p; cut--)
+    if(cut[-1] == ' ')
+      return cut;
+  return p + w;
 }
 
 /* Is c JSON whitespace? */

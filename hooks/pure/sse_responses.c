@@ -259,6 +259,17 @@ static int resp_next(void *enc, struct buf *out)
 {
   struct sse_responses *e = enc;
   struct resp_cursor saved;
+  if(resp_plain_delta_next(e)) {  /* most events: only pos and seq move */
+    const char *pos = e->c.pos;
+    size_t seq = e->c.seq, start = out->len;
+    resp_put_part_event(e, out);
+    if(!out->oom)
+      return 1;
+    e->c.pos = pos;
+    e->c.seq = seq;
+    out->len = start;
+    return -1;
+  }
   return replay_next_event(e, &e->c, &saved, sizeof(saved), resp_done,
                            resp_step_any, out);
 }

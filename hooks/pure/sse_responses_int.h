@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "json.h"
+#include "sse_piece.h"
 #include "sse_responses.h"
 
 /* The output item types this encoder replays. */
@@ -82,11 +83,14 @@ struct sse_responses {
   struct resp_cursor c;
   /* The current part's delta event start, built once per part: the bytes
    * before the sequence number (head_split of them), then those after it
-   * (item reference and index). Valid while head_for is c.part_serial
+   * (item reference, index, and "delta":" up to the text), and whether
+   * the part has logprob entries. Valid while head_for is c.part_serial
    * (a cursor restored after a failed event has another serial). */
   struct buf delta_head;
   size_t head_split;
   unsigned long head_for;
+  bool head_lp;
+  struct piece_plain plain;    /* piece_next_known's memory */
 };
 
 /* ---- sse_responses_read.c ---- */
@@ -129,6 +133,10 @@ void resp_put_part_start(struct buf *b, struct json_span part);
  * ST_ANNOT, ST_TEXT_DONE or ST_PART_DONE) and advance within the part;
  * false when the stage has no event (e.g. no annotation left). */
 bool resp_put_part_event(struct sse_responses *e, struct buf *b);
+/* Is the next event a delta of the current text cut by piece_chars (no
+ * logprob entries)? Then resp_put_part_event changes only c.pos and
+ * c.seq. */
+bool resp_plain_delta_next(const struct sse_responses *e);
 
 /* The table's open (the reader): check the whole answer once; NULL with
  * *why set (a static string) when it cannot be replayed exactly, or when

@@ -165,32 +165,6 @@ static void resp_part_open(struct resp_cursor *c, struct buf *b,
   resp_put_part_ref(c, b);
 }
 
-/* Open a delta event of the current part, as resp_part_open does, from
- * the start built once per part (the deltas are most of the events). */
-static void resp_delta_open(struct sse_responses *e, struct buf *b)
-{
-  struct resp_cursor *c = &e->c;
-  struct buf *h = &e->delta_head;
-  if(e->head_for != c->part_serial) {
-    buf_reset(h);
-    buf_puts(h, "event: ");
-    buf_puts(h, c->part.tk->delta);
-    buf_puts(h, "\ndata: {\"type\":\"");
-    buf_puts(h, c->part.tk->delta);
-    buf_puts(h, "\",\"sequence_number\":");
-    e->head_split = h->len;
-    resp_put_part_ref(c, h);
-    e->head_for = h->oom ? 0 : c->part_serial;
-  }
-  if(e->head_for != c->part_serial) {  /* no memory for it: directly */
-    resp_part_open(c, b, c->part.tk->delta);
-    return;
-  }
-  buf_append(b, h->ptr, e->head_split);
-  sse_put_uint(b, c->seq++);
-  buf_append(b, h->ptr + e->head_split, h->len - e->head_split);
-}
-
 /* Does the current part carry logprob entries (then deltas follow
  * them)? */
 static bool resp_has_lp(const struct resp_part *pt)
@@ -201,6 +175,45 @@ static bool resp_has_lp(const struct resp_part *pt)
   return pt->logprobs.type == JSON_ARRAY && json_next_element(&it, &v);
 }
 
+/* Build the current part's delta event start once (see struct
+ * sse_responses): false when memory ran out. */
+static bool resp_delta_head(struct sse_responses *e)
+{
+  struct resp_cursor *c = &e->c;
+  struct buf *h = &e->delta_head;
+  if(e->head_for == c->part_serial)
+    return true;
+  buf_reset(h);
+  buf_puts(h, "event: ");
+  buf_puts(h, c->part.tk->delta);
+  buf_puts(h, "\ndata: {\"type\":\"");
+  buf_puts(h, c->part.tk->delta);
+  buf_puts(h, "\",\"sequence_number\":");
+  e->head_split = h->len;
+  resp_put_part_ref(c, h);
+  buf_puts(h, ",\"delta\":\"");
+  e->head_lp = resp_has_lp(&c->part);
+  e->head_for = h->oom ? 0 : c->part_serial;
+  return !h->oom;
+}
+
+/* Open a delta event of the current part up to its delta text's opening
+ * quote, from the start built once per part (the deltas are most of the
+ * events). */
+static void resp_delta_open(struct sse_responses *e, struct buf *b)
+{
+  struct resp_cursor *c = &e->c;
+  struct buf *h = &e->delta_head;
+  if(!resp_delta_head(e)) {  /* no memory for it: directly */
+    resp_part_open(c, b, c->part.tk->delta);
+    buf_puts(b, ",\"delta\":\"");
+    return;
+  }
+  buf_append(b, h->ptr, e->head_split);
+  sse_put_uint(b, c->seq++);
+  buf_append(b, h->ptr + e->head_split, h->len - e->head_split);
+}
+
 /* Append the next delta of the current text: a word-sized piece, or the
  * text of the next logprob entries with those entries. */
 static void resp_put_delta(struct sse_responses *e, struct buf *b)
@@ -209,18 +222,23 @@ static void resp_put_delta(struct sse_responses *e, struct buf *b)
   const char *from = c->pos;
   struct json_iter first = {NULL, NULL};
   size_t count = 0;
-  if(resp_has_lp(&c->part))
+  bool lp = resp_delta_head(e) ? e->head_lp : resp_has_lp(&c->part);
+  if(lp)
     resp_lp_cut(c, &first, &count);
   else
-    c->pos = piece_next(c->pos, c->end, e->piece_chars);
+    c->pos = piece_next_known(c->pos, c->end, e->piece_chars, &e->plain);
   resp_delta_open(e, b);
-  buf_puts(b, ",\"delta\":\"");
   buf_append(b, from, (size_t)(c->pos - from));
-  buf_puts(b, "\"");
-  if(c->part.logprobs.type == JSON_ARRAY) {
-    buf_puts(b, ",\"logprobs\":");
-    resp_lp_put(b, first, count);
+  if(c->part.logprobs.type != JSON_ARRAY) {
+    buf_puts(b, "\"}\n\n");
+    return;
   }
+  if(!count) {  /* an empty array: what resp_lp_put writes for none */
+    buf_puts(b, "\",\"logprobs\":[]}\n\n");
+    return;
+  }
+  buf_puts(b, "\",\"logprobs\":");
+  resp_lp_put(b, first, count);
   resp_event_close(b);
 }
 
@@ -289,4 +307,12 @@ bool resp_put_part_event(struct sse_responses *e, struct buf *b)
     resp_put_done(c, b);
     return true;
   }
+}
+
+bool resp_plain_delta_next(const struct sse_responses *e)
+{
+  if(e->c.st != ST_DELTA || e->c.pos >= e->c.end)
+    return false;
+  return e->head_for == e->c.part_serial ? !e->head_lp
+                                         : !resp_has_lp(&e->c.part);
 }

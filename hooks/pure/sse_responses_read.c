@@ -55,20 +55,24 @@ static bool resp_all_objects(struct json_span a)
   return true;
 }
 
-/* Read an output_text part: text, annotations (objects) and logprobs. */
+/* Read an output_text part: text, annotations (objects) and logprobs,
+ * its members in one walk (json_pick, resp_text_names' order). */
 static bool resp_text_read(struct json_span v, struct resp_part *pt,
                            const char **why)
 {
   struct json_iter it;
-  struct json_span first;
-  if(!json_only_members(v, resp_text_names))
+  struct json_span first, m[4];
+  if(json_pick(v, resp_text_names, m))
     return resp_fail(why, "output_text part has unknown members");
-  if(!json_get_typed(v, "text", T(JSON_STRING), &pt->text))
+  pt->text = m[1];
+  pt->annots = m[2];
+  pt->logprobs = m[3];
+  if(!json_is(pt->text, T(JSON_STRING)))
     return resp_fail(why, "output_text text is not a string");
-  if(!json_get_typed(v, "annotations", T(JSON_ARRAY) | T(JSON_NONE), &pt->annots) ||
+  if(!json_is(pt->annots, T(JSON_ARRAY) | T(JSON_NONE)) ||
      !resp_all_objects(pt->annots))
     return resp_fail(why, "output_text annotations is not an array of objects");
-  if(!json_get_typed(v, "logprobs", T(JSON_ARRAY) | T(JSON_NONE), &pt->logprobs))
+  if(!json_is(pt->logprobs, T(JSON_ARRAY) | T(JSON_NONE)))
     return resp_fail(why, "output_text logprobs is not an array");
   json_iter_init(&it, pt->logprobs);
   if(json_next_element(&it, &first))
@@ -76,15 +80,17 @@ static bool resp_text_read(struct json_span v, struct resp_part *pt,
   return true;
 }
 
-/* Read a part whose text member is `member` and whose type must be
- * `type`, with only the members in names. */
+/* Read a part whose type must be `type`, with only the members in names
+ * ({"type", its text member}), in one walk: the text into *text. */
 static bool resp_plain_read(struct json_span v, const char *type,
-                            const char *member, const char *const *names,
-                            struct json_span *text)
+                            const char *const *names, struct json_span *text)
 {
-  struct json_span t;
-  return json_only_members(v, names) && json_get_typed(v, "type", T(JSON_STRING), &t) &&
-         json_key_is(t, type) && json_get_typed(v, member, T(JSON_STRING), text);
+  struct json_span m[2];
+  if(json_pick(v, names, m) || !json_is(m[0], T(JSON_STRING)) ||
+     !json_key_is(m[0], type) || !json_is(m[1], T(JSON_STRING)))
+    return false;
+  *text = m[1];
+  return true;
 }
 
 /* Read one element of a parts array of item it (already checked): a
@@ -99,7 +105,7 @@ bool resp_part_read(const struct resp_item *it, bool second,
   pt->obj = v;
   if(it->kind == RK_REASONING) {
     pt->tk = second ? &resp_tk_reasoning_text : &resp_tk_summary;
-    if(!resp_plain_read(v, second ? "reasoning_text" : "summary_text", "text",
+    if(!resp_plain_read(v, second ? "reasoning_text" : "summary_text",
                         resp_plain_names, &pt->text))
       return resp_fail(why, "reasoning part is not a known text part");
     return true;
@@ -113,8 +119,7 @@ bool resp_part_read(const struct resp_item *it, bool second,
   pt->tk = &resp_tk_refusal;
   if(!json_key_is(type, "refusal"))
     return resp_fail(why, "message content part type not replayed");
-  if(!resp_plain_read(v, "refusal", "refusal", resp_refusal_names,
-                      &pt->text))
+  if(!resp_plain_read(v, "refusal", resp_refusal_names, &pt->text))
     return resp_fail(why, "refusal part is not a known object");
   return true;
 }

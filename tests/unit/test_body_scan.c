@@ -166,6 +166,59 @@ TEST(agrees_on_random)
   }
 }
 
+/* Long strings dense with escapes and runs of backslashes, at every
+ * length around the 64-byte blocks: the block reader's escape masks
+ * (runs of odd and even length, escapes across a block's end, \u, bad
+ * letters, control and non-ASCII bytes among them) agree with json.c. */
+TEST(escape_runs_across_blocks)
+{
+  static const char *const pieces[] = {
+    "a", "b c", "\\\\", "\\\"", "\\n", "\\t", "\\/", "\\u00e9", "\\",
+    "\\u12", "\\x", "\"", "\xc3\xa9", "\x01", "n", "u", "       ",
+  };
+  uint32_t seed = 777;
+  char tmp[600];
+  for(int round = 0; round < 40000; round++) {
+    size_t n = 0, want;
+    seed = seed * 1103515245u + 12345u;
+    want = 40 + (seed >> 8) % 400;
+    memcpy(tmp, "{\"model\":\"m\",\"p\":\"", 18);
+    n = 18;
+    while(n < want) {
+      seed = seed * 1103515245u + 12345u;
+      /* mostly valid text: the rarer pieces only now and then */
+      unsigned r = (seed >> 16) % 100;
+      const char *pc = pieces[r < 98 ? r % 8 : (seed >> 4) % (sizeof(pieces) /
+                                                              sizeof(pieces[0]))];
+      size_t l = strlen(pc);
+      memcpy(tmp + n, pc, l);
+      n += l;
+    }
+    memcpy(tmp + n, "\",\"stream\":true}", 16);
+    n += 16;
+    CHECK(body_scan_agrees(tmp, n));
+  }
+}
+
+/* Each escape at every offset around the block ends, followed by a
+ * quote that only the escape's own length keeps inside the string. */
+TEST(escape_at_every_offset)
+{
+  static const char *const escapes[] = {
+    "\\\"", "\\\\\\\"", "\\\\", "\\\\\\\\\"", "\\n\"", "\\u00e9", "\\ud83d\\ude00",
+    "\\q", "\\u12g4", "\x1f", "\xc3\xa9", "\xc3",
+  };
+  char tmp[400];
+  for(size_t e = 0; e < sizeof(escapes) / sizeof(escapes[0]); e++)
+    for(int off = 0; off < 200; off++) {
+      int n = snprintf(tmp, sizeof(tmp), "{\"p\":\"%*s%s%s\",\"stream\":true}",
+                       off, "", escapes[e], "tail tail tail tail tail tail "
+                       "tail tail tail tail tail tail tail tail tail tail");
+      CHECK(n > 0 && (size_t)n < sizeof(tmp));
+      CHECK(body_scan_agrees(tmp, (size_t)n));
+    }
+}
+
 /* The block readers this build has. */
 TEST(widths)
 {
@@ -186,5 +239,7 @@ int main(void)
   RUN(agrees_on_block_edges);
   RUN(agrees_on_depth);
   RUN(agrees_on_random);
+  RUN(escape_runs_across_blocks);
+  RUN(escape_at_every_offset);
   return check_done();
 }
