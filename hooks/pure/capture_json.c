@@ -1,13 +1,13 @@
 /* capture_json.c - the pieces of a capture record: members, header
- * fields and bodies, redacted on the way out (see capture_int.h). */
-#include "capture_int.h"
+ * fields and bodies, redacted on the way out (see capture_record_int.h). */
+#include "capture_record_int.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "pure/headers.h"
-#include "pure/json_write.h"
+#include "headers.h"
+#include "json_write.h"
 
 void cap_key(struct buf *o, const char *name)
 {

@@ -1,14 +1,15 @@
 /* capture_record.c - a transfer's record as one JSON line (the format is
  * the README's "Capture" and streamshim-capture(5)). Secrets are redacted
  * here, on the way out: header values, URLs, JSON and form bodies. */
-#include "capture_int.h"
+#include "capture_record.h"
+#include "capture_record_int.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "pure/headers.h"
-#include "pure/json_write.h"
+#include "headers.h"
+#include "json_write.h"
 
 /* "HTTP/1.1" from "POST /path HTTP/1.1" or "HTTP/1.1 200 OK". */
 static void version_of(const char *line, size_t n, bool request, char *out,
@@ -256,12 +257,12 @@ static void put_handed(struct buf *o, const struct capture *c,
 static void put_info(struct buf *o, const struct capture *c,
                      const struct cap_attempt *a)
 {
-  const struct ss_xfer_info *i = &a->info;
+  const struct cap_info *i = &a->info;
   static const char *const versions[] = {"", "HTTP/1.0", "HTTP/1.1", "HTTP/2",
                                          "HTTP/2", "HTTP/2", "HTTP/3"};
   const char *v = i->http_version >= 0 && i->http_version < 7
                   ? versions[i->http_version] : "";
-  if(i->http_version == CURL_HTTP_VERSION_3)
+  if(i->http_version == CAP_HTTP_VERSION_3)
     v = "HTTP/3";
   cap_key(o, "info");
   buf_append(o, "{", 1);
@@ -288,9 +289,9 @@ static void put_attempt(struct buf *o, const struct capture *c, int k)
   const struct cap_attempt *a = &c->a[k];
   buf_append(o, "{", 1);
   cap_int(o, "attempt", k + 1);
-  if(a->retry == SS_RETRY_WITHOUT_STREAM)
+  if(a->retry == CAP_RETRY_WITHOUT_STREAM)
     cap_str(o, "retry", "without_stream", 14);
-  else if(a->retry == SS_RETRY_WITH_STREAM)
+  else if(a->retry == CAP_RETRY_WITH_STREAM)
     cap_str(o, "retry", "with_stream", 11);
   cap_int(o, "start_us", a->start_us);
   if(a->first_byte_us >= 0)
@@ -369,20 +370,21 @@ static void put_start(struct buf *o, const struct capture *c)
 void cap_record(const struct capture *c, struct buf *o)
 {
   static const char *const ends[] = {"seen", "unseen", "cancelled"};
+  const char *end = ends[(unsigned)c->how <= CAP_END_CANCELLED ? c->how : 0];
   buf_append(o, "{", 1);
   cap_int(o, "capture", 1);
   cap_int(o, "pid", c->pid);
   cap_int(o, "transfer", (int64_t)c->serial);
   put_start(o, c);
   cap_int(o, "end_us", c->end_us);
-  cap_int(o, "result", (int64_t)c->result);
+  cap_int(o, "result", c->result);
   cap_str(o, "error", c->error ? c->error : "",
              c->error ? strlen(c->error) : 0);
-  cap_str(o, "end", ends[c->how], strlen(ends[c->how]));
+  cap_str(o, "end", end, strlen(end));
   put_shim(o, c);
   cap_key(o, "attempts");
   buf_append(o, "[", 1);
-  for(int k = 0; k < c->nattempts; k++) {
+  for(int k = 0; k < c->nattempts && k < CAP_ATTEMPTS; k++) {
     if(k)
       buf_append(o, ",", 1);
     put_attempt(o, c, k);
