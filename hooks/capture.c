@@ -2,7 +2,6 @@
  * transfer adds to its record (see capture.h). */
 #include "capture_int.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -43,24 +42,32 @@ static void body_add(struct cap_body *b, size_t max, const char *p, size_t n)
   b->size += n;
 }
 
-/* Note when events of a stream end (a blank line) in these bytes. */
+/* Note when events of a stream end (a blank line) in these bytes: line
+ * by line (memchr), since only a line's ends and whether it holds a byte
+ * other than CR matter. */
 static void events_add(struct cap_events *e, int64_t at, const char *p,
                        size_t n)
 {
   if(!e->stream)
     return;
-  for(size_t i = 0; i < n; i++) {
-    if(p[i] == '\n') {
-      if(e->at_line_end && e->in_event) {  /* a blank line ends an event */
-        buf_append(&e->us, &at, sizeof(at));
-        e->in_event = false;
-      }
-      e->at_line_end = true;
-    }
-    else if(p[i] != '\r') {
+  const char *end = p + n;
+  while(p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *stop = nl ? nl : end;
+    while(p < stop && *p == '\r')
+      p++;
+    if(p < stop) {  /* the line has text */
       e->at_line_end = false;
       e->in_event = true;
     }
+    if(!nl)
+      break;
+    if(e->at_line_end && e->in_event) {  /* a blank line ends an event */
+      buf_append(&e->us, &at, sizeof(at));
+      e->in_event = false;
+    }
+    e->at_line_end = true;
+    p = nl + 1;
   }
 }
 
@@ -172,7 +179,9 @@ static void on_request(struct ss_xfer *x, struct cap_stage *s)
   a->retry = (enum cap_retry)r.retry;
   a->decodes = r.decodes_answer;
   a->start_us = offset(c);
-  snprintf(a->method, sizeof(a->method), "%s", r.method ? r.method : "");
+  size_t mlen = r.method ? strnlen(r.method, sizeof(a->method) - 1) : 0;
+  memcpy(a->method, r.method ? r.method : "", mlen);
+  a->method[mlen] = '\0';
   if(r.url)
     buf_puts(&a->url, r.url);
   if(r.app_body) {
@@ -291,9 +300,14 @@ static void on_handed_header(struct cap_attempt *a, const char *p, size_t n)
 
 static void on_note(struct capture *c, const struct ss_event *ev)
 {
-  char num[16];
-  snprintf(num, sizeof(num), "%d\t", ev->attempt);
-  buf_puts(&c->notes, num);
+  char num[16], *d = num + sizeof(num);  /* "N\t", N by hand */
+  unsigned v = ev->attempt > 0 ? (unsigned)ev->attempt : 0;
+  *--d = '\t';
+  do {
+    *--d = (char)('0' + v % 10);
+    v /= 10;
+  } while(v);
+  buf_append(&c->notes, d, (size_t)(num + sizeof(num) - d));
   buf_append(&c->notes, ev->p, ev->n);
   buf_puts(&c->notes, "\t");
   buf_puts(&c->notes, ev->why);

@@ -2,9 +2,10 @@
  * redact.h; the decisions are in redact.c's opening comment). */
 #include "redact_int.h"
 
-#include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "byte_scan.h"
 #include "json.h"
 
 /* ---- JSON ------------------------------------------------------------------ */
@@ -15,14 +16,14 @@
 static const char *string_end(const char *s, const char *end, bool *closed)
 {
   *closed = false;
-  for(s++; s < end; s++) {
+  for(s++; (s = bs_find4(s, end, '"', '\\', '\n', '\r')) < end; s++) {
     if(*s == '"') {
       *closed = true;
       return s + 1;
     }
-    if(*s == '\n' || *s == '\r')
-      return s;
-    if(*s == '\\' && s + 1 < end && s[1] != '\n' && s[1] != '\r')
+    if(*s != '\\')
+      return s;  /* a line end */
+    if(s + 1 < end && s[1] != '\n' && s[1] != '\r')
       s++;
   }
   return end;
@@ -65,10 +66,43 @@ static const char *skip_space(const char *p, const char *end)
   return p;
 }
 
-/* Is the closed string [s, q) a listed member name, decoded? */
-static bool name_listed(const struct redact_names *l, const char *s,
+/* A filter of the listed names by length and first byte, built once
+ * per walk: most member names are ruled out without decoding them. */
+struct name_filter {
+  uint64_t bits[4];
+};
+
+static unsigned filter_slot(size_t len, char first)
+{
+  unsigned c = (unsigned char)first;
+  c = c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+  return (unsigned)(len * 37 + c) & 255;
+}
+
+static void filter_init(struct name_filter *f, const struct redact_names *l)
+{
+  memset(f, 0, sizeof(*f));
+  for(unsigned i = 0; i < l->n; i++) {
+    unsigned k = filter_slot(strlen(l->v[i]), l->v[i][0]);
+    f->bits[k >> 6] |= UINT64_C(1) << (k & 63);
+  }
+}
+
+/* Is the closed string [s, q) a listed member name, decoded? A name
+ * without a backslash decodes to itself (or not at all), so its raw
+ * length and first byte must pass the filter. */
+static bool name_listed(const struct redact_names *l,
+                        const struct name_filter *f, const char *s,
                         const char *q)
 {
+  size_t raw = (size_t)(q - s) - 2;
+  if(!raw)
+    return false;  /* listed names are never empty */
+  if(!memchr(s + 1, '\\', raw)) {
+    unsigned k = filter_slot(raw, s[1]);
+    if(!(f->bits[k >> 6] & (UINT64_C(1) << (k & 63))))
+      return false;
+  }
   struct json_span key = { s, (size_t)(q - s), JSON_STRING };
   char name[REDACT_NAME_MAX + 1];
   size_t len;
@@ -106,16 +140,15 @@ static void json_walk(const struct redact_names *l, const char *p, size_t n,
                       struct buf *out)
 {
   const char *s = p, *end = p + n, *copied = p;
-  while(s < end) {
-    if(*s != '"') {
-      s++;
-      continue;
-    }
+  struct name_filter f;
+  filter_init(&f, l);
+  while((s = bs_find4(s, end, '"', '"', '"', '"')) < end) {
     bool closed;
     const char *key = s, *v, *ve;
     s = string_end(key, end, &closed);
     const char *colon = skip_space(s, end);
-    if(!closed || colon == end || *colon != ':' || !name_listed(l, key, s))
+    if(!closed || colon == end || *colon != ':' ||
+       !name_listed(l, &f, key, s))
       continue;
     v = skip_space(colon + 1, end);
     buf_append(out, copied, (size_t)(v - copied));
