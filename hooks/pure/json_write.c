@@ -52,13 +52,17 @@ size_t utf8_valid_prefix(const char *p, size_t n)
   return i;
 }
 
-/* Write the escape of a byte that cannot stand as it is in a JSON string
- * at w; the end of what was written. */
-static char *put_escape(char *w, unsigned c)
+/* The one-letter escapes; the other bytes below 0x20 are "\u00XX". */
+static const char escape_letter[0x80] = {
+  ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'
+};
+
+/* Write the escape of c (< 0x80), a byte that cannot stand as it is in a
+ * JSON string, at w; the end of what was written. */
+static inline char *put_escape(char *w, unsigned c)
 {
   static const char hex[] = "0123456789abcdef";
-  char letter = c == '"' ? '"' : c == '\\' ? '\\' : c == '\n' ? 'n'
-                : c == '\r' ? 'r' : c == '\t' ? 't' : 0;
+  char letter = escape_letter[c & 0x7f];
   *w++ = '\\';
   if(letter) {
     *w++ = letter;
@@ -70,44 +74,81 @@ static char *put_escape(char *w, unsigned c)
   return w + 5;
 }
 
+/* Write the byte at s that stopped a run, the lead of a UTF-8 character
+ * (kept when valid, else U+FFFD), at *w; the input bytes it took. */
+static size_t put_utf8(char **w, const unsigned char *s,
+                       const unsigned char *e)
+{
+  size_t len = utf8_char(s, (size_t)(e - s));
+  if(len)
+    memcpy(*w, s, len);
+  else
+    memcpy(*w, "\\ufffd", 6);
+  *w += len ? len : 6;
+  return len ? len : 1;
+}
+
 /* Input bytes escaped per reservation: the output of each is at most 6
  * bytes ("\u001f", "\ufffd"). */
 #define JW_CHUNK 4096
-#define JW_SLACK 24  /* a 16-byte store ahead, a character past the chunk */
+#define JW_SLACK 40  /* 16-byte stores ahead, a character past the chunk */
+
+#ifdef __SSE2__
+/* The bytes of the 16 at s that stop a run: '"', '\\', control bytes and
+ * (signed: negative) bytes from 0x80 on, one bit each. */
+static unsigned stops16(const unsigned char *s)
+{
+  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+  __m128i hit = _mm_or_si128(
+    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+    _mm_cmplt_epi8(v, space));
+  return (unsigned)_mm_movemask_epi8(hit);
+}
+
+static void copy16(char *w, const unsigned char *s)
+{
+  _mm_storeu_si128((__m128i *)(void *)w,
+                   _mm_loadu_si128((const __m128i *)(const void *)s));
+}
+#endif
 
 /* Escape about k bytes of p (up to 3 more, to end a character that
  * crosses p + k; end is where the string ends) into w, which has room
- * for 6 k + JW_SLACK bytes; *used: the input bytes taken. With SSE2 the
- * bytes are stored 16 at a time before they are looked at (byte_scan.h's
- * test): a block with nothing to escape is done; otherwise the output
- * goes on from the first byte to escape, over the bytes stored ahead. */
+ * for 6 k + JW_SLACK bytes; *used: the input bytes taken. With SSE2, a
+ * block of 16 bytes is tested at once (stops16) while 32 are left: the
+ * run before each stop it finds is copied 16 bytes at a time (reading
+ * ahead stays inside the 32; the output's excess is written over next). */
 static size_t escape_chunk(char *w, const char *p, size_t k, const char *end,
                            size_t *used)
 {
   const unsigned char *s = (const unsigned char *)p, *stop = s + k;
   const unsigned char *e = (const unsigned char *)end;
   char *o = w;
-  while(s < stop) {
 #ifdef __SSE2__
-    if(stop - s >= 16) {
-      const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-      const __m128i space = _mm_set1_epi8(0x20);  /* signed: and >= 0x80 */
-      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-      __m128i hit = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-        _mm_cmplt_epi8(v, space));
-      unsigned bits = (unsigned)_mm_movemask_epi8(hit);
-      _mm_storeu_si128((__m128i *)(void *)w, v);
-      if(!bits) {
-        s += 16;
-        w += 16;
-        continue;
-      }
+  while(stop - s >= 32) {
+    unsigned bits = stops16(s), pos = 0;
+    while(bits) {
       unsigned i = (unsigned)__builtin_ctz(bits);
-      s += i;
-      w += i;
+      copy16(w, s + pos);  /* the run [pos, i) */
+      w += i - pos;
+      unsigned c = s[i];
+      if(c < 0x80) {
+        w = put_escape(w, c);
+        pos = i + 1;
+      }
+      else
+        pos = i + (unsigned)put_utf8(&w, s + i, e);
+      bits = pos < 16 ? bits & (~0u << pos) : 0;
     }
+    if(pos < 16)
+      copy16(w, s + pos);  /* the rest of the block */
+    w += pos < 16 ? 16 - pos : 0;
+    s += pos < 16 ? 16 : pos;
+  }
 #endif
+  while(s < stop) {
     unsigned c = *s;
     if(c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
       *w++ = (char)c;
@@ -117,15 +158,8 @@ static size_t escape_chunk(char *w, const char *p, size_t k, const char *end,
       w = put_escape(w, c);
       s++;
     }
-    else {
-      size_t len = utf8_char(s, (size_t)(e - s));
-      if(len)
-        memcpy(w, s, len);
-      else
-        memcpy(w, "\\ufffd", 6);
-      w += len ? len : 6;
-      s += len ? len : 1;
-    }
+    else
+      s += put_utf8(&w, s, e);
   }
   *used = (size_t)(s - (const unsigned char *)p);
   return (size_t)(w - o);

@@ -66,17 +66,6 @@ bool rd_listed(const struct redact_names *l, const char *p, size_t n)
   return false;
 }
 
-bool rd_is_blank(char c)
-{
-  return c == ' ' || c == '\t';
-}
-
-/* Blanks around a header value, and JSON whitespace. */
-bool rd_is_space(char c)
-{
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /* Is c one of the bytes of set (never NUL, which strchr would find)? */
 bool rd_in_set(char c, const char *set)
 {
