@@ -2,7 +2,6 @@
  * transfer adds to its record (see capture.h). */
 #include "capture_int.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -43,24 +42,32 @@ static void body_add(struct cap_body *b, size_t max, const char *p, size_t n)
   b->size += n;
 }
 
-/* Note when events of a stream end (a blank line) in these bytes. */
+/* Note when events of a stream end (a blank line) in these bytes: line
+ * by line (memchr), since only a line's ends and whether it holds a byte
+ * other than CR matter. */
 static void events_add(struct cap_events *e, int64_t at, const char *p,
                        size_t n)
 {
   if(!e->stream)
     return;
-  for(size_t i = 0; i < n; i++) {
-    if(p[i] == '\n') {
-      if(e->at_line_end && e->in_event) {  /* a blank line ends an event */
-        buf_append(&e->us, &at, sizeof(at));
-        e->in_event = false;
-      }
-      e->at_line_end = true;
-    }
-    else if(p[i] != '\r') {
+  const char *end = p + n;
+  while(p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *stop = nl ? nl : end;
+    while(p < stop && *p == '\r')
+      p++;
+    if(p < stop) {  /* the line has text */
       e->at_line_end = false;
       e->in_event = true;
     }
+    if(!nl)
+      break;
+    if(e->at_line_end && e->in_event) {  /* a blank line ends an event */
+      buf_append(&e->us, &at, sizeof(at));
+      e->in_event = false;
+    }
+    e->at_line_end = true;
+    p = nl + 1;
   }
 }
 
@@ -102,14 +109,23 @@ bool capture_idle(void)
   return !ss_settings()->capture[0];
 }
 
+/* The record's enums name the stages' values as they are. */
+_Static_assert((int)CAP_RETRY_WITHOUT_STREAM == (int)SS_RETRY_WITHOUT_STREAM &&
+               (int)CAP_RETRY_WITH_STREAM == (int)SS_RETRY_WITH_STREAM &&
+               (int)CAP_END_UNSEEN == (int)SS_END_UNSEEN &&
+               (int)CAP_END_CANCELLED == (int)SS_END_CANCELLED &&
+               CAP_HTTP_VERSION_3 == CURL_HTTP_VERSION_3,
+               "capture_record.h's values are libcurl's and the stages'");
+
 static void *cap_start(struct ss_xfer *x)
 {
   const struct ss_config *cfg = ss_settings();
   if(!cfg->capture[0])
     return NULL;
-  struct capture *c = calloc(1, sizeof(*c));
-  if(!c)
+  struct cap_stage *s = calloc(1, sizeof(*s));
+  if(!s)
     return NULL;
+  struct capture *c = &s->rec;
   c->serial = xfer_serial(x);
   c->pid = (int)getpid();
   clock_gettime(CLOCK_REALTIME, &c->start_real);
@@ -117,7 +133,7 @@ static void *cap_start(struct ss_xfer *x)
   c->max_body = cfg->capture_max_body;
   c->rules = &cfg->capture_redact;
   buf_init(&c->notes);
-  return c;
+  return s;
 }
 
 static int64_t offset(const struct capture *c)
@@ -128,15 +144,26 @@ static int64_t offset(const struct capture *c)
 /* libcurl's figures for the attempt that just ended. */
 static void take_info(struct ss_xfer *x, struct cap_attempt *a)
 {
-  xfer_info(x, &a->info);
+  struct ss_xfer_info i;
+  xfer_info(x, &i);
   buf_reset(&a->effective_url);
-  if(a->info.effective_url)
-    buf_puts(&a->effective_url, a->info.effective_url);
-  a->info.effective_url = NULL;  /* libcurl's pointer: kept above */
+  if(i.effective_url)  /* libcurl's pointer: its bytes are kept */
+    buf_puts(&a->effective_url, i.effective_url);
+  a->info.response_code = i.response_code;
+  a->info.http_version = i.http_version;
+  a->info.total_us = i.total_us;
+  a->info.namelookup_us = i.namelookup_us;
+  a->info.connect_us = i.connect_us;
+  a->info.appconnect_us = i.appconnect_us;
+  a->info.pretransfer_us = i.pretransfer_us;
+  a->info.starttransfer_us = i.starttransfer_us;
+  a->info.size_upload = i.size_upload;
+  a->info.size_download = i.size_download;
 }
 
-static void on_request(struct ss_xfer *x, struct capture *c)
+static void on_request(struct ss_xfer *x, struct cap_stage *s)
 {
+  struct capture *c = &s->rec;
   struct ss_request r;
   if(c->nattempts >= CAP_ATTEMPTS)
     return;
@@ -144,14 +171,17 @@ static void on_request(struct ss_xfer *x, struct capture *c)
     c->a[c->nattempts - 1].end_us = offset(c);
     take_info(x, &c->a[c->nattempts - 1]);
   }
+  memset(&s->live[c->nattempts], 0, sizeof(s->live[0]));
+  dechunk_init(&s->live[c->nattempts].dechunk);
   struct cap_attempt *a = &c->a[c->nattempts++];
   attempt_init(a);
   xfer_request(x, &r);
-  a->retry = r.retry;
+  a->retry = (enum cap_retry)r.retry;
   a->decodes = r.decodes_answer;
-  dechunk_init(&a->dechunk);
   a->start_us = offset(c);
-  snprintf(a->method, sizeof(a->method), "%s", r.method ? r.method : "");
+  size_t mlen = r.method ? strnlen(r.method, sizeof(a->method) - 1) : 0;
+  memcpy(a->method, r.method ? r.method : "", mlen);
+  a->method[mlen] = '\0';
   if(r.url)
     buf_puts(&a->url, r.url);
   if(r.app_body) {
@@ -162,22 +192,23 @@ static void on_request(struct ss_xfer *x, struct capture *c)
 
 /* The request header block libcurl sent: a new request line starts a new
  * block (a redirect or an authentication round): the last one is kept. */
-static void on_sent_header(struct cap_attempt *a, const char *p, size_t n)
+static void on_sent_header(struct cap_attempt *a, struct cap_live *l,
+                           const char *p, size_t n)
 {
-  if(a->sent_done) {
+  if(l->sent_done) {
     buf_reset(&a->sent);
-    a->sent_done = false;
+    l->sent_done = false;
     buf_reset(&a->req_body.data);
     a->req_body.size = 0;
   }
   buf_append(&a->sent, p, n);
   size_t len = a->sent.len, vlen;
   if(len >= 4 && !memcmp(a->sent.ptr + len - 4, "\r\n\r\n", 4)) {
-    a->sent_done = true;
+    l->sent_done = true;
     const char *te = headers_field(a->sent.ptr, len, "Transfer-Encoding",
                                    &vlen);
-    a->sent_chunked = te && vlen >= 7 && !strncasecmp(te, "chunked", 7);
-    dechunk_init(&a->dechunk);
+    l->sent_chunked = te && vlen >= 7 && !strncasecmp(te, "chunked", 7);
+    dechunk_init(&l->dechunk);
   }
 }
 
@@ -196,11 +227,11 @@ static void add_payload(void *arg, const char *p, size_t n)
 /* Request body bytes as sent: a chunked body's framing is libcurl's, the
  * payload the program's. */
 static void on_sent_body(struct capture *c, struct cap_attempt *a,
-                         const char *p, size_t n)
+                         struct cap_live *l, const char *p, size_t n)
 {
   struct sent_payload sp = {&a->req_body, c->max_body};
-  if(a->sent_chunked)
-    dechunk_feed(&a->dechunk, p, n, add_payload, &sp);
+  if(l->sent_chunked)
+    dechunk_feed(&l->dechunk, p, n, add_payload, &sp);
   else
     body_add(&a->req_body, c->max_body, p, n);
 }
@@ -209,14 +240,14 @@ static void on_sent_body(struct capture *c, struct cap_attempt *a,
  * piece passed on (pass-through) is told by its address; other bytes are
  * compared with what was kept of the server's body. */
 static void on_handed_body(struct capture *c, struct cap_attempt *a,
-                           const char *p, size_t n)
+                           struct cap_live *l, const char *p, size_t n)
 {
   size_t at = a->handed_body.size;
   const struct buf *raw = &a->resp_body.data;
   if(!a->handed_differs) {
-    if(p == a->raw_piece + a->raw_piece_used &&
-       a->raw_piece_used + n <= a->raw_piece_len)
-      a->raw_piece_used += n;
+    if(p == l->raw_piece + l->raw_piece_used &&
+       l->raw_piece_used + n <= l->raw_piece_len)
+      l->raw_piece_used += n;
     else {  /* beyond what was kept, the sizes tell */
       size_t k = at < raw->len ? raw->len - at : 0;
       if(k > n)
@@ -269,9 +300,14 @@ static void on_handed_header(struct cap_attempt *a, const char *p, size_t n)
 
 static void on_note(struct capture *c, const struct ss_event *ev)
 {
-  char num[16];
-  snprintf(num, sizeof(num), "%d\t", ev->attempt);
-  buf_puts(&c->notes, num);
+  char num[16], *d = num + sizeof(num);  /* "N\t", N by hand */
+  unsigned v = ev->attempt > 0 ? (unsigned)ev->attempt : 0;
+  *--d = '\t';
+  do {
+    *--d = (char)('0' + v % 10);
+    v /= 10;
+  } while(v);
+  buf_append(&c->notes, d, (size_t)(num + sizeof(num) - d));
   buf_append(&c->notes, ev->p, ev->n);
   buf_puts(&c->notes, "\t");
   buf_puts(&c->notes, ev->why);
@@ -281,8 +317,8 @@ static void on_note(struct capture *c, const struct ss_event *ev)
 static void on_end(struct ss_xfer *x, struct capture *c,
                    const struct ss_event *ev)
 {
-  c->result = ev->result;
-  c->how = ev->how;
+  c->result = (int)ev->result;
+  c->how = (enum cap_end)ev->how;
   c->end_us = offset(c);
   c->error = xfer_result_text(x, ev->result);
   if(c->nattempts) {
@@ -301,9 +337,10 @@ static void on_end(struct ss_xfer *x, struct capture *c,
 
 static void cap_event(struct ss_xfer *x, void *ctx, const struct ss_event *ev)
 {
-  struct capture *c = ctx;
+  struct cap_stage *s = ctx;
+  struct capture *c = &s->rec;
   if(ev->kind == SS_EV_REQUEST) {
-    on_request(x, c);
+    on_request(x, s);
     return;
   }
   if(ev->kind == SS_EV_END) {
@@ -317,12 +354,13 @@ static void cap_event(struct ss_xfer *x, void *ctx, const struct ss_event *ev)
   if(!c->nattempts || ev->attempt != c->nattempts)
     return;  /* past the attempts kept */
   struct cap_attempt *a = &c->a[c->nattempts - 1];
+  struct cap_live *l = &s->live[c->nattempts - 1];
   switch(ev->kind) {
   case SS_EV_SENT_HEADER:
-    on_sent_header(a, ev->p, ev->n);
+    on_sent_header(a, l, ev->p, ev->n);
     break;
   case SS_EV_SENT_BODY:
-    on_sent_body(c, a, ev->p, ev->n);
+    on_sent_body(c, a, l, ev->p, ev->n);
     break;
   case SS_EV_HEADER:
     on_header(c, a, ev);
@@ -331,16 +369,16 @@ static void cap_event(struct ss_xfer *x, void *ctx, const struct ss_event *ev)
     if(a->first_byte_us < 0)
       a->first_byte_us = offset(c);
     body_add(&a->resp_body, c->max_body, ev->p, ev->n);
-    a->raw_piece = ev->p;
-    a->raw_piece_len = ev->n;
-    a->raw_piece_used = 0;
+    l->raw_piece = ev->p;
+    l->raw_piece_len = ev->n;
+    l->raw_piece_used = 0;
     events_add(&a->resp_events, offset(c), ev->p, ev->n);
     break;
   case SS_EV_HANDED_HEADER:
     on_handed_header(a, ev->p, ev->n);
     break;
   case SS_EV_HANDED_BODY:
-    on_handed_body(c, a, ev->p, ev->n);
+    on_handed_body(c, a, l, ev->p, ev->n);
     events_add(&a->handed_events, offset(c), ev->p, ev->n);
     break;
   default:
@@ -350,11 +388,12 @@ static void cap_event(struct ss_xfer *x, void *ctx, const struct ss_event *ev)
 
 static void cap_finish(void *ctx)
 {
-  struct capture *c = ctx;
+  struct cap_stage *s = ctx;
+  struct capture *c = &s->rec;
   for(int i = 0; i < c->nattempts; i++)
     attempt_free(&c->a[i]);
   buf_free(&c->notes);
-  free(c);
+  free(s);
 }
 
 const struct ss_monitor capture_monitor = {

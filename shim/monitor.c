@@ -19,6 +19,20 @@ void monitor_fork_child(void)
   atomic_store(&serials, 0);
 }
 
+/* Is no monitor configured (capture off)? Asked once: the settings are
+ * read once per process, so the answer cannot change; then a transfer
+ * calls no monitor's start at all. */
+static bool monitors_idle(void)
+{
+  static atomic_int known;  /* 0: not asked yet, 1: idle, 2: not */
+  int k = atomic_load_explicit(&known, memory_order_relaxed);
+  if(!k) {
+    k = ss_monitors_idle() ? 1 : 2;
+    atomic_store_explicit(&known, k, memory_order_relaxed);
+  }
+  return k == 1;
+}
+
 void monitor_open(struct ss_watchers *w, struct ss_xfer *x,
                   const struct ss_watchers *carry)
 {
@@ -31,6 +45,8 @@ void monitor_open(struct ss_watchers *w, struct ss_xfer *x,
   }
   w->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
   w->attempt = 1;
+  if(monitors_idle())
+    return;
   for(int i = 0; ss_monitors[i] && w->n < SS_MAX_MONITORS; i++) {
     int saved = errno;
     void *ctx = ss_monitors[i]->start(x);

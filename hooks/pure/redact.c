@@ -20,7 +20,6 @@
 #include "redact.h"
 #include "redact_int.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
@@ -68,17 +67,6 @@ bool rd_listed(const struct redact_names *l, const char *p, size_t n)
   return false;
 }
 
-bool rd_is_blank(char c)
-{
-  return c == ' ' || c == '\t';
-}
-
-/* Blanks around a header value, and JSON whitespace. */
-bool rd_is_space(char c)
-{
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /* Is c one of the bytes of set (never NUL, which strchr would find)? */
 bool rd_in_set(char c, const char *set)
 {
@@ -100,12 +88,18 @@ static size_t find_any(const char *p, size_t from, size_t to, const char *set)
   return from;
 }
 
-/* Append "[redacted N]". */
+/* Append "[redacted N]" (N written by hand: no snprintf per secret). */
 void rd_put_redacted(struct buf *out, size_t n)
 {
-  char text[48];
-  int len = snprintf(text, sizeof(text), "[redacted %zu]", n);
-  buf_append(out, text, (size_t)len);
+  char text[48], *e = text + sizeof(text), *d = e;
+  *--d = ']';
+  do {
+    *--d = (char)('0' + n % 10);
+    n /= 10;
+  } while(n);
+  d -= 10;
+  memcpy(d, "[redacted ", 10);
+  buf_append(out, d, (size_t)(e - d));
 }
 
 /* The result of a writer that began at out->len == start: on OOM nothing

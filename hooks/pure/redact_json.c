@@ -2,10 +2,15 @@
  * redact.h; the decisions are in redact.c's opening comment). */
 #include "redact_int.h"
 
-#include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "byte_scan.h"
 #include "json.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ---- JSON ------------------------------------------------------------------ */
 
@@ -15,14 +20,14 @@
 static const char *string_end(const char *s, const char *end, bool *closed)
 {
   *closed = false;
-  for(s++; s < end; s++) {
+  for(s++; (s = bs_find4(s, end, '"', '\\', '\n', '\r')) < end; s++) {
     if(*s == '"') {
       *closed = true;
       return s + 1;
     }
-    if(*s == '\n' || *s == '\r')
-      return s;
-    if(*s == '\\' && s + 1 < end && s[1] != '\n' && s[1] != '\r')
+    if(*s != '\\')
+      return s;  /* a line end */
+    if(s + 1 < end && s[1] != '\n' && s[1] != '\r')
       s++;
   }
   return end;
@@ -65,10 +70,52 @@ static const char *skip_space(const char *p, const char *end)
   return p;
 }
 
-/* Is the closed string [s, q) a listed member name, decoded? */
-static bool name_listed(const struct redact_names *l, const char *s,
-                        const char *q)
+/* A filter of the listed names by length and first byte, built once
+ * per walk: most member names are ruled out without decoding them. */
+struct name_filter {
+  uint64_t bits[4];
+};
+
+static unsigned lower(char c)
 {
+  unsigned u = (unsigned char)c;
+  return u >= 'A' && u <= 'Z' ? u + ('a' - 'A') : u;
+}
+
+/* A name's slot: its length, first and last bytes (ASCII case aside). */
+static unsigned filter_slot(const char *name, size_t len)
+{
+  return (unsigned)(len * 37 + lower(name[0]) * 7 + lower(name[len - 1])) &
+         255;
+}
+
+static void filter_init(struct name_filter *f, const struct redact_names *l)
+{
+  memset(f, 0, sizeof(*f));
+  for(unsigned i = 0; i < l->n; i++) {
+    size_t len = strlen(l->v[i]);
+    if(!len)
+      continue;
+    unsigned k = filter_slot(l->v[i], len);
+    f->bits[k >> 6] |= UINT64_C(1) << (k & 63);
+  }
+}
+
+/* Is the closed string [s, q) a listed member name, decoded? A name
+ * without an escape (escaped: it has a backslash) decodes to itself (or
+ * not at all), so its raw bytes must pass the filter. */
+static bool name_listed(const struct redact_names *l,
+                        const struct name_filter *f, const char *s,
+                        const char *q, bool escaped)
+{
+  size_t raw = (size_t)(q - s) - 2;
+  if(!raw)
+    return false;  /* listed names are never empty */
+  if(!escaped) {
+    unsigned k = filter_slot(s + 1, raw);
+    if(!(f->bits[k >> 6] & (UINT64_C(1) << (k & 63))))
+      return false;
+  }
   struct json_span key = { s, (size_t)(q - s), JSON_STRING };
   char name[REDACT_NAME_MAX + 1];
   size_t len;
@@ -100,24 +147,98 @@ static bool put_json_value(const char *v, const char *end, const char **ve,
   return true;
 }
 
+/* The quotes (*q) and the bytes that stop a string otherwise (*x: '\\',
+ * LF, CR) among the k bytes at p (k <= 16), one bit each. */
+static void block_masks(const char *p, size_t k, unsigned *q, unsigned *x)
+{
+#ifdef __SSE2__
+  if(k == 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    __m128i lf = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
+    __m128i cr = _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'));
+    *q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+    *x = (unsigned)_mm_movemask_epi8(_mm_or_si128(bs, _mm_or_si128(lf, cr)));
+    return;
+  }
+#endif
+  *q = *x = 0;
+  for(size_t i = 0; i < k; i++) {
+    if(p[i] == '"')
+      *q |= 1u << i;
+    else if(p[i] == '\\' || p[i] == '\n' || p[i] == '\r')
+      *x |= 1u << i;
+  }
+}
+
+/* From s, outside any string, the next listed member name: a closed
+ * string followed (after blanks) by ':' whose decoded text is listed.
+ * *key: its opening quote; returns the pointer after its closing quote,
+ * or end when there is none. The strings are read as string_end() reads
+ * them (a line end stops one unclosed), 16 bytes at a time: each block's
+ * quotes and stops are found once, as bits, and taken in order. */
+static const char *next_listed_name(const struct redact_names *l,
+                                    const struct name_filter *f,
+                                    const char *s, const char *end,
+                                    const char **key)
+{
+  bool in = false;     /* inside a string, opened at open */
+  bool escaped = false;  /* it has a backslash */
+  const char *open = s;
+  while(s < end) {
+    size_t len = (size_t)(end - s) < 16 ? (size_t)(end - s) : 16;
+    unsigned q, x, pos = 0;
+    block_masks(s, len, &q, &x);
+    for(;;) {
+      unsigned rel = (in ? q | x : q) & (~0u << pos);
+      if(!rel) {
+        s += len;
+        break;
+      }
+      unsigned i = (unsigned)__builtin_ctz(rel);
+      const char *c = s + i;
+      pos = i + 1;
+      if(!in) {          /* a string opens */
+        in = true;
+        escaped = false;
+        open = c;
+      }
+      else if(*c == '"') {  /* it closes: a name when ':' follows */
+        in = false;
+        const char *colon = skip_space(c + 1, end);
+        if(colon < end && *colon == ':' &&
+           name_listed(l, f, open, c + 1, escaped)) {
+          *key = open;
+          return c + 1;
+        }
+      }
+      else if(*c == '\\') {  /* an escape: the next byte is its letter */
+        escaped = true;
+        if(c + 1 < end && c[1] != '\n' && c[1] != '\r')
+          pos = i + 2;
+      }
+      else
+        in = false;      /* a line end: the string stops, unclosed */
+      if(pos >= len) {
+        s += pos;
+        break;
+      }
+    }
+  }
+  return end;
+}
+
 /* One pass over the text: every string followed by ':' is a member name;
  * a listed member's value is replaced, every other byte copied in runs. */
 static void json_walk(const struct redact_names *l, const char *p, size_t n,
                       struct buf *out)
 {
-  const char *s = p, *end = p + n, *copied = p;
-  while(s < end) {
-    if(*s != '"') {
-      s++;
-      continue;
-    }
-    bool closed;
-    const char *key = s, *v, *ve;
-    s = string_end(key, end, &closed);
-    const char *colon = skip_space(s, end);
-    if(!closed || colon == end || *colon != ':' || !name_listed(l, key, s))
-      continue;
-    v = skip_space(colon + 1, end);
+  const char *s = p, *end = p + n, *copied = p, *key;
+  struct name_filter f;
+  filter_init(&f, l);
+  while((s = next_listed_name(l, &f, s, end, &key)) < end) {
+    const char *colon = skip_space(s, end), *ve;
+    const char *v = skip_space(colon + 1, end);
     buf_append(out, copied, (size_t)(v - copied));
     if(put_json_value(v, end, &ve, out))
       copied = ve;

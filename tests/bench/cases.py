@@ -203,7 +203,7 @@ def bintrue_instr(b):
 
 # -- capture ---------------------------------------------------------------
 
-CAPTURE_FILES = r"hooks/capture[^/]*\.c$"
+CAPTURE_FILES = r"hooks/(pure/)?capture[^/]*\.c$"
 
 
 @case("capture_on", "capture on (STREAMSHIM_CAPTURE), the small POST of pass_auto",

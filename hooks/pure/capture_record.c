@@ -1,14 +1,13 @@
 /* capture_record.c - a transfer's record as one JSON line (the format is
  * the README's "Capture" and streamshim-capture(5)). Secrets are redacted
  * here, on the way out: header values, URLs, JSON and form bodies. */
-#include "capture_int.h"
+#include "capture_record.h"
+#include "capture_record_int.h"
 
-#include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
-#include "pure/headers.h"
-#include "pure/json_write.h"
+#include "headers.h"
+#include "json_write.h"
 
 /* "HTTP/1.1" from "POST /path HTTP/1.1" or "HTTP/1.1 200 OK". */
 static void version_of(const char *line, size_t n, bool request, char *out,
@@ -28,7 +27,10 @@ static void version_of(const char *line, size_t n, bool request, char *out,
     while(len < n && line[len] != ' ')
       len++;
   }
-  snprintf(out, cap, "%.*s", (int)len, v);
+  if(len >= cap)
+    len = cap - 1;
+  memcpy(out, v, len);
+  out[len] = '\0';
 }
 
 /* One header block of lines [p, p+n) (kind letters stripped already):
@@ -38,8 +40,9 @@ static void put_fields(struct buf *o, const struct capture *c,
 {
   cap_key(o, name);
   buf_append(o, "[", 1);
-  struct buf line;
+  struct buf line, scratch;
   buf_init(&line);
+  buf_init(&scratch);
   for(size_t at = 0; at < n;) {
     if(!cap_next_field(p, n, &at, &line)) {
       cap_lost(o, &line);
@@ -47,10 +50,11 @@ static void put_fields(struct buf *o, const struct capture *c,
     }
     if(header_status(line.ptr, line.len) >= 0)
       continue;
-    cap_field(o, c, line.ptr, line.len);
+    cap_field(o, c, line.ptr, line.len, &scratch);
     buf_append(o, ",", 1);
   }
   buf_free(&line);
+  buf_free(&scratch);
   cap_close(o, ']');
   buf_append(o, ",", 1);
 }
@@ -256,12 +260,12 @@ static void put_handed(struct buf *o, const struct capture *c,
 static void put_info(struct buf *o, const struct capture *c,
                      const struct cap_attempt *a)
 {
-  const struct ss_xfer_info *i = &a->info;
+  const struct cap_info *i = &a->info;
   static const char *const versions[] = {"", "HTTP/1.0", "HTTP/1.1", "HTTP/2",
                                          "HTTP/2", "HTTP/2", "HTTP/3"};
   const char *v = i->http_version >= 0 && i->http_version < 7
                   ? versions[i->http_version] : "";
-  if(i->http_version == CURL_HTTP_VERSION_3)
+  if(i->http_version == CAP_HTTP_VERSION_3)
     v = "HTTP/3";
   cap_key(o, "info");
   buf_append(o, "{", 1);
@@ -288,9 +292,9 @@ static void put_attempt(struct buf *o, const struct capture *c, int k)
   const struct cap_attempt *a = &c->a[k];
   buf_append(o, "{", 1);
   cap_int(o, "attempt", k + 1);
-  if(a->retry == SS_RETRY_WITHOUT_STREAM)
+  if(a->retry == CAP_RETRY_WITHOUT_STREAM)
     cap_str(o, "retry", "without_stream", 14);
-  else if(a->retry == SS_RETRY_WITH_STREAM)
+  else if(a->retry == CAP_RETRY_WITH_STREAM)
     cap_str(o, "retry", "with_stream", 11);
   cap_int(o, "start_us", a->start_us);
   if(a->first_byte_us >= 0)
@@ -354,35 +358,76 @@ static void put_shim(struct buf *o, const struct capture *c)
   buf_free(&list);
 }
 
-/* "2026-12-02T03:50:14.123456Z" */
+/* v as n digits at d (leading zeros). */
+static void put_digits(char *d, long v, int n)
+{
+  while(n--) {
+    d[n] = (char)('0' + v % 10);
+    v /= 10;
+  }
+}
+
+/* "2026-12-02T03:50:14.123456Z", written by hand (strftime and snprintf
+ * cost several thousand instructions); a time out of the years 0 to 9999
+ * shows the epoch. */
 static void put_start(struct buf *o, const struct capture *c)
 {
   struct tm tm;
-  char when[64];
-  gmtime_r(&c->start_real.tv_sec, &tm);
-  size_t k = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(when + k, sizeof(when) - k, ".%06ldZ",
-           (long)(c->start_real.tv_nsec / 1000));
-  cap_str(o, "start", when, strlen(when));
+  char w[28];
+  long us = c->start_real.tv_nsec / 1000;
+  if(!gmtime_r(&c->start_real.tv_sec, &tm) || tm.tm_year < -1900 ||
+     tm.tm_year > 9999 - 1900) {
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = 70;
+    tm.tm_mday = 1;
+  }
+  memcpy(w, "0000-00-00T00:00:00.000000Z", 27);
+  put_digits(w, tm.tm_year + 1900L, 4);
+  put_digits(w + 5, tm.tm_mon + 1, 2);
+  put_digits(w + 8, tm.tm_mday, 2);
+  put_digits(w + 11, tm.tm_hour, 2);
+  put_digits(w + 14, tm.tm_min, 2);
+  put_digits(w + 17, tm.tm_sec, 2);
+  put_digits(w + 20, us >= 0 && us < 1000000 ? us : 0, 6);
+  cap_str(o, "start", w, 27);
+}
+
+/* The bytes a record of c takes, about: the reservation that spares the
+ * output buffer its growing (escapes may still make it grow once). */
+static size_t record_size(const struct capture *c)
+{
+  size_t n = 2048 + c->notes.len * 2;
+  for(int k = 0; k < c->nattempts && k < CAP_ATTEMPTS; k++) {
+    const struct cap_attempt *a = &c->a[k];
+    size_t bodies = a->req_body.data.len + a->app_body.data.len +
+                    a->resp_body.data.len + a->handed_body.data.len;
+    n += 1024 + 2 * (a->url.len + a->effective_url.len) +
+         2 * (a->sent.len + a->lines.len + a->handed_lines.len) +
+         bodies + bodies / 4 +
+         24 * (a->resp_events.us.len + a->handed_events.us.len) / 8;
+  }
+  return n;
 }
 
 void cap_record(const struct capture *c, struct buf *o)
 {
   static const char *const ends[] = {"seen", "unseen", "cancelled"};
+  buf_reserve(o, record_size(c));
+  const char *end = ends[(unsigned)c->how <= CAP_END_CANCELLED ? c->how : 0];
   buf_append(o, "{", 1);
   cap_int(o, "capture", 1);
   cap_int(o, "pid", c->pid);
   cap_int(o, "transfer", (int64_t)c->serial);
   put_start(o, c);
   cap_int(o, "end_us", c->end_us);
-  cap_int(o, "result", (int64_t)c->result);
+  cap_int(o, "result", c->result);
   cap_str(o, "error", c->error ? c->error : "",
              c->error ? strlen(c->error) : 0);
-  cap_str(o, "end", ends[c->how], strlen(ends[c->how]));
+  cap_str(o, "end", end, strlen(end));
   put_shim(o, c);
   cap_key(o, "attempts");
   buf_append(o, "[", 1);
-  for(int k = 0; k < c->nattempts; k++) {
+  for(int k = 0; k < c->nattempts && k < CAP_ATTEMPTS; k++) {
     if(k)
       buf_append(o, ",", 1);
     put_attempt(o, c, k);

@@ -1,34 +1,12 @@
 /* capture_json.c - the pieces of a capture record: members, header
- * fields and bodies, redacted on the way out (see capture_int.h). */
-#include "capture_int.h"
+ * fields and bodies, redacted on the way out (see capture_record_int.h). */
+#include "capture_record_int.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "pure/headers.h"
-#include "pure/json_write.h"
-
-void cap_key(struct buf *o, const char *name)
-{
-  json_put_cstring(o, name);
-  buf_append(o, ":", 1);
-}
-
-void cap_str(struct buf *o, const char *name, const char *p,
-                       size_t n)
-{
-  cap_key(o, name);
-  json_put_string(o, p, n);
-  buf_append(o, ",", 1);
-}
-
-void cap_int(struct buf *o, const char *name, int64_t v)
-{
-  cap_key(o, name);
-  json_put_int(o, v);
-  buf_append(o, ",", 1);
-}
+#include "headers.h"
+#include "json_write.h"
 
 /* A part built apart (a list, a header line) ran out of memory: so does
  * the record, which cap_write then drops instead of writing it broken. */
@@ -68,9 +46,9 @@ void cap_url(struct buf *o, const struct capture *c, const char *p,
 }
 
 /* One "Name: value" line as ["Name", "value"], the value redacted (a
- * Location's URL too). */
+ * Location's URL too) through r, the caller's scratch buffer. */
 void cap_field(struct buf *o, const struct capture *c, const char *p,
-                      size_t n)
+               size_t n, struct buf *r)
 {
   n = cap_trim_eol(p, n);
   const char *colon = memchr(p, ':', n);
@@ -83,17 +61,14 @@ void cap_field(struct buf *o, const struct capture *c, const char *p,
     v++;
   while(end > v && (end[-1] == ' ' || end[-1] == '\t'))
     end--;
-  struct buf r;
-  buf_init(&r);
+  buf_reset(r);
   buf_append(o, "[", 1);
   json_put_string(o, p, k);
   buf_append(o, ",", 1);
-  if(redact_header_value(c->rules, p, k, v, (size_t)(end - v), &r) &&
-     !r.oom)
-    json_put_string(o, r.ptr ? r.ptr : "", r.len);
+  if(redact_header_value(c->rules, p, k, v, (size_t)(end - v), r) && !r->oom)
+    json_put_string(o, r->ptr ? r->ptr : "", r->len);
   else
     json_put_cstring(o, "[redacted]");
-  buf_free(&r);
   buf_append(o, "]", 1);
 }
 
@@ -139,7 +114,11 @@ static bool redact_bytes(const struct capture *c, const char *type,
                          struct buf *out)
 {
   char ctype[256];
-  snprintf(ctype, sizeof(ctype), "%.*s", (int)tlen, type ? type : "");
+  size_t k = tlen < sizeof(ctype) - 1 ? tlen : sizeof(ctype) - 1;
+  if(type)
+    memcpy(ctype, type, k);
+  ctype[type ? k : 0] = '\0';
+  buf_reserve(out, n + 64);  /* the body, a few "[redacted N]" longer */
   return redact_body(c->rules, type ? ctype : NULL, p, n, out) && !out->oom;
 }
 
