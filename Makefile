@@ -253,7 +253,8 @@ build/fuzz/obj/%.o: %.c $(HEADERS)
 build/fuzz/libnocurl.a: $(NOCURL_SRC:%.c=build/fuzz/obj/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libnocurl.a $(HEADERS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libnocurl.a $(HEADERS) \
+                  $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzz/libnocurl.a
 

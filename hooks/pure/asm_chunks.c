@@ -8,8 +8,9 @@
  *   the answer, as asm_event_read() says.
  * - Top level: the last chunk that carries a member wins, but a chunk
  *   whose id is blank only fills members not kept yet, and a blank id,
- *   created or model never replaces one kept; "usage" is the last object
- *   that came; "object", "choices" and "obfuscation" are not kept.
+ *   created or model never replaces one kept (but replaces a blank one
+ *   kept, from any chunk); "usage" is the last object that came;
+ *   "object", "choices" and "obfuscation" are not kept.
  * - Choices by "index" (0..127), any order; finish_reason the last
  *   non-empty string; other choice members the last value.
  * - The answer: id, object, created, model, [system_fingerprint], choices,

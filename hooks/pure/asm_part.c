@@ -289,12 +289,23 @@ const char *asm_bag_rest(struct asm_bag *g, struct json_span obj,
   return NULL;
 }
 
+/* Is the value kept in v (valid JSON: copied from a parsed span) blank? */
+static bool asm_kept_blank(const struct asm_val *v)
+{
+  struct json_span s;
+  return json_parse(v->b.ptr, v->b.len, &s) && asm_blank(s);
+}
+
 void asm_top_set(struct asm_val *slot, struct json_span v, bool blank_chunk,
                  bool meta)
 {
   if(v.type == JSON_NONE)
     return;
-  if(!slot->set || (!blank_chunk && !(meta && asm_blank(v))))
+  if(!slot->set)
+    asm_val_set(slot, v);
+  else if(meta && asm_blank(v))
+    return;
+  else if(!blank_chunk || (meta && asm_kept_blank(slot)))
     asm_val_set(slot, v);
 }
 

@@ -130,7 +130,10 @@ void asm_bag_free(struct asm_bag *g);
 
 /* Keep a top-level value v of a chunk in slot: always when nothing is
  * kept yet; else not from a chunk whose id is blank (blank_chunk), and
- * not a blank value when meta (id, created, model). */
+ * not a blank value when meta (id, created, model). A blank meta value
+ * kept (Azure's first chunk) is replaced by a value that is not, from
+ * any chunk: a stream whose ids are all "" gets its model and created
+ * from the chunks that carry them, as the SDK's Object.assign does. */
 void asm_top_set(struct asm_val *slot, struct json_span v, bool blank_chunk,
                  bool meta);
 

@@ -13,9 +13,11 @@
  *   but a chunk whose id is blank ("" or absent: Azure's first chunk, its
  *   late filter chunks) only fills members not kept yet (the SDK assigns
  *   nothing from such chunks after the first), and a blank id, created or
- *   model ("", 0, null) never replaces one kept. "usage" is the last
- *   object that came (the include_usage chunk); "object", "choices" and
- *   "obfuscation" are not kept.
+ *   model ("", 0, null) never replaces one kept; one that is not blank
+ *   replaces a blank one kept, from any chunk (a stream whose ids are all
+ *   "" after Azure's blank first chunk still has its model). "usage" is
+ *   the last object that came (the include_usage chunk); "object",
+ *   "choices" and "obfuscation" are not kept.
  * - Choices and tool calls by "index" (0..127 as the SDK allows), any
  *   order, interleaved. content, refusal, reasoning_content and reasoning
  *   (vLLM, OpenRouter) are joined from all their pieces (the SDK keeps

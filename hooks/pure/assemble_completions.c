@@ -8,7 +8,8 @@
  *
  * - Top level: the last chunk that carries a member wins, but a chunk
  *   with a blank id only fills members not kept yet and a blank id,
- *   created or model never replaces one kept; "usage" is the last object
+ *   created or model never replaces one kept (but replaces a blank one
+ *   kept, from any chunk); "usage" is the last object
  *   that came (the include_usage chunk, "choices":[]).
  * - Choices by "index" (0..127), any order: "text" joined from all the
  *   pieces; finish_reason the last non-empty one (the API sets it on the last

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asm_part.h"
 #include "logprobs.h"
 
 /* The members each object may have, read in one walk (json_pick); the
@@ -68,17 +69,10 @@ bool chat_has_pieces(const struct chat_choice *ch)
   return json_next_element(&it, &el);
 }
 
-/* Is s a non-negative integer written with digits only? */
-static bool chat_is_index(struct json_span s)
-{
-  for(size_t i = 0; i < s.len; i++)
-    if(s.ptr[i] < '0' || s.ptr[i] > '9')
-      return false;
-  return s.type == JSON_NUMBER;
-}
-
 /* Read the {name, arguments} object of a tool call or of a legacy
- * function_call into t->name and t->args. */
+ * function_call into t->name and t->args. The name must not be empty: a
+ * client joining the stream sets the name from non-empty pieces only and
+ * rejects a call without one (openai-node, assemble_chat.c). */
 bool chat_fn_read(struct json_span fn, struct chat_tool *t,
                          const char **why)
 {
@@ -89,6 +83,8 @@ bool chat_fn_read(struct json_span fn, struct chat_tool *t,
   t->args = v[FN_ARGS];
   if(!json_is(t->name, T(JSON_STRING)) || !json_is(t->args, T(JSON_STRING)))
     return chat_fail(why, "function name or arguments not a string");
+  if(t->name.len == 2)
+    return chat_fail(why, "function name is empty");
   return true;
 }
 
@@ -109,13 +105,15 @@ bool chat_tool_read(struct json_span call, struct chat_tool *t,
 }
 
 /* Read and check the tool_calls and function_call members of a message
- * (v: its members, by json_pick). */
+ * (v: its members, by json_pick); at most ASM_MAX_INDEX tool calls (the
+ * stream numbers them from 0, and a client joins indices below that). */
 static bool chat_calls_read(const struct json_span *v, struct chat_choice *ch,
                             const char **why)
 {
   struct json_iter it;
   struct json_span call;
   struct chat_tool t;
+  size_t n = 0;
   ch->tools = v[MS_TOOLS];
   if(!json_is(ch->tools, T(JSON_ARRAY) | T(JSON_NULL) | T(JSON_NONE)))
     return chat_fail(why, "tool_calls is not an array");
@@ -123,6 +121,8 @@ static bool chat_calls_read(const struct json_span *v, struct chat_choice *ch,
   while(json_next_element(&it, &call))
     if(!chat_tool_read(call, &t, why))
       return false;
+    else if(++n > ASM_MAX_INDEX)
+      return chat_fail(why, "too many tool calls");
   ch->fcall = v[MS_FCALL];
   if(!json_is(ch->fcall, T(JSON_OBJECT) | T(JSON_NULL) | T(JSON_NONE)))
     return chat_fail(why, "function_call is not an object");
@@ -203,7 +203,8 @@ static bool chat_lp_read(struct json_span lp, struct chat_choice *ch,
   return true;
 }
 
-/* Read and check one element of "choices". */
+/* Read and check one element of "choices"; its index is one a client
+ * joins (asm_index: digits, below ASM_MAX_INDEX). */
 bool chat_choice_read(struct json_span c, struct chat_choice *ch,
                              const char **why)
 {
@@ -213,8 +214,9 @@ bool chat_choice_read(struct json_span c, struct chat_choice *ch,
   ch->index = v[CH_INDEX];
   ch->finish = v[CH_FINISH];
   ch->filter = v[CH_FILTER];
-  if(!json_is(ch->index, T(JSON_NUMBER)) || !chat_is_index(ch->index))
-    return chat_fail(why, "choice index is not an integer");
+  size_t i;
+  if(!asm_index(ch->index, &i))
+    return chat_fail(why, "choice index is not an integer below 128");
   if(!json_is(ch->finish, T(JSON_STRING) | T(JSON_NULL)))
     return chat_fail(why, "choice finish_reason not a string or null");
   if(!json_is(ch->filter, T(JSON_OBJECT) | T(JSON_NONE)))
@@ -253,19 +255,26 @@ static bool chat_top_read(struct json_span root, struct sse_chat *e,
   return true;
 }
 
-/* Check every choice; keep the first in *first (index.ptr NULL when
- * there is none). */
+/* Check every choice: each index once (a client joins the chunks of
+ * one index into one choice); keep the first in *first (index.ptr NULL
+ * when there is none). */
 static bool chat_choices_check(struct json_span choices,
                                struct chat_choice *first, const char **why)
 {
   struct json_iter it;
   struct json_span c;
   struct chat_choice ch;
+  bool seen[ASM_MAX_INDEX] = {false};
+  size_t i;
   json_iter_init(&it, choices);
   first->index.ptr = NULL;
   while(json_next_element(&it, &c)) {
     if(!chat_choice_read(c, &ch, why) || !chat_lp_spelled(&ch, why))
       return false;
+    asm_index(ch.index, &i);
+    if(seen[i])
+      return chat_fail(why, "two choices have one index");
+    seen[i] = true;
     if(!first->index.ptr)
       *first = ch;
   }

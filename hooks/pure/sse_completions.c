@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asm_part.h"
 #include "json.h"
 #include "logprobs.h"
 #include "sse_piece.h"
@@ -86,16 +87,17 @@ static bool logprobs_ok(struct json_span lp, struct json_span text,
                   why);
 }
 
-/* Check one choice; *why says what is wrong. */
-static bool choice_ok(struct json_span c, const char **why)
+/* Check one choice, its index in *index; *why says what is wrong. The
+ * index is one a client joins (asm_index: digits, below ASM_MAX_INDEX). */
+static bool choice_ok(struct json_span c, size_t *index, const char **why)
 {
   struct json_span v, text;
   if(c.type != JSON_OBJECT || !json_only_members(c, choice_names))
     return (*why = "a choice has members this build does not replay"), false;
   if(!json_get(c, "text", &text) || text.type != JSON_STRING)
     return (*why = "a choice has no text"), false;
-  if(!json_get(c, "index", &v) || v.type != JSON_NUMBER || *v.ptr == '-')
-    return (*why = "a choice has no index"), false;
+  if(!json_get(c, "index", &v) || !asm_index(v, index))
+    return (*why = "a choice has no index below 128"), false;
   if(json_get(c, "logprobs", &v) && v.type != JSON_NULL &&
      !logprobs_ok(v, text, why))
     return false;
@@ -105,12 +107,16 @@ static bool choice_ok(struct json_span c, const char **why)
   return true;
 }
 
-/* Check the whole answer and note the spans copied to every chunk. */
+/* Check the whole answer and note the spans copied to every chunk; each
+ * choice index once (a client joins the chunks of one index into one
+ * choice). */
 static bool answer_ok(struct sse_completions *e, struct json_span root,
                       const char **why)
 {
   struct json_span obj, c;
   struct json_iter it;
+  bool seen[ASM_MAX_INDEX] = {false};
+  size_t i;
   if(root.type != JSON_OBJECT || !json_get(root, "object", &obj) ||
      !json_key_is(obj, "text_completion"))
     return (*why = "not a text_completion"), false;
@@ -123,9 +129,13 @@ static bool answer_ok(struct sse_completions *e, struct json_span root,
   json_get(root, "system_fingerprint", &e->fp);
   json_get(root, "usage", &e->usage);
   json_iter_init(&it, e->choices);
-  while(json_next_element(&it, &c))
-    if(!choice_ok(c, why))
+  while(json_next_element(&it, &c)) {
+    if(!choice_ok(c, &i, why))
       return false;
+    if(seen[i])
+      return (*why = "two choices have one index"), false;
+    seen[i] = true;
+  }
   return true;
 }
 

@@ -24,6 +24,9 @@ The seeds are the project's own material, in each harness's input format
                      bodies), and configurations with [refusal] sections
   fuzz_config        the configuration examples of README.md and the tests
   fuzz_dechunk       the answers in chunked transfer coding
+  fuzz_trip_chat, _completions  each answer of the shape (up to 4 KiB)
+                     and the generators' seeds; inputs the fuzzers found
+                     (tests/fuzz/found/HARNESS/, kept as regressions)
 
 Seeds over 16 KiB are left out (4 KiB for fuzz_redact and fuzz_body, 8 KiB
 for fuzz_json: they try each input several ways): libFuzzer's inputs stay
@@ -255,6 +258,20 @@ def main():
         for name, b in answers[shape]:
             for o in opts:
                 write(f"fuzz_sse_{shape}", f"{name}-{o:02x}", bytes([o]) + b)
+    # the round trips (fuzz_trip_*): each answer of up to 4 KiB (pieces of
+    # 4 and 16 characters, the second with include_usage), and their
+    # generators (0x80) fed a few byte patterns; plus inputs they found
+    for shape in ("chat", "completions"):
+        for name, b in answers[shape]:
+            if len(b) <= 4096:
+                for o in (0x03, 0x3f):
+                    write(f"fuzz_trip_{shape}", f"{name}-{o:02x}", bytes([o]) + b)
+        for o in (0x80, 0x93, 0xa0, 0xf5):
+            write(f"fuzz_trip_{shape}", f"synth-{o:02x}", bytes([o]) + bytes(range(1, 200)))
+            write(f"fuzz_trip_{shape}", f"synth-{o:02x}-ff",
+                  bytes([o]) + bytes(range(255, 55, -1)))
+    for p in sorted((ROOT / "tests" / "fuzz" / "found").glob("fuzz_*/*")):
+        write(p.parent.name, f"found-{p.name}", p.read_bytes())
     for o in (0x40, 0x60, 0xd3):  # the synthesising generators
         write("fuzz_sse_chat", f"synth-{o:02x}", bytes([o]) + bytes(range(1, 64)))
         write("fuzz_sse_completions", f"synth-{o:02x}", bytes([o]) + bytes(range(1, 64)))

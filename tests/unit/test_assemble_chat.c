@@ -370,6 +370,25 @@ TEST(azure_blank_first_chunk_and_filter_results)
          AZ_PF "}");
 }
 
+TEST(blank_ids_take_model_and_created_after_a_blank_first_chunk)
+{
+  /* every id "" (a relay that blanks them) after Azure's blank first
+   * chunk: the later chunks' model and created replace its blank ones
+   * (found by fuzz_trip_chat: the answer had "model":"") */
+  EXPECT("data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\","
+         "\"object\":\"\",\"prompt_filter_results\":[]}\n\n"
+         "data: {\"id\":\"\",\"object\":\"chat.completion.chunk\",\"created\":7,"
+         "\"model\":\"m\",\"choices\":[" C(0, "\"role\":\"assistant\","
+         "\"content\":\"hi\"", "null") "]}\n\n"
+         "data: {\"id\":\"\",\"object\":\"chat.completion.chunk\",\"created\":0,"
+         "\"model\":\"\",\"choices\":[" C(0, "", "\"stop\"") "]}\n\n" DONE,
+         200,
+         "{\"id\":\"\",\"object\":\"chat.completion\",\"created\":7,\"model\":"
+         "\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+         "\"content\":\"hi\"},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
+         "\"prompt_filter_results\":[]}");
+}
+
 /* DashScope's compatible mode, qwq-plus: reasoning_content pieces, then
  * content pieces, a usage chunk with "choices":[]; keys in its order */
 #define DS(ch, u) "data: {\"choices\":[" ch "],\"object\":\"chat.completion.chunk\"," \
@@ -716,6 +735,7 @@ int main(void)
   RUN(openai_parallel_tool_calls);
   RUN(n2_interleaved_sorted_by_index);
   RUN(azure_blank_first_chunk_and_filter_results);
+  RUN(blank_ids_take_model_and_created_after_a_blank_first_chunk);
   RUN(dashscope_qwq_reasoning_then_content);
   RUN(refusal_stream);
   RUN(logprobs_entries_appended_once);

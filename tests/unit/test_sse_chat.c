@@ -551,6 +551,35 @@ TEST(refuses_what_it_cannot_replay)
   CHECK(refused("{\"object\":\"chat.completion\",\"choices\":[]}"));
 }
 
+/* What a client joining the stream would reject or merge (found by
+ * fuzz_trip_chat: the stream did not join back into the answer): an
+ * index it does not take (128), one index twice, a tool call or
+ * function_call without a name, more tool calls than indices. */
+TEST(refuses_what_a_client_cannot_join)
+{
+  struct buf many;
+  CHECK(!refused(TOP MSG(127, "\"content\":\"x\"", "\"stop\"") "]}"));
+  CHECK(refused(TOP MSG(128, "\"content\":\"x\"", "\"stop\"") "]}"));
+  CHECK(refused(TOP MSG(1, "\"content\":\"x\"", "\"stop\"") ","
+                MSG(1, "\"content\":\"y\"", "\"stop\"") "]}"));
+  CHECK(refused(TOP MSG(0, "\"tool_calls\":[{\"id\":\"c\",\"type\":"
+                        "\"function\",\"function\":{\"name\":\"\","
+                        "\"arguments\":\"{}\"}}]", "\"tool_calls\"") "]}"));
+  CHECK(refused(TOP MSG(0, "\"function_call\":{\"name\":\"\","
+                        "\"arguments\":\"{}\"}", "\"function_call\"") "]}"));
+  buf_init(&many);
+  buf_puts(&many, TOP "{\"index\":0,\"message\":{\"role\":\"assistant\","
+                  "\"tool_calls\":[");
+  for(int i = 0; i < 129; i++)
+    buf_puts(&many, i ? ",{\"id\":\"c\",\"type\":\"function\",\"function\":"
+                        "{\"name\":\"n\",\"arguments\":\"\"}}"
+                      : "{\"id\":\"c\",\"type\":\"function\",\"function\":"
+                        "{\"name\":\"n\",\"arguments\":\"\"}}");
+  buf_puts(&many, "]},\"finish_reason\":\"tool_calls\"}]}");
+  CHECK(refused(buf_cstr(&many)));
+  buf_free(&many);
+}
+
 TEST(accepts_minimal_valid)
 {
   CHECK(!refused(TOP "]}"));
@@ -603,6 +632,7 @@ int main(void)
   RUN(one_mib_streams_incrementally);
   RUN(oom_event_is_redone);
   RUN(refuses_what_it_cannot_replay);
+  RUN(refuses_what_a_client_cannot_join);
   RUN(accepts_minimal_valid);
   RUN(azure_filter_results);
   return check_done();

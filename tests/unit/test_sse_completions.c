@@ -2,6 +2,7 @@
  * text pieces, usage, and logprobs (each chunk carries slices of the four
  * arrays for its own tokens, grouped until the text ends on a character
  * boundary; "bytes:\\xHH" tokens are partial characters). */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -69,6 +70,27 @@ TEST(refusals)
                     "\"extra\":1,\"finish_reason\":\"stop\"}]}", 4, 0, &why) && why);
   why = NULL;
   CHECK(!replay_all("{\"id\":", 4, 0, &why) && why);
+  /* indices a client does not join into the answer's choices (found by
+   * fuzz_trip_completions): not digits, 128 and over, one twice */
+  static const char *const idx[] = {"1e0", "1.0", "128", "0,\"x\":0"};
+  for(size_t i = 0; i < 4; i++) {
+    char a[512];
+    snprintf(a, sizeof(a), "{\"id\":\"c\",\"object\":\"text_completion\","
+             "\"created\":1,\"model\":\"m\",\"choices\":[{\"text\":\"x\","
+             "\"index\":%s,\"finish_reason\":\"stop\"}]}", idx[i]);
+    why = NULL;
+    CHECK(!replay_all(a, 4, 0, &why) && why);
+  }
+  why = NULL;
+  CHECK(!replay_all("{\"id\":\"c\",\"object\":\"text_completion\",\"created\":1,"
+                    "\"model\":\"m\",\"choices\":[{\"text\":\"x\",\"index\":2,"
+                    "\"finish_reason\":\"stop\"},{\"text\":\"y\",\"index\":2,"
+                    "\"finish_reason\":\"stop\"}]}", 4, 0, &why) && why);
+  char *s = replay_all("{\"id\":\"c\",\"object\":\"text_completion\",\"created\":1,"
+                       "\"model\":\"m\",\"choices\":[{\"text\":\"x\",\"index\":127,"
+                       "\"finish_reason\":\"stop\"}]}", 4, 0, &why);
+  CHECK(s != NULL);
+  free(s);
 }
 
 /* ---- logprobs ---- */
