@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asm_part.h"
 #include "assemble.h"
 #include "json.h"
 #include "json_write.h"
@@ -220,6 +221,51 @@ static inline void trip_assert(int ok, const char *what)
     fprintf(stderr, "stream:\n%.*s\n", (int)trip_stream->len,
             trip_stream->ptr);
   fuzz_assert(ok, what);
+}
+
+/* The members both chat shapes' choices end with, as a client's join
+ * gives them: an absent logprobs as null, a finish_reason "" as null. */
+static inline void trip_choice_end(struct trip_obj *o, struct json_span lp,
+                                   struct json_span finish)
+{
+  if(lp.type == JSON_NONE)
+    trip_obj_lit(o, "logprobs", "null");
+  else
+    trip_obj_canon(o, "logprobs", lp);
+  if(finish.type == JSON_STRING && finish.len == 2)
+    trip_obj_lit(o, "finish_reason", "null");
+  else
+    trip_obj_canon(o, "finish_reason", finish);
+}
+
+/* The choices array in index order, each through want_choice (the
+ * encoders take only indices of digits below 128, each once). */
+static inline void trip_choices(struct json_span choices, struct buf *out,
+                                void (*want_choice)(struct json_span,
+                                                    struct buf *))
+{
+  struct json_span at[ASM_MAX_INDEX], c, idx;
+  struct json_iter it;
+  bool first = true;
+  memset(at, 0, sizeof(at));
+  json_iter_init(&it, choices);
+  while(json_next_element(&it, &c)) {
+    size_t i;
+    json_get(c, "index", &idx);
+    trip_assert(asm_index(idx, &i) && !at[i].ptr,
+                "the encoder took an index the stream cannot carry");
+    at[i] = c;
+  }
+  buf_puts(out, "[");
+  for(size_t i = 0; i < ASM_MAX_INDEX; i++) {
+    if(!at[i].ptr)
+      continue;
+    if(!first)
+      buf_puts(out, ",");
+    first = false;
+    want_choice(at[i], out);
+  }
+  buf_puts(out, "]");
 }
 
 /* Replay answer [p, p+n) with enc and o into stream, checking that each

@@ -110,45 +110,10 @@ static void want_choice(struct json_span c, struct buf *out)
   trip_obj_init(&o);
   trip_obj_canon(&o, "index", v[INDEX]);
   want_message(v[MESSAGE], trip_obj_add(&o, "message"));
-  if(v[LOGPROBS].type == JSON_NONE)
-    trip_obj_lit(&o, "logprobs", "null");
-  else
-    trip_obj_canon(&o, "logprobs", v[LOGPROBS]);
-  if(v[FINISH].type == JSON_STRING && v[FINISH].len == 2)
-    trip_obj_lit(&o, "finish_reason", "null");
-  else
-    trip_obj_canon(&o, "finish_reason", v[FINISH]);
+  trip_choice_end(&o, v[LOGPROBS], v[FINISH]);
   if(v[FILTER].type != JSON_NONE)
     trip_obj_canon(&o, "content_filter_results", v[FILTER]);
   trip_obj_put(out, &o);
-}
-
-/* The choices array in index order (the encoder took only indices of
- * digits below 128, each once). */
-static void want_choices(struct json_span choices, struct buf *out)
-{
-  struct json_span at[ASM_MAX_INDEX], c, idx;
-  struct json_iter it;
-  bool first = true;
-  memset(at, 0, sizeof(at));
-  json_iter_init(&it, choices);
-  while(json_next_element(&it, &c)) {
-    size_t i;
-    json_get(c, "index", &idx);
-    trip_assert(asm_index(idx, &i) && !at[i].ptr,
-                "the encoder took an index the stream cannot carry");
-    at[i] = c;
-  }
-  buf_puts(out, "[");
-  for(size_t i = 0; i < ASM_MAX_INDEX; i++) {
-    if(!at[i].ptr)
-      continue;
-    if(!first)
-      buf_puts(out, ",");
-    first = false;
-    want_choice(at[i], out);
-  }
-  buf_puts(out, "]");
 }
 
 /* trip_want_fn of this shape: the answer root, normalised (the file
@@ -178,7 +143,7 @@ static enum trip_want want_chat(struct json_span root,
   trip_obj_lit(&t, "object", "\"chat.completion\"");
   trip_obj_canon(&t, "created", v[CREATED]);
   trip_obj_canon(&t, "model", v[MODEL]);
-  want_choices(v[CHOICES], trip_obj_add(&t, "choices"));
+  trip_choices(v[CHOICES], trip_obj_add(&t, "choices"), want_choice);
   if(o->include_usage && v[USAGE].type == JSON_OBJECT)
     trip_obj_canon(&t, "usage", v[USAGE]);
   for(int i = TIER; i <= PFR; i++)
