@@ -60,6 +60,10 @@ CURLHcode ss_easy_header(enum ss_flavour fl, CURL *easy, const char *name,
 struct curl_header *ss_easy_nextheader(enum ss_flavour fl, CURL *easy,
                                        unsigned int origin, int request,
                                        struct curl_header *prev);
+/* The multi hooks below are reached only for a program's own call in a
+ * process that tracks handles: the exports (FAST_HOOK, exports.c) pass
+ * libcurl's own calls and every call of an untracked process straight
+ * through first. */
 CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
                               const void *caller);
 CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,

@@ -179,22 +179,15 @@ static CURLMcode drive(const struct drive_call *c)
   return rc;
 }
 
-__attribute__((noinline))
-static CURLMcode drive_perform(const struct ss_real *r, CURLM *m, int *running)
-{
-  struct drive_call c = {r, m, SS_DRIVE_PERFORM, CURL_SOCKET_BAD, 0, running};
-  return drive(&c);
-}
-
 CURLMcode ss_multi_perform(enum ss_flavour fl, CURLM *m, int *running,
                            const void *caller)
 {
   const struct ss_real *r = ss_real_get(fl);
+  (void)caller;  /* the export passed libcurl's own calls through */
   if(!r->multi_perform)
     return CURLM_INTERNAL_ERROR;
-  if(ss_real_is_libcurl(fl, caller) || registry_unused())
-    return r->multi_perform(m, running);
-  return drive_perform(r, m, running);
+  struct drive_call c = {r, m, SS_DRIVE_PERFORM, CURL_SOCKET_BAD, 0, running};
+  return drive(&c);
 }
 
 CURLMcode ss_multi_socket_action(enum ss_flavour fl, CURLM *m,
@@ -202,10 +195,9 @@ CURLMcode ss_multi_socket_action(enum ss_flavour fl, CURLM *m,
                                  int *running, const void *caller)
 {
   const struct ss_real *r = ss_real_get(fl);
+  (void)caller;  /* the export passed libcurl's own calls through */
   if(!r->multi_socket_action)
     return CURLM_INTERNAL_ERROR;
-  if(ss_real_is_libcurl(fl, caller) || registry_unused())
-    return r->multi_socket_action(m, s, ev_bitmask, running);
   struct drive_call c = {r, m, SS_DRIVE_SOCKET, s, ev_bitmask, running};
   return drive(&c);
 }
@@ -233,10 +225,9 @@ CURLMcode ss_multi_wait(enum ss_flavour fl, CURLM *m,
 {
   const struct ss_real *r = ss_real_get(fl);
   wait_fn fn = poll ? r->multi_poll : r->multi_wait;
+  (void)caller;  /* the export passed libcurl's own calls through */
   if(!fn)
     return CURLM_INTERNAL_ERROR;
-  if(ss_real_is_libcurl(fl, caller) || registry_unused())
-    return fn(m, extra, n, timeout_ms, numfds);
   return wait_program(fn, m, extra, n, timeout_ms, numfds);
 }
 

@@ -65,9 +65,6 @@ CURLMcode ss_multi_add_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   const struct ss_real *r = ss_real_get(fl);
   if(!r->multi_add_handle)
     return CURLM_INTERNAL_ERROR;
-  /* libcurl's own multi handle, or nothing tracked (off mode) */
-  if(ss_real_is_libcurl(fl, caller) || registry_unused())
-    return r->multi_add_handle(m, easy);
   return add_program(fl, r, m, easy, caller);
 }
 
@@ -107,9 +104,6 @@ CURLMcode ss_multi_remove_handle(enum ss_flavour fl, CURLM *m, CURL *easy,
   const struct ss_real *r = ss_real_get(fl);
   if(!r->multi_remove_handle)
     return CURLM_INTERNAL_ERROR;
-  /* libcurl's own multi handle, or nothing tracked (off mode) */
-  if(ss_real_is_libcurl(fl, caller) || registry_unused())
-    return r->multi_remove_handle(m, easy);
   return remove_program(fl, r, m, easy, caller);
 }
 
@@ -174,8 +168,5 @@ CURLMsg *ss_multi_info_read(enum ss_flavour fl, CURLM *m, int *queued,
   const struct ss_real *r = ss_real_get(fl);
   if(!r->multi_info_read)
     return NULL;
-  /* libcurl's own multi handle, or nothing tracked (off mode) */
-  if(ss_real_is_libcurl(fl, caller) || registry_unused())
-    return r->multi_info_read(m, queued);
   return info_read_program(fl, r, m, queued, caller);
 }
